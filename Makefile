@@ -1,0 +1,53 @@
+# pileon: two commands for a fresh Debian machine with Python 3.11 and make.
+#   make demo   set everything up, generate + ingest + analyse the bundled demo pile-on, print a summary
+#   make test   set everything up (Python and Debian packages) and run the tests, ruff and mypy
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+DEMO_DB ?= demo/thread.db
+APT_PACKAGES := chromium fonts-noto-core fonts-dejavu fontconfig poppler-utils \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+.PHONY: venv system-deps demo test lint typecheck model bench docs clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages: Chromium for the UI tests, WeasyPrint's libraries and fonts covering
+# Armenian, Azerbaijani and Cyrillic for the PDF report. Skipped when already present.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+demo: venv system-deps
+	mkdir -p $(dir $(DEMO_DB))
+	$(VENV)/bin/pileon demo $(DEMO_DB)
+
+test: venv system-deps
+	$(VENV)/bin/pytest -q
+	$(MAKE) lint typecheck
+
+lint: venv
+	$(VENV)/bin/ruff check pileon tests benchmarks
+
+typecheck: venv
+	$(VENV)/bin/mypy pileon
+
+model: venv
+	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
+
+bench: venv
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo/thread.db*

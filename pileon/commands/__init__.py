@@ -1,0 +1,1 @@
+"""CLI commands, one module per stage; pileon/cli.py collects their COMMANDS lists."""

@@ -1,0 +1,61 @@
+"""pileon's own exceptions: each says which file and record went wrong and what to do next.
+
+The CLI turns any `PileonError` into one clear line on stderr and a non-zero exit, never a
+traceback. Bad records inside a readable file are not errors: they are kept aside as rejects.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "FormatError",
+    "InputFileError",
+    "ModelError",
+    "PileonError",
+    "StoreError",
+]
+
+
+class PileonError(Exception):
+    """Base class. `str()` is the one line the user sees."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        record: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.record = record
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f" ({self.record})" if self.record else "") + ": "
+        tail = f" — {self.hint}" if self.hint else ""
+        return f"{where}{self.message}{tail}"
+
+
+class InputFileError(PileonError):
+    """An input file is missing, unreadable, empty or not valid at all."""
+
+
+class FormatError(PileonError):
+    """A file is readable but is not the format asked for, or no adapter recognises it."""
+
+
+class StoreError(PileonError):
+    """The database cannot be opened, is from an unknown schema version, or is damaged."""
+
+
+class ConfigError(PileonError):
+    """A rules or configuration file has a typo or a value out of range."""
+
+
+class ModelError(PileonError):
+    """A classifier model file is missing or corrupt."""

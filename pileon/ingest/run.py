@@ -1,0 +1,56 @@
+"""Running one ingest: choose the adapter, stream its batches into the store, log custody."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pileon.ingest.sniff import choose_source, read_head
+from pileon.plugins import sources
+from pileon.store.evidence import EvidenceWriter, IngestCounts, log_custody
+
+__all__ = ["IngestResult", "ingest_file"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    path: str
+    format: str
+    counts: IngestCounts
+
+
+def ingest_file(
+    conn: sqlite3.Connection,
+    path: Path,
+    *,
+    fmt: str = "auto",
+    options: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> IngestResult:
+    """Ingest one file. Re-running on the same file adds nothing; an interrupted run resumes."""
+    read_head(path)  # missing / empty / directory: one clear error before anything is written
+    source = choose_source(path, sources(), fmt)
+    writer = EvidenceWriter(conn, source=str(path), fmt=source.name)
+    for batch in source.read(path, dict(options or {})):
+        writer.add(batch)
+        if progress is not None:
+            progress(len(batch.payload.data))
+    counts = writer.finish()
+    log_custody(
+        conn,
+        "ingest",
+        {
+            "source": str(path),
+            "format": source.name,
+            "adapter_version": source.version,
+            "payloads_new": counts.payloads_new,
+            "payloads_already_stored": counts.payloads_seen,
+            "posts": counts.posts,
+            "accounts": counts.accounts,
+            "rejected": counts.rejected,
+        },
+    )
+    return IngestResult(path=str(path), format=source.name, counts=counts)

@@ -1,0 +1,176 @@
+"""The records that cross module lines: posts, accounts, raw payloads and what stages add to them.
+
+Every record is a frozen dataclass with named fields. A field a platform does not give is `None`
+("unknown"), never a made-up default: `has_avatar=None` means we could not tell, not "no avatar".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = [
+    "ABUSIVE_LABELS",
+    "LABELS",
+    "Account",
+    "Cluster",
+    "Decision",
+    "Post",
+    "RawPayload",
+    "Rejected",
+    "Score",
+    "SourceBatch",
+    "sha256_hex",
+    "utc_now",
+]
+
+#: The twelve categories of DESIGN.md, in display order.
+LABELS: tuple[str, ...] = (
+    "identity_attack",
+    "sexual_harassment",
+    "identity_denial",
+    "bad_faith",
+    "ridicule",
+    "insult",
+    "threat",
+    "atrocity_denial",
+    "profanity",
+    "supportive",
+    "disagreement",
+    "neutral",
+)
+
+#: Labels that make a post abuse. Profanity alone is not abuse ("fucking brave post").
+ABUSIVE_LABELS: frozenset[str] = frozenset(
+    {
+        "identity_attack",
+        "sexual_harassment",
+        "identity_denial",
+        "bad_faith",
+        "ridicule",
+        "insult",
+        "threat",
+        "atrocity_denial",
+    }
+)
+
+
+def sha256_hex(data: bytes) -> str:
+    """The SHA-256 of raw bytes, as lowercase hex: the evidence hash used everywhere."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RawPayload:
+    """Bytes exactly as read from a file or received from an API, with where and when."""
+
+    data: bytes
+    source: str  # file path or request URL
+    adapter: str  # e.g. "x" / "bluesky" / "mastodon" / "csv"
+    adapter_version: str
+    fetched_at: datetime
+    locator: str | None = None  # where inside the source: "line 12", "page 3", "record 40"
+    sha256: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            object.__setattr__(self, "sha256", sha256_hex(self.data))
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    platform: str
+    id: str
+    handle: str | None = None
+    display_name: str | None = None
+    created_at: datetime | None = None
+    followers_count: int | None = None
+    following_count: int | None = None
+    posts_count: int | None = None
+    has_avatar: bool | None = None
+    description: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    platform: str
+    id: str
+    text: str
+    author_id: str | None = None
+    uri: str | None = None
+    url: str | None = None
+    lang_reported: str | None = None
+    created_at: datetime | None = None
+    reply_to: str | None = None
+    quote_of: str | None = None
+    root_id: str | None = None
+    kind: str = "reply"  # reply | quote | mention | root | repost
+    metrics: Mapping[str, int] | None = None
+    deleted_at_source: datetime | None = None
+    # Placeholders such as Bluesky's #notFoundPost carry no text of their own.
+    placeholder: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that could not be read: kept aside with the reason, never silently dropped."""
+
+    source: str
+    locator: str
+    reason: str
+    raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SourceBatch:
+    """What an adapter yields for one raw payload: the payload and everything parsed from it."""
+
+    payload: RawPayload
+    posts: tuple[Post, ...] = ()
+    accounts: tuple[Account, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One classifier's verdict on one post."""
+
+    platform: str
+    post_id: str
+    backend: str
+    model_version: str
+    lang: str
+    lang_confidence: float
+    scores: Mapping[str, float]
+    labels: tuple[str, ...]
+    evidence: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    id: str
+    kind: str  # near_duplicate | co_action
+    members: tuple[tuple[str, str], ...]  # (platform, post_id)
+    template: str | None = None
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decision the user made about a post. Always wins over the model; never deleted."""
+
+    platform: str
+    post_id: str
+    action: str  # move | mark_abuse | mark_not_abuse | mark_supportive | note | block | evidence
+    value: str | None
+    reason: str | None
+    decided_at: datetime

@@ -1,0 +1,130 @@
+"""Opening a pileon database: SQLite in WAL mode, numbered migrations applied in order.
+
+Migrations live in store/migrations/NNNN_name.sql; each runs once inside a transaction and is
+recorded in `schema_migrations`, so an older database is brought up to date on open.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from pileon.errors import StoreError
+
+__all__ = ["MIGRATIONS", "connect", "from_iso", "schema_version", "to_iso"]
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def _load_migrations() -> list[tuple[int, str, str]]:
+    found = []
+    for entry in resources.files("pileon.store.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+MIGRATIONS: list[tuple[int, str, str]] = _load_migrations()
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    """UTC ISO 8601 with milliseconds and a Z, so text order is time order in SQL."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    ).fetchone()
+    if row is None:
+        return 0
+    value = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0]
+    return int(value or 0)
+
+
+def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
+    """Open (and if needed create and migrate) the database at `path`."""
+    db_path = Path(path)
+    if not create and not db_path.exists():
+        raise StoreError(
+            "no such database", path=str(db_path), hint="run `pileon ingest` or `pileon demo` first"
+        )
+    if db_path.exists() and db_path.is_dir():
+        raise StoreError("is a directory, not a database file", path=str(db_path))
+    try:
+        conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        _migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"not a pileon database or damaged ({exc})",
+            path=str(db_path),
+            hint="check the path; a damaged file can be inspected with `sqlite3 FILE .recover`",
+        ) from exc
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    current = schema_version(conn)
+    known = MIGRATIONS[-1][0] if MIGRATIONS else 0
+    if current > known:
+        raise StoreError(
+            f"database schema {current} is newer than this pileon understands ({known})",
+            hint="upgrade pileon",
+        )
+    if current == known:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        current = schema_version(conn)  # another process may have migrated meanwhile
+        for version, name, sql in MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in _split_sql(sql):
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, to_iso(datetime.now(UTC))),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, buffer = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buffer.append(line)
+        candidate = "\n".join(buffer)
+        if sqlite3.complete_statement(candidate):
+            statements.append(candidate.strip())
+            buffer = []
+    if "\n".join(buffer).strip():
+        statements.append("\n".join(buffer).strip())
+    return statements

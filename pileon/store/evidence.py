@@ -1,0 +1,250 @@
+"""Writing ingested evidence: raw payloads, posts, accounts, post versions and rejects.
+
+One transaction per group of batches, so a process killed half-way (even kill -9) leaves only
+whole payloads behind, and a re-run skips payloads it already holds (keyed on their SHA-256).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pileon import __version__
+from pileon.records import Account, Post, Rejected, SourceBatch, sha256_hex
+from pileon.store.db import to_iso
+
+__all__ = ["IngestCounts", "EvidenceWriter", "log_custody"]
+
+
+@dataclass
+class IngestCounts:
+    payloads_new: int = 0
+    payloads_seen: int = 0
+    posts: int = 0
+    accounts: int = 0
+    rejected: int = 0
+
+
+_POST_UPSERT = """
+INSERT INTO posts (platform, id, kind, text, author_id, uri, url, lang_reported, created_at,
+                   reply_to, quote_of, root_id, metrics_json, placeholder, deleted_at_source,
+                   raw_sha256, seen_at)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(platform, id) DO UPDATE SET
+    kind = CASE WHEN excluded.placeholder IS NULL THEN excluded.kind ELSE posts.kind END,
+    text = CASE WHEN excluded.placeholder IS NULL THEN excluded.text ELSE posts.text END,
+    author_id = COALESCE(excluded.author_id, posts.author_id),
+    uri = COALESCE(excluded.uri, posts.uri),
+    url = COALESCE(excluded.url, posts.url),
+    lang_reported = COALESCE(excluded.lang_reported, posts.lang_reported),
+    created_at = COALESCE(excluded.created_at, posts.created_at),
+    reply_to = COALESCE(excluded.reply_to, posts.reply_to),
+    quote_of = COALESCE(excluded.quote_of, posts.quote_of),
+    root_id = COALESCE(excluded.root_id, posts.root_id),
+    metrics_json = COALESCE(excluded.metrics_json, posts.metrics_json),
+    placeholder = CASE WHEN excluded.placeholder IS NULL OR posts.placeholder IS NOT NULL
+                       THEN excluded.placeholder ELSE posts.placeholder END,
+    deleted_at_source = COALESCE(posts.deleted_at_source, excluded.deleted_at_source,
+        CASE WHEN excluded.placeholder = 'not_found' AND posts.placeholder IS NULL
+             THEN excluded.seen_at END),
+    raw_sha256 = CASE WHEN excluded.placeholder IS NULL THEN excluded.raw_sha256
+                      ELSE posts.raw_sha256 END,
+    seen_at = excluded.seen_at
+WHERE excluded.seen_at >= posts.seen_at
+"""
+
+_ACCOUNT_UPSERT = """
+INSERT INTO accounts (platform, id, handle, display_name, created_at, followers_count,
+                      following_count, posts_count, has_avatar, description, url, raw_sha256,
+                      seen_at)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(platform, id) DO UPDATE SET
+    handle = COALESCE(excluded.handle, accounts.handle),
+    display_name = COALESCE(excluded.display_name, accounts.display_name),
+    created_at = COALESCE(excluded.created_at, accounts.created_at),
+    followers_count = COALESCE(excluded.followers_count, accounts.followers_count),
+    following_count = COALESCE(excluded.following_count, accounts.following_count),
+    posts_count = COALESCE(excluded.posts_count, accounts.posts_count),
+    has_avatar = COALESCE(excluded.has_avatar, accounts.has_avatar),
+    description = COALESCE(excluded.description, accounts.description),
+    url = COALESCE(excluded.url, accounts.url),
+    raw_sha256 = excluded.raw_sha256,
+    seen_at = excluded.seen_at
+WHERE excluded.seen_at >= accounts.seen_at
+"""
+
+
+def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
+    return (
+        post.platform,
+        post.id,
+        post.kind,
+        post.text,
+        post.author_id,
+        post.uri,
+        post.url,
+        post.lang_reported,
+        to_iso(post.created_at),
+        post.reply_to,
+        post.quote_of,
+        post.root_id,
+        json.dumps(dict(post.metrics), sort_keys=True) if post.metrics is not None else None,
+        post.placeholder,
+        to_iso(post.deleted_at_source),
+        raw_sha,
+        seen,
+    )
+
+
+def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
+    state = json.dumps([post.text, post.placeholder, to_iso(post.deleted_at_source)])
+    content_sha = hashlib.sha256(state.encode("utf-8")).hexdigest()
+    return (post.platform, post.id, content_sha, post.text, post.placeholder, raw_sha, seen)
+
+
+def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
+    return (
+        acc.platform,
+        acc.id,
+        acc.handle,
+        acc.display_name,
+        to_iso(acc.created_at),
+        acc.followers_count,
+        acc.following_count,
+        acc.posts_count,
+        None if acc.has_avatar is None else int(acc.has_avatar),
+        acc.description,
+        acc.url,
+        raw_sha,
+        seen,
+    )
+
+
+def _reject_row(rej: Rejected, now: str) -> tuple[object, ...]:
+    return (rej.source, rej.locator, rej.reason, rej.raw, sha256_hex(rej.raw), now)
+
+
+class EvidenceWriter:
+    """Writes batches from one ingest run; commit happens every `group` batches."""
+
+    def __init__(self, conn: sqlite3.Connection, *, source: str, fmt: str, group: int = 50):
+        self.conn = conn
+        self.group = group
+        self.counts = IngestCounts()
+        self._pending: list[SourceBatch] = []
+        now = to_iso(datetime.now(UTC))
+        cur = conn.execute(
+            "INSERT INTO ingest_runs (source, format, started_at) VALUES (?, ?, ?)",
+            (source, fmt, now),
+        )
+        self.run_id = int(cur.lastrowid or 0)
+
+    def add(self, batch: SourceBatch) -> None:
+        self._pending.append(batch)
+        if len(self._pending) >= self.group:
+            self.flush()
+
+    def add_all(self, batches: Iterable[SourceBatch]) -> None:
+        for batch in batches:
+            self.add(batch)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for batch in self._pending:
+                self._write(batch)
+            conn.execute(
+                "UPDATE ingest_runs SET payloads_new=?, payloads_seen=?, posts=?, accounts=?,"
+                " rejected=? WHERE id=?",
+                (
+                    self.counts.payloads_new,
+                    self.counts.payloads_seen,
+                    self.counts.posts,
+                    self.counts.accounts,
+                    self.counts.rejected,
+                    self.run_id,
+                ),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._pending.clear()
+
+    def _write(self, batch: SourceBatch) -> None:
+        conn = self.conn
+        now = to_iso(datetime.now(UTC)) or ""
+        for rej in batch.rejected:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO rejects (source, locator, reason, raw, raw_sha256,"
+                " rejected_at) VALUES (?,?,?,?,?,?)",
+                _reject_row(rej, now),
+            )
+            self.counts.rejected += cur.rowcount
+        p = batch.payload
+        if not batch.posts and not batch.accounts:
+            return  # nothing parsed: the rejects above hold the bytes
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
+            " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                p.sha256,
+                p.data,
+                len(p.data),
+                p.source,
+                p.locator,
+                p.adapter,
+                p.adapter_version,
+                to_iso(p.fetched_at),
+                self.run_id,
+            ),
+        )
+        if cur.rowcount == 0:
+            self.counts.payloads_seen += 1
+            return  # already stored, with everything parsed from it, in an earlier run
+        self.counts.payloads_new += 1
+        seen = to_iso(p.fetched_at) or now
+        conn.executemany(_ACCOUNT_UPSERT, [_account_row(a, p.sha256, seen) for a in batch.accounts])
+        conn.executemany(_POST_UPSERT, [_post_row(x, p.sha256, seen) for x in batch.posts])
+        conn.executemany(
+            "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text,"
+            " placeholder, raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)",
+            [_version_row(x, p.sha256, seen) for x in batch.posts],
+        )
+        self.counts.posts += len(batch.posts)
+        self.counts.accounts += len(batch.accounts)
+
+    def finish(self) -> IngestCounts:
+        self.flush()
+        self.conn.execute(
+            "UPDATE ingest_runs SET finished_at=? WHERE id=?",
+            (to_iso(datetime.now(UTC)), self.run_id),
+        )
+        return self.counts
+
+
+def log_custody(
+    conn: sqlite3.Connection,
+    action: str,
+    details: dict[str, object],
+    sha256s: Iterable[str] = (),
+) -> None:
+    """Append one line to the chain-of-custody log (never updated, never deleted)."""
+    conn.execute(
+        "INSERT INTO custody_log (at, action, tool_version, details_json, sha256s_json)"
+        " VALUES (?,?,?,?,?)",
+        (
+            to_iso(datetime.now(UTC)),
+            action,
+            f"pileon {__version__}",
+            json.dumps(details, sort_keys=True, ensure_ascii=False),
+            json.dumps(sorted(set(sha256s))),
+        ),
+    )
