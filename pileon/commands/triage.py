@@ -1,0 +1,205 @@
+"""`pileon triage`, `pileon folders`, `pileon decide`, `pileon serve`: sort, list, decide, review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from pileon.commands.output import console, print_json
+from pileon.errors import StoreError
+from pileon.store import connect
+from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
+from pileon.triage.decisions import ACTIONS
+from pileon.triage.folders import FOLDERS
+from pileon.triage.rules import load_rules
+from pileon.triage.run import TriageResult, explain_post, record_decisions, run_triage
+
+__all__ = ["COMMANDS", "ensure_triaged"]
+
+_DB = click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+
+
+def _say_result(result: TriageResult) -> None:
+    c = result.counts
+    console.print(
+        f"triage run {result.run_id}: {result.posts} replies in {result.seconds:.1f} s —"
+        f" support {c['support']}, inbox {c['inbox']}, review {c['review']},"
+        f" shielded {c['shielded']}" + (f"; {result.decided} placed by your own decisions"
+                                       if result.decided else ""))
+    if not result.analysed and result.posts:
+        console.print("not analysed yet: every reply is in review until you run"
+                      " `pileon analyze DB`, then `pileon triage DB` again.")
+
+
+def ensure_triaged(db: Path) -> None:
+    """Run triage with the default rules when the database has none yet (and say so)."""
+    conn = connect(db, create=False)
+    try:
+        if latest_run(conn) is None:
+            console.print("no triage yet: sorting the replies with the default rules first.")
+            _say_result(run_triage(conn, load_rules(None)))
+    finally:
+        conn.close()
+
+
+@click.command()
+@_DB
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A rules TOML file (default: the commented defaults shipped with pileon).")
+@click.option("--explain", "explain_id", metavar="POST_ID",
+              help="Say which rule put this post where, with which scores; change nothing.")
+@click.option("--print-default-rules", is_flag=True, help="Print the default rules and exit.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def triage(db: Path, rules_path: Path | None, explain_id: str | None,
+           print_default_rules: bool, as_json: bool) -> None:
+    """Sort replies into folders: support, inbox, review, shielded.
+
+    Folders come from the classifier's scores, account signals and coordinated clusters, by
+    the rules file; your own decisions always win and are never changed. Each run is kept.
+    """
+    if print_default_rules:
+        from pileon.triage.rules import default_rules_text
+
+        click.echo(default_rules_text(), nl=False)
+        return
+    rules = load_rules(rules_path)
+    conn = connect(db, create=False)
+    try:
+        if explain_id:
+            found = explain_post(conn, explain_id)
+            if not found:
+                raise StoreError(f"no triaged post with id, URI or URL {explain_id!r}",
+                                 path=str(db), hint="check the id with `pileon show`")
+            for item in found:
+                if as_json:
+                    print_json(item)
+                else:
+                    _print_explain(item)
+            return
+        result = run_triage(conn, rules)
+    finally:
+        conn.close()
+    if as_json:
+        print_json({"run_id": result.run_id, "posts": result.posts, "counts": result.counts,
+                    "analysed": result.analysed, "user_decisions_applied": result.decided})
+    else:
+        _say_result(result)
+
+
+def _print_explain(item: dict[str, object]) -> None:
+    out = click.echo
+    out(f"{item['platform']}:{item['id']}  folder {item['folder']}"
+        + (" (your decision)" if item["decided_by_user"] else ""))
+    out(f"  rules put it in {item['model_folder']} by rule '{item['rule']}'"
+        f" ({item['rules']}, run {item['run_id']})")
+    explain = item["explain"]
+    assert isinstance(explain, dict)
+    if "why" in explain:
+        out(f"  {explain['why']}")
+    if item["category"]:
+        out(f"  deciding category: {item['category']}"
+            + (f" (threshold {explain['threshold']})" if "threshold" in explain else ""))
+    if "supportive" in explain:
+        out(f"  supportive score {explain['supportive']}")
+    if explain.get("abuse"):
+        out("  abuse scores: " + ", ".join(f"{k} {v}" for k, v in explain["abuse"].items()))
+    out(f"  labels: {', '.join(item['labels']) or '-'}   language: {item['lang'] or '?'}"  # type: ignore[arg-type]
+        )
+    out(f"  account signals: {', '.join(item['signals']) or 'none'}"  # type: ignore[arg-type]
+        + ("  (throwaway: shield thresholds lowered by"
+           f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
+    if item["cluster_id"]:
+        out(f"  member of coordinated cluster {item['cluster_id']}")
+    if "cluster" in explain:
+        out(f"  moved by the cluster rule: {explain['cluster']}")
+    for d in item["decisions"]:  # type: ignore[attr-defined]
+        out(f"  your decision {d['decided_at']}: {d['action']} {d['value'] or ''}"
+            f" {('— ' + d['reason']) if d['reason'] else ''}")
+
+
+@click.command()
+@_DB
+@click.option("--folder", type=click.Choice(FOLDERS), help="Only this folder's posts.")
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON object per post: id, platform, text, folder, labels, lang, ...")
+@click.option("--show-shielded", is_flag=True,
+              help="Print the text of shielded posts too (hidden by default in the terminal).")
+def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) -> None:
+    """Counts per folder, or the posts of one folder (--json: one object a line)."""
+    ensure_triaged(db)
+    conn = connect(db, create=False)
+    try:
+        run = latest_run(conn)
+        assert run is not None
+        if not as_json and folder is None:
+            counts = json.loads(run["counts_json"])
+            for name in FOLDERS:
+                click.echo(f"{name:10} {counts.get(name, 0):8d}")
+            return
+        for row in iter_folder_posts(conn, int(run["id"]), folder):
+            labels = json.loads(row["labels_json"])
+            if as_json:
+                print_json({"id": row["post_id"], "platform": row["platform"],
+                            "text": row["text"], "folder": row["folder"], "labels": labels,
+                            "lang": row["lang"], "category": row["category"],
+                            "rule": row["rule"], "created_at": row["created_at"],
+                            "author_id": row["author_id"], "url": row["url"],
+                            "decided_by_user": bool(row["decided"]),
+                            "signals": [s for s in row["signals"].split(",") if s],
+                            "cluster_id": row["cluster_id"]})
+                continue
+            text = row["text"]
+            if row["folder"] == "shielded" and not show_shielded:
+                text = f"[hidden: {row['category'] or 'abuse'}]"
+            click.echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
+                       f"{text.replace(chr(10), ' ')[:120]}")
+    finally:
+        conn.close()
+
+
+@click.command()
+@_DB
+@click.argument("post_ids", nargs=-1, required=True)
+@click.option("--action", type=click.Choice([a for a in ACTIONS if a != "undo"]),
+              required=True, help="What to do with the posts.")
+@click.option("--value", help="Folder for move, text for note, category for mark_abuse.")
+@click.option("--reason", help="Why (kept with the decision).")
+@click.option("--platform", help="Platform, when an id exists on several.")
+def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
+           reason: str | None, platform: str | None) -> None:
+    """Record your own decision about posts; it wins over the model and is kept forever."""
+    conn = connect(db, create=False)
+    try:
+        items: list[DecisionInput] = []
+        for post_id in post_ids:
+            sql = "SELECT platform, id FROM posts WHERE id=?" + (" AND platform=?" if platform
+                                                                 else "")
+            rows = conn.execute(sql, (post_id, platform) if platform else (post_id,)).fetchall()
+            if not rows:
+                raise StoreError(f"no post with id {post_id!r}", path=str(db))
+            items.extend(DecisionInput(r[0], r[1], action, value, reason) for r in rows)
+        batch = record_decisions(conn, items, via="cli")
+    finally:
+        conn.close()
+    console.print(f"recorded {len(items)} decision(s) ({action}), batch {batch}")
+
+
+@click.command()
+@_DB
+@click.option("--port", type=int, default=8765, show_default=True,
+              help="Port on 127.0.0.1; the next free one is used if it is taken.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
+def serve(db: Path, port: int, no_browser: bool) -> None:
+    """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
+    from pileon.web.serve import serve_forever
+
+    if not db.exists():
+        raise StoreError("no such database", path=str(db),
+                         hint="run `pileon ingest` or `pileon demo` first")
+    ensure_triaged(db)
+    serve_forever(db, port=port, open_browser=not no_browser)
+
+
+COMMANDS = [triage, folders, decide, serve]

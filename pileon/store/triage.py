@@ -1,0 +1,405 @@
+"""Triage in the store: runs and folders, the user's decisions, UI settings, and the reads the
+review UI pages through. Classifier and coordination tables are read only when they exist, so
+triage works on a database that was never analysed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pileon.store.db import to_iso
+
+__all__ = [
+    "DecisionInput",
+    "FolderRow",
+    "InputRow",
+    "PageFilter",
+    "add_decisions",
+    "block_list",
+    "cluster_members",
+    "coordinated_accounts",
+    "decisions_for",
+    "decisions_in_order",
+    "evidence_list",
+    "finish_run",
+    "folder_counts",
+    "folder_page",
+    "get_setting",
+    "has_table",
+    "iter_folder_posts",
+    "last_batch",
+    "latest_run",
+    "read_inputs",
+    "scores_source",
+    "set_setting",
+    "start_run",
+    "write_folders",
+]
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                       (name,)).fetchone()
+    return row is not None
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
+@dataclass(frozen=True, slots=True)
+class InputRow:
+    """One post with what triage needs from the core tables (scores are joined in run.py)."""
+
+    platform: str
+    post_id: str
+    created_at: str | None
+    lang_reported: str | None
+    author_created_at: str | None
+    followers_count: int | None
+    has_avatar: int | None
+    author_id: str | None
+
+
+def read_inputs(conn: sqlite3.Connection) -> Iterator[InputRow]:
+    """Every post with text (placeholders known only by id are skipped) and its author."""
+    cur = conn.execute(
+        "SELECT p.platform, p.id, p.created_at, p.lang_reported, a.created_at,"
+        " a.followers_count, a.has_avatar, p.author_id FROM posts p LEFT JOIN accounts a"
+        " ON a.platform = p.platform AND a.id = p.author_id"
+        " WHERE p.placeholder IS NULL AND p.kind != 'root'")
+    for row in cur:
+        yield InputRow(*row)
+
+
+def scores_source(conn: sqlite3.Connection) -> str | None:
+    """'backend/model_version' of the newest classifier results, or None if not analysed."""
+    if not has_table(conn, "scores"):
+        return None
+    row = conn.execute("SELECT backend, model_version FROM scores ORDER BY analyzed_at DESC"
+                       " LIMIT 1").fetchone()
+    return None if row is None else f"{row[0]}/{row[1]}"
+
+
+def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, list[str],
+                                                                          dict[str, float]]]:
+    """(platform, post_id) -> (lang, labels, scores), the newest analysis of each post."""
+    if not has_table(conn, "scores"):
+        return {}
+    found: dict[tuple[str, str], tuple[str, list[str], dict[str, float]]] = {}
+    for platform, post_id, lang, labels, scores in conn.execute(
+        "SELECT platform, post_id, lang, labels_json, scores_json FROM scores"
+        " ORDER BY analyzed_at"
+    ):
+        found[(platform, post_id)] = (lang, json.loads(labels), json.loads(scores))
+    return found
+
+
+def _latest_coordination_run(conn: sqlite3.Connection, table: str) -> int | None:
+    if "run_id" not in _columns(conn, table):
+        return None
+    row = conn.execute(f"SELECT MAX(run_id) FROM {table}").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def cluster_members(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """cluster id -> member posts, from the newest `pileon coordination` run (if any)."""
+    if not has_table(conn, "cluster_members"):
+        return {}
+    run = _latest_coordination_run(conn, "cluster_members")
+    sql = "SELECT cluster_id, platform, post_id FROM cluster_members"
+    rows = conn.execute(sql + " WHERE run_id = ?", (run,)) if run is not None \
+        else conn.execute(sql)
+    clusters: dict[str, list[tuple[str, str]]] = {}
+    for cluster_id, platform, post_id in rows:
+        clusters.setdefault(str(cluster_id), []).append((platform, post_id))
+    return clusters
+
+
+def coordinated_accounts(conn: sqlite3.Connection, min_score: float = 0.5) -> set[tuple[str, str]]:
+    """(platform, account id) the coordination stage scored at or above `min_score`."""
+    if not has_table(conn, "account_signals"):
+        return set()
+    columns = _columns(conn, "account_signals")
+    score = next((c for c in ("coordination_score", "score") if c in columns), None)
+    account = next((c for c in ("account_id", "id") if c in columns), None)
+    if score is None or account is None or "platform" not in columns:
+        return set()
+    run = _latest_coordination_run(conn, "account_signals")
+    sql = f"SELECT platform, {account} FROM account_signals WHERE {score} >= ?"
+    rows = conn.execute(sql + " AND run_id = ?", (min_score, run)) if run is not None \
+        else conn.execute(sql, (min_score,))
+    return {(str(p), str(a)) for p, a in rows}
+
+
+# --- runs and folders -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class FolderRow:
+    platform: str
+    post_id: str
+    created_at: str | None
+    lang: str | None
+    labels: Sequence[str]
+    category: str | None
+    model_folder: str
+    folder: str
+    rule: str
+    signals: Sequence[str]
+    cluster_id: str | None
+    decided: bool
+    explain: dict[str, Any]
+
+
+def start_run(conn: sqlite3.Connection, rules_sha256: str, rules_source: str,
+              scores: str | None) -> int:
+    cur = conn.execute(
+        "INSERT INTO triage_runs (started_at, rules_sha256, rules_source, scores_source)"
+        " VALUES (?,?,?,?)", (to_iso(datetime.now(UTC)), rules_sha256, rules_source, scores))
+    return int(cur.lastrowid or 0)
+
+
+def write_folders(conn: sqlite3.Connection, run_id: int, rows: Iterable[FolderRow]) -> None:
+    conn.executemany(
+        "INSERT INTO post_folders (run_id, platform, post_id, created_at, lang, labels_json,"
+        " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        ((run_id, r.platform, r.post_id, r.created_at, r.lang, json.dumps(list(r.labels)),
+          r.category, r.model_folder, r.folder, r.rule, ",".join(r.signals), r.cluster_id,
+          int(r.decided), json.dumps(r.explain, ensure_ascii=False)) for r in rows))
+
+
+def finish_run(conn: sqlite3.Connection, run_id: int, posts: int, counts: dict[str, int]) -> None:
+    conn.execute("UPDATE triage_runs SET finished_at=?, posts=?, counts_json=? WHERE id=?",
+                 (to_iso(datetime.now(UTC)), posts, json.dumps(counts), run_id))
+
+
+def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The newest finished triage run, or None when `pileon triage` never finished."""
+    if not has_table(conn, "triage_runs"):
+        return None
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM triage_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return row
+
+
+def folder_counts(conn: sqlite3.Connection, run_id: int) -> dict[str, int]:
+    return {str(f): int(n) for f, n in conn.execute(
+        "SELECT folder, COUNT(*) FROM post_folders WHERE run_id=? GROUP BY folder", (run_id,))}
+
+
+@dataclass(frozen=True, slots=True)
+class PageFilter:
+    folder: str | None = None
+    category: str | None = None
+    lang: str | None = None
+    signal: str | None = None
+    cluster_id: str | None = None
+    since: str | None = None
+    until: str | None = None
+    query: str | None = None
+    decided_only: bool = False
+
+
+def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
+    clauses: list[str] = ["f.run_id = ?"]
+    args: list[Any] = [run_id]
+    for column, value in (("f.folder", f.folder), ("f.category", f.category),
+                          ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if f.signal:
+        clauses.append("(',' || f.signals || ',') LIKE ?")
+        args.append(f"%,{f.signal},%")
+    if f.since:
+        clauses.append("f.created_at >= ?")
+        args.append(f.since)
+    if f.until:
+        clauses.append("f.created_at < ?")
+        args.append(f.until)
+    if f.decided_only:
+        clauses.append("f.decided = 1")
+    if f.query:
+        clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
+        escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        args.append(f"%{escaped}%")
+    return " AND ".join(clauses), args
+
+
+def _register_fold(conn: sqlite3.Connection) -> None:
+    conn.create_function("pileon_fold", 1, lambda t: t.casefold() if isinstance(t, str) else t,
+                         deterministic=True)
+
+
+_PAGE_COLUMNS = (
+    "f.platform, f.post_id, f.created_at, f.lang, f.labels_json, f.category, f.model_folder,"
+    " f.folder, f.rule, f.signals, f.cluster_id, f.decided, f.explain_json, p.text, p.kind,"
+    " p.author_id, p.url, p.reply_to, p.deleted_at_source, p.raw_sha256,"
+    " a.handle AS author_handle, a.display_name AS author_display_name")
+
+
+def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offset: int,
+                limit: int, newest_first: bool = True) -> tuple[list[sqlite3.Row], int]:
+    """One page of posts matching `flt`, and how many match in all."""
+    _register_fold(conn)
+    where, args = _where(run_id, flt)
+    join = (" FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id"
+            " LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id")
+    order = "DESC" if newest_first else "ASC"
+    rows = conn.execute(
+        f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
+        " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+    if flt.query:
+        total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
+    else:
+        total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
+                                 args).fetchone()[0])
+    return rows, total
+
+
+def matching_keys(conn: sqlite3.Connection, run_id: int, flt: PageFilter,
+                  cap: int = 200_000) -> list[tuple[str, str]]:
+    """Every (platform, post_id) matching `flt`: the target of a bulk action by filter."""
+    _register_fold(conn)
+    where, args = _where(run_id, flt)
+    return [(str(a), str(b)) for a, b in conn.execute(
+        "SELECT f.platform, f.post_id FROM post_folders f JOIN posts p ON p.platform ="
+        f" f.platform AND p.id = f.post_id WHERE {where} LIMIT ?", [*args, cap])]
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    platform: str
+    post_id: str
+    action: str
+    value: str | None = None
+    reason: str | None = None
+
+
+def add_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
+                  via: str = "ui", batch: str | None = None) -> str:
+    """Store decisions as one batch (undone together); returns the batch id. No commit."""
+    batch = batch or uuid.uuid4().hex
+    now = to_iso(datetime.now(UTC))
+    conn.executemany(
+        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via) for d in items])
+    return batch
+
+
+def decisions_in_order(conn: sqlite3.Connection,
+                       keys: Iterable[tuple[str, str]] | None = None) -> list[sqlite3.Row]:
+    """All decisions (or those about `keys`), oldest first."""
+    if keys is None:
+        return conn.execute("SELECT * FROM decisions ORDER BY id").fetchall()
+    found: list[sqlite3.Row] = []
+    for platform, post_id in keys:
+        found.extend(conn.execute(
+            "SELECT * FROM decisions WHERE platform=? AND post_id=? ORDER BY id",
+            (platform, post_id)).fetchall())
+    found.sort(key=lambda r: int(r["id"]))
+    return found
+
+
+def undo_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM decisions WHERE action='undo' ORDER BY id").fetchall()
+
+
+def batch_keys(conn: sqlite3.Connection, batch: str) -> list[tuple[str, str]]:
+    return [(str(a), str(b)) for a, b in conn.execute(
+        "SELECT DISTINCT platform, post_id FROM decisions WHERE batch=? AND action != 'undo'",
+        (batch,))]
+
+
+def decisions_for(conn: sqlite3.Connection, platform: str, post_id: str) -> list[sqlite3.Row]:
+    return conn.execute("SELECT * FROM decisions WHERE platform=? AND post_id=? ORDER BY id",
+                        (platform, post_id)).fetchall()
+
+
+def last_batch(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The newest batch not yet undone (what the Undo button undoes)."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT batch, action, value, COUNT(*) AS n, MAX(decided_at) AS at FROM decisions d"
+        " WHERE action != 'undo' AND NOT EXISTS (SELECT 1 FROM decisions u WHERE"
+        " u.action='undo' AND u.value = d.batch) GROUP BY batch ORDER BY MAX(id) DESC LIMIT 1"
+    ).fetchone()
+    return row
+
+
+def set_folder(conn: sqlite3.Connection, run_id: int, platform: str, post_id: str,
+               folder: str | None) -> None:
+    """Show a post in `folder` (None: back to the model's folder) in the current run."""
+    if folder is None:
+        conn.execute("UPDATE post_folders SET folder = model_folder, decided = 0"
+                     " WHERE run_id=? AND platform=? AND post_id=?", (run_id, platform, post_id))
+    else:
+        conn.execute("UPDATE post_folders SET folder = ?, decided = 1"
+                     " WHERE run_id=? AND platform=? AND post_id=?",
+                     (folder, run_id, platform, post_id))
+
+
+def _listed(conn: sqlite3.Connection, action: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT d.platform, d.post_id, d.value, d.reason, d.decided_at, p.author_id,"
+        " p.raw_sha256 FROM decisions d LEFT JOIN posts p ON p.platform=d.platform"
+        " AND p.id=d.post_id WHERE d.action=? AND NOT EXISTS (SELECT 1 FROM decisions u"
+        " WHERE u.action='undo' AND u.value=d.batch) ORDER BY d.id", (action,)).fetchall()
+
+
+def block_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Accounts the user chose to block (one entry per account), for the exports."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in _listed(conn, "block"):
+        account = r["value"] or r["author_id"]
+        if account and (r["platform"], account) not in seen:
+            seen[(r["platform"], account)] = {
+                "platform": r["platform"], "account_id": account, "post_id": r["post_id"],
+                "reason": r["reason"], "decided_at": r["decided_at"]}
+    return list(seen.values())
+
+
+def evidence_list(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Posts the user added to the evidence report, with their raw payload hash."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in _listed(conn, "evidence"):
+        seen.setdefault((r["platform"], r["post_id"]), {
+            "platform": r["platform"], "post_id": r["post_id"], "reason": r["reason"],
+            "decided_at": r["decided_at"], "raw_sha256": r["raw_sha256"]})
+    return list(seen.values())
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM ui_settings WHERE key=?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO ui_settings (key, value, changed_at) VALUES (?,?,?)"
+                 " ON CONFLICT(key) DO UPDATE SET value=excluded.value,"
+                 " changed_at=excluded.changed_at", (key, value, to_iso(datetime.now(UTC))))
+
+
+def iter_folder_posts(conn: sqlite3.Connection, run_id: int,
+                      folder: str | None) -> Iterator[sqlite3.Row]:
+    """Every triaged post (of one folder, or all), oldest first, streamed."""
+    sql = (f"SELECT {_PAGE_COLUMNS} FROM post_folders f JOIN posts p ON p.platform = f.platform"
+           " AND p.id = f.post_id LEFT JOIN accounts a ON a.platform = p.platform"
+           " AND a.id = p.author_id WHERE f.run_id = ?")
+    args: list[Any] = [run_id]
+    if folder:
+        sql += " AND f.folder = ?"
+        args.append(folder)
+    yield from conn.execute(sql + " ORDER BY f.created_at, f.platform, f.post_id", args)

@@ -1,0 +1,177 @@
+"""Triage rules: read and check the TOML file that decides folders (see default_rules.toml).
+
+A typo never passes silently: an unknown key, a wrong type or a value out of range raises a
+ConfigError naming the key and the line it is on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pileon.errors import ConfigError
+from pileon.records import ABUSIVE_LABELS
+
+__all__ = ["AccountSignalRules", "ClusterRules", "Rules", "default_rules_text", "load_rules",
+           "parse_rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSignalRules:
+    new_account_days: int
+    few_followers: int
+    no_avatar: bool
+    signals_needed: int
+    shield_discount: float
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRules:
+    min_size: int
+    abusive_share: float
+    shield_members: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    support_min: float
+    support_protect: float
+    shield: dict[str, float]
+    review: dict[str, float]
+    accounts: AccountSignalRules
+    clusters: ClusterRules
+    source: str  # path, or "default"
+    sha256: str
+
+
+# key -> (type, lower bound, upper bound); bounds None for booleans.
+_SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
+    "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0)},
+    "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
+    "review": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
+    "account_signals": {
+        "new_account_days": (int, 0, 36500),
+        "few_followers": (int, 0, 10**9),
+        "no_avatar": (bool, None, None),
+        "signals_needed": (int, 1, 3),
+        "shield_discount": (float, 0.0, 1.0),
+    },
+    "clusters": {
+        "min_size": (int, 2, 10**9),
+        "abusive_share": (float, 0.0, 1.0),
+        "shield_members": (bool, None, None),
+    },
+}
+
+
+def default_rules_text() -> str:
+    return (resources.files("pileon.triage") / "default_rules.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """The rules in `path`, each missing key taken from the commented defaults."""
+    if path is None:
+        return parse_rules(default_rules_text(), "default")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError("no such rules file", path=str(path),
+                          hint="omit --rules to use the defaults") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the rules file ({exc})", path=str(path)) from exc
+    return parse_rules(text, str(path))
+
+
+def _line_of(text: str, section: str, key: str | None) -> str:
+    """'line N' where `key` (inside [section]) is written, for the error message."""
+    lines = text.splitlines()
+    current = ""
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        header = re.match(r"^\[\s*([^\]]+?)\s*\]", stripped)
+        if header:
+            current = header.group(1)
+            if key is None and current == section:
+                return f"line {number}"
+            continue
+        if key is not None and current == section and re.match(
+            rf"^\"?{re.escape(key)}\"?\s*=", stripped
+        ):
+            return f"line {number}"
+    return "line ?"
+
+
+def parse_rules(text: str, source: str) -> Rules:
+    try:
+        given = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", path=source,
+                          record=f"line {match.group(1)}" if match else None) from exc
+    defaults = tomllib.loads(default_rules_text())
+    merged: dict[str, dict[str, Any]] = {}
+    for section, value in given.items():
+        if section == "version":
+            if value != 1:
+                raise ConfigError(f"version {value!r} is not supported (only 1)", path=source,
+                                  record=_line_of(text, "", "version"))
+            continue
+        if section not in _SCHEMA:
+            raise ConfigError(
+                f"unknown section or key '{section}'", path=source,
+                record=_line_of(text, section, None) if isinstance(value, dict)
+                else _line_of(text, "", section),
+                hint="known sections: " + ", ".join(sorted(_SCHEMA)))
+        if not isinstance(value, dict):
+            raise ConfigError(f"'{section}' must be a [section]", path=source,
+                              record=_line_of(text, "", section))
+        for key, item in value.items():
+            _check(section, key, item, text, source)
+    for section, keys in _SCHEMA.items():
+        merged[section] = {k: given.get(section, {}).get(k, defaults[section][k]) for k in keys}
+    for label in ABUSIVE_LABELS:
+        if merged["review"][label] > merged["shield"][label]:
+            raise ConfigError(
+                f"review.{label} ({merged['review'][label]}) is above shield.{label}"
+                f" ({merged['shield'][label]})", path=source,
+                record=_line_of(text, "review", label), hint="a review threshold must be lower")
+    s, a, c = merged["support"], merged["account_signals"], merged["clusters"]
+    return Rules(
+        support_min=float(s["min_score"]),
+        support_protect=float(s["protect_score"]),
+        shield={k: float(v) for k, v in merged["shield"].items()},
+        review={k: float(v) for k, v in merged["review"].items()},
+        accounts=AccountSignalRules(int(a["new_account_days"]), int(a["few_followers"]),
+                                    bool(a["no_avatar"]), int(a["signals_needed"]),
+                                    float(a["shield_discount"])),
+        clusters=ClusterRules(int(c["min_size"]), float(c["abusive_share"]),
+                              bool(c["shield_members"])),
+        source=source,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _check(section: str, key: str, value: Any, text: str, source: str) -> None:
+    where = _line_of(text, section, key)
+    if key not in _SCHEMA[section]:
+        known = ", ".join(sorted(_SCHEMA[section]))
+        raise ConfigError(f"unknown key '{section}.{key}'", path=source, record=where,
+                          hint=f"known keys in [{section}]: {known}")
+    kind, low, high = _SCHEMA[section][key]
+    if kind is bool:
+        ok = isinstance(value, bool)
+    elif kind is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok:
+        raise ConfigError(f"'{section}.{key}' must be {kind.__name__}, not {value!r}",
+                          path=source, record=where)
+    if low is not None and high is not None and not low <= value <= high:
+        raise ConfigError(f"'{section}.{key}' = {value} is out of range {low}..{high}",
+                          path=source, record=where)
