@@ -12,6 +12,7 @@ __all__ = [
     "InputFileError",
     "ModelError",
     "PileonError",
+    "RecordError",
     "StoreError",
 ]
 
@@ -47,6 +48,13 @@ class InputFileError(PileonError):
 
 class FormatError(PileonError):
     """A file is readable but is not the format asked for, or no adapter recognises it."""
+
+
+class RecordError(PileonError):
+    """One record inside a readable file is unusable (e.g. a required field is missing).
+
+    Adapters catch it and keep the record aside as a reject; it never stops an ingest.
+    """
 
 
 class StoreError(PileonError):

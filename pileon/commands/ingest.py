@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pileon.commands.output import byte_progress, console, print_json
-from pileon.errors import InputFileError
+from pileon.errors import InputFileError, PileonError
 from pileon.ingest.run import IngestResult, ingest_file
 from pileon.store import connect
 from pileon.store.queries import find_post, raw_payload, stats
@@ -54,17 +56,32 @@ def ingest(db: Path, files: tuple[Path, ...], fmt: str, column_map: str | None,
     conn = connect(db)
     failed = 0
     for path in files:
-        size = path.stat().st_size
-        with byte_progress(quiet or as_json) as progress:
-            task = progress.add_task(f"ingest {path.name}", total=size)
-            result = ingest_file(conn, path, fmt=fmt, options=options,
-                                 progress=lambda n, t=task: progress.advance(t, n))
+        try:
+            result = _ingest_one(conn, path, fmt, options, quiet=quiet or as_json)
+        except PileonError as exc:  # one line for this file, then on to the next one
+            failed += 1
+            click.echo(f"Error: {exc}", err=True)
+            continue
         _report(result, as_json=as_json, quiet=quiet, chosen=fmt == "auto")
         failed += int(result.counts.payloads_new == 0 and result.counts.payloads_seen == 0
                       and result.counts.rejected > 0)
     conn.close()
     if failed:
-        raise click.ClickException(f"{failed} file(s) gave only rejected records; see `pileon stats`")
+        raise click.ClickException(
+            f"{failed} of {len(files)} file(s) failed or gave only rejected records;"
+            " see `pileon stats`"
+        )
+
+
+def _ingest_one(conn: sqlite3.Connection, path: Path, fmt: str, options: dict[str, Any],
+                *, quiet: bool) -> IngestResult:
+    with byte_progress(quiet) as progress:
+        task = progress.add_task(f"ingest {path.name}", total=path.stat().st_size)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
+        return ingest_file(conn, path, fmt=fmt, options=options, progress=advance)
 
 
 def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -> None:
@@ -130,10 +147,10 @@ def show(db: Path, post_id: str, raw: bool, as_json: bool) -> None:
         raise click.ClickException(f"{db}: no post with id, URI or URL {post_id!r}")
     for row in rows:
         payload = raw_payload(conn, row["raw_sha256"])
-        record = {k: row[k] for k in row.keys()}
+        record = {k: row[k] for k in row.keys()}  # noqa: SIM118 (a Row iterates its values)
         record["metrics"] = json.loads(record.pop("metrics_json") or "null")
         if payload is not None:
-            record["raw"] = {k: payload[k] for k in payload.keys() if k != "data"}
+            record["raw"] = {k: payload[k] for k in payload.keys() if k != "data"}  # noqa: SIM118
             if raw:
                 record["raw"]["text"] = payload["data"].decode("utf-8", errors="replace")
         if as_json:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pileon.errors import PileonError
 from pileon.ingest.sniff import choose_source, read_head
 from pileon.plugins import sources
 from pileon.store.evidence import EvidenceWriter, IngestCounts, log_custody
@@ -34,10 +35,15 @@ def ingest_file(
     read_head(path)  # missing / empty / directory: one clear error before anything is written
     source = choose_source(path, sources(), fmt)
     writer = EvidenceWriter(conn, source=str(path), fmt=source.name)
-    for batch in source.read(path, dict(options or {})):
-        writer.add(batch)
-        if progress is not None:
-            progress(len(batch.payload.data))
+    try:
+        for batch in source.read(path, dict(options or {})):
+            writer.add(batch)
+            if progress is not None:
+                progress(len(batch.payload.data))
+    except PileonError as exc:
+        writer.flush()  # keep what was read before the fatal error; the run stays unfinished
+        exc.path = exc.path or str(path)
+        raise
     counts = writer.finish()
     log_custody(
         conn,

@@ -29,18 +29,26 @@ def read_head(path: Path) -> bytes:
 
 def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> Source:
     """The forced format, or the adapter most confident about the file's first bytes."""
-    if fmt != "auto":
-        if fmt not in sources:
-            raise FormatError(
-                f"unknown format {fmt!r}",
-                path=str(path),
-                hint="choose one of: auto, " + ", ".join(sorted(sources)),
-            )
-        return sources[fmt]
+    if fmt != "auto" and fmt not in sources:
+        raise FormatError(
+            f"unknown format {fmt!r}",
+            path=str(path),
+            hint="choose one of: auto, " + ", ".join(sorted(sources)),
+        )
     head = read_head(path)
     scored = sorted(
         ((source.sniff(head, path), name) for name, source in sources.items()), reverse=True
     )
+    if fmt != "auto":
+        if sources[fmt].sniff(head, path) > 0.0:
+            return sources[fmt]
+        guess = f"; it looks like {scored[0][1]}" if scored and scored[0][0] >= 0.5 else ""
+        raise FormatError(
+            f"this is not a {fmt} file{guess}",
+            path=str(path),
+            hint="leave out --format to let pileon detect it, or choose one of: "
+            + ", ".join(sorted(sources)),
+        )
     if not scored or scored[0][0] < 0.5:
         raise FormatError(
             "not a format pileon recognises",

@@ -1,0 +1,145 @@
+"""What every JSON adapter shares: turning streamed pages into SourceBatches.
+
+An adapter supplies one function that reads a parsed page into a `PageRecords`; this module
+streams the file, keeps each page's exact bytes as its RawPayload and turns problems into rejects.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pileon.errors import RecordError
+from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
+from pileon.records import Account, Post, RawPayload, Rejected, SourceBatch, utc_now
+
+__all__ = [
+    "PageParser",
+    "PageRecords",
+    "as_int",
+    "need",
+    "parse_time",
+    "read_json_pages",
+]
+
+
+class PageRecords:
+    """Posts and accounts found in one page (deduplicated by id) and the items kept aside."""
+
+    def __init__(self, source: str, locator: str) -> None:
+        self.source = source
+        self.locator = locator
+        self.posts: dict[str, Post] = {}
+        self.accounts: dict[str, Account] = {}
+        self.rejected: list[Rejected] = []
+
+    def add_post(self, post: Post) -> None:
+        # A page can name a post twice (X repeats tweets in includes); a real post beats a
+        # placeholder, otherwise the first one seen stays.
+        known = self.posts.get(post.id)
+        if known is None or (known.placeholder is not None and post.placeholder is None):
+            self.posts[post.id] = post
+
+    def add_account(self, account: Account) -> None:
+        self.accounts.setdefault(account.id, account)
+
+    def reject_item(self, where: str, reason: str, item: Any) -> None:
+        """Keep one unusable item of a page aside, re-serialised (the page keeps the original)."""
+        raw = json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8", "replace")
+        self.rejected.append(Rejected(self.source, f"{self.locator}, {where}", reason, raw))
+
+    @contextmanager
+    def keep_aside(self, where: str, item: Any) -> Iterator[None]:
+        """Run the block; a RecordError or a wrongly shaped item becomes a reject, not a crash."""
+        try:
+            yield
+        except RecordError as exc:
+            self.reject_item(where, exc.message, item)
+        except (AttributeError, TypeError, ValueError, KeyError) as exc:
+            self.reject_item(where, f"unexpected shape ({type(exc).__name__}: {exc})", item)
+
+
+PageParser = Callable[[Any, PageRecords], None]
+
+
+def need(record: Any, field: str, kind: str = "record") -> Any:
+    """record[field], or a RecordError naming the missing field."""
+    if not isinstance(record, Mapping):
+        raise RecordError(f"{kind} is a JSON {type(record).__name__}, not an object")
+    value = record.get(field)
+    if value is None or value == "":
+        raise RecordError(f"{kind} is missing required field {field!r}")
+    return value
+
+
+def parse_time(value: Any, field: str = "created_at") -> datetime | None:
+    """ISO 8601 (with Z or offset) or Unix seconds; None when absent; RecordError when garbled."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if text.replace(".", "", 1).isdigit():
+                return datetime.fromtimestamp(float(text), UTC)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except (ValueError, OverflowError, OSError):
+            pass
+        else:
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    raise RecordError(f"{field} {value!r} is not a date (ISO 8601 or Unix seconds)")
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def read_json_pages(
+    path: Path,
+    options: Mapping[str, Any],
+    *,
+    adapter: str,
+    version: str,
+    parse_page: PageParser,
+) -> Iterator[SourceBatch]:
+    """Stream `path` page by page; one SourceBatch per page, line or array element."""
+    fetched_at = utc_now()
+    source = str(path)
+    limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
+    for chunk in iter_json_chunks(path, max_document_bytes=limit):
+        payload = RawPayload(
+            data=chunk.data,
+            source=source,
+            adapter=adapter,
+            adapter_version=version,
+            fetched_at=fetched_at,
+            locator=chunk.locator,
+        )
+        if chunk.error is not None:
+            reject = Rejected(source, chunk.locator, chunk.error, chunk.data)
+            yield SourceBatch(payload=payload, rejected=(reject,))
+            continue
+        found = PageRecords(source, chunk.locator)
+        try:
+            parse_page(chunk.value, found)
+        except RecordError as exc:
+            reject = Rejected(source, chunk.locator, exc.message, chunk.data)
+            yield SourceBatch(payload=payload, rejected=(reject,))
+            continue
+        yield SourceBatch(
+            payload=payload,
+            posts=tuple(found.posts.values()),
+            accounts=tuple(found.accounts.values()),
+            rejected=tuple(found.rejected),
+        )

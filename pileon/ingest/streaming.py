@@ -1,0 +1,229 @@
+"""Streaming JSON out of a file, one top-level record at a time, with bounded memory.
+
+Three layouts are read: JSON lines (line by line), a JSON array (element by element, through
+`json.JSONDecoder.raw_decode` over a rolling buffer) and one or more concatenated documents.
+Each chunk carries the exact bytes it was parsed from; a bad chunk carries the reason instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from pileon.errors import InputFileError
+
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "REJECT_RAW_CAP",
+    "JsonChunk",
+    "decode_json_line",
+    "iter_json_chunks",
+]
+
+#: Largest single JSON value (one page, line or document) pileon holds in memory at once.
+MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
+#: How much of an unreadable tail is kept in the rejects table.
+REJECT_RAW_CAP = 1024 * 1024
+_READ_SIZE = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_WHITESPACE = " \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class JsonChunk:
+    """One top-level JSON value as found in the file, or the bytes that failed to parse."""
+
+    data: bytes  # exact bytes from the file (a JSON line without its line break)
+    locator: str  # "line 12", "element 3 (line 40)", "document 1 (line 1)"
+    value: Any = None
+    error: str | None = None  # set when `data` is not usable JSON; `value` is then None
+
+
+def decode_json_line(data: bytes) -> tuple[Any, str | None]:
+    """Parse one JSON line given as bytes: (value, None) or (None, reason)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"invalid UTF-8 at byte {exc.start + 1}"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"malformed JSON: {exc.msg} at column {exc.colno}"
+    except RecursionError:
+        return None, "malformed JSON: nested too deeply"
+
+
+def iter_json_chunks(
+    path: Path, *, max_document_bytes: int = MAX_DOCUMENT_BYTES
+) -> Iterator[JsonChunk]:
+    """Yield every top-level record of a JSON, JSON-array or JSON-lines file, in file order."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+        handle.seek(len(_BOM) if head.startswith(_BOM) else 0)
+        body = head[len(_BOM):] if head.startswith(_BOM) else head
+        first = body.lstrip()[:1]
+        if first == b"[":
+            yield from _ValueStream(handle, path, max_document_bytes, in_array=True).chunks()
+        elif _looks_like_json_lines(body, path):
+            yield from _json_lines(handle, path, max_document_bytes)
+        else:
+            yield from _ValueStream(handle, path, max_document_bytes, in_array=False).chunks()
+
+
+def _looks_like_json_lines(head: bytes, path: Path) -> bool:
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".jsonlines"):
+        return True
+    first_line = head.lstrip().split(b"\n", 1)[0].strip()
+    return len(first_line) > 1 and first_line.startswith(b"{") and first_line.endswith(b"}")
+
+
+def _json_lines(handle: IO[bytes], path: Path, limit: int) -> Iterator[JsonChunk]:
+    lineno = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            raise InputFileError(
+                f"line {lineno} is larger than {limit // (1024 * 1024)} MB",
+                path=str(path),
+                hint="one JSON line should hold one page or record",
+            )
+        data = line.rstrip(b"\r\n")
+        if not data.strip():
+            continue
+        value, error = decode_json_line(data)
+        if error and not line.endswith(b"\n") and error.startswith("malformed"):
+            error = "truncated: the file ends before this line's JSON is complete"
+        yield JsonChunk(data, f"line {lineno}", value, error)
+
+
+class _ValueStream:
+    """A rolling text buffer over the file, from which whole JSON values are cut."""
+
+    def __init__(self, handle: IO[bytes], path: Path, limit: int, *, in_array: bool) -> None:
+        self.handle = handle
+        self.path = path
+        self.limit = limit
+        self.in_array = in_array
+        # surrogateescape keeps invalid UTF-8 as lone surrogates: the round trip back to bytes is
+        # exact, and the record holding them is rejected instead of the whole file.
+        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self.json = json.JSONDecoder()
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.line = 1
+        self.index = 0
+        self.what = "element" if in_array else "document"
+
+    def _fill(self, want: int = _READ_SIZE) -> bool:
+        if self.eof:
+            return False
+        data = self.handle.read(max(want, _READ_SIZE))
+        if not data:
+            self.eof = True
+            self.buf = self.buf[self.pos:] + self.decoder.decode(b"", final=True)
+            self.pos = 0
+            return False
+        self.buf = self.buf[self.pos:] + self.decoder.decode(data)
+        self.pos = 0
+        return True
+
+    def _skip_whitespace(self) -> str:
+        """Advance past whitespace; the next character, or "" at end of file."""
+        while True:
+            start = self.pos
+            buf = self.buf
+            while self.pos < len(buf) and buf[self.pos] in _WHITESPACE:
+                self.pos += 1
+            self.line += buf.count("\n", start, self.pos)
+            if self.pos < len(buf):
+                return buf[self.pos]
+            if not self._fill():
+                return ""
+
+    def chunks(self) -> Iterator[JsonChunk]:
+        if self.in_array:
+            self._skip_whitespace()
+            self.pos += 1  # the opening "["
+        expect_value = True
+        while True:
+            char = self._skip_whitespace()
+            if char == "":
+                if self.in_array:
+                    yield self._reject_tail("truncated: the file ends before the JSON array is closed")
+                return
+            if self.in_array and char == "]" and (expect_value is False or self.index == 0):
+                self.pos += 1
+                if self._skip_whitespace() != "":
+                    yield self._reject_tail("malformed JSON: more data after the closing ]")
+                return
+            if not expect_value:
+                if char != ",":
+                    yield self._reject_tail(f"malformed JSON: expected ',' or ']', found {char!r}")
+                    return
+                self.pos += 1
+                expect_value = True
+                continue
+            chunk = self._next_value()
+            yield chunk
+            if chunk.error and chunk.value is None and not chunk.error.startswith("invalid UTF-8"):
+                return  # cannot find the next record after a syntax error
+            expect_value = not self.in_array
+
+    def _next_value(self) -> JsonChunk:
+        self.index += 1
+        locator = f"{self.what} {self.index} (line {self.line})"
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                # Cut-off input fails at the end of the buffer (or inside an open string).
+                incomplete = exc.msg.startswith("Unterminated string") or not self.buf[exc.pos:].strip()
+                if incomplete and not self.eof:
+                    self._grow_or_refuse()
+                    continue
+                if incomplete:
+                    return self._reject_tail(
+                        f"truncated: the file ends inside {self.what} {self.index}", locator
+                    )
+                at_line = self.line + self.buf.count("\n", self.pos, exc.pos)
+                return self._reject_tail(f"malformed JSON: {exc.msg} at line {at_line}", locator)
+            except RecursionError:
+                return self._reject_tail("malformed JSON: nested too deeply", locator)
+            if end >= len(self.buf) and not self.eof:
+                self._grow_or_refuse()  # a number at the buffer's edge may continue
+                continue
+            text = self.buf[self.pos:end]
+            self.line += text.count("\n")
+            self.pos = end
+            try:
+                return JsonChunk(text.encode("utf-8"), locator, value)
+            except UnicodeEncodeError as exc:
+                raw = text.encode("utf-8", "surrogateescape")
+                return JsonChunk(raw, locator, None, f"invalid UTF-8 near character {exc.start + 1}")
+
+    def _grow_or_refuse(self) -> None:
+        pending = len(self.buf) - self.pos
+        if pending > self.limit:
+            raise InputFileError(
+                f"{self.what} {self.index} is one JSON value larger than"
+                f" {self.limit // (1024 * 1024)} MB; pileon reads at most that much at once",
+                path=str(self.path),
+                hint="split it into JSON lines (one page per line) or a JSON array of pages",
+            )
+        self._fill(want=pending)  # doubling the buffer keeps re-parsing linear overall
+
+    def _reject_tail(self, reason: str, locator: str | None = None) -> JsonChunk:
+        """The rest of the file (up to REJECT_RAW_CAP bytes) as one rejected chunk."""
+        tail = self.buf[self.pos:self.pos + REJECT_RAW_CAP].encode("utf-8", "surrogateescape")
+        if len(tail) < REJECT_RAW_CAP and not self.eof:
+            tail += self.handle.read(REJECT_RAW_CAP - len(tail))
+        self.pos = len(self.buf)
+        return JsonChunk(tail, locator or f"end of file (line {self.line})", None, reason)
