@@ -1,0 +1,186 @@
+"""Language identification for short, messy replies in az, tr, ru, en, hy, fr (or `und`).
+
+Script rules decide first (Armenian script, Azerbaijani Cyrillic letters, ə); our own word lists
+and suffix rules separate az/tr and catch Russian and Armenian typed in Latin letters, where every
+off-the-shelf detector fails; py3langid restricted to the six languages breaks the remaining ties.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from pileon.analyze.normalize import normalize
+
+__all__ = ["LANGUAGES", "LangGuess", "detect_language", "detect_languages"]
+
+LANGUAGES: tuple[str, ...] = ("az", "tr", "ru", "en", "hy", "fr")
+
+
+@dataclass(frozen=True, slots=True)
+class LangGuess:
+    """The language of a text, how sure we are (0..1), its main script and whether the text is
+    written in a script other than the language's usual one (Russian or Armenian in Latin
+    letters, Azerbaijani in Cyrillic)."""
+
+    lang: str  # az | tr | ru | en | hy | fr | und
+    confidence: float
+    script: str  # latin | cyrillic | armenian | none
+    translit: bool
+
+
+_NOISE = re.compile(r"https?://\S+|www\.\S+|[@#][\w.]+")
+_LATIN = re.compile("[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_ARMENIAN = re.compile("[\u0531-\u058f]")
+_AZ_CYRILLIC = re.compile("[әҹһјөүғҝӘҸҺЈӨҮҒҜ]")
+_SCHWA = re.compile("[əƏ]")
+_TURKIC_LETTERS = re.compile("[ığşİĞŞ]")
+_FRENCH_LETTERS = re.compile("[éèêàâîôûùœëïÿÉÈÊÀ]")
+_FRENCH_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu)'\w")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+# Suffixes, on folded words: each match adds its weight to the language.
+_SUFFIXES: tuple[tuple[str, re.Pattern[str], float], ...] = (
+    ("tr", re.compile(r"(?:i|u)?yor(?:um|sun|uz|sunuz|lar|du|dum|mus)?$"), 1.5),
+    ("tr", re.compile(r"(?:mis|mus)(?:sin|sun|im|um|siniz)$"), 1.0),
+    ("tr", re.compile(r"(?:acak|ecek)(?:sin|sun|im|um|lar|ler)?$"), 1.0),
+    ("tr", re.compile(r"(?:mak|mek|alim|elim)$"), 0.5),
+    ("az", re.compile(r"(?:ir|ur)(?:am|em|san|sen|ik|iq|siniz|lar|ler)$"), 1.2),
+    ("az", re.compile(r"(?:mis|mus)(?:an|en|am|em|iq|ik)$"), 1.0),
+    ("az", re.compile(r"(?:acaq|eceq|ecek)(?:am|em|san|sen|iq|ik)$"), 1.0),
+    ("az", re.compile(r"(?:maq|mek|liq|luq|diq|duq|yiq|yik|yuq)$"), 1.0),
+    ("az", re.compile(r"[^aeiou](?:ib|ub)(?:dir|lar|ler)?$"), 1.2),  # perfect -ıb/-ib: alınıb
+    ("az", re.compile(r"(?:maga|mege|aram|erem)$"), 1.0),
+    ("az", re.compile(r"(?:deyil|deyilem|deyilsen)$"), 1.0),
+    ("az", re.compile(r"[^aeiou](?:sen|san)$"), 0.6),  # 2sg -sən (Turkish has -sin)
+    ("ru", re.compile(r"(?:ogo|ego|yy|yi|iy|aya|oye|ykh|ikh|esh|ost|tsya|sya|ayu|uyu|yayu)$"), 0.8),
+    ("ru", re.compile(r"(?:oy|ey|no)$"), 0.3),
+    ("ru", re.compile(r"(?:zh|kh|shch|sch)"), 0.6),
+    ("hy", re.compile(r"(?:utyun|utyan|yan|ner|nq|ic|um|ov|ac|erin|neri)$"), 0.6),
+    ("hy", re.compile(r"(?:gh|dz)"), 0.4),
+)
+# Letters x and q inside a word: Azerbaijani against Turkish (Turkish has neither).
+_AZ_XQ = re.compile(r"x|q(?!u)")
+# "@" for the Armenian schwa ը at the end of a word: "ynker@", "hamar@".
+_HY_SCHWA_AT = re.compile(r"[a-z]@(?!\w)")
+_HY_VERB_END = frozenset({"em", "es", "e", "enq", "eq", "chem", "ches", "chi", "chenq", "a"})
+_AZ_CYR_SUFFIX = re.compile(r"(?:сан|сен|лар|лер|лары|лери|мыш|миш|дыр|дир|гын|гин|ыны|ини)$")
+
+_PY3LANGID_WEIGHT = 2.5
+
+
+def _read_words(name: str) -> frozenset[str]:
+    text = resources.files("pileon.analyze").joinpath(f"data/langid/{name}.txt").read_text("utf-8")
+    words = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.add(normalize(line).text)
+    return frozenset(words)
+
+
+@cache
+def _word_lists() -> dict[str, frozenset[str]]:
+    return {
+        "az": _read_words("az"),
+        "tr": _read_words("tr"),
+        "en": _read_words("en"),
+        "fr": _read_words("fr"),
+        "ru": _read_words("ru_translit"),
+        "hy": _read_words("hy_translit"),
+        "az_cyrillic": _read_words("az_cyrillic"),
+        "ru_cyrillic": _read_words("ru_cyrillic"),
+    }
+
+
+@cache
+def _py3langid() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def _py3langid_probs(text: str) -> dict[str, float]:
+    ranked = _py3langid().rank(text)
+    return {lang: float(p) for lang, p in ranked}
+
+
+def _confidence(scores: dict[str, float], best: str, letters: int) -> float:
+    ordered = sorted(scores.values(), reverse=True)
+    top = ordered[0]
+    second = ordered[1] if len(ordered) > 1 else 0.0
+    conf = (top - second + 0.5) / (top + 1.0)
+    if letters < 6:
+        conf = min(conf, 0.5)
+    return round(min(max(conf, 0.05), 0.99), 3)
+
+
+def _latin(text: str, words: list[str], letters: int) -> LangGuess:
+    lists = _word_lists()
+    scores = dict.fromkeys(LANGUAGES, 0.0)
+    for word in words:
+        for lang in LANGUAGES:
+            if word in lists[lang]:
+                scores[lang] += 1.0
+        for lang, pattern, weight in _SUFFIXES:
+            if len(word) > 3 and pattern.search(word):
+                scores[lang] += weight
+    if _SCHWA.search(text):
+        scores["az"] += 5.0
+    turkic = len(_TURKIC_LETTERS.findall(text))
+    scores["tr"] += min(turkic, 3) * 0.6
+    scores["az"] += min(turkic, 3) * 0.6
+    scores["hy"] += 1.5 * len(_HY_SCHWA_AT.findall(text))
+    if len(words) >= 2 and words[-1] in _HY_VERB_END and words[-2] not in _word_lists()["fr"]:
+        scores["hy"] += 1.5  # Armenian puts the auxiliary last: "du davajan es", "vonc es"
+    if "ty" in words:
+        scores["ru"] += 1.0  # "ты": the most frequent word of a Russian reply aimed at someone
+    french = len(_FRENCH_LETTERS.findall(text)) + len(_FRENCH_ELISION.findall(text))
+    scores["fr"] += min(french, 3) * 1.0
+    decisive = scores["az"] >= 5.0 and scores["az"] - max(scores["tr"], scores["en"]) >= 3.0
+    if not decisive:
+        for lang, p in _py3langid_probs(text).items():
+            scores[lang] += _PY3LANGID_WEIGHT * p
+    # Within the Turkic pair, x and q only appear in Azerbaijani spelling.
+    if max(scores["az"], scores["tr"]) >= max(scores[k] for k in ("en", "fr", "ru", "hy")):
+        xq = sum(1 for w in words if _AZ_XQ.search(w))
+        scores["az"] += 1.2 * xq
+    best = max(scores, key=scores.__getitem__)
+    return LangGuess(best, _confidence(scores, best, letters), "latin", best in ("ru", "hy"))
+
+
+def detect_language(text: str) -> LangGuess:
+    """Guess the language of one short text; `und` for empty, emoji-only or too short text."""
+    clean = _NOISE.sub(" ", text)
+    latin = len(_LATIN.findall(clean))
+    cyrillic = len(_CYRILLIC.findall(clean))
+    armenian = len(_ARMENIAN.findall(clean))
+    letters = latin + cyrillic + armenian
+    if letters < 2:
+        return LangGuess("und", 0.05 if letters == 0 else 0.1, "none", False)
+    if armenian >= max(latin, cyrillic):
+        return LangGuess("hy", 0.99 if armenian >= 3 else 0.6, "armenian", False)
+    norm = normalize(clean).text
+    if cyrillic > latin:
+        if _AZ_CYRILLIC.search(clean):
+            return LangGuess("az", 0.97, "cyrillic", True)
+        words = _WORD.findall(norm)
+        lists = _word_lists()
+        az = sum(w in lists["az_cyrillic"] or bool(_AZ_CYR_SUFFIX.search(w)) for w in words)
+        ru = sum(w in lists["ru_cyrillic"] for w in words)
+        if az > ru:
+            return LangGuess("az", 0.6 if az - ru < 2 else 0.8, "cyrillic", True)
+        return LangGuess("ru", 0.95 if cyrillic >= 4 else 0.6, "cyrillic", False)
+    return _latin(clean.lower(), _WORD.findall(norm), letters)
+
+
+def detect_languages(texts: Iterable[str]) -> list[LangGuess]:
+    """`detect_language` over a batch, in order."""
+    return [detect_language(text) for text in texts]
