@@ -244,14 +244,19 @@ class JsonlSource:
         platform = options.get("platform") or "jsonl"
         mapping = options.get("map") or {}
         _resolve_columns(mapping, set())  # an unknown --map field fails before any line is read
-        columns: dict[str, str] | None = None
+        # JSON lines need not share keys: defaults are resolved per key set (cached).
+        by_keys: dict[tuple[str, ...], dict[str, str]] = {}
         limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
         for chunk in iter_json_chunks(path, max_document_bytes=limit):
             row = chunk.value if isinstance(chunk.value, Mapping) else None
             error = chunk.error
             if error is None and row is None:
                 error = f"line is a JSON {type(chunk.value).__name__}, not an object"
-            if row is not None and columns is None:
-                columns = _resolve_columns(mapping, set(row))  # defaults from the first record
+            columns: dict[str, str] = {}
+            if row is not None:
+                keys = tuple(row)
+                columns = by_keys.get(keys) or by_keys.setdefault(
+                    keys, _resolve_columns(mapping, set(keys))
+                )
             yield _batch(chunk.data, chunk.locator, path, self.name, self.version, when, row,
-                         columns or {}, platform, error)
+                         columns, platform, error)

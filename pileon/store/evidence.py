@@ -94,7 +94,8 @@ def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
         post.root_id,
         json.dumps(dict(post.metrics), sort_keys=True) if post.metrics is not None else None,
         post.placeholder,
-        to_iso(post.deleted_at_source),
+        # A post first seen as not_found was already gone when this payload was fetched.
+        to_iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
         raw_sha,
         seen,
     )
