@@ -1,0 +1,172 @@
+"""MinHash signatures, LSH banding and exact Jaccard for many texts at once, vectorised with
+numpy: character shingles hashed in one pass over all texts, one permutation per column, bands
+matched by sorting arrays of band keys (no per-text Python objects, no dicts of buckets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ShingleSets", "candidate_pairs", "exact_jaccard", "minhash_signatures", "shingle_sets"]
+
+_U64 = np.uint64
+_MIX1 = _U64(0xBF58476D1CE4E5B9)
+_MIX2 = _U64(0x94D049BB133111EB)
+_BASE = _U64(0x100000001B3)  # FNV-64 prime: the polynomial base of the rolling hash
+_CHUNK = 1 << 21  # shingles per signature chunk: bounded memory, cache-sized temporaries
+
+
+@dataclass(frozen=True)
+class ShingleSets:
+    """The distinct 32-bit shingle hashes of each text, sorted, back to back.
+
+    Text i owns `hashes[starts[i]:starts[i] + sizes[i]]`; every text has at least one.
+    """
+
+    hashes: np.ndarray  # uint64 holding 32-bit values
+    starts: np.ndarray  # int64
+    sizes: np.ndarray  # int64
+
+    def of(self, i: int) -> np.ndarray:
+        return self.hashes[self.starts[i]: self.starts[i] + self.sizes[i]]
+
+
+def _splitmix(values: np.ndarray) -> np.ndarray:
+    values = values ^ (values >> _U64(30))
+    values *= _MIX1
+    values ^= values >> _U64(27)
+    values *= _MIX2
+    return values ^ (values >> _U64(31))
+
+
+def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
+    """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle."""
+    if not texts:
+        empty = np.zeros(0, dtype=np.int64)
+        return ShingleSets(np.zeros(0, dtype=np.uint64), empty, empty)
+    padded = [t if len(t) >= k else t.ljust(k, "\x00") for t in texts]
+    lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
+    codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    text_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    n_windows = lengths - k + 1
+    # Rolling polynomial hash of every window of k code points, all texts at once.
+    total = len(codes) - k + 1
+    rolling = np.zeros(total, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for offset in range(k):
+            rolling *= _BASE
+            rolling += codes[offset: offset + total]
+        mixed = _splitmix(rolling) >> _U64(32)
+    owner = np.repeat(np.arange(len(padded), dtype=np.uint64), n_windows)
+    positions = np.arange(n_windows.sum()) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
+    window_at = np.repeat(text_starts, n_windows) + positions
+    keys = np.unique((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    owners = (keys >> _U64(32)).astype(np.int64)
+    sizes = np.bincount(owners, minlength=len(padded)).astype(np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+    return ShingleSets(keys & _U64(0xFFFFFFFF), starts, sizes)
+
+
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | _U64(1)  # odd multipliers
+    b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarray:
+    """(texts x num_perm) uint32 MinHash signatures.
+
+    Permutation p maps a 32-bit shingle hash h to the top 32 bits of a_p * h + b_p (mod 2^64),
+    a multiply-shift universal family: ten times cheaper than a Mersenne-prime modulus.
+    """
+    n = len(sets.sizes)
+    signatures = np.empty((n, num_perm), dtype=np.uint32)
+    if n == 0:
+        return signatures
+    a, b = _permutations(num_perm, seed)
+    ends = sets.starts + sets.sizes
+    first = 0
+    while first < n:  # chunks of whole texts
+        last = int(np.searchsorted(ends, ends[first] - sets.sizes[first] + _CHUNK, "right"))
+        last = max(last, first + 1)
+        lo, hi = int(sets.starts[first]), int(ends[last - 1])
+        chunk = sets.hashes[lo:hi]
+        local_starts = sets.starts[first:last] - lo
+        buffer = np.empty_like(chunk)
+        with np.errstate(over="ignore"):
+            for p in range(num_perm):
+                np.multiply(chunk, a[p], out=buffer)
+                np.add(buffer, b[p], out=buffer)
+                np.right_shift(buffer, _U64(32), out=buffer)
+                signatures[first:last, p] = np.minimum.reduceat(buffer, local_starts)
+        first = last
+    return signatures
+
+
+def candidate_pairs(signatures: np.ndarray, bands: int) -> np.ndarray:
+    """(m x 2) int64 pairs of texts sharing a whole band of their signature, i < j.
+
+    Within a bucket of equal band keys each text is paired with the bucket's first text and
+    with its predecessor, not with all others: linear in bucket size, and enough for
+    cluster-level membership because clusters are the connected components of verified pairs.
+    """
+    n, num_perm = signatures.shape
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    rows = num_perm // bands
+    found = []
+    with np.errstate(over="ignore"):
+        for band in range(bands):
+            block = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
+            key = np.zeros(n, dtype=np.uint64)
+            for column in range(rows):
+                key = _splitmix(key ^ block[:, column])
+            order = np.argsort(key, kind="stable")
+            ordered = key[order]
+            same = ordered[1:] == ordered[:-1]
+            if not same.any():
+                continue
+            run_id = np.cumsum(np.concatenate(([True], ~same)))
+            run_first = np.flatnonzero(np.concatenate(([True], ~same)))
+            member = np.flatnonzero(np.concatenate(([False], same)))
+            heads = order[run_first[run_id[member] - 1]]
+            found.append(np.stack([heads, order[member]], axis=1))
+            found.append(np.stack([order[member - 1], order[member]], axis=1))
+    if not found:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    packed = np.unique((pairs[:, 0].astype(np.uint64) << _U64(32)) | pairs[:, 1].astype(np.uint64))
+    return np.stack([(packed >> _U64(32)).astype(np.int64),
+                     (packed & _U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+
+
+def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) -> np.ndarray:
+    """Exact Jaccard of the shingle sets of each pair (float64, one per row of `pairs`)."""
+    result = np.zeros(len(pairs), dtype=np.float64)
+    first = 0
+    while first < len(pairs):
+        # Enough pairs to hold about `batch` shingles in the concatenation.
+        sizes = sets.sizes[pairs[first:, 0]] + sets.sizes[pairs[first:, 1]]
+        last = first + max(1, int(np.searchsorted(np.cumsum(sizes), batch)))
+        part = pairs[first:last]
+        tag = np.arange(len(part), dtype=np.uint64)
+        lists = []
+        for side in (0, 1):
+            counts = sets.sizes[part[:, side]]
+            starts = np.repeat(sets.starts[part[:, side]], counts)
+            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            values = sets.hashes[starts + offsets]
+            lists.append((np.repeat(tag, counts) << _U64(32)) | values)
+        merged = np.sort(np.concatenate(lists))
+        doubled = merged[1:][merged[1:] == merged[:-1]] >> _U64(32)
+        inter = np.bincount(doubled.astype(np.int64), minlength=len(part)).astype(np.float64)
+        union = sets.sizes[part[:, 0]] + sets.sizes[part[:, 1]] - inter
+        result[first:last] = inter / np.maximum(union, 1)
+        first = last
+    return result

@@ -1,0 +1,137 @@
+"""What the coordination stage finds, as frozen records: parameters, clusters, synchronised
+groups, bursts, account signals, co-action edges and the whole result of one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "WINDOW_SEMANTICS",
+    "AccountSignals",
+    "Burst",
+    "CoActionEdge",
+    "CoordinationParams",
+    "CoordinationResult",
+    "NearDuplicateCluster",
+    "SynchronisedGroup",
+]
+
+#: Printed in every summary and in docs/coordination.md, word for word.
+WINDOW_SEMANTICS = (
+    "synchronised = every member's created_at lies within W of the group's FIRST member "
+    "(anchored window: first post .. first post + W), not 'each consecutive pair within W'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinationParams:
+    """Every knob of a run; stored with the run so its numbers can be reproduced."""
+
+    shingle_size: int = 5  # characters per shingle of the coordination text
+    num_perm: int = 60  # MinHash permutations
+    bands: int = 20  # LSH bands (num_perm / bands = 3 rows each)
+    jaccard_threshold: float = 0.4  # exact Jaccard a candidate pair must reach
+    seed: int = 1
+    window_s: int = 600  # W for synchronised groups and co-replies
+    min_group_size: int = 5  # posts in a synchronised group
+    min_group_accounts: int = 5  # distinct accounts in a synchronised group
+    account_evidence: float = 0.5  # mean profile score that counts as account evidence
+    new_account_days: int = 30  # "created shortly before the post"
+    few_followers: int = 10
+    few_posts: int = 20
+    many_replies: int = 5  # replies to this thread by one account
+    burst_baseline_min: int = 61  # centred rolling window of the burst baseline, minutes
+    burst_z: float = 4.0
+    burst_min_excess: int = 5  # posts above the baseline in a burst minute
+    co_reply_min: int = 2  # shared co-replies before two accounts are linked
+
+    def __post_init__(self) -> None:
+        if self.num_perm % self.bands:
+            raise ValueError("num_perm must be a multiple of bands")
+
+
+@dataclass(frozen=True, slots=True)
+class SynchronisedGroup:
+    """Members of one near-duplicate cluster posted within W of the group's first member."""
+
+    index: int
+    members: tuple[int, ...]  # row numbers in the batch
+    accounts: int
+    first_ms: int
+    last_ms: int
+    profile_score: float | None  # mean profile score of its accounts; None = all unknown
+    coordinated: bool  # time AND account evidence
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class NearDuplicateCluster:
+    id: int
+    members: tuple[int, ...]  # row numbers in the batch
+    similarity: tuple[float, ...]  # exact Jaccard of each member to the template, same order
+    template_row: int  # the medoid: the member text most similar to all the others
+    template_text: str
+    accounts: tuple[str, ...]
+    first_ms: int | None
+    last_ms: int | None
+    undated: int  # members without a timestamp
+    groups: tuple[SynchronisedGroup, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        if any(group.coordinated for group in self.groups):
+            return "coordinated"
+        if self.groups:
+            return "synchronised"
+        return "near_duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    start_ms: int
+    end_ms: int  # exclusive: start of the minute after the last burst minute
+    posts: int
+    expected: float  # baseline posts over the same minutes
+    peak_per_minute: int
+    peak_z: float
+    clustered_posts: int  # of which members of near-duplicate clusters
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSignals:
+    """Block-Party-style signals. `None` = the payload did not say: unknown, not false."""
+
+    platform: str
+    account_id: str
+    handle: str | None
+    signals: dict[str, bool | None]
+    score: float  # 0..1: weight of true signals over the weight of all signals
+    profile_score: float | None  # same over profile signals only; None if all unknown
+    reasons: tuple[str, ...]
+    replies: int
+    clusters: int
+    component: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoActionEdge:
+    source: str  # "platform:account_id"
+    target: str
+    co_posts: int  # coordinated groups both posted in
+    co_replies: int  # quote-posts both replied to within W of each other
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinationResult:
+    params: CoordinationParams
+    posts: int
+    clusters: tuple[NearDuplicateCluster, ...]
+    bursts: tuple[Burst, ...]
+    accounts: tuple[AccountSignals, ...]
+    edges: tuple[CoActionEdge, ...]
+    components: tuple[tuple[str, ...], ...]  # accounts per component, largest first
+    not_computed: tuple[str, ...] = ()  # what could not be computed, and why
+    notes: dict[str, int] = field(default_factory=dict)
+    computed_at: datetime | None = None

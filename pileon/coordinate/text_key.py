@@ -1,0 +1,86 @@
+"""The text two replies are compared on: mentions and URLs removed, then the analyzer's
+`normalize` (homoglyphs, leetspeak, spaced letters, Azerbaijani Cyrillic), then every script
+folded to one Latin skeleton (Russian and Armenian letters, translit digraphs), emoji and
+punctuation dropped, so a copy retyped in Cyrillic or Latin translit still matches.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pileon.analyze.normalize import normalize
+
+__all__ = ["comparable_text", "coordination_text", "strip_addresses"]
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# @user, @user.bsky.social, @user@instance.social; an e-mail's @ is preceded by a word character.
+_MENTION = re.compile(r"(?<!\w)@[\w.\-]+(?:@[\w.\-]+)?")
+_NOT_WORD = re.compile(r"[^a-z0-9 ]+")
+_REPEATS = re.compile(r"(.)\1+")
+_SPACES = re.compile(r" {2,}")
+
+# Cyrillic (Russian + Azerbaijani) and Armenian letters to Latin, then digraphs to one letter,
+# so "привет", "privet" and "prиvet" meet, and so do "çox", "cox" and "чох".
+_TO_LATIN: dict[str, str] = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "ҝ": "g", "д": "d", "е": "e", "ё": "io",
+    "ә": "e", "ж": "z", "з": "z", "и": "i", "й": "i", "ј": "i", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ү": "u",
+    "ф": "f", "х": "h", "һ": "h", "ц": "c", "ч": "c", "ҹ": "c", "ш": "s", "щ": "s", "ъ": "",
+    "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia", "і": "i", "ї": "i", "є": "e", "ў": "u",
+    "ա": "a", "բ": "b", "գ": "g", "դ": "d", "ե": "e", "զ": "z", "է": "e", "ը": "i", "թ": "t",
+    "ժ": "z", "ի": "i", "լ": "l", "խ": "h", "ծ": "c", "կ": "k", "հ": "h", "ձ": "z", "ղ": "g",
+    "ճ": "c", "մ": "m", "յ": "i", "ն": "n", "շ": "s", "ո": "o", "չ": "c", "պ": "p", "ջ": "z",
+    "ռ": "r", "ս": "s", "վ": "v", "տ": "t", "ր": "r", "ց": "c", "ւ": "v", "փ": "p", "ք": "k",
+    "օ": "o", "ֆ": "f", "և": "ev",
+    "ı": "i", "ə": "e", "ß": "ss", "ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d",
+    "x": "h", "q": "g", "y": "i", "j": "z", "w": "v",
+}
+_TRANSLATE = str.maketrans(_TO_LATIN)
+# Applied after the letters above, longest first: Latin translit spellings of one letter.
+_DIGRAPHS = (("sch", "s"), ("tch", "c"), ("sh", "s"), ("ch", "c"), ("zh", "z"), ("kh", "h"),
+             ("gh", "g"), ("ts", "c"), ("dz", "z"), ("ou", "u"))
+
+
+def _strip_marks(text: str) -> str:
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _emoji_key(text: str) -> str:
+    """Emoji-only replies ("🤡🤡🤡") are compared on their emoji, repeats collapsed."""
+    symbols = [c for c in text if unicodedata.category(c) == "So"]
+    return _REPEATS.sub(r"\1", "".join(symbols))
+
+
+def strip_addresses(text: str) -> str:
+    """`text` without URLs and @-mentions: cheap, so copies can be collapsed before folding."""
+    if "@" not in text and "://" not in text and "www." not in text:
+        return text
+    return _MENTION.sub(" ", _URL.sub(" ", text))
+
+
+def comparable_text(stripped: str) -> str:
+    """The folded core of a text whose addresses are already stripped; "" if nothing is left."""
+    if not stripped.strip():
+        return ""
+    lowered = normalize(stripped).text
+    # Armenian "ու" is one vowel; before the letter table splits it into "ov".
+    lowered = lowered.replace("ու", "u")
+    folded = _strip_marks(lowered.translate(_TRANSLATE)).translate(_TRANSLATE)
+    folded = _NOT_WORD.sub(" ", folded)
+    for digraph, letter in _DIGRAPHS:
+        folded = folded.replace(digraph, letter)
+    folded = _SPACES.sub(" ", _REPEATS.sub(r"\1", folded)).strip()
+    if folded:
+        return folded
+    return _emoji_key(unicodedata.normalize("NFKC", stripped))
+
+
+@lru_cache(maxsize=4096)
+def coordination_text(text: str) -> str:
+    """The comparable core of `text`; "" when nothing comparable is left (empty, only a link)."""
+    return comparable_text(strip_addresses(text or ""))

@@ -1,0 +1,237 @@
+"""Coordination tables: reading posts and accounts as a batch for the coordination stage,
+writing one run's clusters, bursts, account signals and co-action edges, and reading them back
+for `pileon coordination`, `pileon clusters`, `pileon graph` and later stages.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from pileon import __version__
+from pileon.coordinate.batch import NO_TIME, PostBatch
+from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
+from pileon.records import Account
+from pileon.store.db import from_iso, to_iso
+from pileon.store.evidence import log_custody
+
+__all__ = [
+    "cluster_categories",
+    "latest_run",
+    "load_accounts",
+    "load_batch",
+    "read_account_signals",
+    "read_bursts",
+    "read_clusters",
+    "read_edges",
+    "save_result",
+]
+
+
+def _ms_to_iso(ms: int | None) -> str | None:
+    if ms is None or ms == NO_TIME:
+        return None
+    return to_iso(datetime.fromtimestamp(ms / 1000, UTC))
+
+
+def _times_ms(values: list[str | None]) -> np.ndarray:
+    """ISO texts (our own `to_iso` format) to epoch ms, NO_TIME where missing."""
+    out = np.full(len(values), NO_TIME, dtype=np.int64)
+    present = [(i, v) for i, v in enumerate(values) if v]
+    if not present:
+        return out
+    texts = [v[:-1] if v.endswith("Z") else v for _, v in present]
+    try:
+        parsed = np.array(texts, dtype="datetime64[ms]").astype(np.int64)
+    except ValueError:  # an offset other than Z: parse one by one
+        parsed = np.array([int(moment.timestamp() * 1000) if (moment := from_iso(v)) else NO_TIME
+                           for _, v in present], dtype=np.int64)
+    out[[i for i, _ in present]] = parsed
+    return out
+
+
+def load_batch(conn: sqlite3.Connection) -> PostBatch:
+    """Every post with content (placeholders known only by id are left out), as columns."""
+    rows = conn.execute(
+        "SELECT platform, id, text, author_id, created_at, kind, reply_to, quote_of FROM posts"
+        " WHERE placeholder IS NULL ORDER BY platform, id"
+    ).fetchall()
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 8
+    return PostBatch(
+        platforms=list(columns[0]), ids=list(columns[1]), texts=[t or "" for t in columns[2]],
+        authors=list(columns[3]), created_ms=_times_ms(list(columns[4])),
+        kinds=list(columns[5]), reply_to=list(columns[6]), quote_of=list(columns[7]),
+    )
+
+
+def load_accounts(conn: sqlite3.Connection) -> dict[str, Account]:
+    """Every stored account profile, keyed "platform:id"."""
+    found = {}
+    for row in conn.execute(
+        "SELECT platform, id, handle, display_name, created_at, followers_count,"
+        " following_count, posts_count, has_avatar FROM accounts"
+    ):
+        found[f"{row[0]}:{row[1]}"] = Account(
+            platform=row[0], id=row[1], handle=row[2], display_name=row[3],
+            created_at=from_iso(row[4]), followers_count=row[5], following_count=row[6],
+            posts_count=row[7], has_avatar=None if row[8] is None else bool(row[8]),
+        )
+    return found
+
+
+def _summary(result: CoordinationResult) -> dict[str, Any]:
+    groups = [g for c in result.clusters for g in c.groups]
+    return {
+        "posts": result.posts,
+        "clusters": len(result.clusters),
+        "clustered_posts": sum(len(c.members) for c in result.clusters),
+        "synchronised_groups": len(groups),
+        "coordinated_groups": sum(g.coordinated for g in groups),
+        "coordinated_posts": sum(len(g.members) for g in groups if g.coordinated),
+        "bursts": len(result.bursts),
+        "accounts": len(result.accounts),
+        "accounts_in_coordinated_groups": sum(
+            1 for a in result.accounts if a.signals.get("coordinated_group")),
+        "components": len(result.components),
+        "largest_component": len(result.components[0]) if result.components else 0,
+    }
+
+
+def save_result(conn: sqlite3.Connection, batch: PostBatch, result: CoordinationResult) -> int:
+    """Write one run in one transaction; returns its id. Older runs stay as they were."""
+    params = asdict(result.params)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        run_id = int(conn.execute(
+            "INSERT INTO coordination_runs (started_at, tool_version, params_json,"
+            " window_semantics, posts, not_computed_json, summary_json) VALUES (?,?,?,?,?,?,?)",
+            (to_iso(result.computed_at or datetime.now(UTC)), __version__,
+             json.dumps(params, sort_keys=True), WINDOW_SEMANTICS, result.posts,
+             json.dumps(list(result.not_computed), ensure_ascii=False),
+             json.dumps(_summary(result), sort_keys=True)),
+        ).lastrowid or 0)
+        _write_clusters(conn, run_id, batch, result)
+        conn.executemany(
+            "INSERT INTO bursts VALUES (?,?,?,?,?,?,?,?)",
+            [(run_id, _ms_to_iso(b.start_ms), _ms_to_iso(b.end_ms), b.posts, b.expected,
+              b.peak_per_minute, b.peak_z, b.clustered_posts) for b in result.bursts])
+        conn.executemany(
+            "INSERT INTO account_signals VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(run_id, a.platform, a.account_id, a.handle, a.score, a.profile_score,
+              json.dumps(a.signals), json.dumps(list(a.reasons), ensure_ascii=False),
+              a.replies, a.clusters, a.component) for a in result.accounts])
+        conn.executemany(
+            "INSERT INTO coaction_edges VALUES (?,?,?,?,?)",
+            [(run_id, e.source, e.target, e.co_posts, e.co_replies) for e in result.edges])
+        conn.execute("UPDATE coordination_runs SET finished_at = ? WHERE id = ?",
+                     (to_iso(datetime.now(UTC)), run_id))
+        log_custody(conn, "analyze", {"stage": "coordination", "run_id": run_id,
+                                      **_summary(result)}, [])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return run_id
+
+
+def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
+                    result: CoordinationResult) -> None:
+    cluster_rows, member_rows = [], []
+    for c in result.clusters:
+        groups = [{"index": g.index, "size": len(g.members), "accounts": g.accounts,
+                   "first_at": _ms_to_iso(g.first_ms), "last_at": _ms_to_iso(g.last_ms),
+                   "profile_score": g.profile_score, "coordinated": g.coordinated, "why": g.why}
+                  for g in c.groups]
+        cluster_rows.append((
+            run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
+            _ms_to_iso(c.first_ms), _ms_to_iso(c.last_ms), c.undated,
+            batch.platforms[c.template_row], batch.ids[c.template_row], c.template_text,
+            float(np.mean(c.similarity)), float(min(c.similarity)),
+            json.dumps(groups, ensure_ascii=False)))
+        group_of = {r: g for g in c.groups for r in g.members}
+        for row, similarity in zip(c.members, c.similarity, strict=True):
+            group = group_of.get(row)
+            member_rows.append((
+                run_id, c.id, batch.platforms[row], batch.ids[row], batch.authors[row],
+                _ms_to_iso(int(batch.created_ms[row])), similarity,
+                None if group is None else group.index, int(bool(group and group.coordinated))))
+    conn.executemany("INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cluster_rows)
+    conn.executemany("INSERT INTO cluster_members VALUES (?,?,?,?,?,?,?,?,?)", member_rows)
+
+
+def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    """The newest finished coordination run, or None if there is none yet."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM coordination_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    return row
+
+
+def cluster_categories(conn: sqlite3.Connection, run_id: int) -> dict[int, dict[str, int]]:
+    """cluster id -> {label: members with that label}, from the classifier's newest scores;
+    {} when the classifier has not run (no `scores` table)."""
+    present = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='scores'").fetchone()
+    if present is None:
+        return {}
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(scores)")}
+    if not {"platform", "post_id", "labels_json"} <= columns:
+        return {}
+    order = " ORDER BY s.analyzed_at" if "analyzed_at" in columns else ""
+    labels_of: dict[tuple[int, str, str], list[str]] = {}
+    for cluster_id, platform, post_id, labels in conn.execute(
+        "SELECT m.cluster_id, m.platform, m.post_id, s.labels_json FROM cluster_members m"
+        " JOIN scores s ON s.platform = m.platform AND s.post_id = m.post_id"
+        " WHERE m.run_id = ?" + order, (run_id,)
+    ):
+        labels_of[(cluster_id, platform, post_id)] = json.loads(labels or "[]")  # newest wins
+    found: dict[int, Counter[str]] = {}
+    for (cluster_id, _, _), labels in labels_of.items():
+        found.setdefault(cluster_id, Counter()).update(labels)
+    return {k: dict(v.most_common()) for k, v in found.items()}
+
+
+def read_clusters(conn: sqlite3.Connection, run_id: int, min_size: int = 2) -> list[dict[str, Any]]:
+    categories = cluster_categories(conn, run_id)
+    clusters = []
+    for row in conn.execute(
+        "SELECT * FROM clusters WHERE run_id = ? AND size >= ? ORDER BY size DESC, id",
+        (run_id, min_size)
+    ):
+        record = {k: v for k, v in dict(row).items() if k not in ("run_id", "groups_json")}
+        record["groups"] = json.loads(row["groups_json"])
+        record["categories"] = categories.get(row["id"])
+        clusters.append(record)
+    return clusters
+
+
+def read_bursts(conn: sqlite3.Connection, run_id: int) -> list[dict[str, Any]]:
+    return [{k: v for k, v in dict(row).items() if k != "run_id"} for row in conn.execute(
+        "SELECT * FROM bursts WHERE run_id = ? ORDER BY start_at", (run_id,))]
+
+
+def read_account_signals(conn: sqlite3.Connection, run_id: int,
+                         min_score: float = 0.0) -> list[dict[str, Any]]:
+    found = []
+    for row in conn.execute(
+        "SELECT * FROM account_signals WHERE run_id = ? AND score >= ?"
+        " ORDER BY score DESC, platform, account_id", (run_id, min_score)
+    ):
+        record = {k: v for k, v in dict(row).items()
+                  if k not in ("run_id", "signals_json", "reasons_json")}
+        record["signals"] = json.loads(row["signals_json"])
+        record["reasons"] = json.loads(row["reasons_json"])
+        found.append(record)
+    return found
+
+
+def read_edges(conn: sqlite3.Connection, run_id: int) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT source, target, co_posts, co_replies FROM coaction_edges WHERE run_id = ?"
+        " ORDER BY source, target", (run_id,)).fetchall()
