@@ -97,7 +97,8 @@ def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -
     console.print(
         f"{result.path}: format {result.format} ({how}); {c.payloads_new} new payloads,"
         f" {c.payloads_seen} already stored; {c.posts} posts, {c.accounts} accounts"
-        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else "")
+        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else ""),
+        soft_wrap=True,  # one line per file, whatever the terminal width
     )
 
 

@@ -31,6 +31,7 @@ REJECT_RAW_CAP = 1024 * 1024
 _READ_SIZE = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
 _WHITESPACE = " \t\r\n"
+_JSON_LINES_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,10 @@ class JsonChunk:
     locator: str  # "line 12", "element 3 (line 40)", "document 1 (line 1)"
     value: Any = None
     error: str | None = None  # set when `data` is not usable JSON; `value` is then None
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
 
 def decode_json_line(data: bytes) -> tuple[Any, str | None]:
@@ -66,17 +71,17 @@ def iter_json_chunks(
         handle.seek(len(_BOM) if head.startswith(_BOM) else 0)
         body = head[len(_BOM):] if head.startswith(_BOM) else head
         first = body.lstrip()[:1]
-        if first == b"[":
-            yield from _ValueStream(handle, path, max_document_bytes, in_array=True).chunks()
-        elif _looks_like_json_lines(body, path):
+        if path.suffix.lower() in _JSON_LINES_SUFFIXES or (
+            first != b"[" and _looks_like_json_lines(body)
+        ):
             yield from _json_lines(handle, path, max_document_bytes)
+        elif first == b"[":
+            yield from _ValueStream(handle, path, max_document_bytes, in_array=True).chunks()
         else:
             yield from _ValueStream(handle, path, max_document_bytes, in_array=False).chunks()
 
 
-def _looks_like_json_lines(head: bytes, path: Path) -> bool:
-    if path.suffix.lower() in (".jsonl", ".ndjson", ".jsonlines"):
-        return True
+def _looks_like_json_lines(head: bytes) -> bool:
     first_line = head.lstrip().split(b"\n", 1)[0].strip()
     return len(first_line) > 1 and first_line.startswith(b"{") and first_line.endswith(b"}")
 
@@ -90,7 +95,7 @@ def _json_lines(handle: IO[bytes], path: Path, limit: int) -> Iterator[JsonChunk
         lineno += 1
         if len(line) > limit and not line.endswith(b"\n"):
             raise InputFileError(
-                f"line {lineno} is larger than {limit // (1024 * 1024)} MB",
+                f"line {lineno} is larger than {_size(limit)}",
                 path=str(path),
                 hint="one JSON line should hold one page or record",
             )
@@ -213,8 +218,8 @@ class _ValueStream:
         pending = len(self.buf) - self.pos
         if pending > self.limit:
             raise InputFileError(
-                f"{self.what} {self.index} is one JSON value larger than"
-                f" {self.limit // (1024 * 1024)} MB; pileon reads at most that much at once",
+                f"{self.what} {self.index} is one JSON value larger than {_size(self.limit)};"
+                " pileon reads at most that much at once",
                 path=str(self.path),
                 hint="split it into JSON lines (one page per line) or a JSON array of pages",
             )

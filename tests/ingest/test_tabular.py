@@ -44,7 +44,7 @@ def test_each_row_is_its_own_payload_with_its_exact_bytes(ingest: IngestFn, tmp_
     rows = {r["locator"]: r["data"] for r in conn.execute("SELECT locator, data FROM raw_payloads")}
     assert rows == {
         "line 2": CSV.splitlines()[1].encode(),
-        "line 3": '102,"Two lines,\nwith ""quotes""",kirill,1773479380,ru,100'.encode(),
+        "line 3": b'102,"Two lines,\nwith ""quotes""",kirill,1773479380,ru,100',
         "line 5": "103,Səninləyik,aysel,2026-03-14 09:31:45+04:00,az,".encode(),
     }
 
