@@ -21,7 +21,10 @@ __all__ = [
     "InputRow",
     "PageFilter",
     "add_decisions",
+    "batch_keys",
     "block_list",
+    "cluster_sample",
+    "distinct_values",
     "cluster_members",
     "coordinated_accounts",
     "decisions_for",
@@ -35,6 +38,16 @@ __all__ = [
     "iter_folder_posts",
     "last_batch",
     "latest_run",
+    "latest_score",
+    "matching_keys",
+    "overview",
+    "post_detail",
+    "raw_bytes",
+    "read_scores",
+    "replies_to",
+    "set_folder",
+    "support_summary",
+    "undo_rows",
     "read_inputs",
     "scores_source",
     "set_setting",
@@ -102,9 +115,14 @@ def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, li
 
 
 def _latest_coordination_run(conn: sqlite3.Connection, table: str) -> int | None:
+    """The newest finished `pileon coordination` run (interrupted runs are skipped)."""
     if "run_id" not in _columns(conn, table):
         return None
-    row = conn.execute(f"SELECT MAX(run_id) FROM {table}").fetchone()
+    if has_table(conn, "coordination_runs"):
+        row = conn.execute("SELECT MAX(id) FROM coordination_runs WHERE finished_at IS NOT NULL"
+                           ).fetchone()
+    else:
+        row = conn.execute(f"SELECT MAX(run_id) FROM {table}").fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
 
@@ -403,3 +421,97 @@ def iter_folder_posts(conn: sqlite3.Connection, run_id: int,
         sql += " AND f.folder = ?"
         args.append(folder)
     yield from conn.execute(sql + " ORDER BY f.created_at, f.platform, f.post_id", args)
+
+
+# --- reads for the review UI -------------------------------------------------------------------
+
+def support_summary(conn: sqlite3.Connection, run_id: int) -> dict[str, int]:
+    """How many replies and distinct people are in support, in how many languages."""
+    row = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT p.author_id), COUNT(DISTINCT f.lang)"
+        " FROM post_folders f JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
+        " WHERE f.run_id=? AND f.folder='support'", (run_id,)).fetchone()
+    return {"replies": int(row[0]), "people": int(row[1]), "languages": int(row[2])}
+
+
+def overview(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
+    """Counts per folder, per category, per language, per hour and folder, and the clusters."""
+    def grouped(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in conn.execute(sql, (run_id,))]
+
+    return {
+        "folders": dict(grouped(
+            "SELECT folder, COUNT(*) FROM post_folders WHERE run_id=? GROUP BY folder")),
+        "categories": grouped(
+            "SELECT category, COUNT(*) FROM post_folders WHERE run_id=? AND category IS NOT NULL"
+            " AND folder IN ('shielded', 'review') GROUP BY category ORDER BY 2 DESC"),
+        "languages": grouped(
+            "SELECT COALESCE(lang, '?'), COUNT(*), SUM(folder='support') FROM post_folders"
+            " WHERE run_id=? GROUP BY 1 ORDER BY 2 DESC"),
+        "hours": grouped(
+            "SELECT substr(created_at, 1, 13), folder, COUNT(*) FROM post_folders"
+            " WHERE run_id=? AND created_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1"),
+        "clusters": grouped(
+            "SELECT cluster_id, COUNT(*), MIN(created_at), MAX(created_at),"
+            " SUM(folder='shielded'), SUM(folder='support'), COUNT(DISTINCT signals)"
+            " FROM post_folders WHERE run_id=? AND cluster_id IS NOT NULL"
+            " GROUP BY cluster_id ORDER BY 2 DESC LIMIT 50"),
+    }
+
+
+def cluster_sample(conn: sqlite3.Connection, run_id: int, cluster_id: str) -> sqlite3.Row | None:
+    """The earliest member of a cluster that is not shielded (its text can be shown)."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT p.text, f.lang FROM post_folders f JOIN posts p ON p.platform=f.platform"
+        " AND p.id=f.post_id WHERE f.run_id=? AND f.cluster_id=? AND f.folder != 'shielded'"
+        " ORDER BY f.created_at LIMIT 1", (run_id, cluster_id)).fetchone()
+    return row
+
+
+def post_detail(conn: sqlite3.Connection, run_id: int, platform: str,
+                post_id: str) -> sqlite3.Row | None:
+    """One post with its folder, author and raw payload facts (LEFT JOIN: root posts too)."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT p.platform, p.id AS post_id, p.text, p.kind, p.author_id, p.url, p.uri,"
+        " p.reply_to, p.quote_of, p.root_id, p.created_at, p.deleted_at_source, p.placeholder,"
+        " p.lang_reported, p.raw_sha256, f.folder, f.model_folder, f.category, f.rule,"
+        " f.labels_json, f.lang, f.signals, f.cluster_id, f.decided, f.explain_json,"
+        " a.handle AS author_handle, a.display_name AS author_display_name,"
+        " a.created_at AS author_created_at, a.followers_count, a.following_count,"
+        " a.posts_count, a.has_avatar, r.source AS raw_source, r.locator AS raw_locator,"
+        " r.fetched_at, r.adapter, r.size_bytes"
+        " FROM posts p LEFT JOIN post_folders f ON f.run_id=? AND f.platform=p.platform"
+        " AND f.post_id=p.id LEFT JOIN accounts a ON a.platform=p.platform AND a.id=p.author_id"
+        " LEFT JOIN raw_payloads r ON r.sha256=p.raw_sha256 WHERE p.platform=? AND p.id=?",
+        (run_id, platform, post_id)).fetchone()
+    return row
+
+
+def raw_bytes(conn: sqlite3.Connection, sha256: str) -> bytes | None:
+    row = conn.execute("SELECT data FROM raw_payloads WHERE sha256=?", (sha256,)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def latest_score(conn: sqlite3.Connection, platform: str, post_id: str) -> sqlite3.Row | None:
+    if not has_table(conn, "scores"):
+        return None
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM scores WHERE platform=? AND post_id=? ORDER BY analyzed_at DESC LIMIT 1",
+        (platform, post_id)).fetchone()
+    return row
+
+
+def replies_to(conn: sqlite3.Connection, run_id: int, platform: str, post_id: str,
+               limit: int = 20) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT p.id FROM posts p WHERE p.platform=? AND p.reply_to=? ORDER BY p.created_at"
+        " LIMIT ?", (platform, post_id, limit)).fetchall()
+
+
+def distinct_values(conn: sqlite3.Connection, run_id: int, column: str) -> list[str]:
+    """Values present for a filter menu (lang or category)."""
+    if column not in ("lang", "category"):
+        raise ValueError(column)
+    return [str(r[0]) for r in conn.execute(
+        f"SELECT DISTINCT {column} FROM post_folders WHERE run_id=? AND {column} IS NOT NULL"
+        " ORDER BY 1", (run_id,))]

@@ -54,7 +54,7 @@ def test_explain_names_rule_scores_signals_and_cluster(thread_db: Path) -> None:
     assert "rule 'coordinated_cluster'" in out
     assert "bad_faith 0.3" in out
     assert "new_account, no_avatar, few_followers" in out
-    assert "c-wave" in out
+    assert "7" in out
 
 
 def test_without_scores_everything_waits_in_review(unscored_db: Path) -> None:

@@ -85,13 +85,23 @@ def write_scores(conn: sqlite3.Connection, backend: str, version: str,
 
 
 def write_clusters(conn: sqlite3.Connection) -> None:
+    """The planted wave as one cluster of a finished coordination run."""
+    if has_table(conn, "coordination_runs"):
+        conn.execute("INSERT INTO coordination_runs (id, started_at, finished_at, tool_version,"
+                     " params_json, window_semantics, posts) VALUES (1, '2024-11-26T00:00:00Z',"
+                     " '2024-11-26T00:00:01Z', 'test', '{}', 'test', 30)")
     conn.execute("CREATE TABLE IF NOT EXISTS cluster_members (run_id INTEGER, cluster_id TEXT,"
                  " platform TEXT, post_id TEXT)")
     columns = {r[1] for r in conn.execute("PRAGMA table_info(cluster_members)")}
     for row in thread_rows():
         if row["cluster"]:
-            record = {"run_id": 1, "cluster_id": row["cluster"], "platform": PLATFORM,
-                      "post_id": row["id"]}
+            record = {"run_id": 1, "cluster_id": 7, "platform": PLATFORM, "post_id": row["id"],
+                      "author_id": row["author_id"], "created_at": row["created_at"],
+                      "similarity": 0.9, "coordinated": 1}
             keys = [k for k in record if k in columns]
             conn.execute(f"INSERT INTO cluster_members ({','.join(keys)}) VALUES"
                          f" ({','.join('?' * len(keys))})", [record[k] for k in keys])
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name=?", (name,)).fetchone() is not None

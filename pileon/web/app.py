@@ -1,0 +1,121 @@
+"""The review UI application: routes, templates and the per-request context.
+
+`create_app(db, sessions)` returns a Starlette app wrapped in the security Guard. Views live in
+views.py; this module wires them together and renders templates in the user's language.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from pileon.store import connect
+from pileon.store.triage import get_setting, last_batch, latest_run, scores_source
+from pileon.triage.folders import FOLDERS
+from pileon.web.i18n import LANGUAGES, gettext_for, negotiate
+from pileon.web.present import category_names, folder_names, signal_names
+from pileon.web.security import Guard, Sessions
+
+__all__ = ["WebState", "create_app", "render"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+@dataclass
+class WebState:
+    db_path: Path
+    sessions: Sessions
+    env: Environment
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """One connection per thread (SQLite connections stay on the thread that opened them)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.db_path, create=False)
+            self._local.conn = conn
+        return conn
+
+
+def state_of(request: Request) -> WebState:
+    state: WebState = request.app.state.pileon
+    return state
+
+
+def language_of(request: Request) -> str:
+    chosen = get_setting(state_of(request).conn, "lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return negotiate(request.headers.get("accept-language"))
+
+
+def unblur_all(request: Request) -> bool:
+    return get_setting(state_of(request).conn, "unblur_all") == "1"
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    web = state_of(request)
+    lang = language_of(request)
+    _, ngettext = gettext_for(lang)
+    run = latest_run(web.conn)
+    counts: dict[str, int] = {}
+    if run is not None:
+        counts = {str(f): int(n) for f, n in web.conn.execute(
+            "SELECT folder, COUNT(*) FROM post_folders WHERE run_id=? GROUP BY folder",
+            (run["id"],))}
+    undo = last_batch(web.conn)
+    base = {
+        "_": _, "ngettext": ngettext, "lang": lang, "languages": LANGUAGES,
+        "csrf": web.sessions.csrf_for(request.scope.get("state", {}).get("session")) or "",
+        "folders": FOLDERS, "folder_names": folder_names(_), "counts": counts,
+        "category_names": category_names(_), "signal_names": signal_names(_),
+        "path": request.url.path, "full_path": _full_path(request),
+        "unblur_all": unblur_all(request), "undo": undo, "analysed": scores_source(web.conn)
+        is not None, "has_run": run is not None, "done": request.query_params.get("done"),
+        "done_n": request.query_params.get("n"),
+    }
+    base.update(context)
+    html = web.env.get_template(template).render(**base)
+    return HTMLResponse(html, status_code=status)
+
+
+def _full_path(request: Request) -> str:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("done", "n")]
+    from urllib.parse import urlencode
+
+    return request.url.path + ("?" + urlencode(query) if query else "")
+
+
+def create_app(db_path: Path, sessions: Sessions) -> Guard:
+    from pileon.web import views
+
+    env = Environment(loader=PackageLoader("pileon.web", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    routes = [
+        Route("/", views.home),
+        Route("/overview", views.overview_page),
+        Route("/folder/{name}", views.folder_page_view),
+        Route("/post", views.post_page),
+        Route("/settings", views.settings_page, methods=["GET", "POST"]),
+        Route("/lang", views.set_language, methods=["POST"]),
+        Route("/reveal", views.reveal, methods=["POST"]),
+        Route("/actions", views.actions, methods=["POST"]),
+        Route("/undo", views.undo, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: views.not_found,
+                                                       500: views.server_error})
+    app.state.pileon = WebState(db_path, sessions, env)
+    return Guard(app, sessions, public_paths=("/static/",))

@@ -1,0 +1,110 @@
+"""Turning stored rows into what a page shows: content warnings, highlighted evidence, cards.
+
+Shielded text is never put in a card unless the user chose to see it; the card carries only
+the category's content warning, and the text comes from /reveal on an explicit click.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Card", "Segment", "card_from_row", "category_names", "evidence_segments",
+           "folder_names", "signal_names"]
+
+
+def category_names(_: Callable[[str], str]) -> dict[str, str]:
+    """Content-warning names, in words a person would use, per category."""
+    return {
+        "identity_attack": _("hateful slur or attack on a group"),
+        "sexual_harassment": _("sexual attack on you or your family"),
+        "identity_denial": _("denies who you are"),
+        "bad_faith": _("calls you a traitor, paid or fake"),
+        "ridicule": _("mockery"),
+        "insult": _("insult"),
+        "threat": _("threat"),
+        "atrocity_denial": _("denial or praise of violence"),
+        "profanity": _("swearing"),
+        "supportive": _("supportive"),
+        "disagreement": _("civil disagreement"),
+        "neutral": _("neutral"),
+    }
+
+
+def folder_names(_: Callable[[str], str]) -> dict[str, str]:
+    return {"support": _("Support"), "inbox": _("Inbox"), "review": _("To review"),
+            "shielded": _("Shielded")}
+
+
+def signal_names(_: Callable[[str], str]) -> dict[str, str]:
+    return {"new_account": _("new account"), "no_avatar": _("no profile picture"),
+            "few_followers": _("few followers"), "coordinated": _("acts in a coordinated way")}
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    text: str
+    category: str | None  # None: plain text; else highlighted evidence
+
+
+def evidence_segments(text: str, evidence: Sequence[Mapping[str, Any]]) -> list[Segment]:
+    """`text` cut into plain and highlighted pieces by the classifier's evidence spans."""
+    spans = []
+    for item in evidence:
+        try:
+            start, end = int(item["start"]), int(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 <= start < end <= len(text):
+            spans.append((start, end, str(item.get("category") or "")))
+    spans.sort()
+    out: list[Segment] = []
+    at = 0
+    for start, end, category in spans:
+        if start < at:
+            continue  # overlapping spans: keep the first
+        if start > at:
+            out.append(Segment(text[at:start], None))
+        out.append(Segment(text[start:end], category or "evidence"))
+        at = end
+    if at < len(text):
+        out.append(Segment(text[at:], None))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One post as a list shows it. `text` is None when the post is shielded and hidden."""
+
+    platform: str
+    post_id: str
+    folder: str
+    category: str | None
+    created_at: str | None
+    lang: str | None
+    labels: tuple[str, ...]
+    signals: tuple[str, ...]
+    cluster_id: str | None
+    decided: bool
+    hidden: bool
+    text: str | None
+    author: str | None  # display name (or handle), None when hidden
+    handle: str | None
+    deleted: bool
+
+
+def card_from_row(row: sqlite3.Row, unblur_all: bool) -> Card:
+    hidden = row["folder"] == "shielded" and not unblur_all
+    author = row["author_display_name"] or row["author_handle"] or row["author_id"]
+    return Card(
+        platform=row["platform"], post_id=row["post_id"], folder=row["folder"],
+        category=row["category"], created_at=row["created_at"], lang=row["lang"],
+        labels=tuple(json.loads(row["labels_json"] or "[]")),
+        signals=tuple(s for s in (row["signals"] or "").split(",") if s),
+        cluster_id=row["cluster_id"], decided=bool(row["decided"]), hidden=hidden,
+        text=None if hidden else row["text"], author=None if hidden else author,
+        handle=None if hidden else row["author_handle"],
+        deleted=row["deleted_at_source"] is not None)

@@ -1,0 +1,96 @@
+"""Serving the review UI on 127.0.0.1: pick a free port (say so when the asked one is taken),
+print the one-time link, open the browser, run uvicorn. Never binds to another address.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+import time
+import webbrowser
+from pathlib import Path
+
+import uvicorn
+
+from pileon.commands.output import console
+from pileon.errors import PileonError
+from pileon.web.app import create_app
+from pileon.web.security import Sessions
+
+__all__ = ["HOST", "ServerThread", "bind_free_port", "serve_forever"]
+
+HOST = "127.0.0.1"
+
+
+def bind_free_port(start: int, tries: int = 50) -> socket.socket:
+    """A listening socket on 127.0.0.1 at `start` or the next free port (0: any free port)."""
+    last: OSError | None = None
+    for port in ([0] if start == 0 else range(start, start + tries)):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind((HOST, port))
+        except OSError as exc:
+            sock.close()
+            if exc.errno != errno.EADDRINUSE:
+                raise PileonError(f"cannot listen on {HOST}:{port} ({exc.strerror})") from exc
+            last = exc
+            continue
+        sock.listen(64)
+        return sock
+    raise PileonError(f"ports {start}..{start + tries - 1} are all in use ({last})",
+                      hint="choose another with --port")
+
+
+def _config(db: Path, sock: socket.socket) -> tuple[uvicorn.Config, Sessions]:
+    port = int(sock.getsockname()[1])
+    sessions = Sessions(port=port)
+    app = create_app(db, sessions)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                            server_header=False, date_header=False)
+    return config, sessions
+
+
+def serve_forever(db: Path, *, port: int = 8765, open_browser: bool = True) -> None:
+    sock = bind_free_port(port)
+    actual = int(sock.getsockname()[1])
+    if actual != port:
+        console.print(f"port {port} is in use; using {actual} instead.")
+    config, sessions = _config(db, sock)
+    link = sessions.link(f"{HOST}:{actual}")
+    console.print(f"pileon review UI: {link}")
+    console.print("Only this computer can open it. Press Ctrl+C to stop.")
+    if open_browser:
+        threading.Timer(0.5, lambda: webbrowser.open(link)).start()
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class ServerThread:
+    """The real server in a background thread, for browser tests and benchmarks."""
+
+    def __init__(self, db: Path, port: int = 0):
+        self.sock = bind_free_port(port)
+        self.port = int(self.sock.getsockname()[1])
+        config, self.sessions = _config(db, self.sock)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
+                                       daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def link(self) -> str:
+        return self.sessions.link(f"{HOST}:{self.port}")
+
+    def start(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

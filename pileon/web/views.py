@@ -1,0 +1,328 @@
+"""The review UI's pages and actions: first screen, overview, folders, post, reveal, decisions.
+
+Every POST checks the session's CSRF token. Shielded text leaves the server only from /reveal,
+after the user clicked "show" on that one post (or turned on "unblur everything").
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from pileon.records import LABELS
+from pileon.store.triage import (
+    DecisionInput,
+    PageFilter,
+    cluster_sample,
+    decisions_for,
+    distinct_values,
+    folder_page,
+    latest_run,
+    latest_score,
+    matching_keys,
+    overview,
+    post_detail,
+    raw_bytes,
+    replies_to,
+    set_setting,
+    support_summary,
+)
+from pileon.triage.decisions import ACTIONS
+from pileon.triage.folders import FOLDERS
+from pileon.triage.run import record_decisions, undo_batch
+from pileon.web.app import language_of, render, state_of, unblur_all
+from pileon.web.chart import FOLDER_COLOURS, timeline_svg
+from pileon.web.i18n import LANGUAGES, gettext_for
+from pileon.web.present import card_from_row, evidence_segments, folder_names
+from pileon.web.security import check_csrf
+
+PAGE_SIZE = 50
+
+
+def key_of(platform: str, post_id: str) -> str:
+    return quote(platform, safe="") + "/" + quote(post_id, safe="")
+
+
+def parse_key(value: str) -> tuple[str, str] | None:
+    if "/" not in value:
+        return None
+    platform, post_id = value.split("/", 1)
+    return unquote(platform), unquote(post_id)
+
+
+def _run_id(request: Request) -> int | None:
+    run = latest_run(state_of(request).conn)
+    return None if run is None else int(run["id"])
+
+
+async def home(request: Request) -> Response:
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    conn = state_of(request).conn
+    page = max(1, _int(request.query_params.get("page"), 1))
+    rows, total = folder_page(conn, run_id, PageFilter(folder="support"),
+                              offset=(page - 1) * 20, limit=20)
+    return render(request, "home.html", summary=support_summary(conn, run_id),
+                  cards=[card_from_row(r, unblur_all(request)) for r in rows], total=total,
+                  page=page, pages=max(1, -(-total // 20)), key_of=key_of)
+
+
+async def overview_page(request: Request) -> Response:
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    conn = state_of(request).conn
+    stats = overview(conn, run_id)
+    _, _n = gettext_for(language_of(request))
+    names = folder_names(_)
+    clusters = []
+    for cluster_id, size, first, last, shielded, support, _signals in stats["clusters"]:
+        sample = None if shielded * 2 >= size else cluster_sample(conn, run_id, cluster_id)
+        clusters.append({"id": cluster_id, "size": size, "first": first, "last": last,
+                         "shielded": shielded, "support": support,
+                         "sample": sample["text"] if sample else None})
+    chart = timeline_svg(stats["hours"], FOLDERS, lambda f: names[f],
+                         _("Replies per hour, by folder"))
+    return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
+                  colours=FOLDER_COLOURS)
+
+
+def _filter_from(params: Any, folder: str | None) -> PageFilter:
+    def get(name: str) -> str | None:
+        value = params.get(name)
+        return str(value).strip() or None if value is not None else None
+
+    since, until = get("since"), get("until")
+    return PageFilter(folder=folder, category=get("category"), lang=get("lang"),
+                      signal=get("signal"), cluster_id=get("cluster"),
+                      since=since.replace(" ", "T") if since else None,
+                      until=until.replace(" ", "T") if until else None, query=get("q"))
+
+
+async def folder_page_view(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in FOLDERS:
+        raise HTTPException(404)
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    conn = state_of(request).conn
+    flt = _filter_from(request.query_params, name)
+    page = max(1, _int(request.query_params.get("page"), 1))
+    rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    query = {k: v for k, v in request.query_params.items() if k not in ("page", "done", "n") and v}
+    return render(request, "folder.html", folder=name, cards=[
+        card_from_row(r, unblur_all(request)) for r in rows], total=total, page=page,
+        pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
+        langs=distinct_values(conn, run_id, "lang"),
+        categories=distinct_values(conn, run_id, "category"), key_of=key_of,
+        filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
+                                            "since", "until")))
+
+
+async def post_page(request: Request) -> Response:
+    platform = request.query_params.get("p", "")
+    post_id = request.query_params.get("id", "")
+    conn = state_of(request).conn
+    run_id = _run_id(request) or 0
+    row = post_detail(conn, run_id, platform, post_id)
+    if row is None:
+        raise HTTPException(404)
+    hidden = row["folder"] == "shielded" and not unblur_all(request)
+    score = latest_score(conn, platform, post_id)
+    scores: dict[str, float] = json.loads(score["scores_json"]) if score else {}
+    evidence = json.loads(score["evidence_json"] or "[]") if score else []
+    context: list[dict[str, Any]] = []
+    parent = row["reply_to"]
+    seen = {post_id}
+    while parent and parent not in seen and len(context) < 10:
+        seen.add(parent)
+        above = post_detail(conn, run_id, platform, parent)
+        if above is None:
+            break
+        context.insert(0, _context_item(above, request))
+        parent = above["reply_to"]
+    below = [_context_item(r, request) for r in (
+        post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
+                                                                         post_id)) if r]
+    raw = None if hidden else (raw_bytes(conn, row["raw_sha256"]) or b"").decode(
+        "utf-8", errors="replace")
+    return render(
+        request, "post.html", post=row, hidden=hidden, key=key_of(platform, post_id),
+        segments=None if hidden else evidence_segments(row["text"], evidence),
+        scores=sorted(((k, v) for k, v in scores.items() if k in LABELS), key=lambda kv: -kv[1]),
+        labels=json.loads(row["labels_json"] or "[]"), raw=_pretty(raw),
+        signals=[s for s in (row["signals"] or "").split(",") if s],
+        decisions=decisions_for(conn, platform, post_id), context=context, below=below,
+        explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS)
+
+
+def _context_item(row: Any, request: Request) -> dict[str, Any]:
+    hidden = row["folder"] == "shielded" and not unblur_all(request)
+    return {"key": key_of(row["platform"], row["post_id"]), "platform": row["platform"],
+            "post_id": row["post_id"], "kind": row["kind"], "hidden": hidden,
+            "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
+            "text": None if hidden else row["text"],
+            "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
+
+
+def _pretty(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except ValueError:
+        return raw
+
+
+async def reveal(request: Request) -> Response:
+    """The text, author and evidence of one post: called only when the user clicks "show"."""
+    form = await request.form()
+    if not check_csrf(request, state_of(request).sessions, _str(form, "csrf")):
+        return JSONResponse({"error": "csrf"}, status_code=403)
+    parsed = parse_key(_str(form, "key") or "")
+    if parsed is None:
+        return JSONResponse({"error": "key"}, status_code=400)
+    conn = state_of(request).conn
+    row = post_detail(conn, _run_id(request) or 0, *parsed)
+    if row is None:
+        return JSONResponse({"error": "not found"}, status_code=404)
+    score = latest_score(conn, *parsed)
+    evidence = json.loads(score["evidence_json"] or "[]") if score else []
+    body: dict[str, Any] = {
+        "text": row["text"], "lang": row["lang"] or row["lang_reported"],
+        "author": row["author_display_name"] or row["author_handle"] or row["author_id"],
+        "handle": row["author_handle"],
+        "segments": [{"text": s.text, "category": s.category}
+                     for s in evidence_segments(row["text"], evidence)]}
+    if _str(form, "raw") == "1":
+        body["raw"] = _pretty((raw_bytes(conn, row["raw_sha256"]) or b"").decode(
+            "utf-8", errors="replace"))
+    return JSONResponse(body)
+
+
+def _str(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+def _safe_back(value: str | None) -> str:
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def _with_done(back: str, batch: str, count: int) -> str:
+    joiner = "&" if "?" in back else "?"
+    return f"{back}{joiner}done={quote(batch)}&n={count}"
+
+
+async def actions(request: Request) -> Response:
+    """A decision on selected posts, on every post matching a filter, or on a whole cluster."""
+    form = await request.form()
+    web = state_of(request)
+    if not check_csrf(request, web.sessions, _str(form, "csrf")):
+        raise HTTPException(403, "csrf")
+    action = _str(form, "action") or ""
+    value = _str(form, "value") or None
+    if action.startswith("move:"):
+        action, value = "move", action.split(":", 1)[1]
+    if action not in ACTIONS or action == "undo":
+        raise HTTPException(400, "action")
+    if action == "move" and value not in FOLDERS:
+        raise HTTPException(400, "folder")
+    if action == "note" and not value:
+        raise HTTPException(400, "note")
+    run_id = _run_id(request)
+    scope = _str(form, "scope") or "selected"
+    if scope == "filter" and run_id is not None:
+        folder = _str(form, "folder")
+        keys = matching_keys(web.conn, run_id, _filter_from(form, folder if folder in FOLDERS
+                                                            else None))
+    elif scope == "cluster" and run_id is not None:
+        cluster = _str(form, "cluster") or ""
+        keys = matching_keys(web.conn, run_id, PageFilter(cluster_id=cluster)) if cluster else []
+    else:
+        keys = [k for k in (parse_key(str(v)) for v in form.getlist("key")) if k]
+    back = _safe_back(_str(form, "back"))
+    if not keys:
+        return RedirectResponse(back, status_code=303)
+    reason = (_str(form, "reason") or "").strip() or None
+    batch = record_decisions(web.conn, [DecisionInput(p, i, action, value, reason)
+                                        for p, i in keys])
+    if request.headers.get("accept") == "application/json":
+        return JSONResponse({"batch": batch, "count": len(keys)})
+    return RedirectResponse(_with_done(back, batch, len(keys)), status_code=303)
+
+
+async def undo(request: Request) -> Response:
+    form = await request.form()
+    web = state_of(request)
+    if not check_csrf(request, web.sessions, _str(form, "csrf")):
+        raise HTTPException(403, "csrf")
+    batch = _str(form, "batch") or ""
+    undo_batch(web.conn, batch)
+    back = _safe_back(_str(form, "back"))
+    if request.headers.get("accept") == "application/json":
+        return JSONResponse({"undone": batch})
+    return RedirectResponse(back, status_code=303)
+
+
+async def set_language(request: Request) -> Response:
+    form = await request.form()
+    web = state_of(request)
+    if not check_csrf(request, web.sessions, _str(form, "csrf")):
+        raise HTTPException(403, "csrf")
+    lang = _str(form, "lang")
+    if lang in LANGUAGES:
+        web.conn.execute("BEGIN IMMEDIATE")
+        set_setting(web.conn, "lang", lang)
+        web.conn.execute("COMMIT")
+    return RedirectResponse(_safe_back(_str(form, "back")), status_code=303)
+
+
+async def settings_page(request: Request) -> Response:
+    web = state_of(request)
+    step = None
+    if request.method == "POST":
+        form = await request.form()
+        if not check_csrf(request, web.sessions, _str(form, "csrf")):
+            raise HTTPException(403, "csrf")
+        wanted = _str(form, "unblur_all")
+        if wanted == "1" and _str(form, "confirm") != "yes":
+            step = "confirm"  # ask once more before showing every shielded text
+        elif wanted in ("0", "1"):
+            web.conn.execute("BEGIN IMMEDIATE")
+            set_setting(web.conn, "unblur_all", wanted)
+            web.conn.execute("COMMIT")
+            return RedirectResponse("/settings", status_code=303)
+    return render(request, "settings.html", step=step)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return _error(request, 404)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    return _error(request, 500)
+
+
+def _error(request: Request, status: int) -> Response:
+    try:
+        return render(request, "error.html", status=status, code=status)
+    except Exception:
+        return HTMLResponse("pileon: something went wrong", status_code=status)
