@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from conftest import ORIGIN, Client
+from webclient import ORIGIN, Client
 
 
 def test_the_link_token_becomes_a_strict_cookie_and_a_clean_url(ui_db: Path) -> None:
