@@ -44,13 +44,13 @@ class AccountActivity:
 
 
 def numbered_handle(handle: str | None) -> bool | None:
-    """True for default-looking handles: the local part ends in 4+ digits or is mostly digits."""
+    """True for default-looking handles: the local part ends in 4+ digits or holds 6+ digits."""
     if not handle:
         return None
     # "@name@instance" (Mastodon) and "name.bsky.social" (Bluesky): the first label counts.
     local = handle.lstrip("@").split("@")[0].split(".")[0]
     digits = sum(c.isdigit() for c in local)
-    return bool(_DIGITS_AT_END.search(local)) or (len(local) > 0 and digits / len(local) >= 0.4)
+    return bool(_DIGITS_AT_END.search(local)) or digits >= 6
 
 
 def profile_signals(account: Account | None, reference: datetime | None,

@@ -2,7 +2,7 @@
 
 Baseline = rolling median of replies per minute over a centred window (default 61 minutes,
 the minute itself included: a median ignores a short burst inside its window); scale = MAD x
-1.4826, floored at sqrt(median) (Poisson noise) and 1. A minute bursts when its robust z-score
+1.4826, floored at sqrt(median) + 1 (Poisson noise, and never 0 in a quiet hour). A minute bursts when its robust z-score
 reaches `burst_z` AND it exceeds the median by `burst_min_excess` posts; adjacent burst minutes
 (gaps of one quiet minute allowed) merge into one burst.
 """
@@ -26,7 +26,7 @@ def minute_baseline(counts: np.ndarray, window: int) -> tuple[np.ndarray, np.nda
     windows = sliding_window_view(padded, 2 * half + 1)
     median = np.nanmedian(windows, axis=1)
     mad = np.nanmedian(np.abs(windows - median[:, None]), axis=1)
-    scale = np.maximum.reduce([1.4826 * mad, np.sqrt(median), np.ones_like(median)])
+    scale = np.maximum(1.4826 * mad, np.sqrt(median) + 1.0)
     return median, scale
 
 

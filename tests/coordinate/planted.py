@@ -27,7 +27,7 @@ class Thread:
         return account.id
 
     def add_post(self, text: str, author: str | None, at: datetime | None, *,
-                 kind: str = "reply", reply_to: str | None = "root", wave: str | None = None,
+                 kind: str = "reply", reply_to: str | None = "p0", wave: str | None = None,
                  platform: str = "x") -> Post:
         post = Post(platform=platform, id=f"p{len(self.posts)}", text=text, author_id=author,
                     created_at=at, kind=kind, reply_to=reply_to)

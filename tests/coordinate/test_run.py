@@ -1,0 +1,149 @@
+"""Plant waves and organic look-alikes in a thread and check what the analysis recovers."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+
+from pileon.coordinate import CoordinationParams, analyse_coordination
+from pileon.coordinate.batch import PostBatch
+from pileon.records import Post
+
+from .planted import (
+    ROOT_AT,
+    Thread,
+    old_account,
+    organic_thread,
+    plant_wave,
+)
+
+RU = "ты врешь и все это знают, хватит уже писать эту ложь про нашу историю"
+RU_TRANSLIT = "ty vresh i vse eto znayut, hvatit uzhe pisat etu lozh pro nashu istoriyu"
+
+
+def _planted(seed: int = 5) -> Thread:
+    rng = random.Random(seed)
+    thread = organic_thread(rng, 4000)
+    plant_wave(thread, rng, "small", "they are all paid liars and everyone knows the truth "
+               "about this story", 5, ROOT_AT + timedelta(hours=3))
+    plant_wave(thread, rng, "medium", "report this account now it spreads lies about our "
+               "history and our people", 40, ROOT_AT + timedelta(hours=10), edits=3)
+    plant_wave(thread, rng, "large", "nobody believes a single word of this fake sad story "
+               "stop crying for attention", 500, ROOT_AT + timedelta(hours=14), minutes=9)
+    plant_wave(thread, rng, "scripts", RU, 12, ROOT_AT + timedelta(hours=20),
+               variants=[RU, RU_TRANSLIT])
+    # The same template again a day later: a second wave, not one big one.
+    plant_wave(thread, rng, "again", "report this account now it spreads lies about our "
+               "history and our people", 20, ROOT_AT + timedelta(hours=34))
+    return thread
+
+
+def _coordinated_ids(thread: Thread) -> tuple[set[str], list[set[str]]]:
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, thread.accounts)
+    groups = [{batch.ids[r] for r in g.members} for c in result.clusters for g in c.groups
+              if g.coordinated]
+    return set().union(*groups) if groups else set(), groups
+
+
+def test_planted_waves_are_recovered_with_precision_and_recall_of_095() -> None:
+    thread = _planted()
+    found, groups = _coordinated_ids(thread)
+    planted = set().union(*thread.waves.values())
+    precision = len(found & planted) / len(found)
+    recall = len(found & planted) / len(planted)
+    assert precision >= 0.95 and recall >= 0.95, (precision, recall)
+    # Each wave is one group: the template reused a day later is a separate group.
+    for wave in thread.waves.values():
+        best = max(groups, key=lambda g: len(g & wave))
+        assert len(best & wave) >= 0.95 * len(wave)
+        assert len(best - wave) <= 0.05 * len(best)
+
+
+def test_transliterated_copies_land_in_one_cluster() -> None:
+    found, groups = _coordinated_ids(_planted())
+    thread = _planted()
+    scripts = thread.waves["scripts"]
+    assert any(g >= scripts for g in groups)
+
+
+def test_common_phrase_from_old_accounts_over_hours_is_not_coordinated() -> None:
+    rng = random.Random(11)
+    thread = organic_thread(rng, 1500)
+    for n in range(80):  # "thank you for sharing" from established accounts over 8 hours
+        author = thread.add_account(old_account(rng, 5000 + n))
+        at = ROOT_AT + timedelta(hours=1, seconds=rng.uniform(0, 8 * 3600))
+        thread.add_post(rng.choice(["Thank you for sharing this 🙏", "thank you for sharing",
+                                    "@nargiz Thank you for sharing this."]), author, at)
+    # ... and a burst of them within minutes, still from old accounts with avatars.
+    for n in range(8):
+        author = thread.add_account(old_account(rng, 6000 + n))
+        thread.add_post("Thank you for sharing this", author,
+                        ROOT_AT + timedelta(hours=12, minutes=n))
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, thread.accounts)
+    phrase = max(result.clusters, key=lambda c: len(c.members))
+    assert len(phrase.members) >= 85  # it IS one near-duplicate cluster
+    assert phrase.verdict != "coordinated"
+    assert all("ordinary" in g.why for g in phrase.groups)
+    assert not any(a.signals["coordinated_group"] for a in result.accounts)
+
+
+def test_same_window_without_account_fields_is_synchronised_not_coordinated() -> None:
+    rng = random.Random(3)
+    thread = Thread()
+    plant_wave(thread, rng, "w", "they are all paid liars and everyone knows it", 10, ROOT_AT,
+               edits=1)
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, {})  # no profiles at all
+    (cluster,) = result.clusters
+    assert cluster.verdict == "synchronised"
+    assert "unknown" in cluster.groups[0].why
+    assert all(a.signals["no_avatar"] is None for a in result.accounts)
+
+
+def test_window_is_anchored_on_the_first_member() -> None:
+    thread = Thread()
+    rng = random.Random(2)
+    # Six copies 3 minutes apart: each consecutive pair is within 10 minutes, but only
+    # four lie within 10 minutes of the first one.
+    for n in range(6):
+        author = thread.add_account(old_account(rng, n))
+        thread.add_post("everyone should report this account right now", author,
+                        ROOT_AT + timedelta(minutes=3 * n))
+    batch = PostBatch.from_posts(thread.posts)
+    params = CoordinationParams(min_group_size=4, min_group_accounts=4)
+    (cluster,) = analyse_coordination(batch, thread.accounts, params).clusters
+    assert [len(g.members) for g in cluster.groups] == [4]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_tiny_threads_do_not_crash_and_say_what_is_missing(count: int) -> None:
+    posts = [Post(platform="x", id=str(n), text="same words here", author_id=f"a{n}",
+                  created_at=ROOT_AT + timedelta(minutes=n)) for n in range(count)]
+    result = analyse_coordination(PostBatch.from_posts(posts), {})
+    assert result.posts == count
+    if count < 2:
+        assert any("at least 2" in note for note in result.not_computed)
+        assert any("bursts" in note for note in result.not_computed)
+    else:
+        assert len(result.clusters) == 1
+
+
+def test_empty_texts_missing_times_and_authors_are_reported_not_fatal() -> None:
+    posts = [
+        Post(platform="x", id="1", text="", author_id="a", created_at=ROOT_AT),
+        Post(platform="x", id="2", text="same words here", author_id=None, created_at=None),
+        Post(platform="x", id="3", text="same words here", author_id="b", created_at=None),
+        Post(platform="x", id="4", text="🙂", author_id="c", created_at=ROOT_AT),
+    ]
+    result = analyse_coordination(PostBatch.from_posts(posts), {})
+    notes = " | ".join(result.not_computed)
+    assert "1 post(s) with empty text" in notes
+    assert "2 post(s) without a timestamp" in notes
+    assert "1 post(s) without an author" in notes
+    assert "no profile" in notes
+    (cluster,) = result.clusters
+    assert cluster.undated == 2 and cluster.first_ms is None and cluster.groups == ()
