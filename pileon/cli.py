@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.ingest",
     "pileon.commands.coordination",
     "pileon.commands.triage",
+    "pileon.commands.demo",
 )
 
 
