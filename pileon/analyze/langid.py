@@ -14,7 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from pileon.analyze.normalize import normalize
+from pileon.analyze.normalize import Normalized, normalize
 
 __all__ = ["LANGUAGES", "LangGuess", "detect_language", "detect_languages"]
 
@@ -44,25 +44,26 @@ _FRENCH_LETTERS = re.compile("[éèêàâîôûùœëïÿÉÈÊÀ]")
 _FRENCH_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu)'\w")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
-# Suffixes, on folded words: each match adds its weight to the language.
-_SUFFIXES: tuple[tuple[str, re.Pattern[str], float], ...] = (
-    ("tr", re.compile(r"(?:i|u)?yor(?:um|sun|uz|sunuz|lar|du|dum|mus)?$"), 1.5),
-    ("tr", re.compile(r"(?:mis|mus)(?:sin|sun|im|um|siniz)$"), 1.0),
-    ("tr", re.compile(r"(?:acak|ecek)(?:sin|sun|im|um|lar|ler)?$"), 1.0),
-    ("tr", re.compile(r"(?:mak|mek|alim|elim)$"), 0.5),
-    ("az", re.compile(r"(?:ir|ur)(?:am|em|san|sen|ik|iq|siniz|lar|ler)$"), 1.2),
-    ("az", re.compile(r"(?:mis|mus)(?:an|en|am|em|iq|ik)$"), 1.0),
-    ("az", re.compile(r"(?:acaq|eceq|ecek)(?:am|em|san|sen|iq|ik)$"), 1.0),
-    ("az", re.compile(r"(?:maq|mek|liq|luq|diq|duq|yiq|yik|yuq)$"), 1.0),
-    ("az", re.compile(r"[^aeiou](?:ib|ub)(?:dir|lar|ler)?$"), 1.2),  # perfect -ıb/-ib: alınıb
-    ("az", re.compile(r"(?:maga|mege|aram|erem)$"), 1.0),
-    ("az", re.compile(r"(?:deyil|deyilem|deyilsen)$"), 1.0),
-    ("az", re.compile(r"[^aeiou](?:sen|san)$"), 0.6),  # 2sg -sən (Turkish has -sin)
-    ("ru", re.compile(r"(?:ogo|ego|yy|yi|iy|aya|oye|ykh|ikh|esh|ost|tsya|sya|ayu|uyu|yayu)$"), 0.8),
-    ("ru", re.compile(r"(?:oy|ey|no)$"), 0.3),
-    ("ru", re.compile(r"(?:zh|kh|shch|sch)"), 0.6),
-    ("hy", re.compile(r"(?:utyun|utyan|yan|ner|nq|ic|um|ov|ac|erin|neri)$"), 0.6),
-    ("hy", re.compile(r"(?:gh|dz)"), 0.4),
+# Word endings, on folded words longer than 3 letters: (language, weight, alternatives).
+_SUFFIXES: tuple[tuple[str, float, str], ...] = (
+    ("tr", 1.5, r"(?:i|u)?yor(?:um|sun|uz|sunuz|lar|du|dum|mus)?"),
+    ("tr", 1.0, r"(?:mis|mus)(?:sin|sun|im|um|siniz)|(?:acak|ecek)(?:sin|sun|im|um|lar|ler)?"),
+    ("tr", 0.5, r"mak|mek|alim|elim"),
+    ("az", 1.2, r"(?:ir|ur)(?:am|em|san|sen|ik|iq|siniz|lar|ler)|[^aeiou](?:ib|ub)(?:dir|lar|ler)?"),
+    ("az", 1.0, r"(?:mis|mus)(?:an|en|am|em|iq|ik)|(?:acaq|eceq|ecek)(?:am|em|san|sen|iq|ik)"
+                r"|maq|mek|liq|luq|diq|duq|yiq|yik|yuq|maga|mege|aram|erem|deyil\w*"),
+    ("az", 0.6, r"[^aeiou](?:sen|san)"),  # 2sg -sən (Turkish has -sin)
+    ("ru", 0.8, r"ogo|ego|yy|yi|iy|aya|oye|ykh|ikh|esh|ost|tsya|sya|ayu|uyu"),
+    ("ru", 0.3, r"oy|ey|no"),
+    ("hy", 0.6, r"utyun|utyan|yan|ner|nq|ic|um|ov|ac|erin|neri"),
+)
+_SUFFIX_RE = re.compile(
+    "|".join(f"(?P<s{i}>{alts})$" for i, (_, _, alts) in enumerate(_SUFFIXES))
+)
+# Letter groups anywhere in the text, counted once per occurrence.
+_INFIXES: tuple[tuple[str, float, re.Pattern[str]], ...] = (
+    ("ru", 0.6, re.compile(r"zh|kh|shch|sch")),
+    ("hy", 0.4, re.compile(r"gh|dz")),
 )
 # Letters x and q inside a word: Azerbaijani against Turkish (Turkish has neither).
 _AZ_XQ = re.compile(r"x|q(?!u)")
@@ -99,6 +100,14 @@ def _word_lists() -> dict[str, frozenset[str]]:
 
 
 @cache
+def _vocabulary() -> dict[str, tuple[str, ...]]:
+    """Word -> the languages whose list holds it."""
+    lists = _word_lists()
+    words = set().union(*(lists[lang] for lang in LANGUAGES))
+    return {w: tuple(lang for lang in LANGUAGES if w in lists[lang]) for w in words}
+
+
+@cache
 def _py3langid() -> Any:
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -123,15 +132,19 @@ def _confidence(scores: dict[str, float], best: str, letters: int) -> float:
 
 
 def _latin(text: str, words: list[str], letters: int) -> LangGuess:
-    lists = _word_lists()
     scores = dict.fromkeys(LANGUAGES, 0.0)
+    vocabulary = _vocabulary()
     for word in words:
-        for lang in LANGUAGES:
-            if word in lists[lang]:
-                scores[lang] += 1.0
-        for lang, pattern, weight in _SUFFIXES:
-            if len(word) > 3 and pattern.search(word):
+        for lang in vocabulary.get(word, ()):
+            scores[lang] += 1.0
+        if len(word) > 3:
+            m = _SUFFIX_RE.search(word)
+            if m and m.lastgroup:
+                lang, weight, _ = _SUFFIXES[int(m.lastgroup[1:])]
                 scores[lang] += weight
+    folded = " ".join(words)
+    for lang, weight, pattern in _INFIXES:
+        scores[lang] += weight * min(len(pattern.findall(folded)), 4)
     if _SCHWA.search(text):
         scores["az"] += 5.0
     turkic = len(_TURKIC_LETTERS.findall(text))
@@ -144,7 +157,9 @@ def _latin(text: str, words: list[str], letters: int) -> LangGuess:
         scores["ru"] += 1.0  # "ты": the most frequent word of a Russian reply aimed at someone
     french = len(_FRENCH_LETTERS.findall(text)) + len(_FRENCH_ELISION.findall(text))
     scores["fr"] += min(french, 3) * 1.0
-    decisive = scores["az"] >= 5.0 and scores["az"] - max(scores["tr"], scores["en"]) >= 3.0
+    ranked = sorted(scores.values(), reverse=True)
+    # Strong rule evidence decides alone; py3langid only weighs in on the rest.
+    decisive = ranked[0] >= 4.0 and ranked[0] - ranked[1] >= 3.0
     if not decisive:
         for lang, p in _py3langid_probs(text).items():
             scores[lang] += _PY3LANGID_WEIGHT * p
@@ -156,8 +171,11 @@ def _latin(text: str, words: list[str], letters: int) -> LangGuess:
     return LangGuess(best, _confidence(scores, best, letters), "latin", best in ("ru", "hy"))
 
 
-def detect_language(text: str) -> LangGuess:
-    """Guess the language of one short text; `und` for empty, emoji-only or too short text."""
+def detect_language(text: str, norm: Normalized | None = None) -> LangGuess:
+    """Guess the language of one short text; `und` for empty, emoji-only or too short text.
+
+    `norm` may pass `normalize(text)` when the caller has it already (it is then not redone).
+    """
     clean = _NOISE.sub(" ", text)
     latin = len(_LATIN.findall(clean))
     cyrillic = len(_CYRILLIC.findall(clean))
@@ -167,18 +185,18 @@ def detect_language(text: str) -> LangGuess:
         return LangGuess("und", 0.05 if letters == 0 else 0.1, "none", False)
     if armenian >= max(latin, cyrillic):
         return LangGuess("hy", 0.99 if armenian >= 3 else 0.6, "armenian", False)
-    norm = normalize(clean).text
+    folded = _NOISE.sub(" ", (norm if norm is not None else normalize(text)).text)
     if cyrillic > latin:
         if _AZ_CYRILLIC.search(clean):
             return LangGuess("az", 0.97, "cyrillic", True)
-        words = _WORD.findall(norm)
+        words = _WORD.findall(folded)
         lists = _word_lists()
         az = sum(w in lists["az_cyrillic"] or bool(_AZ_CYR_SUFFIX.search(w)) for w in words)
         ru = sum(w in lists["ru_cyrillic"] for w in words)
         if az > ru:
             return LangGuess("az", 0.6 if az - ru < 2 else 0.8, "cyrillic", True)
         return LangGuess("ru", 0.95 if cyrillic >= 4 else 0.6, "cyrillic", False)
-    return _latin(clean.lower(), _WORD.findall(norm), letters)
+    return _latin(clean.lower(), _WORD.findall(folded), letters)
 
 
 def detect_languages(texts: Iterable[str]) -> list[LangGuess]:

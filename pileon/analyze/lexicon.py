@@ -1,0 +1,365 @@
+"""Lexicons: the team's per-language TSV files, parsed, normalized and compiled for fast matching.
+
+Patterns go through the same `normalize` as the text, are cut into tokens (`*` stems, `~` gaps of
+0-3 words) and compiled into one Aho-Corasick automaton per lexicon and view; `match` returns hits
+with spans in the ORIGINAL text, so the evidence a user sees is exactly what they received.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import ahocorasick
+
+from pileon.analyze.normalize import (
+    Normalized,
+    armenian_skeleton,
+    normalize,
+    russian_skeleton,
+    script_variants,
+)
+from pileon.errors import ConfigError, InputFileError
+from pileon.records import LABELS
+
+__all__ = [
+    "CUE_KINDS",
+    "LEXICON_LANGUAGES",
+    "Entry",
+    "Hit",
+    "Lexicon",
+    "default_lexicons",
+    "load_lexicons",
+    "match_all",
+    "tokenize",
+]
+
+LEXICON_LANGUAGES: tuple[str, ...] = ("az", "tr", "ru", "en", "hy", "fr")
+CUE_KINDS: frozenset[str] = frozenset(
+    {"cue_negation", "cue_counter", "cue_reported", "cue_second_person", "cue_family"}
+)
+_CATEGORIES = frozenset(label for label in LABELS if label != "neutral") | CUE_KINDS
+_HEADER = ("category", "severity", "pattern")
+#: Severity from which a lexicon entry is matched whatever the detected language.
+HIGH_SEVERITY = 3
+#: How many words a `~` may skip.
+MAX_GAP = 3
+# Languages close enough that a text guessed as one is matched with the other's full lexicon.
+_SIBLINGS = {"az": ("tr",), "tr": ("az",)}
+
+# A token is a word, or one emoji/symbol (so "😂 😂" and "😂😂" are both two tokens).
+_TOKEN = re.compile(r"\w+|[\u2190-\u2bff\u3297\u3299\U0001f000-\U0001faff]")
+_SEP = "\x1f"
+_NATIVE_SCRIPT = {"ru": re.compile("[\u0400-\u04ff]"), "hy": re.compile("[\u0531-\u058f]")}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One line of a lexicon file."""
+
+    category: str
+    severity: int
+    pattern: str
+    note: str
+    lang: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon entry found in a text; `start:end` and `matched` refer to the original text."""
+
+    category: str
+    severity: int
+    pattern: str
+    start: int
+    end: int
+    matched: str
+    lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A pattern as segments of adjacent tokens; `gaps[i]` is how many words may sit between
+    segment i and i+1 (0 for a stem in the middle of a phrase, MAX_GAP for `~`)."""
+
+    entry: Entry
+    segments: tuple[int, ...]  # segment ids
+    lengths: tuple[int, ...]  # tokens per segment
+    gaps: tuple[int, ...]
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Words and emoji of a normalized text, with their spans in that text."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+def _pattern_tokens(raw: str, fold: str) -> list[tuple[str, bool] | None]:
+    """(token, is_stem) per pattern word, None for a `~` gap; `fold` is "ru"/"hy" skeleton or ""."""
+    out: list[tuple[str, bool] | None] = []
+    for word in raw.split():
+        if word == "~":
+            out.append(None)
+            continue
+        stem = word.endswith("*")
+        text = normalize(word.rstrip("*")).text
+        if fold == "ru":
+            text = russian_skeleton(text)
+        elif fold == "hy":
+            text = armenian_skeleton(text)
+        pieces = [tok for tok, _, _ in tokenize(text)]
+        out += [(piece, stem and i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+        if not pieces and not stem:
+            return []
+    return out
+
+
+class _Prepared:
+    """A view cut into tokens once, joined for the automata of every lexicon."""
+
+    __slots__ = ("view", "tokens", "joined", "token_at")
+
+    def __init__(self, view: Normalized) -> None:
+        self.view = view
+        self.tokens = tokenize(view.text)
+        self.joined = _SEP + _SEP.join(tok for tok, _, _ in self.tokens) + _SEP
+        self.token_at: dict[int, int] = {}
+        pos = 1
+        for i, (tok, _, _) in enumerate(self.tokens):
+            self.token_at[pos] = i
+            pos += len(tok) + 1
+
+
+class _Automaton:
+    """All patterns of one lexicon for one kind of view, in one Aho-Corasick automaton."""
+
+    def __init__(self, entries: Iterable[Entry], fold: str) -> None:
+        self._automaton = ahocorasick.Automaton()
+        self._segment_ids: dict[str, int] = {}
+        self.patterns: list[_Compiled] = []
+        self.by_first_segment: dict[int, list[_Compiled]] = {}
+        for entry in entries:
+            if fold and not _NATIVE_SCRIPT[fold].search(entry.pattern):
+                continue  # a Latin pattern: it is matched on the base view already
+            tokens = _pattern_tokens(entry.pattern, fold)
+            compiled = self._compile(entry, tokens)
+            if compiled:
+                self.patterns.append(compiled)
+                self.by_first_segment.setdefault(compiled.segments[0], []).append(compiled)
+        if self._segment_ids:
+            self._automaton.make_automaton()
+
+    def _compile(self, entry: Entry, tokens: list[tuple[str, bool] | None]) -> _Compiled | None:
+        segments: list[int] = []
+        lengths: list[int] = []
+        gaps: list[int] = []
+        current: list[str] = []
+        pending_gap = 0
+
+        def close(stem: bool) -> None:
+            nonlocal current, pending_gap
+            if not current:
+                return
+            key = _SEP + _SEP.join(current) + ("" if stem else _SEP)
+            seg = self._segment_ids.get(key)
+            if seg is None:
+                seg = self._segment_ids[key] = len(self._segment_ids)
+                self._automaton.add_word(key, (seg, len(key)))
+            if segments:
+                gaps.append(pending_gap)
+            segments.append(seg)
+            lengths.append(len(current))
+            current, pending_gap = [], 0
+
+        for token in tokens:
+            if token is None:
+                close(False)
+                pending_gap = MAX_GAP
+                continue
+            word, stem = token
+            current.append(word)
+            if stem:
+                close(True)
+        close(False)
+        if not segments:
+            return None
+        return _Compiled(entry, tuple(segments), tuple(lengths), tuple(gaps))
+
+    def find(self, prepared: _Prepared, min_severity: int = 0) -> list[Hit]:
+        if not self._segment_ids or not prepared.tokens:
+            return []
+        view, tokens, token_at = prepared.view, prepared.tokens, prepared.token_at
+        found: dict[int, list[int]] = {}
+        for end, (seg, length) in self._automaton.iter(prepared.joined):
+            found.setdefault(seg, []).append(token_at[end - length + 2])
+        hits: list[Hit] = []
+        for seg, starts in found.items():
+            for compiled in self.by_first_segment.get(seg, ()):
+                if compiled.entry.severity < min_severity:
+                    continue
+                for first in starts:
+                    last = _chain(compiled, first, found)
+                    if last is not None:
+                        hits.append(_hit(view, tokens, first, last, compiled.entry))
+        return hits
+
+
+def _chain(compiled: _Compiled, first: int, found: Mapping[int, list[int]]) -> int | None:
+    """Index of the last token if the pattern's segments follow each other from `first`."""
+    nxt = first + compiled.lengths[0]
+    for k in range(1, len(compiled.segments)):
+        starts = found.get(compiled.segments[k])
+        if not starts:
+            return None
+        allowed = compiled.gaps[k - 1]
+        candidates = [s for s in starts if nxt <= s <= nxt + allowed]
+        if not candidates:
+            return None
+        nxt = min(candidates) + compiled.lengths[k]
+    return nxt - 1
+
+
+def _hit(view: Normalized, tokens: Sequence[tuple[str, int, int]], first: int, last: int,
+         entry: Entry) -> Hit:
+    start, end = view.original_span(tokens[first][1], tokens[last][2])
+    return Hit(entry.category, entry.severity, entry.pattern, start, end,
+               view.original[start:end], entry.lang)
+
+
+class Lexicon:
+    """One language's lexicon, compiled for the base view and its translit view."""
+
+    def __init__(self, lang: str, entries: Sequence[Entry], path: str = "") -> None:
+        self.lang = lang
+        self.path = path
+        self.entries = tuple(entries)
+        self._base = _Automaton(self.entries, "")
+        fold = {"ru": "ru", "hy": "hy"}.get(lang, "")
+        self._translit = _Automaton(self.entries, fold) if fold else None
+
+    def __repr__(self) -> str:
+        return f"Lexicon({self.lang!r}, {len(self.entries)} entries)"
+
+    @classmethod
+    def load(cls, lang_or_path: str | Path) -> Lexicon:
+        """Load a bundled lexicon by language code ("az") or any lexicon file by path."""
+        if isinstance(lang_or_path, str) and lang_or_path in LEXICON_LANGUAGES:
+            resource = resources.files("pileon.analyze").joinpath(
+                f"data/lexicons/{lang_or_path}.tsv"
+            )
+            return cls.parse(resource.read_text("utf-8"), lang_or_path, str(resource))
+        path = Path(lang_or_path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputFileError(f"cannot read lexicon: {exc}", path=str(path),
+                                 hint="give a UTF-8 TSV file (see LEXICON_FORMAT)") from exc
+        return cls.parse(text, path.stem, str(path))
+
+    @classmethod
+    def parse(cls, text: str, lang: str, path: str = "<lexicon>") -> Lexicon:
+        """Parse lexicon TSV text; a malformed line raises ConfigError naming file and line."""
+        entries: list[Entry] = []
+        header_seen = False
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if not header_seen:
+                header_seen = True
+                if tuple(f.strip() for f in fields[:3]) == _HEADER:
+                    continue
+                raise ConfigError("the first line must be the header category/severity/pattern/note",
+                                  path=path, record=f"line {number}")
+            entries.append(_parse_line(fields, lang, path, number))
+        return cls(lang, entries, path)
+
+    def match(self, view: Normalized | _Prepared, min_severity: int = 0) -> list[Hit]:
+        """Hits of this lexicon in one view (base, or the translit view of ru/hy)."""
+        prepared = view if isinstance(view, _Prepared) else _Prepared(view)
+        if prepared.view.view in ("ru_translit", "hy_translit"):
+            return self._translit.find(prepared, min_severity) if self._translit else []
+        return self._base.find(prepared, min_severity)
+
+
+def _parse_line(fields: list[str], lang: str, path: str, number: int) -> Entry:
+    where = {"path": path, "record": f"line {number}"}
+    if len(fields) < 3:
+        raise ConfigError("expected category<TAB>severity<TAB>pattern<TAB>note", **where)
+    category, severity_text, pattern = (f.strip() for f in fields[:3])
+    note = fields[3].strip() if len(fields) > 3 else ""
+    if category not in _CATEGORIES:
+        raise ConfigError(f"unknown category {category!r}", **where,
+                          hint="use a label of DESIGN.md or a cue_* kind")
+    if not severity_text.isdigit() or not 0 <= int(severity_text) <= 3:
+        raise ConfigError(f"severity must be 0, 1, 2 or 3, not {severity_text!r}", **where)
+    words = pattern.split()
+    if not words or words[0] == "~" or words[-1] == "~" or "~ ~" in " ".join(words):
+        raise ConfigError(f"pattern {pattern!r} is empty or has a misplaced ~", **where)
+    entry = Entry(category, int(severity_text), pattern, note, lang, number)
+    if not _pattern_tokens(pattern, ""):
+        raise ConfigError(f"pattern {pattern!r} has nothing left to match after normalization",
+                          **where)
+    return entry
+
+
+def load_lexicons(directory: str | Path | None = None) -> dict[str, Lexicon]:
+    """Every `<lang>.tsv` in `directory` (default: the bundled lexicons), keyed by language."""
+    if directory is None:
+        return dict(default_lexicons())
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise InputFileError("lexicon folder not found", path=str(folder))
+    return {p.stem: Lexicon.load(p) for p in sorted(folder.glob("*.tsv"))}
+
+
+@cache
+def default_lexicons() -> Mapping[str, Lexicon]:
+    """The bundled lexicons, loaded once per process."""
+    folder = resources.files("pileon.analyze").joinpath("data/lexicons")
+    return {
+        lang: Lexicon.load(lang)
+        for lang in LEXICON_LANGUAGES
+        if folder.joinpath(f"{lang}.tsv").is_file()
+    }
+
+
+def match_all(
+    text: str,
+    langs: Sequence[str] | str,
+    lexicons: Mapping[str, Lexicon] | None = None,
+    norm: Normalized | None = None,
+) -> list[Hit]:
+    """Hits of all lexicons in `text`, in reading order.
+
+    The lexicons of `langs` (the detected language; az and tr count as one another's), English,
+    and, for `und`, every language are matched in full; the other languages only with their
+    high-severity entries, because people mix languages. Translit views are matched where the
+    language guess allows them.
+    """
+    guessed = {langs} if isinstance(langs, str) else set(langs)
+    wanted = set(guessed)
+    if "und" in wanted or not wanted:
+        wanted |= set(LEXICON_LANGUAGES)
+    wanted.add("en")
+    for lang in list(wanted):
+        wanted.update(_SIBLINGS.get(lang, ()))
+    lexicons = default_lexicons() if lexicons is None else lexicons
+    base = norm if norm is not None else normalize(text, "az" if "az" in guessed else None)
+    views = [_Prepared(v) for v in (base, *script_variants(base, sorted(wanted | {"az"})))]
+    # The same words found by several lexicons or views count once, at their highest severity.
+    best: dict[tuple[str, int, int], Hit] = {}
+    for lang, lexicon in lexicons.items():
+        floor = 0 if lang in wanted else HIGH_SEVERITY
+        for view in views:
+            if view.view.view == "az_latin" and lang not in ("az", "tr"):
+                continue
+            for hit in lexicon.match(view, floor):
+                key = (hit.category, hit.start, hit.end)
+                if key not in best or hit.severity > best[key].severity:
+                    best[key] = hit
+    return sorted(best.values(), key=lambda h: (h.start, h.end, h.category))

@@ -1,0 +1,144 @@
+"""Lexicons: parsing with clear errors, matching every spelling trick, spans in the original text."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pileon.analyze.lexicon import (
+    CUE_KINDS,
+    LEXICON_LANGUAGES,
+    Lexicon,
+    default_lexicons,
+    load_lexicons,
+    match_all,
+)
+from pileon.analyze.normalize import normalize
+from pileon.errors import ConfigError, InputFileError
+
+DATA = Path(__file__).parent / "data"
+TINY = load_lexicons(DATA / "lexicons")
+HEADER = "category\tseverity\tpattern\tnote\n"
+
+
+def _cases() -> list[dict[str, Any]]:
+    lines = (DATA / "lexicon_cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])
+def test_lexicon_case(case: dict[str, Any]) -> None:
+    hits = match_all(case["text"], case["langs"], TINY)
+    found = {(h.category, h.matched) for h in hits}
+    for category, matched in case.get("hits", []):
+        assert (category, matched) in found, (case["text"], hits)
+    for category, matched in case.get("no", []):
+        assert (category, matched) not in found, (case["text"], hits)
+    if case.get("hits") == [] and "no" not in case:
+        assert [h for h in hits if h.category not in CUE_KINDS] == []
+    for category, count in case.get("count", {}).items():
+        assert Counter(h.category for h in hits)[category] == count
+    for hit in hits:  # every span is the very text that produced the hit
+        assert case["text"][hit.start : hit.end] == hit.matched
+
+
+def _tiny_words(category: str) -> list[tuple[str, str]]:
+    return [(lang, e.pattern.rstrip("*")) for lang, lex in TINY.items() for e in lex.entries
+            if e.category == category and " " not in e.pattern]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(_tiny_words("bad_faith") + _tiny_words("insult")),
+    st.text(alphabet=st.sampled_from(list("abc xyz .,!?😂🙏\u200b")), max_size=15),
+    st.text(alphabet=st.sampled_from(list("abc xyz .,!?😂🙏\u200b")), max_size=15),
+)
+def test_a_lexicon_word_is_found_anywhere_and_its_span_is_the_word(
+    entry: tuple[str, str], before: str, after: str
+) -> None:
+    lang, word = entry
+    text = f"{before} {word} {after}"
+    hits = [h for h in match_all(text, [lang], TINY) if h.category not in CUE_KINDS]
+    start = len(before) + 1
+    assert any(h.start == start and h.matched == word for h in hits), (text, hits)
+
+
+def test_match_on_a_single_view_works_without_match_all() -> None:
+    hits = TINY["ru"].match(normalize("ты предатель"))
+    assert {(h.category, h.matched, h.lang) for h in hits} >= {("bad_faith", "предатель", "ru")}
+
+
+def test_low_severity_entries_can_be_left_out() -> None:
+    assert TINY["ru"].match(normalize("ты дебил"), min_severity=3) == []
+
+
+def test_load_by_path_takes_the_language_from_the_file_name() -> None:
+    lexicon = Lexicon.load(DATA / "lexicons" / "hy.tsv")
+    assert lexicon.lang == "hy" and len(lexicon.entries) > 5
+
+
+def _write(tmp_path: Path, body: str, name: str = "az.tsv") -> Path:
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (HEADER + "insult\t2\tword\tnote\nslur\t3\tword\tnote\n", "unknown category 'slur'"),
+        (HEADER + "insult\ttwo\tword\tnote\n", "severity must be"),
+        (HEADER + "insult\t7\tword\tnote\n", "severity must be"),
+        (HEADER + "insult\t2\n", "expected category"),
+        (HEADER + "insult\t2\t~ word\tnote\n", "misplaced ~"),
+        (HEADER + "insult\t2\t!!!\tnote\n", "nothing left to match"),
+        ("insult\t2\tword\tnote\n", "header"),
+    ],
+)
+def test_a_malformed_line_names_the_file_and_the_line(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(ConfigError) as error:
+        Lexicon.load(path)
+    assert message in str(error.value)
+    assert str(path) in str(error.value)
+    bad_line = len(body.splitlines())
+    assert f"line {bad_line}" in str(error.value)
+
+
+def test_comments_blank_lines_and_a_missing_note_are_fine(tmp_path: Path) -> None:
+    path = _write(tmp_path, HEADER + "# comment\n\ncue_negation\t0\tdeyil\n")
+    assert [e.pattern for e in Lexicon.load(path).entries] == ["deyil"]
+
+
+def test_a_missing_lexicon_file_or_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError):
+        Lexicon.load(tmp_path / "nope.tsv")
+    with pytest.raises(InputFileError):
+        load_lexicons(tmp_path / "nope")
+
+
+def test_bundled_lexicons_all_load_and_find_their_own_patterns() -> None:
+    lexicons = default_lexicons()
+    assert set(lexicons) == set(LEXICON_LANGUAGES)
+    for lang, lexicon in lexicons.items():
+        missed = [
+            e.pattern for e in lexicon.entries
+            if "~" not in e.pattern and "*" not in e.pattern
+            and not any(h.pattern == e.pattern for h in lexicon.match(normalize(e.pattern)))
+        ]
+        assert missed == [], (lang, missed[:10])
+
+
+def test_match_all_on_a_100_kb_text_and_on_empty_text() -> None:
+    assert match_all("", ["und"], TINY) == []
+    text = "sən xain deyilsən. " * 5300
+    hits = match_all(text, ["az"], TINY)
+    assert sum(h.category == "bad_faith" for h in hits) == 5300
