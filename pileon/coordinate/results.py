@@ -38,6 +38,8 @@ class CoordinationParams:
     min_group_size: int = 5  # posts in a synchronised group
     min_group_accounts: int = 5  # distinct accounts in a synchronised group
     account_evidence: float = 0.5  # mean profile score that counts as account evidence
+    ordinary_member: float = 0.25  # below this profile score a member of a coordinated group
+    #                                is listed as "same text, same window, ordinary account"
     new_account_days: int = 30  # "created shortly before the post"
     few_followers: int = 10
     few_posts: int = 20
@@ -64,6 +66,15 @@ class SynchronisedGroup:
     profile_score: float | None  # mean profile score of its accounts; None = all unknown
     coordinated: bool  # time AND account evidence
     why: str
+    # Members of a coordinated group whose own account looks established (known profile,
+    # score below `ordinary_member`): same text in the same window, but not counted as the wave.
+    ordinary: tuple[int, ...] = ()
+
+    @property
+    def coordinated_members(self) -> tuple[int, ...]:
+        if not self.coordinated:
+            return ()
+        return tuple(r for r in self.members if r not in set(self.ordinary))
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,11 +64,17 @@ def _judge(group: np.ndarray, batch: PostBatch, profile: Mapping[str, float | No
         why = f"posted within the window; accounts look ordinary (profile score {mean:.2f})"
     else:
         why = f"{len(accounts)} accounts within the window; profile score {mean:.2f}"
+    ordinary = tuple(int(r) for r in group
+                     if (score := profile.get(batch.account_key(int(r)) or "")) is not None
+                     and score < params.ordinary_member)
+    if enough_accounts and evidence and ordinary:
+        why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
     times = batch.created_ms[group]
     return SynchronisedGroup(index=index, members=tuple(int(r) for r in group),
                              accounts=len(accounts), first_ms=int(times.min()),
                              last_ms=int(times.max()), profile_score=mean,
-                             coordinated=enough_accounts and evidence, why=why)
+                             coordinated=enough_accounts and evidence, why=why,
+                             ordinary=ordinary if enough_accounts and evidence else ())
 
 
 def _cluster(cluster_id: int, found: TextCluster, batch: PostBatch,
@@ -141,7 +147,8 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
             in_clusters.update(cluster.accounts)
         for group in cluster.groups:
             if group.coordinated:
-                members = sorted({k for r in group.members if (k := batch.account_key(r))})
+                members = sorted({k for r in group.coordinated_members
+                                  if (k := batch.account_key(r))})
                 in_groups.update(members)
                 coordinated_groups.append(members)
     edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params))

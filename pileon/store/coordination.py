@@ -93,7 +93,7 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
         "clustered_posts": sum(len(c.members) for c in result.clusters),
         "synchronised_groups": len(groups),
         "coordinated_groups": sum(g.coordinated for g in groups),
-        "coordinated_posts": sum(len(g.members) for g in groups if g.coordinated),
+        "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
         "bursts": len(result.bursts),
         "accounts": len(result.accounts),
         "accounts_in_coordinated_groups": sum(
@@ -146,7 +146,9 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
     for c in result.clusters:
         groups = [{"index": g.index, "size": len(g.members), "accounts": g.accounts,
                    "first_at": _ms_to_iso(g.first_ms), "last_at": _ms_to_iso(g.last_ms),
-                   "profile_score": g.profile_score, "coordinated": g.coordinated, "why": g.why}
+                   "profile_score": g.profile_score, "coordinated": g.coordinated,
+                   "coordinated_members": len(g.coordinated_members),
+                   "ordinary_members": len(g.ordinary), "why": g.why}
                   for g in c.groups]
         cluster_rows.append((
             run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
@@ -155,12 +157,13 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
             float(np.mean(c.similarity)), float(min(c.similarity)),
             json.dumps(groups, ensure_ascii=False)))
         group_of = {r: g for g in c.groups for r in g.members}
+        counted = {r for g in c.groups for r in g.coordinated_members}
         for row, similarity in zip(c.members, c.similarity, strict=True):
             group = group_of.get(row)
             member_rows.append((
                 run_id, c.id, batch.platforms[row], batch.ids[row], batch.authors[row],
                 _ms_to_iso(int(batch.created_ms[row])), similarity,
-                None if group is None else group.index, int(bool(group and group.coordinated))))
+                None if group is None else group.index, int(row in counted)))
     conn.executemany("INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cluster_rows)
     conn.executemany("INSERT INTO cluster_members VALUES (?,?,?,?,?,?,?,?,?)", member_rows)
 

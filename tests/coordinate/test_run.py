@@ -43,8 +43,8 @@ def _planted(seed: int = 5) -> Thread:
 def _coordinated_ids(thread: Thread) -> tuple[set[str], list[set[str]]]:
     batch = PostBatch.from_posts(thread.posts)
     result = analyse_coordination(batch, thread.accounts)
-    groups = [{batch.ids[r] for r in g.members} for c in result.clusters for g in c.groups
-              if g.coordinated]
+    groups = [{batch.ids[r] for r in g.coordinated_members} for c in result.clusters
+              for g in c.groups if g.coordinated]
     return set().union(*groups) if groups else set(), groups
 
 
@@ -147,3 +147,21 @@ def test_empty_texts_missing_times_and_authors_are_reported_not_fatal() -> None:
     assert "no profile" in notes
     (cluster,) = result.clusters
     assert cluster.undated == 2 and cluster.first_ms is None and cluster.groups == ()
+
+
+def test_established_accounts_posting_the_same_text_inside_a_wave_are_not_counted() -> None:
+    rng = random.Random(4)
+    thread = organic_thread(rng, 300)
+    text = "report this account now it spreads lies about our history and our people"
+    plant_wave(thread, rng, "w", text, 20, ROOT_AT + timedelta(hours=2), edits=1)
+    bystanders = set()
+    for n in range(2):
+        author = thread.add_account(old_account(rng, 9000 + n))
+        bystanders.add(thread.add_post(text, author, ROOT_AT + timedelta(hours=2, minutes=2)).id)
+    found, groups = _coordinated_ids(thread)
+    assert found == thread.waves["w"]
+    batch = PostBatch.from_posts(thread.posts)
+    (group,) = [g for c in analyse_coordination(batch, thread.accounts).clusters
+                for g in c.groups]
+    assert {batch.ids[r] for r in group.ordinary} == bystanders
+    assert "2 member(s) from established-looking accounts not counted" in group.why
