@@ -32,6 +32,7 @@ BEHAVIOUR_WEIGHTS: dict[str, float] = {
 }
 
 _DIGITS_AT_END = re.compile(r"\d{4,}$")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ def numbered_handle(handle: str | None) -> bool | None:
         return None
     # "@name@instance" (Mastodon) and "name.bsky.social" (Bluesky): the first label counts.
     local = handle.lstrip("@").split("@")[0].split(".")[0]
-    digits = sum(c.isdigit() for c in local)
+    digits = len(_DIGIT.findall(local))
     return bool(_DIGITS_AT_END.search(local)) or digits >= 6
 
 
@@ -111,9 +112,13 @@ def _reasons(account: Account | None, signals: Mapping[str, bool | None],
 
 
 def account_signals(key: str, account: Account | None, activity: AccountActivity,
-                    reference: datetime | None, params: CoordinationParams) -> AccountSignals:
-    """All signals of one account, its score (0..1, unknowns count as not shown) and reasons."""
-    signals = profile_signals(account, reference, params)
+                    reference: datetime | None, params: CoordinationParams, *,
+                    profile: Mapping[str, bool | None] | None = None,
+                    component: int | None = None) -> AccountSignals:
+    """All signals of one account, its score (0..1, unknowns count as not shown) and reasons.
+    `profile` passes profile signals the caller already computed."""
+    signals = dict(profile) if profile is not None else profile_signals(account, reference,
+                                                                         params)
     signals["many_replies"] = activity.replies >= params.many_replies
     signals["several_clusters"] = activity.clusters >= 2
     signals["coordinated_group"] = activity.coordinated_groups > 0
@@ -130,4 +135,5 @@ def account_signals(key: str, account: Account | None, activity: AccountActivity
         reasons=_reasons(account, signals, activity, reference),
         replies=activity.replies,
         clusters=activity.clusters,
+        component=component,
     )

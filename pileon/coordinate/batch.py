@@ -41,6 +41,11 @@ class PostBatch:
         author = self.authors[row]
         return None if author is None else f"{self.platforms[row]}:{author}"
 
+    def account_keys(self) -> list[str | None]:
+        """"platform:author_id" of every row (None without an author), computed in one pass."""
+        return [None if a is None else f"{p}:{a}"
+                for p, a in zip(self.platforms, self.authors, strict=True)]
+
     @classmethod
     def from_posts(cls, posts: Iterable[Post]) -> PostBatch:
         rows = [post for post in posts if post.placeholder is None]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -49,9 +48,10 @@ def reference_time(batch: PostBatch) -> datetime | None:
     return datetime.fromtimestamp(moment / 1000, UTC)
 
 
-def _judge(group: np.ndarray, batch: PostBatch, profile: Mapping[str, float | None],
-           params: CoordinationParams, index: int) -> SynchronisedGroup:
-    accounts = {key for r in group if (key := batch.account_key(int(r)))}
+def _judge(group: np.ndarray, batch: PostBatch, keys: list[str | None],
+           profile: Mapping[str, float | None], params: CoordinationParams,
+           index: int) -> SynchronisedGroup:
+    accounts = {key for r in group.tolist() if (key := keys[r])}
     scores = [s for key in accounts if (s := profile.get(key)) is not None]
     mean = float(np.mean(scores)) if scores else None
     enough_accounts = len(accounts) >= params.min_group_accounts
@@ -64,8 +64,8 @@ def _judge(group: np.ndarray, batch: PostBatch, profile: Mapping[str, float | No
         why = f"posted within the window; accounts look ordinary (profile score {mean:.2f})"
     else:
         why = f"{len(accounts)} accounts within the window; profile score {mean:.2f}"
-    ordinary = tuple(int(r) for r in group
-                     if (score := profile.get(batch.account_key(int(r)) or "")) is not None
+    ordinary = tuple(r for r in group.tolist()
+                     if (score := profile.get(keys[r] or "")) is not None
                      and score < params.ordinary_member)
     if enough_accounts and evidence and ordinary:
         why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
@@ -77,21 +77,21 @@ def _judge(group: np.ndarray, batch: PostBatch, profile: Mapping[str, float | No
                              ordinary=ordinary if enough_accounts and evidence else ())
 
 
-def _cluster(cluster_id: int, found: TextCluster, batch: PostBatch,
+def _cluster(cluster_id: int, found: TextCluster, batch: PostBatch, keys: list[str | None],
              profile: Mapping[str, float | None], params: CoordinationParams) -> NearDuplicateCluster:
     rows = found.rows
     dated = rows[batch.created_ms[rows] != NO_TIME]
     windows = anchored_windows(dated, batch.created_ms, params.window_s * 1000,
                                params.min_group_size)
-    groups = tuple(_judge(w, batch, profile, params, i) for i, w in enumerate(windows))
+    groups = tuple(_judge(w, batch, keys, profile, params, i) for i, w in enumerate(windows))
     times = batch.created_ms[dated]
     return NearDuplicateCluster(
         id=cluster_id,
-        members=tuple(int(r) for r in rows),
+        members=tuple(rows.tolist()),
         similarity=tuple(round(float(s), 4) for s in found.similarity),
         template_row=found.template_row,
         template_text=batch.texts[found.template_row],
-        accounts=tuple(sorted({key for r in rows if (key := batch.account_key(int(r)))})),
+        accounts=tuple(sorted({key for r in rows.tolist() if (key := keys[r])})),
         first_ms=int(times.min()) if len(times) else None,
         last_ms=int(times.max()) if len(times) else None,
         undated=len(rows) - len(dated),
@@ -117,7 +117,7 @@ def _not_computed(batch: PostBatch, accounts: Mapping[str, Account]) -> list[str
     if no_author:
         notes.append(f"{no_author} post(s) without an author: left out of account signals "
                      "and the co-action graph")
-    authors = {key for i in range(n) if (key := batch.account_key(i))}
+    authors = {key for key in batch.account_keys() if key}
     missing = len(authors - set(accounts))
     if missing:
         notes.append(f"{missing} account(s) have no profile in the payloads: their profile "
@@ -131,14 +131,16 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
     """Everything the coordination stage computes for one thread (or one partition)."""
     params = params or CoordinationParams()
     reference = reference or reference_time(batch)
-    authors = {key for i in range(len(batch)) if (key := batch.account_key(i))}
-    profile = {key: profile_score(profile_signals(accounts.get(key), reference, params))
-               for key in authors}
+    keys = batch.account_keys()
+    authors = {key for key in keys if key}
+    profiles = {key: profile_signals(accounts.get(key), reference, params) for key in authors}
+    profile = {key: profile_score(signals) for key, signals in profiles.items()}
     found = near_duplicate_groups(batch.texts, params) if len(batch) >= 2 else []
-    clusters = tuple(_cluster(i + 1, c, batch, profile, params) for i, c in enumerate(found))
+    clusters = tuple(_cluster(i + 1, c, batch, keys, profile, params)
+                     for i, c in enumerate(found))
 
-    replies = Counter(key for i in range(len(batch))
-                      if batch.kinds[i] != "root" and (key := batch.account_key(i)))
+    replies = Counter(key for key, kind in zip(keys, batch.kinds, strict=True)
+                      if key and kind != "root")
     in_clusters: Counter[str] = Counter()
     in_groups: Counter[str] = Counter()
     coordinated_groups = []
@@ -147,8 +149,7 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
             in_clusters.update(cluster.accounts)
         for group in cluster.groups:
             if group.coordinated:
-                members = sorted({k for r in group.coordinated_members
-                                  if (k := batch.account_key(r))})
+                members = sorted({k for r in group.coordinated_members if (k := keys[r])})
                 in_groups.update(members)
                 coordinated_groups.append(members)
     edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params))
@@ -157,8 +158,8 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
     signals: list[AccountSignals] = []
     for key in sorted(authors):
         activity = AccountActivity(replies[key], in_clusters[key], in_groups[key])
-        one = account_signals(key, accounts.get(key), activity, reference, params)
-        signals.append(_with_component(one, component_of.get(key)))
+        signals.append(account_signals(key, accounts.get(key), activity, reference, params,
+                                       profile=profiles[key], component=component_of.get(key)))
     signals.sort(key=lambda s: (-s.score, s.platform, s.account_id))
 
     clustered = np.zeros(len(batch), dtype=bool)
@@ -176,6 +177,3 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
         computed_at=datetime.now(UTC),
     )
 
-
-def _with_component(signals: AccountSignals, component: int | None) -> AccountSignals:
-    return replace(signals, component=component)

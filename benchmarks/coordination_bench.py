@@ -1,0 +1,212 @@
+"""Coordination throughput and peak memory on the demo pile-on, beside a baseline in the same run.
+
+    python benchmarks/coordination_bench.py                       # 100k demo: generate, ingest, analyse
+    python benchmarks/coordination_bench.py --size 1m --source plan   # 1M posts straight from the demo plan
+    python benchmarks/coordination_bench.py --db thread.db --truth truth.jsonl
+
+Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss) is its own:
+  baseline     exact-duplicate grouping by hash of the raw text (what a plain GROUP BY finds)
+  pileon       the whole coordination analysis (near-duplicate clusters, synchronised groups,
+               bursts, account signals, co-action graph), its near-duplicate part timed alone too
+  datasketch   plain MinHash + MinHashLSH (128 permutations, 5-shingles, threshold 0.7) on the
+               first --datasketch-posts posts only (it needs minutes at 100k)
+Wave membership precision and recall are measured against the demo's truth.jsonl.
+Targets (issue 5): 1M posts clustered in <= 60 s on 2 cores with peak RSS <= 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- loading a batch --------------------------------------------------------------------------
+
+def _batch_from_plan(size: str) -> tuple[Any, dict[str, Any], set[tuple[str, str]]]:
+    from pileon.coordinate.batch import PostBatch
+    from pileon.demo.generate import parse_size
+    from pileon.demo.plan import DemoPlan
+    from pileon.records import Account
+
+    plan = DemoPlan(parse_size(size), 13)
+    cols: dict[str, list[Any]] = {k: [] for k in ("platforms", "ids", "texts", "authors", "kinds")}
+    times, accounts, planted = [], {}, set()
+    for stream in plan.streams.values():
+        for post in plan.posts(stream, newest_first=False):
+            post_id = f"{post.kind}-{post.wave or 'o'}-{post.unique}"
+            prefix = "".join(f"@{p.handle} " for p in post.mentions)
+            cols["platforms"].append(post.platform)
+            cols["ids"].append(post_id)
+            cols["texts"].append(prefix + post.text)
+            cols["authors"].append(post.author.key)
+            cols["kinds"].append(post.kind)
+            times.append(post.at_ms)
+            person = post.author
+            key = f"{post.platform}:{person.key}"
+            if key not in accounts:
+                accounts[key] = Account(
+                    platform=post.platform, id=person.key, handle=person.handle,
+                    created_at=_utc(person.created_ms), followers_count=person.followers,
+                    posts_count=person.posts, has_avatar=person.has_avatar)
+            if post.wave:
+                planted.add((post.platform, post_id))
+    n = len(cols["ids"])
+    batch = PostBatch(created_ms=np.array(times, dtype=np.int64), reply_to=[None] * n,
+                      quote_of=[None] * n, **cols)
+    return batch, accounts, planted
+
+
+def _utc(ms: int) -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _batch_from_db(db: str, truth: str | None) -> tuple[Any, dict[str, Any], set[tuple[str, str]]]:
+    from pileon.store import connect
+    from pileon.store.coordination import load_accounts, load_batch
+
+    conn = connect(db, create=False)
+    batch, accounts = load_batch(conn), load_accounts(conn)
+    conn.close()
+    planted = set()
+    if truth:
+        with open(truth, encoding="utf-8") as handle:
+            for line in handle:
+                row = json.loads(line)
+                if row.get("wave"):
+                    planted.add((row["platform"], row["id"]))
+    return batch, accounts, planted
+
+
+# --- the measurements (each in a child process) ------------------------------------------------
+
+def measure(what: str, args: argparse.Namespace) -> dict[str, Any]:
+    loaded = time.perf_counter()
+    if args.source == "plan":
+        batch, accounts, planted = _batch_from_plan(args.size)
+    else:
+        batch, accounts, planted = _batch_from_db(args.db, args.truth)
+    load_s = time.perf_counter() - loaded
+    n = len(batch)
+    started = time.perf_counter()
+    if what == "baseline":
+        groups: dict[bytes, int] = {}
+        for text in batch.texts:
+            digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+            groups[digest] = groups.get(digest, 0) + 1
+        seconds = time.perf_counter() - started
+        return {"what": what, "posts": n, "seconds": seconds, "load_s": load_s,
+                "groups>=2": sum(1 for v in groups.values() if v >= 2), "rss_mb": _rss_mb()}
+    if what == "datasketch":
+        from datasketch import MinHash, MinHashLSH
+
+        from pileon.coordinate.text_key import coordination_text
+
+        texts = batch.texts[: args.datasketch_posts]
+        started = time.perf_counter()
+        lsh = MinHashLSH(threshold=0.7, num_perm=128)
+        for i, text in enumerate(texts):
+            key = coordination_text(text) or " "
+            m = MinHash(num_perm=128)
+            m.update_batch([key[j:j + 5].encode() for j in range(max(1, len(key) - 4))])
+            lsh.insert(str(i), m)
+        seconds = time.perf_counter() - started
+        return {"what": what, "posts": len(texts), "seconds": seconds, "load_s": load_s,
+                "rss_mb": _rss_mb()}
+    from pileon.coordinate import CoordinationParams, analyse_coordination
+    from pileon.coordinate.near_duplicates import near_duplicate_groups
+
+    params = CoordinationParams()
+    started = time.perf_counter()
+    clusters = near_duplicate_groups(batch.texts, params)
+    near_s = time.perf_counter() - started
+    del clusters
+    started = time.perf_counter()
+    result = analyse_coordination(batch, accounts, params)
+    seconds = time.perf_counter() - started
+    found = {(batch.platforms[r], batch.ids[r]) for c in result.clusters for g in c.groups
+             for r in g.coordinated_members}
+    hit = len(found & planted)
+    return {"what": what, "posts": n, "seconds": seconds, "near_duplicates_s": near_s,
+            "load_s": load_s, "rss_mb": _rss_mb(), "clusters": len(result.clusters),
+            "coordinated_groups": sum(g.coordinated for c in result.clusters for g in c.groups),
+            "precision": hit / len(found) if found else None,
+            "recall": hit / len(planted) if planted else None}
+
+
+def _child(what: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", what, "--source", args.source,
+               "--size", args.size, "--datasketch-posts", str(args.datasketch_posts)]
+    if args.db:
+        command += ["--db", args.db]
+    if args.truth:
+        command += ["--truth", args.truth]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+def _prepare_db(args: argparse.Namespace, workdir: Path) -> None:
+    from pileon.demo.generate import TRUTH_FILE, generate
+    from pileon.ingest.run import ingest_file
+    from pileon.store import connect
+
+    folder = workdir / "demo"
+    started = time.perf_counter()
+    files = generate(folder, args.size)
+    conn = connect(workdir / "thread.db")
+    for path in files:
+        ingest_file(conn, path)
+    conn.close()
+    args.db, args.truth = str(workdir / "thread.db"), str(folder / TRUTH_FILE)
+    print(f"demo {args.size}: generated and ingested in {time.perf_counter() - started:.0f} s")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100k")
+    parser.add_argument("--source", choices=["store", "plan"], default="store")
+    parser.add_argument("--db")
+    parser.add_argument("--truth")
+    parser.add_argument("--datasketch-posts", type=int, default=10_000)
+    parser.add_argument("--child")
+    args = parser.parse_args(argv[1:])
+    if args.child:
+        print(json.dumps(measure(args.child, args)))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.source == "store" and not args.db:
+            _prepare_db(args, Path(tmp))
+        runs = [_child(w, args) for w in ("baseline", "pileon", "datasketch")
+                if w != "datasketch" or args.datasketch_posts > 0]
+    base = next(r for r in runs if r["what"] == "baseline")
+    print(f"{'':12} {'posts':>9} {'seconds':>8} {'posts/s':>10} {'peak RSS':>9}  notes")
+    for r in runs:
+        rate = r["posts"] / r["seconds"] if r["seconds"] else float("inf")
+        notes = f"(batch loaded in {r['load_s']:.1f} s, not timed)"
+        if r["what"] == "pileon":
+            notes = (f"near-duplicates alone {r['near_duplicates_s']:.1f} s; "
+                     f"{r['clusters']} clusters, {r['coordinated_groups']} coordinated groups; "
+                     f"wave precision {r['precision']}, recall {r['recall']}; "
+                     f"{r['seconds'] / base['seconds']:.1f}x the baseline's time")
+        print(f"{r['what']:12} {r['posts']:9d} {r['seconds']:8.2f} {rate:10.0f} "
+              f"{r['rss_mb']:7.0f}MB  {notes}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
