@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import triaged
 from thread_db import thread_rows
+from triaged_db import triaged
 from webclient import Client
 
 from pileon.store import connect
