@@ -7,6 +7,7 @@ traceback. Bad records inside a readable file are not errors: they are kept asid
 from __future__ import annotations
 
 __all__ = [
+    "CollectError",
     "ConfigError",
     "FormatError",
     "InputFileError",
@@ -67,3 +68,10 @@ class ConfigError(PileonError):
 
 class ModelError(PileonError):
     """A classifier model file is missing or corrupt."""
+
+
+class CollectError(PileonError):
+    """Live collection stopped: the network, the platform refused, or a URL pileon cannot read.
+
+    What was stored before the error stays stored; running the same command again resumes.
+    """
