@@ -96,14 +96,11 @@ class ContextResult:
 
     def features(self) -> dict[str, float]:
         """Counts, maximum severities and flags under the names of FEATURE_NAMES."""
-        out: dict[str, float] = {}
-        for c in _CATEGORIES:
-            out[f"count_{c}"] = float(self.counts.get(c, 0))
-        for c in _CATEGORIES:
-            out[f"max_{c}"] = float(self.max_severity.get(c, 0))
-        for flag in _FLAGS:
-            out[f"flag_{flag}"] = float(getattr(self, flag))
-        return out
+        counts, maxima = self.counts, self.max_severity
+        values = [float(counts.get(c, 0)) for c in _CATEGORIES]
+        values += [float(maxima.get(c, 0)) for c in _CATEGORIES]
+        values += [float(getattr(self, flag)) for flag in _FLAGS]
+        return dict(zip(FEATURE_NAMES, values, strict=True))
 
 
 class _Words:
@@ -111,7 +108,13 @@ class _Words:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [m.start() for m in _WORD.finditer(text)]
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        if self._starts is None:  # only texts with both a hit and a cue need word positions
+            self._starts = [m.start() for m in _WORD.finditer(self.text)]
+        return self._starts
 
     def index(self, pos: int) -> int:
         return max(bisect_right(self.starts, pos) - 1, 0)

@@ -159,7 +159,7 @@ def _latin(text: str, words: list[str], letters: int) -> LangGuess:
     scores["fr"] += min(french, 3) * 1.0
     ranked = sorted(scores.values(), reverse=True)
     # Strong rule evidence decides alone; py3langid only weighs in on the rest.
-    decisive = ranked[0] >= 4.0 and ranked[0] - ranked[1] >= 3.0
+    decisive = ranked[0] - ranked[1] >= 1.0
     if not decisive:
         for lang, p in _py3langid_probs(text).items():
             scores[lang] += _PY3LANGID_WEIGHT * p

@@ -189,9 +189,12 @@ class _Automaton:
             return None
         return _Compiled(entry, tuple(segments), tuple(lengths), tuple(gaps))
 
-    def find(self, prepared: _Prepared, min_severity: int = 0) -> list[Hit]:
+    def find(self, prepared: _Prepared, min_severity: int | Mapping[str, int] = 0) -> list[Hit]:
+        """Hits in a prepared view; `min_severity` may be one floor or a floor per language
+        (entries of a language missing from the mapping are left out)."""
         if not self._segment_ids or not prepared.tokens:
             return []
+        floors = min_severity if isinstance(min_severity, Mapping) else None
         view, tokens, token_at = prepared.view, prepared.tokens, prepared.token_at
         found: dict[int, list[int]] = {}
         for end, (seg, length) in self._automaton.iter(prepared.joined):
@@ -199,7 +202,9 @@ class _Automaton:
         hits: list[Hit] = []
         for seg, starts in found.items():
             for compiled in self.by_first_segment.get(seg, ()):
-                if compiled.entry.severity < min_severity:
+                entry = compiled.entry
+                floor = floors.get(entry.lang, 99) if floors is not None else min_severity
+                if entry.severity < floor:  # type: ignore[operator]
                     continue
                 for first in starts:
                     last = _chain(compiled, first, found)
@@ -328,6 +333,32 @@ def default_lexicons() -> Mapping[str, Lexicon]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Combined:
+    """Every lexicon of a set in one automaton per kind of view, so a text is scanned once."""
+
+    base: _Automaton
+    ru: _Automaton
+    hy: _Automaton
+
+
+_COMBINED: dict[int, tuple[Mapping[str, Lexicon], _Combined]] = {}
+
+
+def _combined(lexicons: Mapping[str, Lexicon]) -> _Combined:
+    cached = _COMBINED.get(id(lexicons))
+    if cached is not None and cached[0] is lexicons:
+        return cached[1]
+    entries = [e for lexicon in lexicons.values() for e in lexicon.entries]
+    combined = _Combined(
+        _Automaton(entries, ""),
+        _Automaton([e for e in entries if e.lang == "ru"], "ru"),
+        _Automaton([e for e in entries if e.lang == "hy"], "hy"),
+    )
+    _COMBINED[id(lexicons)] = (lexicons, combined)  # the mapping is kept, so its id stays its own
+    return combined
+
+
 def match_all(
     text: str,
     langs: Sequence[str] | str,
@@ -349,17 +380,22 @@ def match_all(
     for lang in list(wanted):
         wanted.update(_SIBLINGS.get(lang, ()))
     lexicons = default_lexicons() if lexicons is None else lexicons
+    combined = _combined(lexicons)
     base = norm if norm is not None else normalize(text, "az" if "az" in guessed else None)
-    views = [_Prepared(v) for v in (base, *script_variants(base, sorted(wanted | {"az"})))]
+    floors = {lang: 0 if lang in wanted else HIGH_SEVERITY for lang in lexicons}
+    az_floors: dict[str, int] = {lang: floors[lang] for lang in ("az", "tr") if lang in floors}
     # The same words found by several lexicons or views count once, at their highest severity.
     best: dict[tuple[str, int, int], Hit] = {}
-    for lang, lexicon in lexicons.items():
-        floor = 0 if lang in wanted else HIGH_SEVERITY
-        for view in views:
-            if view.view.view == "az_latin" and lang not in ("az", "tr"):
-                continue
-            for hit in lexicon.match(view, floor):
-                key = (hit.category, hit.start, hit.end)
-                if key not in best or hit.severity > best[key].severity:
-                    best[key] = hit
+    for view in (base, *script_variants(base, sorted(wanted | {"az"}))):
+        prepared = _Prepared(view)
+        if view.view == "ru_translit":
+            found = combined.ru.find(prepared, floors)
+        elif view.view == "hy_translit":
+            found = combined.hy.find(prepared, floors)
+        else:
+            found = combined.base.find(prepared, az_floors if view.view == "az_latin" else floors)
+        for hit in found:
+            key = (hit.category, hit.start, hit.end)
+            if key not in best or hit.severity > best[key].severity:
+                best[key] = hit
     return sorted(best.values(), key=lambda h: (h.start, h.end, h.category))

@@ -26,7 +26,7 @@ _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
 def stable_int(*parts: object) -> int:
     """A 64-bit integer derived from the parts; the same on every machine and run."""
-    key = "|".join(str(part) for part in parts).encode()
+    key = "|".join(map(str, parts)).encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 

@@ -178,7 +178,8 @@ class MastodonRenderer:
         }
 
     # -- the context ---------------------------------------------------------------------------
-    def _depth_first(self, stream: Stream) -> Iterator[PlannedPost]:
+    def _depth_first(self, stream: Stream) -> Iterator[tuple[PlannedPost, int]]:
+        """(post, number of direct replies) in Mastodon's order: depth-first, oldest first."""
         tree = ReplyTree(self.plan, stream)
         for post in self.plan.posts(stream, newest_first=False):
             if post.parent is not None:
@@ -186,10 +187,9 @@ class MastodonRenderer:
             stack = [post]
             while stack:
                 current = stack.pop()
-                yield current
-                if current.wave is None:
-                    children = tree.children(current.index)
-                    stack.extend(self.plan.organic(stream, c) for c in reversed(children))
+                children = tree.children(current.index) if current.wave is None else []
+                yield current, len(children)
+                stack.extend(self.plan.organic(stream, c) for c in reversed(children))
 
     def context_bodies(self, stream: Stream
                        ) -> Iterator[tuple[dict[str, Any], list[tuple[PlannedPost, str]]]]:
@@ -198,8 +198,9 @@ class MastodonRenderer:
         tree_posts = self._depth_first(stream)
         while True:
             batch = []
-            for post in tree_posts:
+            for post, replies in tree_posts:
                 status = dict(self.status(stream, post))
+                status["replies_count"] = replies
                 batch.append((post, status))
                 if len(batch) == CONTEXT_LIMIT:
                     break

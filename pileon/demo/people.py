@@ -8,7 +8,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 
 from pileon.demo.ids import stable_int
 from pileon.demo.scripts import SCRIPTS_BY_LANG
@@ -89,6 +89,7 @@ class Pool:
         self.platform = platform
         self.size = max(size, 40)
         self.regulars = max(self.size // 20, 5)
+        self.person = lru_cache(maxsize=65536)(self._person)
 
     def pick(self, rng: random.Random) -> int:
         """An account index: a few regulars reply again and again, most reply once or twice."""
@@ -96,8 +97,7 @@ class Pool:
             return rng.randrange(self.regulars)
         return rng.randrange(self.size)
 
-    @cache  # noqa: B019 - one pool per generation run, bounded by its size
-    def person(self, k: int) -> Person:
+    def _person(self, k: int) -> Person:
         rng = random.Random(stable_int(self.seed, self.platform, "account", k))
         lang = rng.choices(LANGS, _LANG_WEIGHTS[self.platform])[0]
         stance = rng.choices(STANCES, _STANCE_WEIGHTS[self.platform])[0]

@@ -18,6 +18,7 @@ from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
 from pileon.records import Account, Post, RawPayload, Rejected, SourceBatch, utc_now
 
 __all__ = [
+    "ITEM_ERRORS",
     "PageParser",
     "PageRecords",
     "as_int",
@@ -25,6 +26,10 @@ __all__ = [
     "parse_time",
     "read_json_pages",
 ]
+
+
+#: What reading one item of a page may raise: a missing field, or a value of the wrong JSON type.
+ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError)
 
 
 class PageRecords:
@@ -52,15 +57,20 @@ class PageRecords:
         raw = json.dumps(item, ensure_ascii=False, sort_keys=True).encode("utf-8", "replace")
         self.rejected.append(Rejected(self.source, f"{self.locator}, {where}", reason, raw))
 
+    def reject_error(self, where: str, exc: Exception, item: Any) -> None:
+        """Keep an item aside for one of ITEM_ERRORS (the hot loops catch them without a `with`)."""
+        if isinstance(exc, RecordError):
+            self.reject_item(where, exc.message, item)
+        else:
+            self.reject_item(where, f"unexpected shape ({type(exc).__name__}: {exc})", item)
+
     @contextmanager
     def keep_aside(self, where: str, item: Any) -> Iterator[None]:
         """Run the block; a RecordError or a wrongly shaped item becomes a reject, not a crash."""
         try:
             yield
-        except RecordError as exc:
-            self.reject_item(where, exc.message, item)
-        except (AttributeError, TypeError, ValueError, KeyError) as exc:
-            self.reject_item(where, f"unexpected shape ({type(exc).__name__}: {exc})", item)
+        except ITEM_ERRORS as exc:
+            self.reject_error(where, exc, item)
 
 
 PageParser = Callable[[Any, PageRecords], None]
@@ -83,6 +93,11 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(float(value), UTC)
     if isinstance(value, str):
+        try:  # the common case first: API timestamps are ISO 8601, "Z" included (Python 3.11)
+            moment = datetime.fromisoformat(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except ValueError:
+            pass
         text = value.strip()
         try:
             if text.replace(".", "", 1).isdigit():

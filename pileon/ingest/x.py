@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import RecordError
-from pileon.ingest.pages import PageRecords, as_int, need, parse_time, read_json_pages
+from pileon.ingest.pages import (
+    ITEM_ERRORS,
+    PageRecords,
+    as_int,
+    need,
+    parse_time,
+    read_json_pages,
+)
 from pileon.records import Account, Post, SourceBatch
 
 __all__ = ["XSource", "has_custom_avatar", "parse_x_page"]
@@ -27,7 +34,6 @@ _MARKERS = re.compile(
 _ENVELOPE = re.compile(rb'"(data|includes|result_count|next_token|newest_id)"\s*:')
 # Field names changed in the 2.167 OpenAPI (tweet -> post); accept both spellings.
 _REFERENCED = ("referenced_tweets", "referenced_posts")
-_NOTE = ("note_tweet", "note_post")
 _METRICS = {
     "reply_count": "reply_count",
     "retweet_count": "repost_count",
@@ -73,7 +79,7 @@ def _account(user: Any) -> Account:
 
 def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
     tweet_id = str(need(tweet, "id", "tweet"))
-    note = _first(tweet, _NOTE)
+    note = tweet.get("note_tweet") or tweet.get("note_post")
     text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
     if text is None:
         text = tweet.get("text")
@@ -81,7 +87,7 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
             raise RecordError("tweet is missing required field 'text'")
     refs = {
         ref.get("type"): str(ref.get("id"))
-        for ref in _first(tweet, _REFERENCED) or []
+        for ref in tweet.get("referenced_tweets") or tweet.get("referenced_posts") or ()
         if isinstance(ref, Mapping) and ref.get("id")
     }
     if "replied_to" in refs:
@@ -113,7 +119,7 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
         metrics={
             ours: value
             for theirs, ours in _METRICS.items()
-            if (value := as_int(metrics.get(theirs))) is not None
+            if type(value := metrics.get(theirs)) is int
         }
         or None,
     )
@@ -121,6 +127,8 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
 
 def _placeholders(page: Mapping[str, Any], tweets: list[Any], found: PageRecords) -> None:
     """Tweets named in `errors[]` (deleted, or from a protected account) become placeholders."""
+    if not page.get("errors"):
+        return
     children: dict[str, Mapping[str, Any]] = {}
     for tweet in tweets:
         if isinstance(tweet, Mapping):
@@ -171,8 +179,10 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     included = includes.get("tweets") or []
     for where, tweets in (("data", data), ("includes.tweets", included)):
         for i, tweet in enumerate(tweets):
-            with found.keep_aside(f"{where}[{i}]", tweet):
+            try:
                 found.add_post(_post(tweet, usernames))
+            except ITEM_ERRORS as exc:
+                found.reject_error(f"{where}[{i}]", exc, tweet)
     _placeholders(page, [*data, *included], found)
 
 

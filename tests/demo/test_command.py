@@ -46,10 +46,15 @@ def test_demo_ingests_every_generated_post_without_rejects(tmp_path: Path) -> No
         posts = conn.execute("SELECT count(*) FROM posts WHERE placeholder IS NULL").fetchone()[0]
         platforms = {row[0] for row in conn.execute("SELECT DISTINCT platform FROM posts")}
         rejected = conn.execute("SELECT count(*) FROM rejects").fetchone()[0]
+        stored = set(conn.execute("SELECT platform, id FROM posts").fetchall())
     finally:
         conn.close()
     assert posts >= 3000
     assert platforms >= {"x", "bluesky", "mastodon"}
     assert rejected == 0
+    truth = tmp_path / "thread-demo-files" / "truth.jsonl"
+    lines = truth.read_text(encoding="utf-8").splitlines()
+    generated = {(row["platform"], row["id"]) for row in map(json.loads, lines)}
+    assert generated <= stored  # every generated post is found under the id truth.jsonl names
     again = CliRunner().invoke(main, ["demo", str(db), "--json"])
     assert json.loads(again.stdout)["ingested"]["payloads_new"] == 0

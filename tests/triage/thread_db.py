@@ -56,7 +56,9 @@ def build_thread_db(path: Path, *, scores: bool = True, clusters: bool = True) -
 
 
 def write_scores(conn: sqlite3.Connection, backend: str, version: str,
-                 override: dict[str, dict[str, float]] | None = None) -> None:
+                 override: dict[str, dict[str, float]] | None = None,
+                 rows: list[dict] | None = None) -> None:
+    """Scores as the classifier writes them (one row per post, beside older versions)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS scores (platform TEXT, post_id TEXT, backend TEXT,"
         " model_version TEXT, lang TEXT, lang_confidence REAL, labels_json TEXT,"
@@ -64,16 +66,18 @@ def write_scores(conn: sqlite3.Connection, backend: str, version: str,
         " PRIMARY KEY (platform, post_id, backend, model_version))")
     columns = {r[1] for r in conn.execute("PRAGMA table_info(scores)")}
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    for row in thread_rows():
-        values = (override or {}).get(row["id"], row["scores"])
+    conn.execute("PRAGMA foreign_keys=OFF")  # a stand-in for the classifier's own run rows
+    for row in rows if rows is not None else thread_rows():
+        values = (override or {}).get(row["id"]) or row.get("scores") or {
+            label: 0.9 for label in row["labels"]}
         labels = [k for k, v in values.items() if v >= 0.5] or ["neutral"]
         evidence = []
         for word in ("xain", "idiot", "предатель", "pay"):
-            at = row["text"].find(word)
+            at = row.get("text", "").find(word)
             if at >= 0:
                 evidence.append({"start": at, "end": at + len(word), "text": word,
                                  "category": labels[0], "rule": "lexicon"})
-        record = {"platform": PLATFORM, "post_id": row["id"], "backend": backend,
+        record = {"platform": row.get("platform", PLATFORM), "post_id": row["id"], "backend": backend,
                   "model_version": version, "lang": row["lang"], "lang_confidence": 0.9,
                   "labels_json": json.dumps(labels), "scores_json": json.dumps(values),
                   "evidence_json": json.dumps(evidence, ensure_ascii=False), "analyzed_at": now}
@@ -82,6 +86,7 @@ def write_scores(conn: sqlite3.Connection, backend: str, version: str,
         keys = [k for k in record if k in columns]
         conn.execute(f"INSERT OR REPLACE INTO scores ({','.join(keys)}) VALUES"
                      f" ({','.join('?' * len(keys))})", [record[k] for k in keys])
+    conn.execute("PRAGMA foreign_keys=ON")
 
 
 def write_clusters(conn: sqlite3.Connection) -> None:
