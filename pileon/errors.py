@@ -14,6 +14,7 @@ __all__ = [
     "ModelError",
     "PileonError",
     "RecordError",
+    "ReportError",
     "StoreError",
 ]
 
@@ -75,3 +76,7 @@ class CollectError(PileonError):
 
     What was stored before the error stays stored; running the same command again resumes.
     """
+
+
+class ReportError(PileonError):
+    """A report cannot be written or checked: output folder, signing key, fonts, manifest."""
