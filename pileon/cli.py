@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.coordination",
     "pileon.commands.triage",
     "pileon.commands.demo",
+    "pileon.commands.export",
 )
 
 

@@ -4,13 +4,16 @@ and exporters. Built-ins register through exactly these hooks (see plugins.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
 
 from pileon.records import SourceBatch
+
+if TYPE_CHECKING:  # the export stage's own types; hookspecs imports no stage at run time
+    from pileon.export.selection import ExportResult, ExportSelection
 
 __all__ = ["Classifier", "Exporter", "Source", "hookimpl", "hookspec"]
 
@@ -50,11 +53,22 @@ class Classifier(Protocol):
 
 @runtime_checkable
 class Exporter(Protocol):
-    """Writes a selection of posts in some format (CSV, block lists, WARC...)."""
+    """Writes a selection of posts in some format (CSV, block lists, WARC...).
 
-    name: str
+    It gets the selection, not a list of rows: the selection streams its posts (100k posts are
+    never all in memory) and also yields the raw payloads behind them, which a WARC needs and a
+    list of post rows cannot give. `out` is the file to write; a format that must split its
+    output (Mastodon's 20,000-row import limit) writes `out` or numbered siblings of it, and
+    returns every file it wrote. It writes into a temporary folder chosen by the caller, who
+    moves the files into place only when all of them are complete.
+    """
 
-    def export(self, rows: Sequence[Any], out: Path, options: dict[str, Any]) -> list[Path]:
+    name: str  # the --format value: "csv", "mastodon-blocks", "warc"
+    suffix: str  # the default file extension: ".csv", ".warc.gz"
+    description: str  # one line for `pileon export --help` and the "unknown format" error
+
+    def export(self, selection: ExportSelection, out: Path,
+               options: Mapping[str, Any]) -> ExportResult:
         ...
 
 

@@ -1,0 +1,156 @@
+"""Running one export: check the format and the selection, let the exporter write into a
+temporary folder beside the destination, move the finished files into place, log custody.
+
+Nothing is half-written: a failure leaves no file behind, an existing file is kept unless the
+user said --force, and the custody log names every file written with its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pileon.errors import FormatError, InputFileError, PileonError, StoreError
+from pileon.export.selection import ExportResult, ExportSelection
+from pileon.hookspecs import Exporter
+from pileon.plugins import exporters
+from pileon.store.evidence import log_custody
+from pileon.store.export import ExportFilter, keys_for_ids
+from pileon.store.triage import latest_run
+
+__all__ = ["ExportOutcome", "WrittenFile", "choose_exporter", "make_selection", "read_ids",
+           "run_export", "sha256_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenFile:
+    path: Path
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    format: str
+    selection: str
+    posts: int
+    result: ExportResult
+    files: tuple[WrittenFile, ...]
+
+
+def choose_exporter(fmt: str) -> Exporter:
+    found = exporters()
+    if fmt not in found:
+        raise FormatError(f"unknown export format {fmt!r}",
+                          hint="supported: " + ", ".join(sorted(found)))
+    return found[fmt]
+
+
+def read_ids(path: Path) -> list[str]:
+    """Post ids, URIs or URLs, one a line; blank lines and # comments ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"cannot read the ids file ({exc})", path=str(path)) from exc
+    ids = [line.strip() for line in text.splitlines()]
+    ids = [i for i in ids if i and not i.startswith("#")]
+    if not ids:
+        raise InputFileError("no post ids in the file", path=str(path),
+                             hint="one post id, URI or URL a line")
+    return ids
+
+
+def _describe(flt: ExportFilter, ids_file: Path | None) -> str:
+    parts = [f"folder {flt.folder}" if flt.folder else "all folders"]
+    if flt.categories:
+        parts.append("category " + "/".join(flt.categories))
+    if flt.langs:
+        parts.append("language " + "/".join(flt.langs))
+    if flt.marked:
+        parts.append(f"marked '{flt.marked}' by you")
+    if ids_file is not None:
+        parts.append(f"ids in {ids_file.name}")
+    return ", ".join(parts)
+
+
+def make_selection(conn: sqlite3.Connection, db: Path, flt: ExportFilter,
+                   ids_file: Path | None = None) -> ExportSelection:
+    """The selection in the newest finished triage run; clear errors when there is none."""
+    run = latest_run(conn)
+    if run is None:
+        raise StoreError("no triage yet: exports read the folders of the newest triage run",
+                         path=str(db), hint=f"run `pileon triage {db}` first")
+    if ids_file is not None:
+        keys, missing = keys_for_ids(conn, read_ids(ids_file))
+        if missing:
+            raise InputFileError(f"{len(missing)} id(s) match no post, e.g. {missing[0]!r}",
+                                 path=str(ids_file), hint="check them with `pileon show`")
+        flt = ExportFilter(flt.folder, flt.categories, flt.langs, flt.marked, tuple(keys))
+    selection = ExportSelection(conn, int(run["id"]), flt, _describe(flt, ids_file))
+    if selection.count() == 0:
+        raise PileonError(f"nothing to export: no post in {selection.name}"
+                          f" (triage run {run['id']})", path=str(db),
+                          hint=f"see what each folder holds with `pileon folders {db}`")
+    return selection
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _nothing_written(result: ExportResult, fmt: str) -> PileonError:
+    why = "; ".join(f"{n} {reason}" for reason, n in result.skipped.items()) or "no rows"
+    return PileonError(f"nothing to write for {fmt}: {why}",
+                       hint="choose another folder, or the format of the platform they are on")
+
+
+def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, out: Path, *,
+               force: bool = False, options: Mapping[str, Any] | None = None) -> ExportOutcome:
+    exporter = choose_exporter(fmt)
+    if out.is_dir():
+        raise InputFileError("is a folder; give a file name", path=str(out))
+    if out.exists() and not force:
+        raise InputFileError("already exists; nothing was written", path=str(out),
+                             hint="choose another --out, or add --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".pileon-export-", dir=out.parent))
+    try:
+        result = exporter.export(selection, work / out.name, dict(options or {}))
+        if not result.files:
+            raise _nothing_written(result, fmt)
+        targets = [out.parent / f.name for f in result.files]
+        clash = [t for t in targets if t.exists()]
+        if clash and not force:
+            raise InputFileError("already exists; nothing was written", path=str(clash[0]),
+                                 hint="choose another --out, or add --force to replace it")
+        written = [WrittenFile(t, sha256_file(f), f.stat().st_size)
+                   for f, t in zip(result.files, targets, strict=True)]
+        for made, target in zip(result.files, targets, strict=True):
+            os.replace(made, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    _log(conn, fmt, selection, result, written)
+    return ExportOutcome(fmt, selection.name, selection.count(), result, tuple(written))
+
+
+def _log(conn: sqlite3.Connection, fmt: str, selection: ExportSelection, result: ExportResult,
+         written: Sequence[WrittenFile]) -> None:
+    log_custody(conn, "export", {
+        "format": fmt,
+        "selection": selection.name,
+        "triage_run": selection.run_id,
+        "rows": result.rows,
+        "skipped": dict(result.skipped),
+        "files": [{"path": str(w.path), "sha256": w.sha256, "bytes": w.bytes} for w in written],
+    }, [w.sha256 for w in written])

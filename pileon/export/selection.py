@@ -1,0 +1,56 @@
+"""What an exporter is handed (the selected posts of the newest triage run, and the raw payloads
+behind them) and what it hands back (the files it wrote, what it skipped and why).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pileon.store.export import (
+    ExportFilter,
+    ExportPost,
+    StoredPayload,
+    count_posts,
+    iter_payloads,
+    iter_posts,
+    payload_hashes,
+)
+
+__all__ = ["ExportResult", "ExportSelection"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """Files written (in order), rows written, rows left out by reason, and lines for the user."""
+
+    files: tuple[Path, ...]
+    rows: int
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+class ExportSelection:
+    """The posts chosen by a filter in one triage run. Re-iterable: each call reads afresh."""
+
+    def __init__(self, conn: sqlite3.Connection, run_id: int, flt: ExportFilter,
+                 name: str) -> None:
+        self.conn = conn
+        self.run_id = run_id
+        self.filter = flt
+        self.name = name  # words for the user and the custody log: "folder shielded"
+
+    def count(self) -> int:
+        return count_posts(self.conn, self.run_id, self.filter)
+
+    def posts(self) -> Iterator[ExportPost]:
+        return iter_posts(self.conn, self.run_id, self.filter)
+
+    def payload_hashes(self) -> list[str]:
+        return payload_hashes(self.posts())
+
+    def payloads(self) -> Iterator[StoredPayload]:
+        """Each raw payload holding a selected post or its author's profile, once."""
+        return iter_payloads(self.conn, self.payload_hashes())
