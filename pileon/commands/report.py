@@ -1,0 +1,109 @@
+"""`pileon report` and `pileon verify`: write a signed evidence report folder, and check one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from pileon.commands.output import console, print_json
+from pileon.report.build import ReportOptions, build_report
+from pileon.report.locale import REPORT_LANGUAGES, load_catalog
+from pileon.report.verify import verify_report
+from pileon.triage.folders import FOLDERS
+
+__all__ = ["COMMANDS"]
+
+
+def _folders(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...]:
+    chosen = ["shielded"]
+    for name in (value or "").split(","):
+        name = name.strip()
+        if not name:
+            continue
+        if name not in FOLDERS:
+            raise click.BadParameter(f"{name!r} is not a folder; folders: {', '.join(FOLDERS)}")
+        if name not in chosen:
+            chosen.append(name)
+    return tuple(chosen)
+
+
+@click.command()
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The report folder to create (refused if it exists, unless --force).")
+@click.option("--lang", type=click.Choice(sorted(REPORT_LANGUAGES)), default="en",
+              show_default=True, help="Language of the report's own text (posts stay as written).")
+@click.option("--include", callback=_folders, metavar="FOLDERS",
+              help="More folders beside shielded, comma separated: review,inbox,support.")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (WeasyPrint).")
+@click.option("--force", is_flag=True, help="Replace an existing report folder, whole.")
+@click.option("--tz", "zone", metavar="ZONE",
+              help="Time zone for local times, e.g. Europe/Paris [default: this machine's].")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, force: bool,
+           zone: str | None, as_json: bool, quiet: bool) -> None:
+    """Write an evidence report folder: HTML (and PDF), raw payloads, signed hash manifest.
+
+    Includes the shielded folder, the folders named by --include, and every post you marked
+    as evidence. The folder is written beside OUT and renamed into place when complete.
+    Check it later, or on another machine, with `pileon verify OUT`.
+    """
+    result = build_report(db, ReportOptions(out=out, lang=lang, folders=include, pdf=pdf,
+                                            force=force, zone=zone))
+    if as_json:
+        print_json({"out": str(result.out), "digest": result.digest, "posts": result.posts,
+                    "raw_payloads": result.raw_payloads, "files": result.files,
+                    "pdf": result.pdf, "key_fingerprint": result.key_fingerprint,
+                    "key_path": str(result.key_path), "key_created": result.key_created,
+                    "notices": list(result.notices), "seconds": round(result.seconds, 2)})
+        return
+    if quiet:
+        return
+    if result.key_created:
+        console.print(f"created your signing key {result.key_path} (keep it private; back it"
+                      " up: reports you sign later are checked against the same key)")
+    catalog = load_catalog("en")
+    for notice in result.notices:
+        console.print(catalog(notice))
+    if not result.posts:
+        console.print("no posts selected: the report says so. Add folders with --include or"
+                      " mark posts as evidence.")
+    console.print(f"report written to {result.out}/ in {result.seconds:.1f} s: {result.posts}"
+                  f" posts, {result.raw_payloads} raw payloads, {result.files} files")
+    console.print(f"digest {result.digest}")
+    console.print(f"signed by {result.key_fingerprint}")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--key", "expected_key", type=click.Path(dir_okay=False, exists=True,
+                                                       path_type=Path),
+              help="A public key (PEM) you trust: fail unless the report was signed with it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def verify(folder: Path, expected_key: Path | None, as_json: bool) -> None:
+    """Check a report folder: every file's SHA-256, the digest and the Ed25519 signature.
+
+    Prints OK, or each item that changed, went missing or was added; exits 1 on any problem.
+    """
+    result = verify_report(folder, expected_key)
+    if as_json:
+        print_json({"ok": result.ok, "folder": str(folder), "digest": result.digest,
+                    "files": result.files, "raw_payloads": result.raw_payloads,
+                    "key_fingerprint": result.key_fingerprint,
+                    "problems": [{"item": p.item, "what": p.what, "detail": p.detail}
+                                 for p in result.problems]})
+    elif result.ok:
+        click.echo(f"OK {folder}: {result.files} files and {result.raw_payloads} raw payloads"
+                   f" match, signature valid\ndigest {result.digest}\n"
+                   f"signed by {result.key_fingerprint}")
+    else:
+        for problem in result.problems:
+            click.echo(f"FAILED {problem}")
+        click.echo(f"{len(result.problems)} problem(s) in {folder}", err=True)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+COMMANDS = [report, verify]

@@ -1,0 +1,231 @@
+"""Writing a report folder: gather, write the evidence files, hash them, render the pages, sign.
+
+Everything is written into a temporary folder beside the target and renamed into place at the
+end, so the target is either the old report (or absent) or the whole new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pileon import __version__
+from pileon.errors import ReportError
+from pileon.report.data import ReportData, gather
+from pileon.report.html import Integrity, render_html
+from pileon.report.keys import fingerprint, load_or_create_key, public_key_pem, public_key_raw
+from pileon.report.locale import load_catalog
+from pileon.report.manifest import (
+    EVIDENCE_LIST,
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    SUMS,
+    build_manifest,
+    evidence_listing,
+    file_sha256,
+    folder_files,
+    sign,
+    sums_listing,
+)
+from pileon.report.pdf import check_fonts, write_pdf
+from pileon.store import connect, to_iso
+from pileon.store.evidence import log_custody
+from pileon.store.report import raw_payload
+
+__all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "resolve_zone"]
+
+RAW_DIR = "raw"
+HTML_FILE = "index.html"
+PDF_FILE = "report.pdf"
+POSTS_FILE = "data/posts.jsonl"
+SUMMARY_FILE = "data/report.json"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOptions:
+    out: Path
+    lang: str = "en"
+    folders: tuple[str, ...] = ("shielded",)
+    pdf: bool = False
+    force: bool = False
+    zone: str | None = None  # IANA name; None: this machine's zone
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    out: Path
+    digest: str
+    posts: int
+    raw_payloads: int
+    files: int
+    pdf: bool
+    key_path: Path
+    key_created: bool
+    key_fingerprint: str
+    notices: tuple[str, ...]
+    seconds: float
+
+
+def resolve_zone(name: str | None) -> tuple[tzinfo, str]:
+    """The zone local times are printed in: `name`, else $TZ, else /etc/localtime, else UTC."""
+    candidates = [name] if name else [os.environ.get("TZ"), _system_zone(), "UTC"]
+    for candidate in candidates:
+        if not candidate:
+            continue
+        try:
+            return ZoneInfo(candidate.lstrip(":")), candidate.lstrip(":")
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            if name:
+                raise ReportError(f"unknown time zone {name!r}",
+                                  hint="use an IANA name such as Europe/Paris or Asia/Baku"
+                                  ) from exc
+    return UTC, "UTC"
+
+
+def _system_zone() -> str | None:
+    link = Path("/etc/localtime")
+    if link.is_symlink():
+        target = os.readlink(link)
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    return None
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse an existing output folder unless forced; never write into a regular file."""
+    if out.exists() or out.is_symlink():
+        if not out.is_dir() or out.is_symlink():
+            raise ReportError("exists and is not a folder", path=str(out),
+                              hint="choose another --out")
+        if not force:
+            raise ReportError("output folder already exists", path=str(out),
+                              hint="choose another --out, or add --force to replace it whole")
+
+
+def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
+    started = time.perf_counter()
+    out = options.out
+    check_target(out, options.force)
+    zone, zone_name = resolve_zone(options.zone)
+    catalog = load_catalog(options.lang)
+    key = load_or_create_key()
+    public = key.private.public_key()
+    conn = connect(db_path, create=False)
+    try:
+        generated_at = to_iso(datetime.now(UTC)) or ""
+        data = gather(conn, db_name=db_path.name, folders=options.folders, zone=zone,
+                      zone_name=zone_name, generated_at=generated_at)
+        if options.pdf:
+            check_fonts({options.lang, *(p.lang or "" for p in data.posts)})
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            (tmp / RAW_DIR).mkdir()
+            (tmp / "data").mkdir()
+            _write_raw(conn, data, tmp)
+            _write_data(data, tmp)
+            (tmp / PUBLIC_KEY).write_bytes(public_key_pem(public))
+            hashes = {p: file_sha256(tmp / p)[0] for p in folder_files(tmp)}
+            listing = evidence_listing(hashes, hashes)
+            (tmp / EVIDENCE_LIST).write_bytes(listing)
+            digest = hashlib.sha256(listing).hexdigest()
+            integrity = Integrity(digest, public_key_pem(public).decode("ascii"),
+                                  fingerprint(public), f"pileon {__version__}")
+            render_html(data, catalog, integrity, tmp / HTML_FILE)
+            if options.pdf:
+                write_pdf(tmp / HTML_FILE, tmp / PDF_FILE)
+            files = {p: file_sha256(tmp / p) for p in folder_files(tmp)}
+            (tmp / SUMS).write_bytes(sums_listing({p: h for p, (h, _) in files.items()}))
+            files[SUMS] = file_sha256(tmp / SUMS)
+            meta = _meta(data, options, generated_at)
+            manifest = build_manifest(
+                files=files, raw_sha256s=data.raw_sha256s, raw_dir=RAW_DIR, digest=digest,
+                meta=meta, public_key_raw_hex=public_key_raw(public).hex(),
+                key_fingerprint=integrity.fingerprint)
+            (tmp / MANIFEST).write_bytes(manifest)
+            (tmp / SIGNATURE).write_bytes(sign(key.private, manifest))
+            _swap_in(tmp, out, options.force)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        log_custody(conn, "report", {
+            "out": str(out), "digest": digest, "posts": len(data.posts),
+            "folders": list(options.folders), "lang": options.lang, "pdf": options.pdf,
+            "key_fingerprint": integrity.fingerprint}, data.raw_sha256s)
+    finally:
+        conn.close()
+    return ReportResult(out, digest, len(data.posts), len(data.raw_sha256s), len(files) + 2,
+                        options.pdf, key.path, key.created, integrity.fingerprint,
+                        tuple(data.notices), time.perf_counter() - started)
+
+
+def _write_raw(conn: Any, data: ReportData, folder: Path) -> None:
+    for sha in data.raw_sha256s:
+        payload = raw_payload(conn, sha)
+        if payload is None or hashlib.sha256(payload).hexdigest() != sha:
+            raise ReportError("raw payload is missing or does not match its SHA-256 in the"
+                              " database", record=sha, path=data.db_name,
+                              hint="the database was altered; keep a copy and report it")
+        (folder / RAW_DIR / f"{sha}.bin").write_bytes(payload)
+
+
+def _write_data(data: ReportData, folder: Path) -> None:
+    with (folder / POSTS_FILE).open("w", encoding="utf-8", newline="\n") as handle:
+        for post in data.posts:
+            record = dataclasses.asdict(post)
+            record["reviewed_by_user"] = post.reviewed
+            handle.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+    summary = {
+        "database": data.db_name, "generated_at": data.generated_at, "zone": data.zone_name,
+        "folders": list(data.folders), "triage_run": data.triage_run,
+        "coordination_run": data.coordination_run, "analysed": data.analysed,
+        "notices": data.notices, "summary": dataclasses.asdict(data.summary),
+        "models": data.models, "clusters": [dataclasses.asdict(c) for c in data.clusters],
+        "custody_log": [dataclasses.asdict(c) for c in data.custody],
+    }
+    (folder / SUMMARY_FILE).write_text(
+        json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
+        encoding="utf-8")
+
+
+def _meta(data: ReportData, options: ReportOptions, generated_at: str) -> dict[str, Any]:
+    return {
+        "created_at": generated_at,
+        "tool_version": f"pileon {__version__}",
+        "database": data.db_name,
+        "lang": options.lang,
+        "zone": data.zone_name,
+        "selection": {"folders": list(options.folders), "posts": len(data.posts),
+                      "marked_evidence": data.summary.marked_evidence},
+        "pages": [HTML_FILE, *([PDF_FILE] if options.pdf else [])],
+        "evidence_files": EVIDENCE_LIST,
+    }
+
+
+def _swap_in(tmp: Path, out: Path, force: bool) -> None:
+    """Rename the finished folder into place; an old report is moved aside, then removed."""
+    check_target(out, force)
+    old: Path | None = None
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except OSError:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,276 @@
+"""Gathering what the report prints: the selected posts, the summary, chart series, clusters
+and the custody log, as frozen records. Reads through pileon.store.report only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any
+
+from pileon.records import ABUSIVE_LABELS, LABELS
+from pileon.store.db import from_iso
+from pileon.store.report import (
+    ClusterRow,
+    CustodyRow,
+    PostRow,
+    all_cluster_sizes,
+    author_creation_dates,
+    clusters_touching,
+    coordination_run,
+    custody_rows,
+    decisions_about,
+    evidence_keys,
+    folder_keys,
+    load_selection,
+    read_account_signals,
+    read_posts,
+    read_scores,
+    undone_batches,
+)
+from pileon.store.triage import latest_run
+
+__all__ = [
+    "DEFAULT_FOLDERS",
+    "EvidenceSpan",
+    "ReportData",
+    "ReportPost",
+    "Summary",
+    "gather",
+    "post_category",
+]
+
+DEFAULT_FOLDERS: tuple[str, ...] = ("shielded",)
+#: Decisions that mean the user looked at the post and judged it themselves.
+_REVIEW_ACTIONS = frozenset({"move", "mark_abuse", "mark_not_abuse", "mark_supportive",
+                             "evidence"})
+_ABUSE_ORDER = [label for label in LABELS if label in ABUSIVE_LABELS]
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceSpan:
+    start: int
+    end: int
+    text: str
+    category: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPost:
+    number: int
+    platform: str
+    post_id: str
+    kind: str
+    text: str
+    url: str | None
+    lang: str | None
+    created_at: str | None
+    local_time: str | None
+    handle: str | None
+    display_name: str | None
+    author_id: str | None
+    account_created_at: str | None
+    followers_count: int | None
+    posts_count: int | None
+    has_avatar: bool | None
+    signals: tuple[str, ...]
+    coordination_score: float | None
+    coordination_reasons: tuple[str, ...]
+    folder: str | None
+    category: str | None
+    labels: tuple[str, ...]
+    evidence: tuple[EvidenceSpan, ...]
+    model: str | None
+    user_actions: tuple[str, ...]
+    notes: tuple[str, ...]
+    raw_sha256: str
+    deleted_at_source: str | None
+    cluster_id: str | None
+    marked_evidence: bool
+
+    @property
+    def reviewed(self) -> bool:
+        return bool(set(self.user_actions) & _REVIEW_ACTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    posts: int
+    accounts: int
+    first_at: str | None
+    last_at: str | None
+    by_category: list[tuple[str, int]]
+    by_lang: list[tuple[str, int]]
+    by_folder: list[tuple[str, int]]
+    in_clusters: int
+    coordinated_posts: int
+    clusters: int
+    coordinated_clusters: int
+    deleted: int
+    reviewed: int
+    with_notes: int
+    marked_evidence: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    db_name: str
+    generated_at: str
+    zone_name: str
+    folders: tuple[str, ...]
+    triage_run: int | None
+    coordination_run: int | None
+    analysed: bool
+    posts: list[ReportPost]
+    summary: Summary
+    clusters: list[ClusterRow]
+    hours: list[tuple[str, str, int]]          # (YYYY-MM-DDTHH, category, posts)
+    cluster_sizes: list[tuple[int, str]]        # (size, verdict) of every cluster of the run
+    account_months: list[tuple[str, int]]       # (YYYY-MM, authors created that month)
+    models: list[tuple[str, int]]               # ("backend/version", posts it labelled)
+    custody: list[CustodyRow]
+    raw_sha256s: list[str]
+    notices: list[str] = field(default_factory=list)  # catalog keys: what is missing and why
+
+
+def post_category(folder_category: str | None, labels: Sequence[str]) -> str | None:
+    """The category a post is counted under: triage's deciding category, else its worst label."""
+    if folder_category:
+        return folder_category
+    for label in _ABUSE_ORDER:
+        if label in labels:
+            return label
+    return labels[0] if labels else None
+
+
+def _local(moment: str | None, zone: tzinfo) -> str | None:
+    when = from_iso(moment)
+    if when is None:
+        return None
+    here = when.astimezone(zone)
+    return here.strftime("%Y-%m-%d %H:%M:%S ") + (here.tzname() or "") + here.strftime(" (%z)")
+
+
+def _spans(raw: Sequence[dict[str, Any]], text: str) -> tuple[EvidenceSpan, ...]:
+    spans = []
+    for item in raw:
+        try:
+            start, end = int(item["start"]), int(item["end"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if 0 <= start < end <= len(text):
+            spans.append(EvidenceSpan(start, end, text[start:end], str(item.get("category", "")),
+                                      str(item.get("rule", ""))))
+    return tuple(sorted(spans, key=lambda s: (s.start, s.end)))
+
+
+def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zone: tzinfo,
+           zone_name: str, generated_at: str) -> ReportData:
+    """Everything the report prints about the posts in `folders` and those marked evidence."""
+    notices: list[str] = []
+    run = latest_run(conn)
+    run_id = None if run is None else int(run["id"])
+    keys: list[tuple[str, str]] = []
+    if run_id is None:
+        notices.append("notice_no_triage")
+    else:
+        keys.extend(folder_keys(conn, run_id, folders))
+    marked = set(evidence_keys(conn))
+    keys.extend(marked)
+    load_selection(conn, keys)
+
+    rows = read_posts(conn, run_id)
+    scores = read_scores(conn)
+    if not scores:
+        notices.append("notice_no_scores")
+    coord_run = coordination_run(conn)
+    if coord_run is None:
+        notices.append("notice_no_coordination")
+    signals = read_account_signals(conn, coord_run) if coord_run is not None else {}
+    clusters = clusters_touching(conn, coord_run) if coord_run is not None else []
+    coordinated_posts = {(m["platform"], m["post_id"]) for c in clusters for m in c.members
+                         if m["coordinated"]}
+    member_posts = {(m["platform"], m["post_id"]): str(c.cluster_id)
+                    for c in clusters for m in c.members}
+
+    undone = undone_batches(conn)
+    actions: dict[tuple[str, str], list[str]] = {}
+    notes: dict[tuple[str, str], list[str]] = {}
+    for d in decisions_about(conn):
+        if d["batch"] in undone or d["action"] == "undo":
+            continue
+        key = (d["platform"], d["post_id"])
+        if d["action"] == "note" and d["value"]:
+            notes.setdefault(key, []).append(str(d["value"]))
+        elif d["action"] not in actions.get(key, []):
+            actions.setdefault(key, []).append(str(d["action"]))
+
+    posts = [_post(n, row, scores, signals, member_posts, actions, notes, marked, zone)
+             for n, row in enumerate(rows, start=1)]
+    summary = _summary(posts, clusters, coordinated_posts)
+    hours = Counter((p.created_at[:13], p.category or "unlabelled") for p in posts
+                    if p.created_at)
+    months = Counter(c[:7] for c in author_creation_dates(conn))
+    models = Counter(p.model for p in posts if p.model)
+    return ReportData(
+        db_name=db_name, generated_at=generated_at, zone_name=zone_name, folders=tuple(folders),
+        triage_run=run_id, coordination_run=coord_run, analysed=bool(scores), posts=posts,
+        summary=summary, clusters=clusters,
+        hours=sorted((h, c, n) for (h, c), n in hours.items()),
+        cluster_sizes=all_cluster_sizes(conn, coord_run) if coord_run is not None else [],
+        account_months=sorted(months.items()), models=models.most_common(),
+        custody=custody_rows(conn), raw_sha256s=sorted({p.raw_sha256 for p in posts}),
+        notices=notices)
+
+
+def _post(number: int, row: PostRow, scores: dict[tuple[str, str], Any],
+          signals: dict[tuple[str, str], Any], member_posts: dict[tuple[str, str], str],
+          actions: dict[tuple[str, str], list[str]], notes: dict[tuple[str, str], list[str]],
+          marked: set[tuple[str, str]], zone: tzinfo) -> ReportPost:
+    key = (row.platform, row.post_id)
+    score = scores.get(key)
+    labels = tuple(score.labels) if score else ()
+    signal = signals.get((row.platform, row.author_id or ""))
+    return ReportPost(
+        number=number, platform=row.platform, post_id=row.post_id, kind=row.kind, text=row.text,
+        url=row.url, lang=(score.lang if score and score.lang != "und" else None)
+        or row.triage_lang or row.lang_reported,
+        created_at=row.created_at, local_time=_local(row.created_at, zone),
+        handle=row.handle, display_name=row.display_name, author_id=row.author_id,
+        account_created_at=row.account_created_at, followers_count=row.followers_count,
+        posts_count=row.posts_count,
+        has_avatar=None if row.has_avatar is None else bool(row.has_avatar),
+        signals=tuple(s for s in (row.signals or "").split(",") if s),
+        coordination_score=signal.score if signal else None,
+        coordination_reasons=tuple(signal.reasons) if signal else (),
+        folder=row.folder, category=post_category(row.category, labels), labels=labels,
+        evidence=_spans(score.evidence, row.text) if score else (),
+        model=f"{score.backend}/{score.model_version}" if score else None,
+        user_actions=tuple(actions.get(key, ())), notes=tuple(notes.get(key, ())),
+        raw_sha256=row.raw_sha256, deleted_at_source=row.deleted_at_source,
+        cluster_id=member_posts.get(key) or row.cluster_id, marked_evidence=key in marked)
+
+
+def _summary(posts: Sequence[ReportPost], clusters: Sequence[ClusterRow],
+             coordinated_posts: set[tuple[str, str]]) -> Summary:
+    times = sorted(p.created_at for p in posts if p.created_at)
+    keys = {(p.platform, p.post_id) for p in posts}
+    return Summary(
+        posts=len(posts),
+        accounts=len({(p.platform, p.author_id) for p in posts if p.author_id}),
+        first_at=times[0] if times else None, last_at=times[-1] if times else None,
+        by_category=Counter(p.category or "unlabelled" for p in posts).most_common(),
+        by_lang=Counter(p.lang or "und" for p in posts).most_common(),
+        by_folder=Counter(p.folder or "none" for p in posts).most_common(),
+        in_clusters=sum(1 for p in posts if p.cluster_id),
+        coordinated_posts=len(keys & coordinated_posts),
+        clusters=len(clusters),
+        coordinated_clusters=sum(1 for c in clusters if c.verdict == "coordinated"),
+        deleted=sum(1 for p in posts if p.deleted_at_source),
+        reviewed=sum(1 for p in posts if p.reviewed),
+        with_notes=sum(1 for p in posts if p.notes),
+        marked_evidence=sum(1 for p in posts if p.marked_evidence))

@@ -1,0 +1,147 @@
+"""Rendering the report as one self-contained HTML file (CSS inline, charts as inline SVG).
+
+Autoescaping is on for everything; post text goes through `post_text`, which escapes it, marks
+the classifier's evidence spans and shows invisible direction and zero-width controls as visible
+codes, so hostile markup or an RTL override in a post stays inert text in the HTML and the PDF.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from pileon.records import LABELS
+from pileon.report.charts import (
+    account_months_chart,
+    cluster_sizes_chart,
+    hours_chart,
+    languages_chart,
+)
+from pileon.report.data import EvidenceSpan, ReportData, ReportPost
+from pileon.report.locale import Catalog
+
+__all__ = ["Integrity", "post_text", "render_html", "visible"]
+
+# Direction overrides and isolates, zero-width characters, BOM, and C0/C1 controls except
+# newline and tab: shown as their code point so nobody can hide or reorder text in the report.
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Integrity:
+    """What the cover prints about the folder's hashes and the signing key."""
+
+    digest: str
+    public_key_pem: str
+    fingerprint: str
+    tool_version: str
+
+
+def visible(text: str | None) -> Markup:
+    """Escaped text with invisible controls shown as e.g. [U+202E]."""
+    if not text:
+        return Markup("")
+    escaped = escape(text, quote=True)
+    return Markup(_INVISIBLE.sub(
+        lambda m: f'<span class="ctl">U+{ord(m.group()):04X}</span>', escaped))
+
+
+def post_text(text: str, spans: Sequence[EvidenceSpan] = ()) -> Markup:
+    """A post's original text, escaped, with evidence spans marked (overlaps merged)."""
+    merged: list[list[int]] = []
+    for span in spans:
+        if merged and span.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span.end)
+        else:
+            merged.append([span.start, span.end])
+    parts: list[str] = []
+    at = 0
+    for start, end in merged:
+        parts.append(visible(text[at:start]))
+        parts.append(Markup("<mark>") + visible(text[start:end]) + Markup("</mark>"))
+        at = end
+    parts.append(visible(text[at:]))
+    return Markup("").join(parts)
+
+
+def _details(details: Mapping[str, Any]) -> str:
+    parts = []
+    for key in sorted(details):
+        value = details[key]
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                                sort_keys=True)
+        if len(shown) > 240:
+            shown = shown[:240] + "…"
+        parts.append(f"{key}: {shown}")
+    return "; ".join(parts)
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("pileon.report", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["visible"] = visible
+    env.filters["post_text"] = post_text
+    env.filters["details"] = _details
+    return env
+
+
+def _account_line(t: Catalog, p: ReportPost) -> str:
+    unknown = t("unknown")
+    avatar = unknown if p.has_avatar is None else t("yes") if p.has_avatar else t("no")
+    parts = [t("account_created", at=(p.account_created_at or unknown)[:10]),
+             t("followers", n=unknown if p.followers_count is None else p.followers_count),
+             t("avatar", value=avatar)]
+    if p.signals:
+        parts.append(t("signals") + ": " + ", ".join(t.name("signals", s) for s in p.signals))
+    if p.coordination_score is not None:
+        parts.append(t("coordination_score", score=f"{p.coordination_score:.2f}"))
+    return " · ".join(parts)
+
+
+def _charts(data: ReportData, t: Catalog) -> list[tuple[str, Markup]]:
+    return [
+        (t("chart_hours"), Markup(hours_chart(data.hours, t.category, t("chart_hours")))),
+        (t("chart_languages"), Markup(languages_chart(
+            data.summary.by_lang, lambda c: t.name("languages", c), t("chart_languages")))),
+        (t("chart_cluster_sizes"), Markup(cluster_sizes_chart(
+            data.cluster_sizes, lambda v: t.name("verdicts", v), t("chart_cluster_sizes")))),
+        (t("chart_account_months"), Markup(account_months_chart(
+            data.account_months, t("chart_account_series"), t("chart_account_months")))),
+    ]
+
+
+def _selection_text(data: ReportData, t: Catalog) -> str:
+    folders = ", ".join(t.name("folders", f) for f in data.folders)
+    return t("selection_text", folders=folders)
+
+
+def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path) -> None:
+    """Write the report to `target`, streamed so a 100k-post report never sits whole in memory."""
+    css = (resources.files("pileon.report") / "templates" / "report.css").read_text("utf-8")
+    template = _environment().get_template("report.html")
+
+    def names(group: str, codes: Iterable[str]) -> str:
+        return ", ".join(t.name(group, c) for c in codes)
+
+    stream = template.generate(
+        data=data, t=t, css=Markup(css), digest=integrity.digest,
+        public_key_pem=integrity.public_key_pem.strip(), fingerprint=integrity.fingerprint,
+        tool_version=integrity.tool_version, charts=_charts(data, t), labels=LABELS,
+        selection_text=_selection_text(data, t),
+        account_line=lambda p: _account_line(t, p),
+        category_list=lambda labels: ", ".join(t.category(x) for x in labels),
+        action_list=lambda actions: names("actions", actions))
+    with target.open("w", encoding="utf-8", newline="\n") as handle:
+        for chunk in stream:
+            handle.write(chunk)

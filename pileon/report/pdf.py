@@ -1,0 +1,57 @@
+"""The PDF: WeasyPrint renders the very same index.html (its print stylesheet), fonts checked first.
+
+A PDF whose Armenian or Azerbaijani letters fell back to empty boxes would be useless as
+evidence, so a missing font is an error naming the Debian package to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+
+from pileon.errors import ReportError
+
+__all__ = ["FONT_PACKAGES", "check_fonts", "write_pdf"]
+
+#: Language -> (fontconfig language tag, what the PDF needs, Debian package that provides it).
+FONT_PACKAGES: dict[str, tuple[str, str, str]] = {
+    "hy": ("hy", "Armenian", "fonts-noto-core"),
+    "az": ("az-az", "Azerbaijani (ə)", "fonts-noto-core"),
+    "ru": ("ru", "Cyrillic", "fonts-noto-core"),
+}
+_WEASYPRINT_LIBS = "libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
+
+
+def check_fonts(langs: Iterable[str]) -> None:
+    """Fail with the Debian package to install when no font covers a language of the report."""
+    wanted = sorted({lang for lang in langs if lang in FONT_PACKAGES})
+    if not wanted:
+        return
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        raise ReportError("fc-list not found: cannot check the fonts for the PDF",
+                          hint="install the Debian package fontconfig")
+    for lang in wanted:
+        tag, script, package = FONT_PACKAGES[lang]
+        found = subprocess.run([fc_list, f":lang={tag}", "family"], capture_output=True,
+                               text=True, check=False).stdout.strip()
+        if not found:
+            raise ReportError(f"no installed font covers {script}, needed by this PDF",
+                              hint=f"install the Debian package {package}"
+                                   f" (sudo apt-get install {package})")
+
+
+def write_pdf(html_path: Path, pdf_path: Path) -> None:
+    try:
+        import weasyprint
+    except OSError as exc:  # WeasyPrint loads Pango through cffi when imported
+        raise ReportError(f"WeasyPrint cannot load its libraries ({exc})",
+                          hint=f"install the Debian packages {_WEASYPRINT_LIBS}") from exc
+
+    def refuse(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
+        # The report is self-contained; anything that asks for a URL is refused, never fetched.
+        raise ValueError(f"pileon reports load nothing from outside: {url[:80]}")
+
+    weasyprint.HTML(filename=str(html_path), url_fetcher=refuse).write_pdf(str(pdf_path))

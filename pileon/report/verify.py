@@ -1,0 +1,140 @@
+"""Checking a report folder: the signature over manifest.json, every file's SHA-256, the
+evidence list and its digest, and files added since. Reports every problem, not only the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from pileon.errors import ReportError
+from pileon.report.keys import fingerprint, public_key_raw
+from pileon.report.manifest import (
+    EVIDENCE_LIST,
+    FORMAT,
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    UNLISTED,
+    file_sha256,
+    folder_files,
+)
+
+__all__ = ["Problem", "VerifyResult", "verify_report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    item: str      # the file (or "manifest.json" / "signature") that failed
+    what: str      # changed | missing | added | signature | digest | key | unreadable
+
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.item} — {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    folder: Path
+    problems: tuple[Problem, ...]
+    files: int
+    raw_payloads: int
+    digest: str | None
+    key_fingerprint: str | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _load_key(path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"cannot read the public key ({exc})", path=str(path)) from exc
+    if not isinstance(key, Ed25519PublicKey):
+        raise ReportError("not an Ed25519 public key", path=str(path))
+    return key
+
+
+def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResult:
+    """Recompute every hash and the signature of a report folder."""
+    if not folder.is_dir():
+        raise ReportError("not a report folder", path=str(folder))
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ReportError("no manifest.json: not a pileon report folder", path=str(folder))
+    manifest_bytes = manifest_path.read_bytes()
+    problems: list[Problem] = []
+
+    key = _check_signature(folder, manifest_bytes, expected_key, problems)
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_bytes)
+        if manifest.get("format") != FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
+        listed = {str(f["path"]): str(f["sha256"]) for f in manifest["files"]}
+        digest = str(manifest["digest"]["value"])
+        raw = [str(r["sha256"]) for r in manifest["raw_payloads"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        problems.append(Problem(MANIFEST, "unreadable", f"not a valid manifest ({exc})"))
+        return VerifyResult(folder, tuple(problems), 0, 0, None,
+                            fingerprint(key) if key else None)
+
+    if key is not None and manifest.get("public_key", {}).get("raw_hex") != \
+            public_key_raw(key).hex():
+        problems.append(Problem(PUBLIC_KEY, "key", "differs from the key named in manifest.json"))
+    present = set(folder_files(folder))
+    for path, expected in sorted(listed.items()):
+        if path not in present:
+            problems.append(Problem(path, "missing", "listed in manifest.json, not in the folder"))
+            continue
+        found, _ = file_sha256(folder / path)
+        if found != expected:
+            problems.append(Problem(path, "changed",
+                                    f"SHA-256 is {found}, manifest.json says {expected}"))
+    for path in sorted(present - set(listed) - UNLISTED):
+        problems.append(Problem(path, "added", "not listed in manifest.json"))
+    for sha in raw:
+        if f"raw/{sha}.bin" not in listed:
+            problems.append(Problem(f"raw/{sha}.bin", "missing", "raw payload not in the files"))
+    evidence = folder / EVIDENCE_LIST
+    if evidence.is_file():
+        found = hashlib.sha256(evidence.read_bytes()).hexdigest()
+        if found != digest:
+            problems.append(Problem(EVIDENCE_LIST, "digest",
+                                    f"SHA-256 is {found}, the report digest is {digest}"))
+    return VerifyResult(folder, tuple(problems), len(listed), len(raw), digest,
+                        fingerprint(key) if key else None)
+
+
+def _check_signature(folder: Path, manifest: bytes, expected_key: Path | None,
+                     problems: list[Problem]) -> Ed25519PublicKey | None:
+    key_path, sig_path = folder / PUBLIC_KEY, folder / SIGNATURE
+    if not key_path.is_file():
+        problems.append(Problem(PUBLIC_KEY, "missing", "the signature cannot be checked"))
+        return None
+    key = _load_key(key_path)
+    if expected_key is not None:
+        trusted = _load_key(expected_key)
+        if public_key_raw(trusted) != public_key_raw(key):
+            problems.append(Problem(PUBLIC_KEY, "key",
+                                    f"signed by {fingerprint(key)}, not by the key you trust"
+                                    f" ({fingerprint(trusted)})"))
+    if not sig_path.is_file():
+        problems.append(Problem(SIGNATURE, "missing", "manifest.json is not signed"))
+        return key
+    try:
+        key.verify(sig_path.read_bytes(), manifest)
+    except InvalidSignature:
+        problems.append(Problem(MANIFEST, "signature",
+                                "the signature does not match: manifest.json or manifest.sig"
+                                " was changed"))
+    return key

@@ -1,0 +1,268 @@
+"""Reads for the evidence report: the selected posts with everything printed beside them.
+
+The selection is put in a temporary table once, so every read below is one join, not one query
+per post. Classifier, triage and coordination tables are read only when they exist.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pileon.store.triage import has_table
+
+__all__ = [
+    "AccountSignal",
+    "ClusterRow",
+    "CustodyRow",
+    "PostRow",
+    "ScoreRow",
+    "all_cluster_sizes",
+    "author_creation_dates",
+    "clusters_touching",
+    "coordination_run",
+    "custody_rows",
+    "decisions_about",
+    "evidence_keys",
+    "folder_keys",
+    "load_selection",
+    "raw_payload",
+    "read_account_signals",
+    "read_posts",
+    "read_scores",
+    "undone_batches",
+]
+
+_KEYS = "temp.report_keys"
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    platform: str
+    post_id: str
+    kind: str
+    text: str
+    url: str | None
+    created_at: str | None
+    deleted_at_source: str | None
+    placeholder: str | None
+    lang_reported: str | None
+    raw_sha256: str
+    author_id: str | None
+    handle: str | None
+    display_name: str | None
+    account_created_at: str | None
+    followers_count: int | None
+    following_count: int | None
+    posts_count: int | None
+    has_avatar: int | None
+    folder: str | None
+    model_folder: str | None
+    category: str | None
+    triage_lang: str | None
+    signals: str | None
+    cluster_id: str | None
+    decided: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    backend: str
+    model_version: str
+    lang: str
+    labels: list[str]
+    evidence: list[dict[str, Any]]
+    analyzed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSignal:
+    score: float
+    reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterRow:
+    cluster_id: int
+    verdict: str
+    size: int
+    accounts: int
+    first_at: str | None
+    last_at: str | None
+    template_text: str
+    mean_similarity: float
+    members: list[dict[str, Any]]  # platform, post_id, handle, created_at, coordinated
+
+
+@dataclass(frozen=True, slots=True)
+class CustodyRow:
+    at: str
+    action: str
+    tool_version: str
+    details: dict[str, Any]
+    hashes: int
+
+
+# --- which posts ------------------------------------------------------------------------------
+
+def folder_keys(conn: sqlite3.Connection, run_id: int,
+                folders: Sequence[str]) -> list[tuple[str, str]]:
+    """Posts of the given triage run shown in any of `folders`."""
+    if not folders:
+        return []
+    marks = ",".join("?" * len(folders))
+    return [(str(a), str(b)) for a, b in conn.execute(
+        f"SELECT platform, post_id FROM post_folders WHERE run_id = ? AND folder IN ({marks})",
+        [run_id, *folders])]
+
+
+def undone_batches(conn: sqlite3.Connection) -> set[str]:
+    if not has_table(conn, "decisions"):
+        return set()
+    return {str(v) for (v,) in conn.execute(
+        "SELECT value FROM decisions WHERE action = 'undo' AND value IS NOT NULL")}
+
+
+def evidence_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Posts the user marked `evidence` (batches they undid do not count)."""
+    if not has_table(conn, "decisions"):
+        return []
+    undone = undone_batches(conn)
+    return [(str(p), str(i)) for p, i, batch in conn.execute(
+        "SELECT platform, post_id, batch FROM decisions WHERE action = 'evidence' ORDER BY id")
+        if batch not in undone]
+
+
+def load_selection(conn: sqlite3.Connection, keys: Iterable[tuple[str, str]]) -> int:
+    """Put the selected (platform, post_id) keys in a temporary table; returns how many."""
+    conn.execute(f"DROP TABLE IF EXISTS {_KEYS}")
+    conn.execute(f"CREATE TABLE {_KEYS} (platform TEXT NOT NULL, post_id TEXT NOT NULL,"
+                 " PRIMARY KEY (platform, post_id)) WITHOUT ROWID")
+    conn.executemany(f"INSERT OR IGNORE INTO {_KEYS} VALUES (?, ?)", keys)
+    return int(conn.execute(f"SELECT COUNT(*) FROM {_KEYS}").fetchone()[0])
+
+
+# --- what is printed about them ---------------------------------------------------------------
+
+def read_posts(conn: sqlite3.Connection, run_id: int | None) -> list[PostRow]:
+    """The selected posts with text (placeholders known only by id are left out), oldest first."""
+    folders = has_table(conn, "post_folders") and run_id is not None
+    folder_cols = ("f.folder, f.model_folder, f.category, f.lang, f.signals, f.cluster_id,"
+                   " f.decided") if folders else "NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+    folder_join = (" LEFT JOIN post_folders f ON f.run_id = ? AND f.platform = p.platform"
+                   " AND f.post_id = p.id") if folders else ""
+    sql = (
+        "SELECT p.platform, p.id, p.kind, p.text, p.url, p.created_at, p.deleted_at_source,"
+        " p.placeholder, p.lang_reported, p.raw_sha256, p.author_id, a.handle, a.display_name,"
+        " a.created_at, a.followers_count, a.following_count, a.posts_count, a.has_avatar, "
+        f"{folder_cols} FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
+        " AND p.id = k.post_id LEFT JOIN accounts a ON a.platform = p.platform"
+        f" AND a.id = p.author_id{folder_join} WHERE p.placeholder IS NULL"
+        " ORDER BY p.created_at, p.platform, p.id")
+    rows = conn.execute(sql, (run_id,) if folders else ())
+    return [PostRow(*row) for row in rows]
+
+
+def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], ScoreRow]:
+    """The newest classifier result of each selected post."""
+    if not has_table(conn, "scores"):
+        return {}
+    found: dict[tuple[str, str], ScoreRow] = {}
+    for row in conn.execute(
+        "SELECT s.platform, s.post_id, s.backend, s.model_version, s.lang, s.labels_json,"
+        f" s.evidence_json, s.analyzed_at FROM {_KEYS} k JOIN scores s"
+        " ON s.platform = k.platform AND s.post_id = k.post_id ORDER BY s.analyzed_at"):
+        found[(row[0], row[1])] = ScoreRow(row[2], row[3], row[4], json.loads(row[5]),
+                                           json.loads(row[6] or "[]"), row[7])
+    return found
+
+
+def decisions_about(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every decision about a selected post, oldest first."""
+    if not has_table(conn, "decisions"):
+        return []
+    return conn.execute(
+        "SELECT d.* FROM decisions d JOIN " + _KEYS + " k ON k.platform = d.platform"
+        " AND k.post_id = d.post_id ORDER BY d.id").fetchall()
+
+
+def coordination_run(conn: sqlite3.Connection) -> int | None:
+    """The newest finished `pileon coordination` run, or None."""
+    if not has_table(conn, "coordination_runs"):
+        return None
+    row = conn.execute("SELECT MAX(id) FROM coordination_runs WHERE finished_at IS NOT NULL"
+                       ).fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def read_account_signals(conn: sqlite3.Connection,
+                         run_id: int) -> dict[tuple[str, str], AccountSignal]:
+    """Coordination score and reasons of the authors of selected posts."""
+    if not has_table(conn, "account_signals"):
+        return {}
+    rows = conn.execute(
+        "SELECT DISTINCT s.platform, s.account_id, s.score, s.reasons_json FROM " + _KEYS + " k"
+        " JOIN posts p ON p.platform = k.platform AND p.id = k.post_id JOIN account_signals s"
+        " ON s.run_id = ? AND s.platform = p.platform AND s.account_id = p.author_id",
+        (run_id,))
+    return {(str(p), str(a)): AccountSignal(float(score), list(json.loads(reasons or "[]")))
+            for p, a, score, reasons in rows}
+
+
+def clusters_touching(conn: sqlite3.Connection, run_id: int) -> list[ClusterRow]:
+    """Clusters of the run with at least one selected member, largest first, with all members."""
+    if not has_table(conn, "clusters"):
+        return []
+    ids = [int(r[0]) for r in conn.execute(
+        "SELECT DISTINCT m.cluster_id FROM cluster_members m JOIN " + _KEYS + " k"
+        " ON k.platform = m.platform AND k.post_id = m.post_id WHERE m.run_id = ?", (run_id,))]
+    found: list[ClusterRow] = []
+    for cluster_id in ids:
+        c = conn.execute("SELECT * FROM clusters WHERE run_id = ? AND id = ?",
+                         (run_id, cluster_id)).fetchone()
+        if c is None:
+            continue
+        members = [
+            {"platform": m[0], "post_id": m[1], "handle": m[2], "created_at": m[3],
+             "coordinated": bool(m[4])}
+            for m in conn.execute(
+                "SELECT m.platform, m.post_id, a.handle, m.created_at, m.coordinated"
+                " FROM cluster_members m LEFT JOIN accounts a ON a.platform = m.platform"
+                " AND a.id = m.author_id WHERE m.run_id = ? AND m.cluster_id = ?"
+                " ORDER BY m.created_at, m.post_id", (run_id, cluster_id))]
+        found.append(ClusterRow(cluster_id, c["verdict"], int(c["size"]), int(c["accounts"]),
+                                c["first_at"], c["last_at"], c["template_text"],
+                                float(c["mean_similarity"]), members))
+    found.sort(key=lambda c: (-c.size, c.cluster_id))
+    return found
+
+
+def all_cluster_sizes(conn: sqlite3.Connection, run_id: int) -> list[tuple[int, str]]:
+    """(size, verdict) of every cluster of the run, for the cluster-size chart."""
+    if not has_table(conn, "clusters"):
+        return []
+    return [(int(s), str(v)) for s, v in conn.execute(
+        "SELECT size, verdict FROM clusters WHERE run_id = ?", (run_id,))]
+
+
+def author_creation_dates(conn: sqlite3.Connection) -> list[str]:
+    """Account-creation times of the distinct authors of selected posts (unknown left out)."""
+    return [str(r[0]) for r in conn.execute(
+        "SELECT a.created_at FROM accounts a WHERE a.created_at IS NOT NULL AND EXISTS"
+        " (SELECT 1 FROM " + _KEYS + " k JOIN posts p ON p.platform = k.platform"
+        " AND p.id = k.post_id WHERE p.platform = a.platform AND p.author_id = a.id)")]
+
+
+def custody_rows(conn: sqlite3.Connection) -> list[CustodyRow]:
+    """The whole chain-of-custody log, oldest first."""
+    return [CustodyRow(r[0], r[1], r[2], json.loads(r[3]), len(json.loads(r[4])))
+            for r in conn.execute("SELECT at, action, tool_version, details_json, sha256s_json"
+                                  " FROM custody_log ORDER BY id")]
+
+
+def raw_payload(conn: sqlite3.Connection, sha256: str) -> bytes | None:
+    row = conn.execute("SELECT data FROM raw_payloads WHERE sha256 = ?", (sha256,)).fetchone()
+    return None if row is None else bytes(row[0])
