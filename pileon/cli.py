@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.triage",
     "pileon.commands.demo",
     "pileon.commands.export",
+    "pileon.commands.report",
 )
 
 
