@@ -12,6 +12,7 @@ __all__ = [
     "FormatError",
     "InputFileError",
     "ModelError",
+    "NetworkError",
     "PileonError",
     "RecordError",
     "ReportError",
@@ -80,3 +81,10 @@ class CollectError(PileonError):
 
 class ReportError(PileonError):
     """A report cannot be written or checked: output folder, signing key, fonts, manifest."""
+
+
+class NetworkError(CollectError):
+    """The network or the platform failed for a while (no connection, 5xx, rate limited).
+
+    Worth trying again later: a `watch` carries on with its next round.
+    """
