@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import click
 
 from pileon.commands.output import console, print_json
-from pileon.errors import ConfigError
+from pileon.errors import ConfigError, PileonError
+from pileon.export.accounts import SelectedAccount, selected_accounts
+from pileon.export.bluesky_list import DEFAULT_SERVICE, add_to_moderation_list, valid_did
 from pileon.export.run import ExportOutcome, make_selection, run_export
 from pileon.plugins import exporters
 from pileon.store import connect
+from pileon.store.evidence import log_custody
 from pileon.store.export import ExportFilter
 from pileon.triage.folders import FOLDERS
 
@@ -119,4 +124,106 @@ def _say(outcome: ExportOutcome) -> None:
     console.print("  logged in the chain of custody (`export`)")
 
 
-COMMANDS: list[click.Command] = [export]
+PASSWORD_ENV = "PILEON_BSKY_APP_PASSWORD"
+
+
+@click.command("bluesky-list")
+@_DB
+@click.option("--name", default="pile-on", show_default=True,
+              help="The list's name as Bluesky shows it (at most 64 characters).")
+@click.option("--description", default="Accounts from a pile-on, listed with pileon.",
+              show_default=True, help="The list's description.")
+@click.option("--handle", help="Your Bluesky handle (or DID), e.g. me.bsky.social.")
+@_selection_options
+@click.option("--dry-run", is_flag=True,
+              help="Print the DIDs and handles that would be added; no network, no password.")
+@click.option("--service-url", default=DEFAULT_SERVICE, show_default=True,
+              help="Your PDS or entryway.")
+@click.option("--list-uri", metavar="AT_URI",
+              help="Add to this existing list (e.g. to finish a run a rate limit stopped).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def bluesky_list(db: Path, name: str, description: str, handle: str | None, folder: str | None,
+                 categories: tuple[str, ...], langs: tuple[str, ...], marked: str | None,
+                 ids_file: Path | None, dry_run: bool, service_url: str, list_uri: str | None,
+                 as_json: bool, quiet: bool) -> None:
+    """Create a Bluesky moderation list of the selected accounts, with the atproto SDK.
+
+    Subscribe to the list in Bluesky (Moderation › Moderation lists) to mute or block them
+    all at once. Log in with an app password, never your main password: it is read from
+    $PILEON_BSKY_APP_PASSWORD or asked for without echo, used once and stored nowhere.
+    """
+    if len(name) > 64 or not name.strip():
+        raise ConfigError("a list name must have 1 to 64 characters", hint=f"got {len(name)}")
+    flt = _filter(folder, categories, langs, marked, ids_file)
+    conn = connect(db, create=False)
+    try:
+        selection = make_selection(conn, db, flt, ids_file)
+        accounts, skipped = selected_accounts(selection, "bluesky")
+        bad = [a for a in accounts if not valid_did(a.account_id)]
+        if bad:
+            skipped["accounts whose id is not a DID"] += len(bad)
+            accounts = [a for a in accounts if valid_did(a.account_id)]
+        if not accounts:
+            raise PileonError(f"no Bluesky account to list in {selection.name}",
+                              path=str(db), hint=_skipped_words(skipped) or None)
+        if dry_run:
+            _say_dry_run(accounts, skipped, selection.name, as_json=as_json, quiet=quiet)
+            return
+        if not handle:
+            raise ConfigError("--handle is needed to log in to Bluesky",
+                              hint="or use --dry-run to see the accounts without logging in")
+        password = os.environ.get(PASSWORD_ENV) or click.prompt(
+            f"App password for {handle}", hide_input=True, err=True)
+        outcome = add_to_moderation_list(
+            accounts, handle=handle, password=password, name=name, description=description,
+            service_url=service_url, list_uri=list_uri)
+        del password
+        log_custody(conn, "export", {
+            "format": "bluesky-list", "selection": selection.name,
+            "triage_run": selection.run_id, "service": service_url, "owner": outcome.owner_did,
+            "list_uri": outcome.list_uri, "created_list": outcome.created_list,
+            "added": len(outcome.added), "already_on_list": outcome.already,
+            "skipped": dict(skipped),
+            "added_dids_sha256": _dids_digest(outcome.added),
+        }, [_dids_digest(outcome.added)])
+    finally:
+        conn.close()
+    if as_json:
+        print_json({"list_uri": outcome.list_uri, "created_list": outcome.created_list,
+                    "added": list(outcome.added), "already_on_list": outcome.already,
+                    "skipped": dict(skipped)})
+    elif not quiet:
+        console.print(f"{'created' if outcome.created_list else 'added to'} {outcome.list_uri}:"
+                      f" {len(outcome.added)} account(s) added, {outcome.already} already on it")
+        for reason, n in skipped.items():
+            console.print(f"  left out: {n} {reason}")
+        console.print("  subscribe to it in Bluesky: Moderation › Moderation lists;"
+                      " logged in the chain of custody (`export`)")
+
+
+def _dids_digest(dids: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(dids).encode("utf-8")).hexdigest()
+
+
+def _skipped_words(skipped: Mapping[str, int]) -> str:
+    return "; ".join(f"{n} {reason}" for reason, n in skipped.items())
+
+
+def _say_dry_run(accounts: Sequence[SelectedAccount], skipped: Mapping[str, int], name: str,
+                 *, as_json: bool, quiet: bool) -> None:
+    if as_json:
+        print_json({"dry_run": True, "selection": name, "skipped": dict(skipped),
+                    "accounts": [{"did": a.account_id, "handle": a.handle, "posts": a.posts}
+                                 for a in accounts]})
+        return
+    if not quiet:
+        console.print(f"dry run: would add {len(accounts)} account(s) from {name}"
+                      " (nothing sent, no password asked)")
+        for reason, n in skipped.items():
+            console.print(f"  left out: {n} {reason}")
+    for a in accounts:
+        click.echo(f"{a.account_id}\t{a.handle or ''}")
+
+
+COMMANDS: list[click.Command] = [export, bluesky_list]

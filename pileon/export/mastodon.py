@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
+
 from pileon.export.accounts import SelectedAccount, selected_accounts
 from pileon.export.selection import ExportResult, ExportSelection
 
@@ -33,9 +35,9 @@ def _domain(text: str | None) -> str | None:
     if not text:
         return None
     domain = text.strip().rstrip(".").lower()
-    try:
-        domain = domain.encode("idna").decode("ascii")  # an IDN instance as Mastodon stores it
-    except UnicodeError:
+    try:  # an IDN instance as Mastodon stores it (IDNA 2008, UTS 46 mapping)
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
         return None
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):

@@ -1,0 +1,157 @@
+"""Mastodon block and mute lists: the documented import headers, user@domain addresses,
+distinct accounts, odd handles left out and counted, and files split under the import limits."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from pathlib import Path
+
+import pytest
+from dbs import Person, small_db
+
+from pileon.export import mastodon
+from pileon.export.mastodon import mastodon_address
+from pileon.export.run import make_selection, run_export
+from pileon.store import connect
+from pileon.store.export import ExportFilter
+
+
+def _export(db: Path, fmt: str, out: Path, **options: object):
+    conn = connect(db, create=False)
+    try:
+        selection = make_selection(conn, db, ExportFilter(folder="shielded"))
+        return run_export(conn, selection, fmt, out, options=options)
+    finally:
+        conn.close()
+
+
+def _documented_header(fixtures: Path, name: str) -> str:
+    return (fixtures / "formats" / name).read_text(encoding="utf-8").splitlines()[0]
+
+
+def test_blocks_file_has_the_documented_header_and_one_address_a_row(
+        demo_db: Path, tmp_path: Path, fixtures: Path) -> None:
+    outcome = _export(demo_db, "mastodon-blocks", tmp_path / "blocks.csv")
+    raw = (tmp_path / "blocks.csv").read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf"), "a BOM would hide the header from Mastodon"
+    lines = raw.decode("utf-8").splitlines()
+    assert lines[0] == _documented_header(fixtures, "mastodon_blocks_import.csv")
+    assert len(lines) - 1 == outcome.result.rows > 0
+    assert all(line.count("@") == 1 and "," not in line for line in lines[1:])
+    assert len({line.lower() for line in lines[1:]}) == len(lines) - 1  # distinct accounts
+
+
+def test_blocks_list_every_shielded_mastodon_author_once(demo_db: Path, tmp_path: Path) -> None:
+    _export(demo_db, "mastodon-blocks", tmp_path / "blocks.csv")
+    listed = (tmp_path / "blocks.csv").read_text(encoding="utf-8").splitlines()[1:]
+    conn = sqlite3.connect(demo_db)
+    expected = {h for (h,) in conn.execute(
+        "SELECT DISTINCT a.handle FROM post_folders f JOIN posts p ON p.platform=f.platform"
+        " AND p.id=f.post_id JOIN accounts a ON a.platform=p.platform AND a.id=p.author_id"
+        " WHERE f.folder='shielded' AND f.platform='mastodon'"
+        " AND f.run_id=(SELECT MAX(id) FROM triage_runs)")}
+    conn.close()
+    assert set(listed) == expected
+
+
+def test_mutes_file_matches_the_documented_columns(demo_db: Path, tmp_path: Path,
+                                                   fixtures: Path) -> None:
+    _export(demo_db, "mastodon-mutes", tmp_path / "mutes.csv", hide_notifications=True)
+    with (tmp_path / "mutes.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    documented = _documented_header(fixtures, "mastodon_mutes_import.csv")
+    assert ",".join(rows[0]) == documented == "Account address,Hide notifications"
+    assert rows[1:] and all(r[1] == "true" and "@" in r[0] for r in rows[1:])
+    _export(demo_db, "mastodon-mutes", tmp_path / "shown.csv", hide_notifications=False)
+    shown = (tmp_path / "shown.csv").read_text(encoding="utf-8").splitlines()[1:]
+    assert shown and all(line.endswith(",false") for line in shown)
+
+
+@pytest.mark.parametrize(("handle", "account_url", "expected"), [
+    ("anna@social.example", None, "anna@social.example"),
+    ("@anna@social.example", None, "anna@social.example"),
+    ("kirill", "https://mastodon.example/@kirill", "kirill@mastodon.example"),
+    ("@kirill", None, "kirill@home.example"),  # from the post URL
+    ("Anna_K@Social.Example.", None, "Anna_K@social.example"),
+    ("nargiz@bakı.example", None, "nargiz@xn--bak-lua.example"),
+    ("first.last@social.example", None, "first.last@social.example"),
+    ("evil,user@x.example", None, None),
+    ("evil\nuser@x.example", None, None),
+    ("\u202eevil@x.example", None, None),
+    ("ayşe@x.example", None, None),
+    ("user@localhost", None, None),
+    ("user@", None, None),
+    ("kirill", None, "kirill@home.example"),
+])
+def test_handles_become_importable_addresses_or_none(handle: str, account_url: str | None,
+                                                      expected: str | None) -> None:
+    assert mastodon_address(handle, account_url, "https://home.example/@x/1") == expected
+
+
+def test_odd_and_missing_handles_are_left_out_and_counted(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "odd.db", "mastodon", [
+        Person("1", "good@social.example"),
+        Person("2", "kirill", url="https://mastodon.example/@kirill"),
+        Person("3", None),
+        Person("4", "evil,user@x.example"),
+        Person("5", "\u202eevil@x.example"),
+        Person("6", "@good@social.example"),  # a second account with the same address
+    ])
+    outcome = _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
+    lines = (tmp_path / "blocks.csv").read_text(encoding="utf-8").splitlines()
+    assert lines == ["Account address", "good@social.example", "kirill@mastodon.example"]
+    assert outcome.result.skipped == {
+        "accounts with no handle": 1,
+        "accounts whose handle is not a valid user@domain": 2}
+
+
+def test_the_thread_author_is_never_on_a_block_list(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "self.db", "mastodon", [
+        Person("me", "me@home.example"), Person("2", "troll@x.example")])
+    outcome = _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
+    assert (tmp_path / "blocks.csv").read_text().splitlines()[1:] == ["troll@x.example"]
+    assert outcome.result.skipped == {"posts by the thread's author (you)": 1}
+
+
+def test_many_accounts_are_split_into_files_under_the_row_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mastodon, "MAX_ROWS", 4)
+    db = small_db(tmp_path / "many.db", "mastodon",
+                  [Person(str(n), f"troll{n}@x.example") for n in range(10)])
+    outcome = _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
+    names = [f.path.name for f in outcome.files]
+    assert names == ["blocks-1-of-3.csv", "blocks-2-of-3.csv", "blocks-3-of-3.csv"]
+    rows: list[str] = []
+    for f in outcome.files:
+        lines = f.path.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "Account address" and 1 <= len(lines) - 1 <= 4
+        rows += lines[1:]
+    assert rows == [f"troll{n}@x.example" for n in range(10)]
+    assert not (tmp_path / "blocks.csv").exists()
+    assert any("import them one after another" in n for n in outcome.result.notes)
+
+
+def test_files_are_split_under_the_byte_limit(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mastodon, "MAX_BYTES", 100)
+    db = small_db(tmp_path / "bytes.db", "mastodon",
+                  [Person(str(n), f"a_rather_long_username_{n:02d}@x.example")
+                   for n in range(12)])
+    outcome = _export(db, "mastodon-mutes", tmp_path / "mutes.csv")
+    assert len(outcome.files) > 1
+    assert all(f.bytes <= 100 for f in outcome.files)
+    rows = [line for f in outcome.files
+            for line in f.path.read_text(encoding="utf-8").splitlines()[1:]]
+    assert len(rows) == 12
+
+
+def test_no_mastodon_account_in_the_selection_is_an_error_not_an_empty_file(
+        tmp_path: Path) -> None:
+    from pileon.errors import PileonError
+
+    db = small_db(tmp_path / "bsky.db", "bluesky", [Person("did:plc:aaaa", "a.bsky.social")])
+    with pytest.raises(PileonError, match="nothing to write for mastodon-blocks: 1 posts on"
+                                          " bluesky, not mastodon"):
+        _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
+    assert list(tmp_path.glob("blocks*")) == []
