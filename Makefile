@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 DEMO_DB ?= demo/thread.db
-APT_PACKAGES := chromium fonts-noto-core fonts-dejavu fontconfig poppler-utils \
+APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 .PHONY: venv system-deps demo test lint typecheck model bench docs clean
