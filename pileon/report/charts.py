@@ -67,7 +67,7 @@ def stacked_bar_chart(bins: Sequence[str], series: Sequence[tuple[str, Sequence[
     legend_rows = 1 + sum(18 + 6.5 * len(name) for name, _, _ in series) // (width - 8)
     left, top, bottom = 44, 8, 22 + 14 * int(legend_rows)
     plot_h = height - top - bottom
-    bar_w = (width - left - 4) / len(bins)
+    bar_w = min((width - left - 4) / len(bins), 48.0)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
              f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>",

@@ -75,6 +75,13 @@ def post_text(text: str, spans: Sequence[EvidenceSpan] = ()) -> Markup:
     return Markup("").join(parts)
 
 
+def _utc(moment: str | None) -> str:
+    """'2024-11-25T10:09:00.000Z' -> '2024-11-25 10:09:00 UTC' ('' when unknown)."""
+    if not moment:
+        return ""
+    return moment[:19].replace("T", " ") + " UTC"
+
+
 def _details(details: Mapping[str, Any]) -> str:
     parts = []
     for key in sorted(details):
@@ -93,6 +100,7 @@ def _environment() -> Environment:
     env.filters["visible"] = visible
     env.filters["post_text"] = post_text
     env.filters["details"] = _details
+    env.filters["utc"] = _utc
     return env
 
 
