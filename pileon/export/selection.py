@@ -13,6 +13,7 @@ from pileon.store.export import (
     ExportFilter,
     ExportPost,
     StoredPayload,
+    all_payload_hashes,
     count_posts,
     iter_payloads,
     iter_posts,
@@ -48,9 +49,17 @@ class ExportSelection:
     def posts(self) -> Iterator[ExportPost]:
         return iter_posts(self.conn, self.run_id, self.filter)
 
+    def unrestricted(self) -> bool:
+        f = self.filter
+        return not (f.folder or f.categories or f.langs or f.marked or f.keys is not None)
+
     def payload_hashes(self) -> list[str]:
-        return payload_hashes(self.posts())
+        """The whole archive for an unrestricted selection (--folder all, nothing else);
+        otherwise the payloads of the selected posts (each stored version) and their authors."""
+        if self.unrestricted():
+            return all_payload_hashes(self.conn)
+        return payload_hashes(self.conn, self.posts())
 
     def payloads(self) -> Iterator[StoredPayload]:
-        """Each raw payload holding a selected post or its author's profile, once."""
+        """Each raw payload behind the selection, once, in first-seen order."""
         return iter_payloads(self.conn, self.payload_hashes())

@@ -16,6 +16,7 @@ from pileon.store.triage import has_table
 __all__ = [
     "ExportFilter",
     "ExportPost",
+    "all_payload_hashes",
     "StoredPayload",
     "count_posts",
     "iter_payloads",
@@ -238,14 +239,25 @@ def keys_for_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> tuple[list[tup
     return found, missing
 
 
-def payload_hashes(posts: Iterable[ExportPost]) -> list[str]:
-    """The raw payloads behind the posts and their authors' profiles, in first-seen order."""
+def payload_hashes(conn: sqlite3.Connection, posts: Iterable[ExportPost]) -> list[str]:
+    """The raw payloads behind the posts (every stored version of each) and their authors'
+    profiles, in first-seen order."""
     seen: dict[str, None] = {}
     for post in posts:
         seen.setdefault(post.raw_sha256, None)
+        for (sha,) in conn.execute("SELECT raw_sha256 FROM post_versions WHERE platform = ?"
+                                   " AND post_id = ? ORDER BY seen_at",
+                                   (post.platform, post.post_id)):
+            seen.setdefault(str(sha), None)
         if post.account_raw_sha256:
             seen.setdefault(post.account_raw_sha256, None)
     return list(seen)
+
+
+def all_payload_hashes(conn: sqlite3.Connection) -> list[str]:
+    """Every stored raw payload, in the order it was read."""
+    return [str(s) for (s,) in conn.execute(
+        "SELECT sha256 FROM raw_payloads ORDER BY fetched_at, rowid")]
 
 
 def _capture_columns(conn: sqlite3.Connection) -> tuple[str | None, str | None, str | None]:
