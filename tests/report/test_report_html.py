@@ -1,0 +1,171 @@
+"""The HTML report through the CLI: contents, order, escaping, selection, refusals, custody."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from html.parser import HTMLParser
+from pathlib import Path
+
+from click.testing import CliRunner
+from report_db import build_report_db, hostile_rows
+
+from pileon.cli import main
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args), prog_name="pileon")
+    return result.exit_code, result.output
+
+
+class Tags(HTMLParser):
+    """Collects every start tag and its attributes, the way a browser would see the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def parse(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_report_lists_shielded_and_evidence_posts_with_their_facts(report_db: Path,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    code, output = run("report", str(report_db), "--out", str(out), "--tz", "Asia/Baku")
+    assert code == 0, output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    digest = manifest["digest"]["value"]
+    assert digest in html and digest in output
+    assert "BEGIN PUBLIC KEY" in html and manifest["public_key"]["fingerprint"] in html
+    # The content warning comes before any abusive text is quoted.
+    assert html.index("Content warning") < html.index("satqın")
+    # r04 is supportive but marked as evidence by the user: included, and says so.
+    assert "Спасибо за честность" in html and "marked as evidence by you" in html
+    # The user's note, escaped; the deleted post marked; UTC and Baku time side by side.
+    assert "reported to the platform on 26 Nov &lt;b&gt;no reply&lt;/b&gt;" in html
+    assert "deleted at the source (noticed 2024-11-27 00:00:00 UTC)" in html
+    assert "2024-11-25 10:10:00 UTC · 2024-11-25 14:10:00 +04 (+0400)" in html
+    # Raw payload hash of a post printed beside it, and the payload bytes in the folder.
+    conn = sqlite3.connect(report_db)
+    sha = conn.execute("SELECT raw_sha256 FROM posts WHERE id='r10'").fetchone()[0]
+    assert sha in html and (out / "raw" / f"{sha}.bin").is_file()
+    # Supportive posts not marked as evidence stay out.
+    assert "Çox sağ ol" not in html
+    posts = [json.loads(x) for x in (out / "data/posts.jsonl").read_text("utf-8").splitlines()]
+    assert {p["post_id"] for p in posts} >= {"r04", "r10", "h01", "h05"}
+    assert len(posts) == manifest["selection"]["posts"]
+
+
+def test_include_adds_folders(report_db: Path, tmp_path: Path) -> None:
+    code, _ = run("report", str(report_db), "--out", str(tmp_path / "a"),
+                  "--include", "support,review")
+    assert code == 0
+    html = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert "Çox sağ ol" in html
+    code, output = run("report", str(report_db), "--out", str(tmp_path / "b"),
+                       "--include", "spam")
+    assert code != 0 and "'spam' is not a folder" in output
+
+
+def test_hostile_text_is_inert(report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    tags = parse(html)
+    names = [t for t, _ in tags]
+    assert "script" not in names and "img" not in names and "h1" in names
+    assert names.count("h1") == 1 and names.count("style") == 1  # only the report's own
+    assert not any(k.startswith("on") for _, attrs in tags for k in attrs)
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    # Direction overrides are shown as codes, never applied; none is left raw in the page.
+    assert "\u202e" not in html and "\u202c" not in html
+    assert '<span class="ctl">U+202E</span>toidi na era uoy' in html
+    # The 50 KB post is there whole.
+    flood = next(r for r in hostile_rows() if r["id"] == "h05")["text"]
+    assert len(flood) == 51200 and flood[len("Ты предатель"):] in html  # first word marked
+
+
+def test_self_contained_no_external_resources(report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for tag, attrs in parse(html):
+        assert tag not in ("link", "script", "iframe", "img", "object")
+        for name in ("src", "href"):
+            value = attrs.get(name)
+            assert value is None or value.startswith("#"), (tag, attrs)
+    assert "@import" not in html and "url(" not in html
+    assert html.count("<svg") == 4  # hours, languages, cluster sizes, account creation
+
+
+def test_existing_output_folder_is_refused_then_replaced_whole_with_force(
+        report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "mine.txt").write_text("the user's own file")
+    code, output = run("report", str(report_db), "--out", str(out))
+    assert code != 0 and "output folder already exists" in output and "--force" in output
+    assert (out / "mine.txt").read_text() == "the user's own file"
+    code, output = run("report", str(report_db), "--out", str(out), "--force")
+    assert code == 0, output
+    assert not (out / "mine.txt").exists() and (out / "manifest.json").is_file()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_empty_selection_says_so(tmp_path: Path) -> None:
+    db = build_report_db(tmp_path / "bare.db", scores=False, clusters=False, hostile=False,
+                         triage=False, decisions=False)
+    out = tmp_path / "report"
+    code, output = run("report", str(db), "--out", str(out))
+    assert code == 0, output
+    assert "no posts selected" in output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "No posts were selected" in html
+    assert "`pileon triage` has not been run" in html
+    assert "`pileon analyze` has not been run" in html
+    assert "`pileon coordination` has not been run" in html
+    assert run("verify", str(out))[0] == 0
+
+
+def test_unscored_and_uncoordinated_database_still_reports(tmp_path: Path) -> None:
+    db = build_report_db(tmp_path / "t.db", scores=False, clusters=False, hostile=False)
+    out = tmp_path / "report"
+    code, output = run("report", str(db), "--out", str(out), "--include", "review")
+    assert code == 0, output
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "not labelled" in html and "No data for this chart." in html
+    assert "Спасибо за честность" in html  # marked as evidence, shown without labels
+
+
+def test_report_is_logged_in_custody_with_its_digest(report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    digest = json.loads((out / "manifest.json").read_text())["digest"]["value"]
+    conn = sqlite3.connect(report_db)
+    action, details, hashes = conn.execute(
+        "SELECT action, details_json, sha256s_json FROM custody_log ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert action == "report" and json.loads(details)["digest"] == digest
+    raw = [r["sha256"] for r in json.loads((out / "manifest.json").read_text())["raw_payloads"]]
+    assert json.loads(hashes) == sorted(raw) and len(raw) == len(list((out / "raw").iterdir()))
+    # The next report prints that line in its custody appendix.
+    again = tmp_path / "again"
+    assert run("report", str(report_db), "--out", str(again))[0] == 0
+    assert digest in (again / "index.html").read_text(encoding="utf-8")
+
+
+def test_bad_time_zone_and_missing_database_are_one_line_errors(report_db: Path,
+                                                                tmp_path: Path) -> None:
+    code, output = run("report", str(report_db), "--out", str(tmp_path / "r"), "--tz", "Mars/Olympus")
+    assert code == 1 and "unknown time zone 'Mars/Olympus'" in output
+    assert "Traceback" not in output and not (tmp_path / "r").exists()
+    code, output = run("report", str(tmp_path / "nope.db"), "--out", str(tmp_path / "r"))
+    assert code == 1 and "no such database" in output
