@@ -1,0 +1,280 @@
+"""Bluesky live client: the whole reply tree (re-fetching subtrees the AppView cut), quotes,
+profiles for account signals and, with an app password, mentions and notifications.
+
+Public reads go to the AppView (no login). Everything is parsed by ingest/bluesky.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pileon.collect.round import CollectRound, Credential, Page
+from pileon.collect.urls import PostRef
+from pileon.errors import CollectError
+from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
+from pileon.records import Post
+from pileon.store.collect import authors_without_counts, round_root_created_at, set_round_root
+
+__all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
+
+DEFAULT_APPVIEW = "https://public.api.bsky.app"
+DEFAULT_PDS = "https://bsky.social"
+MAX_DEPTH = "1000"  # the lexicon's maximum for getPostThread depth
+PROFILES_PER_REQUEST = 25  # getProfiles takes at most 25 actors
+POSTS_PER_REQUEST = 25  # getPosts takes at most 25 URIs
+_THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
+
+
+def cut_points(thread: Any, anchor: str | None = None) -> list[str]:
+    """URIs of posts whose replyCount says more replies exist than the tree holds under them.
+
+    The AppView stops at its own depth limit without saying so; these are where to ask again.
+    The anchor of a subtree fetch is left out (asking again would give the same answer).
+    """
+    found: list[str] = []
+    stack = [thread]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        if node.get("$type", _THREAD_VIEW) != _THREAD_VIEW or not isinstance(node.get("post"), Mapping):
+            continue
+        replies = node.get("replies") or []
+        count = node["post"].get("replyCount")
+        uri = node["post"].get("uri")
+        if isinstance(count, int) and count > len(replies) and uri and uri != anchor:
+            found.append(str(uri))
+        stack.extend(replies)
+    return found
+
+
+def _as_mention(root: str) -> Any:
+    def relabel(post: Post) -> Post:
+        # A post that is neither a reply nor a quote reached the author as a mention.
+        if post.kind == "root" and post.id != root:
+            return replace(post, kind="mention")
+        return post
+
+    return relabel
+
+
+class BlueskyCollector:
+    platform = "bluesky"
+    version = BlueskySource.version
+    checks_deletions = True
+
+    def __init__(
+        self,
+        ref: PostRef,
+        *,
+        base_url: str | None = None,
+        pds_url: str | None = None,
+        app_password: Credential | None = None,
+        login: str | None = None,
+        mentions: bool = False,
+    ) -> None:
+        self.ref = ref
+        self.actor = (ref.author or "").lower() if not (ref.author or "").startswith("did:") \
+            else str(ref.author)
+        self.base = (base_url or DEFAULT_APPVIEW).rstrip("/")
+        self.pds = (pds_url or base_url or DEFAULT_PDS).rstrip("/")
+        self.app_password = app_password
+        self.login = login
+        self.mentions = mentions
+        self.target = f"bluesky:{self.actor}/{ref.post_id}"
+        self.root = ""
+        self._auth: dict[str, str] = {}
+
+    @property
+    def secrets(self) -> tuple[Credential, ...]:
+        return (self.app_password,) if self.app_password else ()
+
+    def _xrpc(self, nsid: str, *, authed: bool = False) -> str:
+        return f"{self.pds if authed else self.base}/xrpc/{nsid}"
+
+    # the round --------------------------------------------------------------------------------
+    def run(self, rnd: CollectRound) -> None:
+        did = self._resolve(rnd)
+        self.root = f"at://{did}/app.bsky.feed.post/{self.ref.post_id}"
+        set_round_root(rnd.conn, rnd.round.id, self.root)
+        if not self._thread(rnd):
+            return
+        self._subtrees(rnd)
+        self._quotes(rnd)
+        if self.app_password is not None:
+            self._log_in(rnd, did)
+            self._notifications(rnd)
+        if self.mentions or self.app_password is not None:
+            self._search_mentions(rnd, did)
+        self._profiles(rnd)
+
+    def _resolve(self, rnd: CollectRound) -> str:
+        if self.actor.startswith("did:"):
+            return self.actor
+        state = rnd.state("resolve")
+        if state is not None and state.cursor:
+            return state.cursor
+        page = rnd.fetch(self._xrpc("com.atproto.identity.resolveHandle"),
+                         [("handle", self.actor)], purpose="resolve", accept=(400, 404))
+        did = page.body.get("did") if isinstance(page.body, Mapping) else None
+        if not page.exchange.ok or not isinstance(did, str):
+            raise CollectError(f"unknown Bluesky handle {self.actor!r}",
+                               path=self.ref.url, hint="check the handle in the URL")
+        rnd.save("resolve", did, done=True)
+        return did
+
+    def _get_thread(self, rnd: CollectRound, uri: str) -> Page:
+        return rnd.fetch(
+            self._xrpc("app.bsky.feed.getPostThread"),
+            [("uri", uri), ("depth", MAX_DEPTH), ("parentHeight", "0")],
+            purpose="thread", parser=parse_bluesky_page, found_via="thread", accept=(400, 404),
+        )
+
+    def _thread(self, rnd: CollectRound) -> bool:
+        """The root's tree; False when the root itself is gone (then nothing else is asked)."""
+        state = rnd.state("thread")
+        if state is not None and state.done:
+            return True
+        page = self._get_thread(rnd, self.root)
+        if not page.exchange.ok:
+            if not rnd.has_post(self.root):
+                raise CollectError("Bluesky has no such post (deleted, or a wrong URL)",
+                                   path=self.ref.url)
+            rnd.root_gone(self.root, page)
+            return False
+        thread = page.body.get("thread") if isinstance(page.body, Mapping) else None
+        rnd.save("subtrees", json.dumps({"queue": cut_points(thread), "asked": []}))
+        rnd.save("thread", done=True)
+        return True
+
+    def _subtrees(self, rnd: CollectRound) -> None:
+        state = rnd.state("subtrees")
+        if state is None or state.done or not state.cursor:
+            return
+        progress = json.loads(state.cursor)
+        queue: list[str] = progress["queue"]
+        asked: list[str] = progress["asked"]
+        while queue:
+            uri = queue.pop(0)
+            if uri in asked:
+                continue
+            page = self._get_thread(rnd, uri)
+            asked.append(uri)
+            if page.exchange.ok and isinstance(page.body, Mapping):
+                queue.extend(u for u in cut_points(page.body.get("thread"), anchor=uri)
+                             if u not in asked and u not in queue)
+            rnd.save("subtrees", json.dumps({"queue": queue, "asked": asked}))
+        rnd.save("subtrees", None, done=True)
+
+    def _paged(self, rnd: CollectRound, step: str, url: str, params: Sequence[tuple[str, str]],
+               *, found_via: str, headers: Mapping[str, str] | None = None) -> None:
+        state = rnd.state(step)
+        if state is not None and state.done:
+            return
+        cursor = state.cursor if state is not None else None
+        while True:
+            extra = [("cursor", cursor)] if cursor else []
+            page = rnd.fetch(url, [*params, *extra], purpose=step, parser=parse_bluesky_page,
+                             found_via=found_via, headers=headers,
+                             relabel=_as_mention(self.root) if found_via == "mentions" else None)
+            body = page.body if isinstance(page.body, Mapping) else {}
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            if not cursor or not body.get("posts"):
+                break
+            rnd.save(step, cursor)
+        rnd.save(step, None, done=True)
+
+    def _quotes(self, rnd: CollectRound) -> None:
+        self._paged(rnd, "quotes", self._xrpc("app.bsky.feed.getQuotes"),
+                    [("uri", self.root), ("limit", "100")], found_via="quotes")
+
+    def _profiles(self, rnd: CollectRound) -> None:
+        """Follower counts and the like for authors the thread showed only in brief."""
+        dids = authors_without_counts(rnd.conn, rnd.round.id, self.platform)
+        for start in range(0, len(dids), PROFILES_PER_REQUEST):
+            batch = dids[start : start + PROFILES_PER_REQUEST]
+            rnd.fetch(self._xrpc("app.bsky.actor.getProfiles"), [("actors", d) for d in batch],
+                      purpose="profiles", parser=parse_bluesky_page)
+
+    # with a login -----------------------------------------------------------------------------
+    def _log_in(self, rnd: CollectRound, did: str) -> None:
+        """createSession with the app password. Its answer holds tokens, so it is not archived."""
+        assert self.app_password is not None
+        response = rnd.client.post_json(
+            self._xrpc("com.atproto.server.createSession", authed=True),
+            {"identifier": self.login or did, "password": self.app_password.value},
+        )
+        exchange = response.exchange
+        if not exchange.ok:
+            raise rnd.refusal(exchange)
+        body = exchange.json()
+        token = body.get("accessJwt") if isinstance(body, Mapping) else None
+        if not isinstance(token, str):
+            raise CollectError("Bluesky login answered without an access token",
+                               path=exchange.url, hint="check --bsky-pds-url")
+        rnd.secrets = (*rnd.secrets, Credential(self.app_password.env_var, token))
+        self._auth = {"Authorization": f"Bearer {token}"}
+
+    def _notifications(self, rnd: CollectRound) -> None:
+        """Mentions, replies and quotes the author was notified of, since the post was written."""
+        state = rnd.state("notifications")
+        if state is not None and state.done:
+            return
+        since = round_root_created_at(rnd.conn, self.platform, self.root) or ""
+        cursor = state.cursor if state is not None else None
+        while True:
+            params = [("limit", "100")] + ([("cursor", cursor)] if cursor else [])
+            page = rnd.fetch(self._xrpc("app.bsky.notification.listNotifications", authed=True),
+                             params, purpose="notifications", headers=self._auth)
+            body = page.body if isinstance(page.body, Mapping) else {}
+            items = [n for n in body.get("notifications") or [] if isinstance(n, Mapping)]
+            uris = [str(n["uri"]) for n in items
+                    if n.get("reason") in ("mention", "reply", "quote") and n.get("uri")
+                    and str(n.get("indexedAt", "")) >= since]
+            for start in range(0, len(uris), POSTS_PER_REQUEST):
+                rnd.fetch(self._xrpc("app.bsky.feed.getPosts", authed=True),
+                          [("uris", u) for u in uris[start : start + POSTS_PER_REQUEST]],
+                          purpose="notifications", parser=parse_bluesky_page,
+                          found_via="notifications", headers=self._auth,
+                          relabel=_as_mention(self.root))
+            cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
+            oldest = min((str(n.get("indexedAt", "")) for n in items), default="")
+            if not cursor or not items or oldest < since:
+                break
+            rnd.save("notifications", cursor)
+        rnd.save("notifications", None, done=True)
+
+    def _search_mentions(self, rnd: CollectRound, did: str) -> None:
+        state = rnd.state("mentions")
+        if state is not None and state.done:
+            return
+        handle = self.actor if not self.actor.startswith("did:") else did
+        params = [("q", handle), ("mentions", did), ("sort", "latest"), ("limit", "100")]
+        if not self._auth:
+            # The public AppView often refuses search (403) and never pages it: ask once.
+            page = rnd.fetch(self._xrpc("app.bsky.feed.searchPosts"), params, purpose="mentions",
+                             parser=parse_bluesky_page, found_via="mentions",
+                             accept=(401, 403), relabel=_as_mention(self.root))
+            if not page.exchange.ok:
+                rnd.note(f"mentions not collected: Bluesky refused search without a login"
+                         f" (HTTP {page.status}); give --bsky-app-password-env to collect them")
+            rnd.save("mentions", None, done=True)
+            return
+        self._paged(rnd, "mentions", self._xrpc("app.bsky.feed.searchPosts", authed=True),
+                    params, found_via="mentions", headers=self._auth)
+
+    # deletions ------------------------------------------------------------------------------
+    def confirm_gone(self, rnd: CollectRound, post_ids: Sequence[str]) -> list[tuple[str, Page]]:
+        """Ask getPosts for posts a round no longer saw; those it does not return are gone."""
+        gone: list[tuple[str, Page]] = []
+        for start in range(0, len(post_ids), POSTS_PER_REQUEST):
+            batch = list(post_ids[start : start + POSTS_PER_REQUEST])
+            page = rnd.fetch(self._xrpc("app.bsky.feed.getPosts"), [("uris", u) for u in batch],
+                             purpose="deletion-check", parser=parse_bluesky_page,
+                             found_via="deletion-check")
+            present = {p.id for p in page.posts}
+            gone.extend((uri, page) for uri in batch if uri not in present)
+        return gone
