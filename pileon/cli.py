@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.demo",
     "pileon.commands.export",
     "pileon.commands.report",
+    "pileon.commands.collect",
 )
 
 
