@@ -1,0 +1,156 @@
+"""`pileon export` through the CLI: every format on a real thread, clear one-line errors for
+bad input (unknown format, existing output, no triage yet, empty selection, bad ids file),
+nothing half-written, and each export in the chain-of-custody log with its files' hashes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from dbs import Person, small_db
+
+from pileon.cli import main
+from pileon.hookspecs import Exporter
+from pileon.plugins import exporters
+
+FORMATS = ["csv", "jsonl", "mastodon-blocks", "mastodon-mutes", "bluesky-list", "x-ids",
+           "warc", "wacz"]
+
+
+def _export(*args: str) -> Result:
+    return CliRunner().invoke(main, ["export", *args])
+
+
+def _custody(db: Path) -> list[dict]:
+    conn = sqlite3.connect(db)
+    rows = [(json.loads(d), json.loads(s)) for d, s in conn.execute(
+        "SELECT details_json, sha256s_json FROM custody_log WHERE action='export' ORDER BY id")]
+    conn.close()
+    return [dict(details, sha256s=sha256s) for details, sha256s in rows]
+
+
+def test_every_builtin_format_is_a_registered_exporter_plugin() -> None:
+    found = exporters()
+    assert sorted(found) == sorted(FORMATS)
+    assert all(isinstance(e, Exporter) for e in found.values())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_format_writes_its_file_and_logs_its_hash(fmt: str, demo_db: Path,
+                                                       tmp_path: Path) -> None:
+    out = tmp_path / "exports" / f"out-{fmt}"
+    result = _export(str(demo_db), "--format", fmt, "--folder", "shielded", "--out", str(out),
+                     "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["files"] == [{"path": str(out), "bytes": out.stat().st_size,
+                                 "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}]
+    assert summary["rows"] > 0 and summary["selection"] == "folder shielded"
+    logged = _custody(demo_db)[-1]
+    assert logged["format"] == fmt and logged["sha256s"] == [summary["files"][0]["sha256"]]
+    assert logged["files"][0]["path"] == str(out)
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary leftovers
+
+
+def test_x_ids_says_x_has_no_import_and_lists_ids_and_handles(demo_db: Path,
+                                                              tmp_path: Path) -> None:
+    out = tmp_path / "x.csv"
+    result = _export(str(demo_db), "--format", "x-ids", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "X has no block-list import" in " ".join(result.output.split())
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    conn = sqlite3.connect(demo_db)
+    handles = dict(conn.execute("SELECT id, handle FROM accounts WHERE platform='x'"))
+    conn.close()
+    assert rows and all(r["user_id"].isdigit() and r["username"] == handles[r["user_id"]]
+                        for r in rows)
+    assert len({r["user_id"] for r in rows}) == len(rows)
+
+
+def test_unknown_format_lists_the_supported_ones(demo_db: Path) -> None:
+    result = _export(str(demo_db), "--format", "pdf")
+    assert result.exit_code == 1
+    assert "unknown export format 'pdf'" in result.output
+    assert all(f in result.output for f in FORMATS)
+    assert "Traceback" not in result.output
+
+
+def test_an_existing_output_is_kept_unless_force(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shielded.csv"
+    out.write_text("my own notes, not an export\n", encoding="utf-8")
+    refused = _export(str(demo_db), "--format", "csv", "--out", str(out))
+    assert refused.exit_code == 1
+    assert "already exists" in refused.output and "--force" in refused.output
+    assert out.read_text(encoding="utf-8") == "my own notes, not an export\n"
+    assert _custody(demo_db) == []
+    forced = _export(str(demo_db), "--format", "csv", "--out", str(out), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert out.read_text(encoding="utf-8-sig").startswith("platform,post_id,")
+
+
+def test_default_output_name_says_what_it_holds(demo_db: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    result = _export(str(demo_db), "--format", "mastodon-blocks", "-q")
+    assert result.exit_code == 0 and result.output == ""
+    assert [p.name for p in (tmp_path / "here").iterdir()] == [
+        "thread-shielded-mastodon-blocks.csv"]
+
+
+def test_no_triage_yet_gives_a_hint(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "raw.db", "mastodon", [Person("1", "a@x.example")], triage=False)
+    result = _export(str(db), "--format", "csv")
+    assert result.exit_code == 1
+    assert "no triage yet" in result.output and "pileon triage" in result.output
+
+
+def test_an_empty_selection_is_an_error_and_writes_nothing(demo_db: Path,
+                                                           tmp_path: Path) -> None:
+    out = tmp_path / "none.csv"
+    result = _export(str(demo_db), "--format", "csv", "--folder", "review", "--out", str(out))
+    assert result.exit_code == 1
+    assert "nothing to export: no post in folder review" in result.output
+    assert not out.exists()
+
+
+def test_unknown_folder_and_missing_database(demo_db: Path, tmp_path: Path) -> None:
+    bad = _export(str(demo_db), "--format", "csv", "--folder", "trash")
+    assert bad.exit_code == 1 and "unknown folder 'trash'" in bad.output
+    missing = _export(str(tmp_path / "nope.db"), "--format", "csv")
+    assert missing.exit_code == 1 and "no such database" in missing.output
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_ids_file_selects_those_posts_in_any_folder(demo_db: Path, tmp_path: Path) -> None:
+    conn = sqlite3.connect(demo_db)
+    picked = conn.execute("SELECT p.id, p.url FROM post_folders f JOIN posts p ON"
+                          " p.platform=f.platform AND p.id=f.post_id WHERE f.folder='support'"
+                          " AND p.url IS NOT NULL ORDER BY f.created_at LIMIT 2").fetchall()
+    conn.close()
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"# two kind replies\n{picked[0][0]}\n\n{picked[1][1]}\n", encoding="utf-8")
+    out = tmp_path / "picked.jsonl"
+    result = _export(str(demo_db), "--format", "jsonl", "--ids", str(ids), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    got = [json.loads(line)["post_id"] for line in out.read_text().splitlines()]
+    assert got == [picked[0][0], picked[1][0]]
+    ids.write_text("no-such-post\n", encoding="utf-8")
+    result = _export(str(demo_db), "--format", "jsonl", "--ids", str(ids))
+    assert result.exit_code == 1 and "match no post" in result.output
+
+
+def test_a_failed_export_leaves_no_file_behind(demo_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "exports" / "blocks.csv"
+    out.parent.mkdir()
+    result = _export(str(demo_db), "--format", "mastodon-blocks", "--folder", "support",
+                     "--lang", "hy", "--out", str(out))  # kind Armenian replies: no Mastodon
+    assert result.exit_code == 1, result.output
+    assert "nothing to write for mastodon-blocks" in result.output
+    assert list(out.parent.iterdir()) == []
