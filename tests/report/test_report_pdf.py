@@ -1,0 +1,113 @@
+"""The PDF: real WeasyPrint output parsed with pypdf and poppler (text, pages, embedded fonts)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from pileon.cli import main
+from pileon.report.pdf import check_fonts
+
+
+@pytest.fixture(scope="module")
+def pdf_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from report_db import build_report_db
+
+    from pileon.report.keys import KEY_ENV
+
+    base = tmp_path_factory.mktemp("pdf")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_ENV, str(base / "key.pem"))
+        db = build_report_db(base / "thread.db")
+        result = CliRunner().invoke(main, ["report", str(db), "--out", str(base / "report"),
+                                           "--pdf", "--lang", "hy", "--tz", "Europe/Paris"])
+        assert result.exit_code == 0, result.output
+    return base / "report"
+
+
+def pdftotext(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+
+
+def test_pdf_text_round_trips_armenian_azerbaijani_and_cyrillic(pdf_report: Path) -> None:
+    pdf = pdf_report / "report.pdf"
+    text = pdftotext(pdf)
+    assert "Դու դավաճան ես, ամոթ քեզ" in text            # a post in Armenian
+    assert "ə ş ğ ı — erməni qrantyeyən" in text          # Azerbaijani letters, ə included
+    assert "продажная тварь" in text                      # Cyrillic
+    assert "Ապացույցների զեկույց" in text                 # the report's own words, in Armenian
+    reader = PdfReader(pdf)
+    assert len(reader.pages) >= 10
+    first = reader.pages[0].extract_text()
+    assert "Ապացույցների զեկույց" in first
+    # The cover prints the digest that manifest.json signs.
+    import json
+
+    digest = json.loads((pdf_report / "manifest.json").read_text())["digest"]["value"]
+    assert digest in first.replace("\n", "")
+
+
+def test_pdf_embeds_a_font_covering_armenian(pdf_report: Path) -> None:
+    fonts = subprocess.run(["pdffonts", str(pdf_report / "report.pdf")], capture_output=True,
+                           text=True, check=True).stdout
+    armenian = [line for line in fonts.splitlines() if "Armenian" in line]
+    assert armenian, fonts
+    assert all(line.split()[-5] == "yes" for line in armenian)  # the "emb" column
+
+
+def test_hostile_markup_is_printed_as_text_in_the_pdf(pdf_report: Path) -> None:
+    text = pdftotext(pdf_report / "report.pdf")
+    assert "<h1>pwned</h1><style>body{display:none}</style>" in text
+    assert "U+202E" in text and "\u202e" not in text
+
+
+def test_fifty_kilobyte_post_is_printed_whole(pdf_report: Path) -> None:
+    text = " ".join(pdftotext(pdf_report / "report.pdf").split())
+    assert text.count("Ты предатель и продажная тварь.") >= 51200 // 33
+
+
+def test_pdf_page_renders_to_png(pdf_report: Path, tmp_path: Path) -> None:
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1",
+                    str(pdf_report / "report.pdf"), str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_pdf_report_verifies(pdf_report: Path) -> None:
+    result = CliRunner().invoke(main, ["verify", str(pdf_report)])
+    assert result.exit_code == 0, result.output
+    assert "report.pdf" in (pdf_report / "SHA256SUMS").read_text()
+
+
+def test_missing_armenian_font_names_the_debian_package(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "fonts"
+    empty.mkdir()
+    config = tmp_path / "fonts.conf"
+    config.write_text(f"<?xml version='1.0'?><fontconfig><dir>{empty}</dir>"
+                      f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    from pileon.errors import ReportError
+
+    with pytest.raises(ReportError, match="fonts-noto-core") as caught:
+        check_fonts(["hy", "en"])
+    assert "Armenian" in str(caught.value)
+
+
+def test_missing_font_leaves_no_half_written_folder(report_db: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "fonts.conf"
+    (tmp_path / "none").mkdir()
+    config.write_text(f"<?xml version='1.0'?><fontconfig><dir>{tmp_path / 'none'}</dir>"
+                      f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    monkeypatch.setenv("FONTCONFIG_FILE", str(config))
+    out = tmp_path / "out" / "report"
+    result = CliRunner().invoke(main, ["report", str(report_db), "--out", str(out), "--pdf"])
+    assert result.exit_code == 1 and "install the Debian package fonts-noto-core" in result.output
+    assert not out.exists()
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
