@@ -41,6 +41,12 @@ def test_cross_site_posts_are_refused(client: Client) -> None:
     assert foreign.status_code == 403
     site = client.post("/actions", data, headers={"origin": "null"})
     assert site.status_code == 403
+    vouched = client.post("/actions", {**data, "action": "note", "value": "x"},
+                          headers={"origin": "null", "sec-fetch-site": "same-origin"})
+    assert vouched.status_code == 303
+    null_cross = client.post("/actions", data, headers={"origin": "null",
+                                                        "sec-fetch-site": "cross-site"})
+    assert null_cross.status_code == 403
     no_token = client.post("/actions", data, csrf=False)
     assert no_token.status_code == 403
     wrong_token = client.post("/actions", {**data, "csrf": "nope"})
@@ -57,7 +63,7 @@ def test_every_page_has_strict_headers_and_no_inline_script(client: Client) -> N
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
         assert response.headers["x-frame-options"] == "DENY"
-        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["referrer-policy"] == "same-origin"
         scripts = re.findall(r"<script\b[^>]*>", response.text)
         assert scripts == ['<script src="/static/app.js" defer>'], (url, scripts)
         assert " style=" not in response.text.split("<main", 1)[0]

@@ -16,7 +16,7 @@
   }
 
   async function reveal(button) {
-    const card = button.closest("[data-key]");
+    const card = button.closest(".card");  // the button carries data-key too
     const box = card.querySelector('[data-role="text"]');
     const name = card.querySelector('[data-role="name"]');
     const raw = document.querySelector('[data-role="raw"]');
