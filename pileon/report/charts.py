@@ -40,21 +40,17 @@ _VERDICT_COLOURS = {"coordinated": "#6b3f7a", "synchronised": "#9a7a2e",
                     "near_duplicate": "#7d8794"}
 _INK = "#2b303a"
 _MAX_BARS = 96
+_MIN_HOURS = 24   # a short burst is drawn on a day's axis, not as a few page-wide bars
+_MIN_MONTHS = 12
 _SIZE_BINS: tuple[tuple[int, int | None], ...] = ((2, 4), (5, 9), (10, 19), (20, 49),
                                                   (50, 99), (100, None))
 
 
-def _legend(items: Sequence[tuple[str, str]], y: int, width: int) -> list[str]:
-    parts, x = [], 4.0
-    for name, colour in items:
-        span = 18 + 6.5 * len(name)
-        if x + span > width:
-            x, y = 4.0, y + 14
-        parts.append(f'<rect x="{x:.0f}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{x + 14:.0f}" y="{y}" font-size="10" fill="{_INK}">'
-                     f"{escape(name)}</text>")
-        x += span
-    return parts
+def _legend(items: Sequence[tuple[str, str]]) -> str:
+    """The legend as HTML after the SVG, so long names in any script wrap instead of overlap."""
+    return '<p class="legend">' + "".join(
+        f'<span class="key"><span class="swatch" style="background:{colour}"></span>'
+        f"{escape(name)}</span> " for name, colour in items) + "</p>"
 
 
 def stacked_bar_chart(bins: Sequence[str], series: Sequence[tuple[str, Sequence[int], str]],
@@ -64,10 +60,9 @@ def stacked_bar_chart(bins: Sequence[str], series: Sequence[tuple[str, Sequence[
         return ""
     totals = [sum(s[1][i] for s in series) for i in range(len(bins))]
     peak = max(totals) or 1
-    legend_rows = 1 + sum(18 + 6.5 * len(name) for name, _, _ in series) // (width - 8)
-    left, top, bottom = 44, 8, 22 + 14 * int(legend_rows)
+    left, top, bottom = 44, 8, 20
     plot_h = height - top - bottom
-    bar_w = min((width - left - 4) / len(bins), 48.0)
+    bar_w = (width - left - 4) / len(bins)
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
              f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f"<title>{escape(title)}</title>",
@@ -88,14 +83,19 @@ def stacked_bar_chart(bins: Sequence[str], series: Sequence[tuple[str, Sequence[
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 1, 0.6):.1f}"'
                          f' height="{h:.1f}" fill="{colour}"/>')
     axis_y = top + plot_h + 13
-    parts.append(f'<text x="{left}" y="{axis_y}" font-size="10" fill="{_INK}">'
-                 f"{escape(bins[0])}</text>")
-    if len(bins) > 1:
+    if len(bins) <= 12:  # few bins (sizes, a year of months): label each one under its bar
+        for i, label in enumerate(bins):
+            parts.append(f'<text x="{left + (i + 0.5) * bar_w:.1f}" y="{axis_y}"'
+                         f' text-anchor="middle" font-size="10" fill="{_INK}">'
+                         f"{escape(label)}</text>")
+    else:
+        parts.append(f'<text x="{left}" y="{axis_y}" font-size="10" fill="{_INK}">'
+                     f"{escape(bins[0])}</text>")
         parts.append(f'<text x="{width - 2}" y="{axis_y}" text-anchor="end" font-size="10"'
                      f' fill="{_INK}">{escape(bins[-1])}</text>')
-    if len(series) > 1 or series[0][0]:
-        parts.extend(_legend([(n, c) for n, _, c in series], axis_y + 16, width))
     parts.append("</svg>")
+    if len(series) > 1 or series[0][0]:
+        parts.append(_legend([(n, c) for n, _, c in series]))
     return "".join(parts)
 
 
@@ -130,7 +130,7 @@ def hours_chart(hours: Sequence[tuple[str, str, int]], name: Callable[[str], str
         return ""
     first = datetime.fromisoformat(min(h for h, _, _ in hours) + ":00")
     last = datetime.fromisoformat(max(h for h, _, _ in hours) + ":00")
-    slots = int((last - first).total_seconds() // 3600) + 1
+    slots = max(int((last - first).total_seconds() // 3600) + 1, _MIN_HOURS)
     step = max(1, -(-slots // _MAX_BARS))
     bars = -(-slots // step)
     per_cat: dict[str, list[int]] = {}
@@ -174,7 +174,7 @@ def account_months_chart(months: Sequence[tuple[str, int]], series_name: str,
     counts: Mapping[str, int] = dict(months)
     first_y, first_m = map(int, months[0][0].split("-"))
     last_y, last_m = map(int, months[-1][0].split("-"))
-    span = (last_y - first_y) * 12 + last_m - first_m + 1
+    span = max((last_y - first_y) * 12 + last_m - first_m + 1, _MIN_MONTHS)
     if span > _MAX_BARS:
         years: dict[str, int] = {}
         for month, n in counts.items():
