@@ -181,8 +181,9 @@ class BlueskyCollector:
                              found_via=found_via, headers=headers,
                              relabel=_as_mention(self.root) if found_via == "mentions" else None)
             body = page.body if isinstance(page.body, Mapping) else {}
+            previous = cursor
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
-            if not cursor or not body.get("posts"):
+            if not cursor or cursor == previous or not body.get("posts"):
                 break
             rnd.save(step, cursor)
         rnd.save(step, None, done=True)

@@ -240,8 +240,11 @@ class HttpClient:
             self._pace()
             requested_at = datetime.fromtimestamp(self.clock.time(), UTC)
             try:
+                # httpx replaces a URL's own query with `params`, even an empty list: a
+                # Link-header URL carries its query, so pass params only when there are some.
                 reply = self._client.request(
-                    method, url, params=list(params or ()), json=json_body, headers=headers
+                    method, url, params=list(params) if params else None, json=json_body,
+                    headers=headers,
                 )
             except (httpx.TransportError, httpx.TimeoutException) as exc:
                 if last:

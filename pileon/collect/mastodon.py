@@ -130,8 +130,10 @@ class MastodonCollector:
         return True
 
     def _context(self, rnd: CollectRound, status_id: str) -> list[Any]:
+        # A status deleted since it was listed answers 404: the deletion check will see to it.
         page = rnd.fetch(self._api(f"statuses/{status_id}/context"), purpose="context",
-                         parser=parse_mastodon_page, found_via="thread", headers=self.headers)
+                         parser=parse_mastodon_page, found_via="thread", headers=self.headers,
+                         accept=(404,))
         body = page.body if isinstance(page.body, Mapping) else {}
         descendants = body.get("descendants")
         return descendants if isinstance(descendants, list) else []
@@ -179,7 +181,9 @@ class MastodonCollector:
             page = rnd.fetch(url, query, purpose=step, parser=_each(key), found_via=found_via,
                              headers=self.headers, relabel=relabel)
             query = []
-            url = next_link(page.exchange.header("link")) or ""
+            previous, url = url, next_link(page.exchange.header("link")) or ""
+            if url == previous:
+                break  # a server that points back at the same page would loop forever
             items = page.body if isinstance(page.body, list) else []
             oldest = min((str(i.get("created_at", "")) for i in items if isinstance(i, Mapping)),
                          default="")

@@ -175,9 +175,10 @@ class XCollector:
             newest = meta.get("newest_id")
             if step == "search" and isinstance(newest, str):
                 self._remember_newest(rnd, newest)
+            previous = cursor
             cursor = meta.get("next_token") if isinstance(meta.get("next_token"), str) else None
             known = stop_when_known and bool(page.posts) and not page.new_ids
-            if not cursor or known:
+            if not cursor or cursor == previous or known:
                 break
             rnd.save(step, cursor)
         rnd.save(step, None, done=True)
