@@ -27,6 +27,7 @@ __all__ = [
     "distinct_values",
     "cluster_members",
     "coordinated_accounts",
+    "coordinated_clusters",
     "decisions_for",
     "decisions_in_order",
     "evidence_list",
@@ -154,6 +155,22 @@ def coordinated_accounts(conn: sqlite3.Connection, min_score: float = 0.5) -> se
     rows = conn.execute(sql + " AND run_id = ?", (min_score, run)) if run is not None \
         else conn.execute(sql, (min_score,))
     return {(str(p), str(a)) for p, a in rows}
+
+
+def coordinated_clusters(conn: sqlite3.Connection, cluster_ids: Iterable[str]) -> set[str]:
+    """Which of these clusters `pileon coordination` found coordinated (time + account
+    evidence), as opposed to merely near-identical wording."""
+    wanted = sorted({str(c) for c in cluster_ids if c is not None})
+    if not wanted or not has_table(conn, "cluster_members") \
+            or "coordinated" not in _columns(conn, "cluster_members"):
+        return set()
+    run = _latest_coordination_run(conn, "cluster_members")
+    marks = ",".join("?" * len(wanted))
+    sql = ("SELECT DISTINCT CAST(cluster_id AS TEXT) FROM cluster_members WHERE coordinated = 1"
+           f" AND CAST(cluster_id AS TEXT) IN ({marks})")
+    rows = conn.execute(sql + " AND run_id = ?", [*wanted, run]) if run is not None \
+        else conn.execute(sql, wanted)
+    return {str(r[0]) for r in rows}
 
 
 # --- runs and folders -------------------------------------------------------------------------

@@ -94,9 +94,10 @@ class Card:
     author: str | None  # display name (or handle), None when hidden
     handle: str | None
     deleted: bool
+    coordinated: bool = False  # its cluster shows time + account evidence, not just wording
 
 
-def card_from_row(row: sqlite3.Row, unblur_all: bool) -> Card:
+def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False) -> Card:
     hidden = row["folder"] == "shielded" and not unblur_all
     author = row["author_display_name"] or row["author_handle"] or row["author_id"]
     return Card(
@@ -107,4 +108,4 @@ def card_from_row(row: sqlite3.Row, unblur_all: bool) -> Card:
         cluster_id=row["cluster_id"], decided=bool(row["decided"]), hidden=hidden,
         text=None if hidden else row["text"], author=None if hidden else author,
         handle=None if hidden else row["author_handle"],
-        deleted=row["deleted_at_source"] is not None)
+        deleted=row["deleted_at_source"] is not None, coordinated=coordinated)

@@ -20,6 +20,7 @@ from pileon.store.triage import (
     DecisionInput,
     PageFilter,
     cluster_sample,
+    coordinated_clusters,
     decisions_for,
     distinct_values,
     folder_page,
@@ -39,10 +40,11 @@ from pileon.triage.run import record_decisions, undo_batch
 from pileon.web.app import language_of, render, state_of, unblur_all
 from pileon.web.chart import FOLDER_COLOURS, timeline_svg
 from pileon.web.i18n import LANGUAGES, gettext_for
-from pileon.web.present import card_from_row, evidence_segments, folder_names
+from pileon.web.present import Card, card_from_row, evidence_segments, folder_names
 from pileon.web.security import check_csrf
 
 PAGE_SIZE = 50
+SIMILAR_SHOWN = 10  # near-identical (not coordinated) groups listed on the overview
 
 
 def key_of(platform: str, post_id: str) -> str:
@@ -54,6 +56,12 @@ def parse_key(value: str) -> tuple[str, str] | None:
         return None
     platform, post_id = value.split("/", 1)
     return unquote(platform), unquote(post_id)
+
+
+def _cards(request: Request, rows: list[Any]) -> list[Card]:
+    unblur = unblur_all(request)
+    coordinated = coordinated_clusters(state_of(request).conn, (r["cluster_id"] for r in rows))
+    return [card_from_row(r, unblur, r["cluster_id"] in coordinated) for r in rows]
 
 
 def _run_id(request: Request) -> int | None:
@@ -70,7 +78,7 @@ async def home(request: Request) -> Response:
     rows, total = folder_page(conn, run_id, PageFilter(folder="support"),
                               offset=(page - 1) * 20, limit=20)
     return render(request, "home.html", summary=support_summary(conn, run_id),
-                  cards=[card_from_row(r, unblur_all(request)) for r in rows], total=total,
+                  cards=_cards(request, rows), total=total,
                   page=page, pages=max(1, -(-total // 20)), key_of=key_of)
 
 
@@ -82,15 +90,21 @@ async def overview_page(request: Request) -> Response:
     stats = overview(conn, run_id)
     _, _n = gettext_for(language_of(request))
     names = folder_names(_)
-    clusters = []
+    coordinated = coordinated_clusters(conn, (c[0] for c in stats["clusters"]))
+    clusters: list[dict[str, Any]] = []
+    similar: list[dict[str, Any]] = []
     for cluster_id, size, first, last, shielded, support, _signals in stats["clusters"]:
+        group = clusters if cluster_id in coordinated else similar
+        if group is similar and len(similar) >= SIMILAR_SHOWN:
+            continue
         sample = None if shielded * 2 >= size else cluster_sample(conn, run_id, cluster_id)
-        clusters.append({"id": cluster_id, "size": size, "first": first, "last": last,
-                         "shielded": shielded, "support": support,
-                         "sample": sample["text"] if sample else None})
+        group.append({"id": cluster_id, "size": size, "first": first, "last": last,
+                      "shielded": shielded, "support": support,
+                      "sample": sample["text"] if sample else None})
     chart = timeline_svg(stats["hours"], FOLDERS, lambda f: names[f],
                          _("Replies per hour, by folder"))
     return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
+                  similar=similar,
                   colours=FOLDER_COLOURS)
 
 
@@ -118,8 +132,8 @@ async def folder_page_view(request: Request) -> Response:
     page = max(1, _int(request.query_params.get("page"), 1))
     rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     query = {k: v for k, v in request.query_params.items() if k not in ("page", "done", "n") and v}
-    return render(request, "folder.html", folder=name, cards=[
-        card_from_row(r, unblur_all(request)) for r in rows], total=total, page=page,
+    return render(request, "folder.html", folder=name, cards=_cards(request, rows),
+        total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
         langs=distinct_values(conn, run_id, "lang"),
         categories=distinct_values(conn, run_id, "category"), key_of=key_of,

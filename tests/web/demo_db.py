@@ -26,11 +26,12 @@ from pileon.store import connect
 HOSTILE = Path(__file__).parent / "data" / "hostile_replies.jsonl"
 HOSTILE_PLATFORM = "mastodon"
 STANDIN_BACKEND = "truth-standin"
+SCORED_BY = ""  # what scored the last database built: "pileon analyze" or the stand-in
 
 
 def cli(*args: str | Path) -> str:
     """Run one pileon command in-process; fail loudly with its output."""
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    result = CliRunner().invoke(main, [str(a) for a in args])
     if result.exit_code != 0:
         raise RuntimeError(f"pileon {' '.join(map(str, args))} failed: {result.output}")
     return result.output
@@ -105,9 +106,15 @@ def build_demo_db(folder: Path, size: str = "3000") -> Path:
     cli("demo", db, "--size", size, "--quiet")
     cli("ingest", db, HOSTILE, "--format", "jsonl", "--platform", HOSTILE_PLATFORM, "--quiet")
     cli("coordination", db, "--json")
+    global SCORED_BY
+    SCORED_BY = "standin"
     if has_analyze():
-        cli("analyze", db)
-    else:
+        try:
+            cli("analyze", db)
+            SCORED_BY = "pileon analyze"
+        except RuntimeError as exc:  # e.g. the model is not built in this checkout
+            SCORED_BY = f"standin (pileon analyze failed: {exc})"
+    if SCORED_BY.startswith("standin"):
         conn = connect(db)
         try:
             write_scores(conn, truth_rows(db), version="truth-1")
