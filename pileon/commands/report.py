@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -106,4 +107,35 @@ def verify(folder: Path, expected_key: Path | None, as_json: bool) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = [report, verify]
+@click.command()
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("post")
+@click.argument("text", required=False)
+@click.option("--lang", required=True, metavar="CODE",
+              help="Language of the translation, e.g. en, fr, ru.")
+@click.option("--by", "translator", metavar="NAME", help="Who translated it (printed with it).")
+@click.option("--file", "source", type=click.File("r", encoding="utf-8"),
+              help="Read the translation from a file ('-' for standard input).")
+@click.option("--platform", help="When the id exists on several platforms.")
+def translate(db: Path, post: str, text: str | None, lang: str, translator: str | None,
+              source: TextIO | None, platform: str | None) -> None:
+    """Add a translation of POST (id, URI or URL) to print under it in the report.
+
+    The original text is never changed; an older translation is kept and the newest one per
+    language is printed, with who made it and when. The action is logged in the custody log.
+    """
+    from pileon.report.translations import translate_post
+    from pileon.store import connect
+
+    body = source.read() if source is not None else text
+    if body is None:
+        raise click.UsageError("give the translation as TEXT or with --file")
+    conn = connect(db, create=False)
+    try:
+        platform_id = translate_post(conn, post, lang, body, translator, platform)
+    finally:
+        conn.close()
+    console.print(f"translation ({lang}) stored for {platform_id[0]} post {platform_id[1]}")
+
+
+COMMANDS = [report, verify, translate]

@@ -17,6 +17,7 @@ from pileon.store.report import (
     ClusterRow,
     CustodyRow,
     PostRow,
+    Translation,
     all_cluster_sizes,
     author_creation_dates,
     clusters_touching,
@@ -29,6 +30,7 @@ from pileon.store.report import (
     read_account_signals,
     read_posts,
     read_scores,
+    read_translations,
     undone_batches,
 )
 from pileon.store.triage import latest_run
@@ -91,6 +93,7 @@ class ReportPost:
     deleted_at_source: str | None
     cluster_id: str | None
     marked_evidence: bool
+    translations: tuple[Translation, ...] = ()
 
     @property
     def reviewed(self) -> bool:
@@ -209,7 +212,9 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
         elif d["action"] not in actions.get(key, []):
             actions.setdefault(key, []).append(str(d["action"]))
 
-    posts = [_post(n, row, scores, signals, member_posts, actions, notes, marked, zone)
+    translations = read_translations(conn)
+    posts = [_post(n, row, scores, signals, member_posts, actions, notes, marked, zone,
+                   tuple(translations.get((row.platform, row.post_id), ())))
              for n, row in enumerate(rows, start=1)]
     summary = _summary(posts, clusters, coordinated_posts)
     hours = Counter((p.created_at[:13], p.category or "unlabelled") for p in posts
@@ -230,7 +235,8 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
 def _post(number: int, row: PostRow, scores: dict[tuple[str, str], Any],
           signals: dict[tuple[str, str], Any], member_posts: dict[tuple[str, str], str],
           actions: dict[tuple[str, str], list[str]], notes: dict[tuple[str, str], list[str]],
-          marked: set[tuple[str, str]], zone: tzinfo) -> ReportPost:
+          marked: set[tuple[str, str]], zone: tzinfo,
+          translations: tuple[Translation, ...]) -> ReportPost:
     key = (row.platform, row.post_id)
     score = scores.get(key)
     labels = tuple(score.labels) if score else ()
@@ -252,7 +258,8 @@ def _post(number: int, row: PostRow, scores: dict[tuple[str, str], Any],
         model=f"{score.backend}/{score.model_version}" if score else None,
         user_actions=tuple(actions.get(key, ())), notes=tuple(notes.get(key, ())),
         raw_sha256=row.raw_sha256, deleted_at_source=row.deleted_at_source,
-        cluster_id=member_posts.get(key) or row.cluster_id, marked_evidence=key in marked)
+        cluster_id=member_posts.get(key) or row.cluster_id, marked_evidence=key in marked,
+        translations=translations)
 
 
 def _summary(posts: Sequence[ReportPost], clusters: Sequence[ClusterRow],

@@ -16,6 +16,8 @@ from pileon.store.triage import has_table
 
 __all__ = [
     "AccountSignal",
+    "Translation",
+    "add_translation",
     "ClusterRow",
     "CustodyRow",
     "PostRow",
@@ -27,12 +29,14 @@ __all__ = [
     "custody_rows",
     "decisions_about",
     "evidence_keys",
+    "find_post",
     "folder_keys",
     "load_selection",
     "raw_payload",
     "read_account_signals",
     "read_posts",
     "read_scores",
+    "read_translations",
     "undone_batches",
 ]
 
@@ -95,6 +99,14 @@ class ClusterRow:
     template_text: str
     mean_similarity: float
     members: list[dict[str, Any]]  # platform, post_id, handle, created_at, coordinated
+
+
+@dataclass(frozen=True, slots=True)
+class Translation:
+    lang: str
+    text: str
+    translator: str | None
+    added_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,3 +278,32 @@ def custody_rows(conn: sqlite3.Connection) -> list[CustodyRow]:
 def raw_payload(conn: sqlite3.Connection, sha256: str) -> bytes | None:
     row = conn.execute("SELECT data FROM raw_payloads WHERE sha256 = ?", (sha256,)).fetchone()
     return None if row is None else bytes(row[0])
+
+
+def add_translation(conn: sqlite3.Connection, platform: str, post_id: str, lang: str, text: str,
+                    translator: str | None, added_at: str) -> None:
+    """Append a translation (never replaces an older one; the newest is shown)."""
+    conn.execute("INSERT INTO translations (platform, post_id, lang, text, translator, added_at)"
+                 " VALUES (?,?,?,?,?,?)", (platform, post_id, lang, text, translator, added_at))
+
+
+def read_translations(conn: sqlite3.Connection) -> dict[tuple[str, str], list[Translation]]:
+    """The newest translation per language of each selected post."""
+    if not has_table(conn, "translations"):
+        return {}
+    newest: dict[tuple[str, str, str], Translation] = {}
+    for platform, post_id, lang, text, translator, added_at in conn.execute(
+        "SELECT t.platform, t.post_id, t.lang, t.text, t.translator, t.added_at FROM"
+        f" {_KEYS} k JOIN translations t ON t.platform = k.platform AND t.post_id = k.post_id"
+        " ORDER BY t.id"):
+        newest[(platform, post_id, lang)] = Translation(lang, text, translator, added_at)
+    found: dict[tuple[str, str], list[Translation]] = {}
+    for (platform, post_id, _), translation in sorted(newest.items()):
+        found.setdefault((platform, post_id), []).append(translation)
+    return found
+
+
+def find_post(conn: sqlite3.Connection, ref: str) -> list[tuple[str, str]]:
+    """(platform, id) of the posts whose id, URI or URL is `ref`."""
+    return [(str(a), str(b)) for a, b in conn.execute(
+        "SELECT platform, id FROM posts WHERE id = ? OR uri = ? OR url = ?", (ref, ref, ref))]

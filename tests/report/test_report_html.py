@@ -169,3 +169,26 @@ def test_bad_time_zone_and_missing_database_are_one_line_errors(report_db: Path,
     assert "Traceback" not in output and not (tmp_path / "r").exists()
     code, output = run("report", str(tmp_path / "nope.db"), "--out", str(tmp_path / "r"))
     assert code == 1 and "no such database" in output
+
+
+def test_translation_is_printed_under_the_original_and_logged(report_db: Path,
+                                                             tmp_path: Path) -> None:
+    code, output = run("translate", str(report_db), "h01", "--lang", "en", "--by", "Ani",
+                       "You are a traitor, <i>shame</i> on you")
+    assert code == 0, output
+    code, _ = run("translate", str(report_db), "https://bsky.app/post/h01", "--lang", "en",
+                  "--by", "Ani", "You are a traitor, shame on you")
+    assert code == 0
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    block = html[html.index("Դու դավաճան ես"):]
+    block = block[:block.index("</article>")]
+    assert "Translation into English by Ani" in block
+    assert "You are a traitor, shame on you" in block and "<i>shame" not in html
+    conn = sqlite3.connect(report_db)
+    assert conn.execute("SELECT COUNT(*) FROM translations").fetchone()[0] == 2  # both kept
+    assert conn.execute("SELECT COUNT(*) FROM custody_log WHERE action='translation'"
+                        ).fetchone()[0] == 2
+    code, output = run("translate", str(report_db), "nope", "--lang", "en", "x")
+    assert code == 1 and "no post with id" in output
