@@ -25,7 +25,7 @@ from pileon.store.collect import (
     open_round,
     round_seen,
 )
-from pileon.store.evidence import EvidenceWriter, log_custody
+from pileon.store.evidence import EvidenceWriter, IngestCounts, log_custody
 
 __all__ = [
     "MAX_DELETION_CHECKS",
@@ -98,6 +98,11 @@ def _secret(env_var: str | None, what: str) -> Credential | None:
             hint=f"export {env_var}=… first (pileon never prints or stores it)",
         )
     return Credential(env_var, value)
+
+
+def _flushed(writer: EvidenceWriter) -> IngestCounts:
+    writer.flush()
+    return writer.counts
 
 
 def make_collector(ref: PostRef, options: CollectOptions, budget: CostBudget | None) -> Collector:
@@ -179,7 +184,8 @@ def collect_round(
         raise
     finally:
         client.close()
-        counts = writer.finish()
+        # An ingest run left unfinished tells `pileon stats` that something was cut short.
+        counts = writer.finish() if complete else _flushed(writer)
         seen = round_seen(conn, round_row.id)
         cost = getattr(collector, "budget", None)
         log_custody(conn, "collect", {

@@ -22,6 +22,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     truncate: bool = False  # announce the whole body, send half of it, hang up
+    down_after: bool = False  # the network goes down right after this answer
 
     @classmethod
     def json(cls, value: Any, status: int = 200, **headers: str) -> Reply:
@@ -83,6 +84,8 @@ class ReplayServer:
                     server.requests.append(request)
                     down = server.is_down
                     reply = server._reply_for(request)
+                    if reply.down_after and not down:
+                        server.is_down = True
                 if down:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
