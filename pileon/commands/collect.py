@@ -22,13 +22,13 @@ from pileon.collect.urls import SUPPORTED_FORMS, parse_post_url
 from pileon.collect.watch import RoundReport, Verdicts, parse_every, status_line, watch
 from pileon.collect.x import POST_READ_USD, PRICE_SOURCE, USER_READ_USD, CostBudget
 from pileon.commands.output import console, print_json
+from pileon.errors import PileonError
 from pileon.store import connect
 from pileon.store.collect import folder_counts_for
 
 __all__ = ["COMMANDS"]
 
 _FORMS = "\b\n" + "\n".join(f"    {form}" for form in SUPPORTED_FORMS)
-_ANALYZE_ENTRY_POINTS = ("analyze_database", "run_analysis", "analyze_db", "analyze_new")
 
 
 def _options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -144,17 +144,19 @@ def collect(db: Path, url: str, as_json: bool, quiet: bool, **kw: Any) -> None:
 
 
 def _run_analysis(conn: sqlite3.Connection) -> str | None:
-    """Run the classifier on what is not analysed yet, if this pileon has one (else a note)."""
+    """Score what is not analysed yet, if this pileon has a classifier (else say why not)."""
     try:
         module = importlib.import_module("pileon.analyze.run")
-    except ModuleNotFoundError:
+    except ImportError:
         return "not analysed: pileon analyze not available"
-    for name in _ANALYZE_ENTRY_POINTS:
-        entry = getattr(module, name, None)
-        if callable(entry):
-            entry(conn)
-            return None
-    return "not analysed: pileon analyze has no entry point watch knows"
+    entry = getattr(module, "analyze_db", None)
+    if not callable(entry):
+        return "not analysed: pileon analyze not available"
+    try:
+        entry(conn)
+    except PileonError as exc:
+        return f"not analysed: {exc}"
+    return None
 
 
 def _after_round(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> Verdicts:
