@@ -16,7 +16,7 @@ from pileon.collect.run import CollectOptions, CollectResult, collect_round
 from pileon.collect.x import CostBudget
 from pileon.errors import CollectError, NetworkError
 
-__all__ = ["RoundReport", "Verdicts", "parse_every", "status_line", "watch"]
+__all__ = ["RoundReport", "Verdicts", "kinds_text", "parse_every", "status_line", "watch"]
 
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h)?\s*$")
 _UNIT = {None: 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -28,6 +28,14 @@ def parse_every(text: str) -> float:
     if not match or float(match.group(1)) <= 0:
         raise CollectError(f"--every {text!r} is not a duration", hint="use e.g. 30s, 5m or 1h")
     return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+_PLURAL = {"reply": "replies"}
+
+
+def kinds_text(by_kind: dict[str, int]) -> str:
+    """{'reply': 3, 'quote': 1} -> '3 replies, 1 quote'."""
+    return ", ".join(f"{n} {k if n == 1 else _PLURAL.get(k, k + 's')}" for k, n in by_kind.items())
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +66,7 @@ def status_line(report: RoundReport) -> str:
         return f"{head} {report.error}; trying again next round"
     r = report.result
     new = len(r.new_posts)
-    kinds = ", ".join(f"{n} {k}" + ("s" if n != 1 else "") for k, n in r.new_by_kind.items())
+    kinds = kinds_text(r.new_by_kind)
     parts = [f"{new} new" + (f" ({kinds})" if kinds else "")]
     v = report.verdicts
     if v.abuse is not None and v.support is not None:
@@ -103,7 +111,7 @@ def watch(
         except NetworkError as exc:
             done = RoundReport(number, datetime.now(UTC), None, Verdicts(None, None), str(exc))
         else:
-            verdicts = Verdicts(0, 0)
+            verdicts = Verdicts(0, 0) if after_round is not None else Verdicts(None, None)
             if after_round is not None and result.new_posts:
                 verdicts = after_round(conn, result.new_posts)
             done = RoundReport(number, datetime.now(UTC), result, verdicts)

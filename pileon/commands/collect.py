@@ -19,7 +19,14 @@ import click
 from pileon.collect.http import RetryPolicy
 from pileon.collect.run import CollectOptions, CollectResult, collect_round, make_collector
 from pileon.collect.urls import SUPPORTED_FORMS, parse_post_url
-from pileon.collect.watch import RoundReport, Verdicts, parse_every, status_line, watch
+from pileon.collect.watch import (
+    RoundReport,
+    Verdicts,
+    kinds_text,
+    parse_every,
+    status_line,
+    watch,
+)
 from pileon.collect.x import POST_READ_USD, PRICE_SOURCE, USER_READ_USD, CostBudget
 from pileon.commands.output import console, print_json
 from pileon.errors import PileonError
@@ -94,7 +101,7 @@ def _result_json(result: CollectResult) -> dict[str, Any]:
 
 
 def _say_result(result: CollectResult) -> None:
-    kinds = ", ".join(f"{n} {k}" for k, n in result.new_by_kind.items())
+    kinds = kinds_text(result.new_by_kind)
     console.print(
         f"{result.platform} {result.root_id}: {result.posts_seen} posts seen this round,"
         f" {len(result.new_posts)} new" + (f" ({kinds})" if kinds else "")

@@ -97,6 +97,7 @@ def test_a_later_round_reads_only_what_is_new(
 def test_exhausted_rate_limit_is_waited_out(
     server: ReplayServer, conn: sqlite3.Connection, x_options: CollectOptions, clock: FakeClock
 ) -> None:
+    clock.now = float(int(clock.now))  # whole seconds, like the header
     reset = int(clock.now) + 300
     serve_x(server, **{"x-rate-limit-limit": "300", "x-rate-limit-remaining": "0",
                        "x-rate-limit-reset": str(reset)})
