@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +160,60 @@ def test_unauthenticated_search_refusal_is_said_clearly(
     assert result.complete
     assert any("refused search without a login (HTTP 403)" in n for n in result.notes)
     assert any("--bsky-app-password-env" in m for m in said)
+
+
+def test_app_password_login_brings_mentions_and_keeps_secrets_out(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object,
+    monkeypatch: pytest.MonkeyPatch, db_path: object
+) -> None:
+    password, jwt = "abcd-efgh-ijkl-mnop", "eyJ0eXAiOiJhdCtqd3QifQ.session.signature"
+    monkeypatch.setenv("BSKY_APP_PASSWORD", password)
+    serve_bluesky(server)
+    mention = copy.deepcopy(p.load("bluesky_getQuotes.json")["posts"][2])
+    mention["uri"] = mention["uri"].replace("3mgz3hou4q2bf", "3mh2c2222222a")
+    del mention["record"]["embed"], mention["embed"]
+    server.route(XRPC + "com.atproto.server.createSession",
+                 Reply.json({"did": p.BSKY_DID, "handle": "nargiz.example.com",
+                             "accessJwt": jwt, "refreshJwt": jwt + "-refresh"}))
+    server.route(XRPC + "app.bsky.notification.listNotifications", Reply.json({"notifications": [{
+        "uri": mention["uri"], "cid": mention["cid"], "author": mention["author"],
+        "reason": "mention", "record": mention["record"], "isRead": False,
+        "indexedAt": mention["indexedAt"], "labels": []}]}))
+    server.route(XRPC + "app.bsky.feed.getPosts", Reply.json({"posts": [mention]}))
+    server.route(XRPC + "app.bsky.feed.searchPosts", Reply.json({"posts": []}))
+    result = collect_round(conn, p.BSKY_URL, CollectOptions(
+        base_url=options.base_url, policy=options.policy,
+        bsky_app_password_env="BSKY_APP_PASSWORD"), clock=clock)  # type: ignore[arg-type]
+    assert result.complete
+    login = next(r for r in server.requests if r.path.endswith("createSession"))
+    assert json.loads(login.body) == {"identifier": p.BSKY_DID, "password": password}
+    stored = posts(conn)[mention["uri"]]
+    assert stored["kind"] == "mention"
+    via = conn.execute("SELECT found_via FROM collect_seen WHERE post_id=?",
+                       (mention["uri"],)).fetchone()[0]
+    assert via == "notifications"
+    by_path = {r.path: r for r in server.requests}
+    assert by_path[XRPC + "app.bsky.notification.listNotifications"].headers[
+        "authorization"] == f"Bearer {jwt}"
+    assert "authorization" not in by_path[XRPC + "app.bsky.feed.getPostThread"].headers
+    assert "authorization" in by_path[XRPC + "app.bsky.feed.searchPosts"].headers
+    conn.execute("PRAGMA wal_checkpoint(FULL)")
+    files = b"".join(f.read_bytes() for f in Path(str(db_path)).parent.glob("thread.db*"))
+    assert password.encode() not in files and jwt.encode() not in files
+
+
+def test_wrong_app_password_is_one_line_naming_the_variable(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BSKY_APP_PASSWORD", "wrong-pass-word-1234")
+    serve_bluesky(server)
+    server.route(XRPC + "com.atproto.server.createSession", Reply.json(
+        {"error": "AuthenticationRequired", "message": "Invalid identifier or password"}, 401))
+    with pytest.raises(CollectError) as caught:
+        collect_round(conn, p.BSKY_URL, CollectOptions(
+            base_url=options.base_url, policy=options.policy,
+            bsky_app_password_env="BSKY_APP_PASSWORD"), clock=clock)  # type: ignore[arg-type]
+    message = str(caught.value)
+    assert "$BSKY_APP_PASSWORD" in message and "Invalid identifier or password" in message
+    assert "wrong-pass-word-1234" not in message
