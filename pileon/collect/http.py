@@ -210,7 +210,13 @@ class HttpClient:
         clock = self.clock
         if self._resume_at is not None:
             wait = self._resume_at - clock.time()
+            reopens = datetime.fromtimestamp(self._resume_at, UTC).strftime("%H:%M UTC")
             self._resume_at = None
+            if wait > self.policy.max_wait:
+                raise NetworkError(
+                    f"rate limit reached; the window reopens at {reopens}",
+                    hint="what was collected is stored; run the same command again then",
+                )
             if wait > 0:
                 self.say(f"rate limit reached: waiting {wait:.0f} s for the window to reopen")
                 clock.sleep(wait)

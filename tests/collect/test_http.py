@@ -114,3 +114,16 @@ def test_retry_after_as_http_date() -> None:
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == 10.0
     assert retry_after_seconds("120", 0.0) == 120.0
     assert retry_after_seconds("soon", 0.0) is None
+
+
+def test_a_rate_limit_window_reopening_too_late_stops_with_the_time(
+    server: ReplayServer, clock: FakeClock
+) -> None:
+    reset = int(clock.now) + 7200
+    server.route("/i", Reply.json({}, 200, **{"x-rate-limit-remaining": "0",
+                                               "x-rate-limit-reset": str(reset)}))
+    with client(clock, max_wait=900) as http:
+        http.get(server.base_url + "/i")
+        with pytest.raises(NetworkError, match="rate limit reached; the window reopens at"):
+            http.get(server.base_url + "/i")
+    assert clock.sleeps == [] and len(server.requests) == 1
