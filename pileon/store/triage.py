@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "coordinated_clusters",
     "decisions_for",
     "decisions_in_order",
+    "decisions_stamp",
     "evidence_list",
     "finish_run",
     "folder_counts",
@@ -107,11 +108,15 @@ def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, li
     if not has_table(conn, "scores"):
         return {}
     found: dict[tuple[str, str], tuple[str, list[str], dict[str, float]]] = {}
+    label_lists: dict[str, list[str]] = {}  # few distinct label sets: parse each once
     for platform, post_id, lang, labels, scores in conn.execute(
         "SELECT platform, post_id, lang, labels_json, scores_json FROM scores"
         " ORDER BY analyzed_at"
     ):
-        found[(platform, post_id)] = (lang, json.loads(labels), json.loads(scores))
+        parsed = label_lists.get(labels)
+        if parsed is None:
+            parsed = label_lists[labels] = json.loads(labels)
+        found[(platform, post_id)] = (lang, parsed, json.loads(scores))
     return found
 
 
@@ -165,12 +170,19 @@ def coordinated_clusters(conn: sqlite3.Connection, cluster_ids: Iterable[str]) -
             or "coordinated" not in _columns(conn, "cluster_members"):
         return set()
     run = _latest_coordination_run(conn, "cluster_members")
-    marks = ",".join("?" * len(wanted))
-    sql = ("SELECT DISTINCT CAST(cluster_id AS TEXT) FROM cluster_members WHERE coordinated = 1"
-           f" AND CAST(cluster_id AS TEXT) IN ({marks})")
-    rows = conn.execute(sql + " AND run_id = ?", [*wanted, run]) if run is not None \
-        else conn.execute(sql, wanted)
+    # Integer ids compare as integers so the (run_id, cluster_id) index is used.
+    ids: list[Any] = [int(c) if c.isdigit() else c for c in wanted]
+    sql = ("SELECT DISTINCT cluster_id FROM cluster_members WHERE coordinated = 1"
+           f" AND cluster_id IN ({','.join('?' * len(ids))})")
+    rows = conn.execute(sql + " AND run_id = ?", [*ids, run]) if run is not None \
+        else conn.execute(sql, ids)
     return {str(r[0]) for r in rows}
+
+
+def decisions_stamp(conn: sqlite3.Connection) -> int:
+    """The newest decision's id: cached page data is stale once it changes."""
+    row = conn.execute("SELECT MAX(id) FROM decisions").fetchone()
+    return int(row[0] or 0)
 
 
 # --- runs and folders -------------------------------------------------------------------------
@@ -189,7 +201,7 @@ class FolderRow:
     signals: Sequence[str]
     cluster_id: str | None
     decided: bool
-    explain: dict[str, Any]
+    explain: Mapping[str, Any]
 
 
 def start_run(conn: sqlite3.Connection, rules_sha256: str, rules_source: str,
@@ -200,14 +212,26 @@ def start_run(conn: sqlite3.Connection, rules_sha256: str, rules_source: str,
     return int(cur.lastrowid or 0)
 
 
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def write_folders(conn: sqlite3.Connection, run_id: int, rows: Iterable[FolderRow]) -> None:
+    label_texts: dict[tuple[str, ...], str] = {}
+
+    def labels_json(labels: Sequence[str]) -> str:
+        key = tuple(labels)
+        text = label_texts.get(key)
+        if text is None:
+            text = label_texts[key] = json.dumps(list(key))
+        return text
+
     conn.executemany(
         "INSERT INTO post_folders (run_id, platform, post_id, created_at, lang, labels_json,"
         " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        ((run_id, r.platform, r.post_id, r.created_at, r.lang, json.dumps(list(r.labels)),
+        ((run_id, r.platform, r.post_id, r.created_at, r.lang, labels_json(r.labels),
           r.category, r.model_folder, r.folder, r.rule, ",".join(r.signals), r.cluster_id,
-          int(r.decided), json.dumps(r.explain, ensure_ascii=False)) for r in rows))
+          int(r.decided), _COMPACT_JSON(r.explain)) for r in rows))
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, posts: int, counts: dict[str, int]) -> None:

@@ -85,30 +85,35 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
     throwaway = _is_throwaway(post.signals, rules)
     discount = rules.accounts.shield_discount if throwaway else 0.0
     supportive = float(scores.get("supportive", 0.0))
-    abuse = {label: float(scores.get(label, 0.0)) for label in _ABUSE_ORDER}
+    # One pass over the abusive categories (this runs for every reply: keep it lean).
+    abuse: dict[str, float] = {}
+    over_shield: list[tuple[float, int, str]] = []
+    over_review: list[tuple[float, int, str]] = []
+    for order, label in enumerate(_ABUSE_ORDER):
+        value = float(scores.get(label, 0.0))
+        if value >= 0.05:
+            abuse[label] = round(value, 3)
+        if value >= rules.shield[label] - discount:
+            over_shield.append((value - rules.shield[label], -order, label))
+        elif value >= rules.review[label]:
+            over_review.append((value - rules.review[label], -order, label))
     explain: dict[str, Any] = {
         "supportive": round(supportive, 3),
-        "abuse": {k: round(v, 3) for k, v in abuse.items() if v >= 0.05},
+        "abuse": abuse,
         "signals": list(post.signals),
         "throwaway_account": throwaway,
         "shield_discount": discount,
     }
-    over_shield = sorted(
-        (label for label in _ABUSE_ORDER if abuse[label] >= rules.shield[label] - discount),
-        key=lambda label: abuse[label] - rules.shield[label], reverse=True)
-    over_review = sorted(
-        (label for label in _ABUSE_ORDER if abuse[label] >= rules.review[label]),
-        key=lambda label: abuse[label] - rules.review[label], reverse=True)
     if over_shield:
-        top = over_shield[0]
+        top = max(over_shield)[2]  # furthest over its threshold; ties: the earlier category
         explain["threshold"] = round(rules.shield[top] - discount, 3)
         if supportive >= rules.support_protect:
             return FolderChoice("review", "shield_but_supportive", top, explain)
-        rule = "shield_threshold_throwaway" if discount and abuse[top] < rules.shield[top] \
-            else "shield_threshold"
+        rule = "shield_threshold_throwaway" if discount and scores.get(top, 0.0) < \
+            rules.shield[top] else "shield_threshold"
         return FolderChoice("shielded", rule, top, explain)
     if over_review:
-        top = over_review[0]
+        top = max(over_review)[2]
         explain["threshold"] = rules.review[top]
         return FolderChoice("review", "review_threshold", top, explain)
     if supportive >= rules.support_min:

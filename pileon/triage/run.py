@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pileon.errors import StoreError
@@ -82,11 +83,15 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
     facts: dict[tuple[str, str], PostFacts] = {}
     times: dict[tuple[str, str], str | None] = {}
     choices: dict[tuple[str, str], FolderChoice] = {}
+    account_created: dict[str | None, datetime | None] = {}  # authors reply many times
     for row in inputs:
         key = (row.platform, row.post_id)
         posted = from_iso(row.created_at)
+        created = account_created.get(row.author_created_at)
+        if created is None and row.author_created_at not in account_created:
+            created = account_created[row.author_created_at] = from_iso(row.author_created_at)
         account = None if row.author_id is None else AccountFacts(
-            from_iso(row.author_created_at), row.followers_count,
+            created, row.followers_count,
             None if row.has_avatar is None else bool(row.has_avatar),
             (row.platform, row.author_id) in coordinated)
         scored = scores.get(key)
@@ -117,7 +122,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             post.platform, post.post_id, times[key],
             post.lang, post.labels, choice.category, choice.folder,
             user_folder or choice.folder, choice.rule, post.signals, post.cluster_id,
-            user_folder is not None, dict(choice.explain)))
+            user_folder is not None, choice.explain))
     counts = dict(Counter(r.folder for r in rows))
     conn.execute("BEGIN IMMEDIATE")
     try:

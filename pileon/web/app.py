@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -20,13 +21,21 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from pileon.store import connect
-from pileon.store.triage import get_setting, last_batch, latest_run, scores_source
+from pileon.store.triage import (
+    decisions_stamp,
+    folder_counts,
+    get_setting,
+    last_batch,
+    latest_run,
+)
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for, negotiate
 from pileon.web.present import category_names, folder_names, signal_names
 from pileon.web.security import Guard, Sessions
 
 __all__ = ["WebState", "create_app", "render"]
+
+T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
 
@@ -37,6 +46,22 @@ class WebState:
     sessions: Sessions
     env: Environment
     _local: threading.local = field(default_factory=threading.local)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+
+    def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per key. Keys carry the triage run and the newest decision's id, so
+        a new run or any decision (from the UI or `pileon decide`) makes a new key."""
+        if key not in self._memo:
+            if len(self._memo) > 64:
+                self._memo.clear()
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
+    def stamp(self) -> tuple[int, int] | None:
+        """(triage run id, newest decision id), or None before the first triage."""
+        run = latest_run(self.conn)
+        return None if run is None else (int(run["id"]), decisions_stamp(self.conn))
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -69,11 +94,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     lang = language_of(request)
     _, ngettext = gettext_for(lang)
     run = latest_run(web.conn)
+    stamp = web.stamp()
     counts: dict[str, int] = {}
-    if run is not None:
-        counts = {str(f): int(n) for f, n in web.conn.execute(
-            "SELECT folder, COUNT(*) FROM post_folders WHERE run_id=? GROUP BY folder",
-            (run["id"],))}
+    if stamp is not None:
+        run_id = stamp[0]
+        counts = web.memo(("counts", *stamp), lambda: folder_counts(web.conn, run_id))
     undo = last_batch(web.conn)
     base = {
         "_": _, "ngettext": ngettext, "lang": lang, "languages": LANGUAGES,
@@ -81,8 +106,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "folders": FOLDERS, "folder_names": folder_names(_), "counts": counts,
         "category_names": category_names(_), "signal_names": signal_names(_),
         "path": request.url.path, "full_path": _full_path(request),
-        "unblur_all": unblur_all(request), "undo": undo, "analysed": scores_source(web.conn)
-        is not None, "has_run": run is not None, "done": request.query_params.get("done"),
+        "unblur_all": unblur_all(request), "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
         "done_n": request.query_params.get("n"),
     }
     base.update(context)

@@ -7,6 +7,7 @@ after the user clicked "show" on that one post (or turned on "unblur everything"
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -77,7 +78,9 @@ async def home(request: Request) -> Response:
     page = max(1, _int(request.query_params.get("page"), 1))
     rows, total = folder_page(conn, run_id, PageFilter(folder="support"),
                               offset=(page - 1) * 20, limit=20)
-    return render(request, "home.html", summary=support_summary(conn, run_id),
+    summary = state_of(request).memo(("summary", *_stamp(request)),
+                                     lambda: support_summary(conn, run_id))
+    return render(request, "home.html", summary=summary,
                   cards=_cards(request, rows), total=total,
                   page=page, pages=max(1, -(-total // 20)), key_of=key_of)
 
@@ -86,13 +89,34 @@ async def overview_page(request: Request) -> Response:
     run_id = _run_id(request)
     if run_id is None:
         return render(request, "empty.html")
-    conn = state_of(request).conn
-    stats = overview(conn, run_id)
+    web = state_of(request)
+    stats, clusters, similar = web.memo(("overview", *_stamp(request)),
+                                        lambda: _overview_data(web.conn, run_id))
     _, _n = gettext_for(language_of(request))
     names = folder_names(_)
+    chart = timeline_svg(stats["hours"], FOLDERS, lambda f: names[f],
+                         _("Replies per hour, by folder"))
+    return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
+                  similar=similar,
+                  colours=FOLDER_COLOURS)
+
+
+def _stamp(request: Request) -> tuple[int, int]:
+    stamp = state_of(request).stamp()
+    assert stamp is not None  # callers checked that a triage run exists
+    return stamp
+
+
+Groups = list[dict[str, Any]]
+
+
+def _overview_data(conn: sqlite3.Connection, run_id: int) -> tuple[dict[str, Any], Groups,
+                                                                    Groups]:
+    """Overview counts, then coordinated groups and the largest merely near-identical ones."""
+    stats = overview(conn, run_id)
     coordinated = coordinated_clusters(conn, (c[0] for c in stats["clusters"]))
-    clusters: list[dict[str, Any]] = []
-    similar: list[dict[str, Any]] = []
+    clusters: Groups = []
+    similar: Groups = []
     for cluster_id, size, first, last, shielded, support, _signals in stats["clusters"]:
         group = clusters if cluster_id in coordinated else similar
         if group is similar and len(similar) >= SIMILAR_SHOWN:
@@ -101,11 +125,7 @@ async def overview_page(request: Request) -> Response:
         group.append({"id": cluster_id, "size": size, "first": first, "last": last,
                       "shielded": shielded, "support": support,
                       "sample": sample["text"] if sample else None})
-    chart = timeline_svg(stats["hours"], FOLDERS, lambda f: names[f],
-                         _("Replies per hour, by folder"))
-    return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
-                  similar=similar,
-                  colours=FOLDER_COLOURS)
+    return stats, clusters, similar
 
 
 def _filter_from(params: Any, folder: str | None) -> PageFilter:
@@ -135,8 +155,11 @@ async def folder_page_view(request: Request) -> Response:
     return render(request, "folder.html", folder=name, cards=_cards(request, rows),
         total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
-        langs=distinct_values(conn, run_id, "lang"),
-        categories=distinct_values(conn, run_id, "category"), key_of=key_of,
+        langs=state_of(request).memo(("langs", run_id),
+                                     lambda: distinct_values(conn, run_id, "lang")),
+        categories=state_of(request).memo(("categories", run_id),
+                                          lambda: distinct_values(conn, run_id, "category")),
+        key_of=key_of,
         filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
                                             "since", "until")))
 
