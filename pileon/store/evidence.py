@@ -211,7 +211,7 @@ class EvidenceWriter:
                 self.run_id,
             ),
         )
-        if cur.rowcount == 0:
+        if cur.rowcount == 0 and not self._claim_archived(p.sha256):
             self.counts.payloads_seen += 1
             return  # already stored, with everything parsed from it, in an earlier run
         self.counts.payloads_new += 1
@@ -225,6 +225,15 @@ class EvidenceWriter:
         )
         self.counts.posts += len(batch.posts)
         self.counts.accounts += len(batch.accounts)
+
+    def _claim_archived(self, sha256: str) -> bool:
+        """True for bytes a live collector archived on arrival (ingest_run_id still NULL) that
+        nothing has been parsed from yet: this run parses them, and they become its own."""
+        claimed = self.conn.execute(
+            "UPDATE raw_payloads SET ingest_run_id=? WHERE sha256=? AND ingest_run_id IS NULL",
+            (self.run_id, sha256),
+        )
+        return claimed.rowcount == 1
 
     def finish(self) -> IngestCounts:
         self.flush()
