@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pileon.collect.http import Exchange, HttpClient
-from pileon.errors import CollectError, NetworkError
+from pileon.errors import CollectError, NetworkError, PileonError
 from pileon.ingest.pages import PageParser, PageRecords
 from pileon.records import Post, RawPayload, Rejected, SourceBatch, utc_now
 from pileon.store.collect import (
@@ -23,6 +23,7 @@ from pileon.store.collect import (
     archive_exchange,
     existing_post_ids,
     mark_deleted_at_source,
+    record_seen,
     save_step,
     step_state,
 )
@@ -129,62 +130,48 @@ class CollectRound:
     ) -> Page:
         """GET (or POST) once with retries; archive every response; parse and store a 2xx one.
 
-        Any other status raises a CollectError after archiving, unless it is in `accept`.
+        Each response is archived (bytes, SHA-256, URL, status, headers) the moment it has
+        arrived whole, before any parsing; a parsed page's posts then join the same bytes.
+        Any status other than 2xx raises a CollectError after archiving, unless in `accept`.
         """
         if method == "POST":
             response = self.client.post_json(url, json_body or {}, headers=headers)
         else:
             response = self.client.get(url, params, headers=headers)
         for earlier in response.retried:
-            self._archive(earlier, "retried", SourceBatch(self._payload(earlier)), (), "")
+            self._archive(earlier, "retried")
         exchange = response.exchange
-        payload = self._payload(exchange)
-        body: Any = None
-        posts: tuple[Post, ...] = ()
-        new_ids: frozenset[str] = frozenset()
-        if exchange.ok and parser is not None:
-            batch, body = self._parse(exchange, payload, parser)
-            if relabel is not None:
-                batch = replace(batch, posts=tuple(relabel(p) for p in batch.posts))
-            posts = batch.posts
-            ids = [p.id for p in posts]
-            known = existing_post_ids(self.conn, self.platform, ids)
-            self.writer.add(batch)
-            self.writer.flush()  # the bytes and what they hold, in one transaction
-            seen = [(self.platform, pid, pid not in known) for pid in dict.fromkeys(ids)]
-            new_ids = frozenset(pid for pid in ids if pid not in known)
-            self._archive(exchange, purpose, batch, seen, found_via)
-        else:
-            self._archive(exchange, purpose, SourceBatch(payload), (), found_via)
-            if exchange.ok or exchange.status in accept:
-                try:
-                    body = json.loads(exchange.body)
-                except (ValueError, UnicodeDecodeError):
-                    body = None
-            else:
+        payload = self._archive(exchange, purpose)
+        if not exchange.ok or parser is None:
+            if not exchange.ok and exchange.status not in accept:
                 raise self.refusal(exchange)
-        return Page(exchange, body, posts, payload.sha256, new_ids)
-
-    def _payload(self, exchange: Exchange) -> RawPayload:
-        return RawPayload(
-            data=exchange.body,
-            source=exchange.url,
-            adapter=self.platform,
-            adapter_version=self.adapter_version,
-            fetched_at=exchange.requested_at,
-            locator=f"HTTP {exchange.status}",
-        )
+            try:
+                body = json.loads(exchange.body)
+            except (ValueError, UnicodeDecodeError):
+                body = None
+            return Page(exchange, body, (), payload.sha256)
+        batch, body = self._parse(exchange, payload, parser)
+        if relabel is not None:
+            batch = replace(batch, posts=tuple(relabel(p) for p in batch.posts))
+        ids = list(dict.fromkeys(p.id for p in batch.posts))
+        known = existing_post_ids(self.conn, self.platform, ids)
+        self.writer.add(batch)
+        self.writer.flush()  # what the bytes hold, in one transaction
+        new_ids = frozenset(pid for pid in ids if pid not in known)
+        record_seen(self.conn, self.round.id, self.platform,
+                    [(pid, pid in new_ids) for pid in ids], found_via)
+        return Page(exchange, body, batch.posts, payload.sha256, new_ids)
 
     def _parse(
         self, exchange: Exchange, payload: RawPayload, parser: PageParser
     ) -> tuple[SourceBatch, Any]:
+        """The page parser's findings; whatever it cannot read is kept aside as a reject."""
         try:
             body = json.loads(exchange.body)
         except (ValueError, UnicodeDecodeError) as exc:
             reject = Rejected(exchange.url, "body", f"not JSON ({exc})", exchange.body)
             self.writer.add(SourceBatch(payload, rejected=(reject,)))
             self.writer.flush()
-            self._archive(exchange, "not-json", SourceBatch(payload), (), "")
             raise CollectError(
                 f"{exchange.host} answered HTTP {exchange.status} with a body that is not JSON;"
                 f" kept in the archive as {payload.sha256[:12]}",
@@ -194,11 +181,9 @@ class CollectRound:
         found = PageRecords(exchange.url, "body")
         try:
             parser(body, found)
-        except CollectError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the bytes
-            reason = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
-            reject = Rejected(exchange.url, "body", str(reason), exchange.body)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the page
+            reason = exc.message if isinstance(exc, PileonError) else f"{type(exc).__name__}: {exc}"
+            reject = Rejected(exchange.url, "body", reason, exchange.body)
             return SourceBatch(payload, rejected=(reject,)), body
         return (
             SourceBatch(
@@ -210,14 +195,16 @@ class CollectRound:
             body,
         )
 
-    def _archive(
-        self,
-        exchange: Exchange,
-        purpose: str,
-        batch: SourceBatch,
-        seen: Sequence[tuple[str, str, bool]],
-        found_via: str,
-    ) -> None:
+    def _archive(self, exchange: Exchange, purpose: str) -> RawPayload:
+        """Bytes and exchange stored, committed, before anything reads them."""
+        payload = RawPayload(
+            data=exchange.body,
+            source=exchange.url,
+            adapter=self.platform,
+            adapter_version=self.adapter_version,
+            fetched_at=exchange.requested_at,
+            locator=f"HTTP {exchange.status}",
+        )
         row = ExchangeRow(
             method=exchange.method,
             url=exchange.url,
@@ -228,16 +215,9 @@ class CollectRound:
             requested_at=exchange.requested_at,
             purpose=purpose,
         )
-        self.fetched_sha256s.append(batch.payload.sha256)
-        archive_exchange(
-            self.conn,
-            batch.payload,
-            row,
-            round_id=self.round.id,
-            ingest_run_id=self.writer.run_id,
-            seen=seen,
-            found_via=found_via,
-        )
+        archive_exchange(self.conn, payload, row, round_id=self.round.id)
+        self.fetched_sha256s.append(payload.sha256)
+        return payload
 
     # errors ---------------------------------------------------------------------------------
     def scrub(self, text: str) -> str:

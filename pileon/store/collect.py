@@ -29,6 +29,7 @@ __all__ = [
     "new_posts_of_round",
     "open_round",
     "previous_step_cursor",
+    "record_seen",
     "round_posts",
     "round_root_created_at",
     "round_seen",
@@ -127,20 +128,17 @@ def archive_exchange(
     exchange: ExchangeRow,
     *,
     round_id: int,
-    ingest_run_id: int | None,
-    seen: Iterable[tuple[str, str, bool]] = (),
-    found_via: str = "",
 ) -> int:
-    """One transaction: the raw bytes (if not already stored), the exchange, the posts it showed.
+    """One transaction, on arrival: the raw bytes (if not already stored) and the exchange.
 
-    `seen` holds (platform, post id, first seen); the bytes were stored with what was parsed from
-    them by the EvidenceWriter already unless nothing could be parsed (an error page, say).
+    The bytes go in with ingest_run_id NULL, "not parsed yet": the EvidenceWriter that then
+    stores what is parsed from them claims them (see EvidenceWriter._claim_archived).
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(
             "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
-            " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,?)",
+            " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,NULL)",
             (
                 payload.sha256,
                 payload.data,
@@ -150,7 +148,6 @@ def archive_exchange(
                 payload.adapter,
                 payload.adapter_version,
                 to_iso(payload.fetched_at),
-                ingest_run_id,
             ),
         )
         cur = conn.execute(
@@ -169,11 +166,6 @@ def archive_exchange(
                 round_id,
             ),
         )
-        conn.executemany(
-            "INSERT OR IGNORE INTO collect_seen (round_id, platform, post_id, found_via,"
-            " first_seen) VALUES (?,?,?,?,?)",
-            [(round_id, platform, pid, found_via, int(new)) for platform, pid, new in seen],
-        )
         conn.execute(
             "UPDATE collect_rounds SET requests = requests + 1 WHERE id=?", (round_id,)
         )
@@ -182,6 +174,27 @@ def archive_exchange(
         conn.execute("ROLLBACK")
         raise
     return int(cur.lastrowid or 0)
+
+
+def record_seen(
+    conn: sqlite3.Connection,
+    round_id: int,
+    platform: str,
+    seen: Iterable[tuple[str, bool]],
+    found_via: str,
+) -> None:
+    """The posts a page showed this round: (post id, True if the store did not hold it before)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(
+            "INSERT OR IGNORE INTO collect_seen (round_id, platform, post_id, found_via,"
+            " first_seen) VALUES (?,?,?,?,?)",
+            [(round_id, platform, pid, found_via, int(new)) for pid, new in seen],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def round_seen(conn: sqlite3.Connection, round_id: int) -> set[str]:
