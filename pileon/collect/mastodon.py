@@ -179,7 +179,11 @@ class MastodonCollector:
         url, query = (state.cursor, []) if state is not None and state.cursor else (first, params)
         while url:
             page = rnd.fetch(url, query, purpose=step, parser=_each(key), found_via=found_via,
-                             headers=self.headers, relabel=relabel)
+                             headers=self.headers, relabel=relabel, accept=(404,))
+            if page.status == 404:  # e.g. /statuses/:id/quotes before Mastodon 4.5
+                rnd.note(f"{step} not collected: {self.ref.server} has no such list (HTTP 404;"
+                         " an older Mastodon?)")
+                break
             query = []
             previous, url = url, next_link(page.exchange.header("link")) or ""
             if url == previous:

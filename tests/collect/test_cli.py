@@ -105,3 +105,17 @@ def test_watch_without_analysis_claims_no_abuse_or_support_counts(
     result = run("watch", str(db_path), p.MASTO_URL, "--base-url", server.base_url, "--rate",
                  "0", "--rounds", "1", "--no-analyze")
     assert "abuse" not in result.stdout and "support" not in result.stdout  # type: ignore[attr-defined]
+
+
+def test_ctrl_c_in_watch_says_the_state_is_kept(server: ReplayServer, db_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import pileon.commands.collect as command
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "watch", interrupted)
+    result = CliRunner().invoke(main, ["watch", str(db_path), p.MASTO_URL, "--base-url",
+                                       server.base_url])
+    assert result.exit_code == 130
+    assert "everything fetched so far is stored; run the same command again" in result.output

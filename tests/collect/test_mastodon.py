@@ -168,3 +168,18 @@ def test_with_a_token_quotes_and_mentions_are_paged_and_labelled(
     assert via["116226960000000000"] == "mentions" and via["116226970000000000"] == "quotes"
     notif = next(r for r in server.requests if r.path == "/api/v1/notifications")
     assert notif.query["types[]"] == ["mention"]
+
+
+def test_a_server_without_the_quotes_list_is_noted_not_fatal(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MASTO_TOKEN", "a-token")
+    server.route(API + p.MASTO_ROOT, Reply.json(p.masto_root(3)))
+    server.route(API + p.MASTO_ROOT + "/context", Reply.json(p.masto_context()))
+    server.route("/api/v1/accounts", Reply.json([]))
+    result = collect_round(conn, p.MASTO_URL, CollectOptions(
+        base_url=options.base_url, policy=options.policy, mastodon_token_env="MASTO_TOKEN"),
+        clock=clock)  # type: ignore[arg-type]
+    assert result.complete and len(result.new_posts) == 6
+    assert any(n.startswith("quotes not collected") and "HTTP 404" in n for n in result.notes)
