@@ -110,6 +110,8 @@ _LEET = {
 _LEET_CHAR = re.compile("[0-9@$]")
 _LEET_SET = frozenset("013457@$")
 _WORD_WITH_LEET = re.compile(r"[\w@$]+")
+# An @-mention: a handle, not a disguised word (and the commonest digits in a reply).
+_MENTION = re.compile(r"(?<![\w@$])@[\w.]+")
 
 # Azerbaijani Cyrillic (1958-1991 alphabet, still typed by many) to Latin, already folded.
 _AZ_CYR_LETTERS = re.compile("[әҹһјөүғҝ]")
@@ -263,8 +265,9 @@ def _leet_positions(word: str) -> set[int]:
 def _mixed_words(t: _Text) -> None:
     """Homoglyphs and leetspeak, decided word by word from the word's own majority script."""
     text = t.text
-    has_leet = _LEET_CHAR.search(text) is not None
-    scripts = sum(bool(r.search(text)) for r in (_LATIN, _CYRILLIC, _ARMENIAN))
+    words = _MENTION.sub(" ", text) if "@" in text else text
+    has_leet = _LEET_CHAR.search(words) is not None
+    scripts = sum(bool(r.search(words)) for r in (_LATIN, _CYRILLIC, _ARMENIAN))
     if not has_leet and scripts < 2:
         return
     dominant = _dominant_script(text)
