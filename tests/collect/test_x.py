@@ -131,3 +131,24 @@ def test_missing_token_variable_fails_before_any_request(
         collect_round(conn, p.X_URL, CollectOptions(base_url=options.base_url,
                                                     x_token_env="X_NOT_SET"), clock=clock)  # type: ignore[arg-type]
     assert server.requests == []
+
+
+def test_mentions_timeline_is_labelled_mention(
+    server: ReplayServer, conn: sqlite3.Connection, x_options: CollectOptions, clock: FakeClock
+) -> None:
+    serve_x(server)
+    search = p.x_search()
+    standalone = copy.deepcopy(search["data"][0])
+    standalone.update(id="2032790000000000001", conversation_id="2032790000000000001")
+    del standalone["referenced_tweets"]
+    author = p.x_root()["data"]["author_id"]
+    server.route(f"/2/users/{author}/mentions", Reply.json(
+        {"data": [standalone], "includes": {"users": search["includes"]["users"]},
+         "meta": {"result_count": 1, "newest_id": standalone["id"]}}))
+    options = CollectOptions(base_url=x_options.base_url, policy=x_options.policy,
+                             x_token_env="X_TOKEN", mentions=True)
+    collect_round(conn, p.X_URL, options, clock=clock)  # type: ignore[arg-type]
+    kind = conn.execute("SELECT kind FROM posts WHERE id=?", (standalone["id"],)).fetchone()[0]
+    assert kind == "mention"
+    asked = next(r for r in server.requests if r.path.endswith("/mentions"))
+    assert asked.query["since_id"] == [p.X_ROOT]  # nothing older than the post itself
