@@ -125,19 +125,14 @@ class CollectRound:
         headers: Mapping[str, str] | None = None,
         accept: Sequence[int] = (),
         relabel: Callable[[Post], Post] | None = None,
-        method: str = "GET",
-        json_body: Mapping[str, Any] | None = None,
     ) -> Page:
-        """GET (or POST) once with retries; archive every response; parse and store a 2xx one.
+        """GET with retries; archive every response; parse and store a 2xx one.
 
         Each response is archived (bytes, SHA-256, URL, status, headers) the moment it has
         arrived whole, before any parsing; a parsed page's posts then join the same bytes.
         Any status other than 2xx raises a CollectError after archiving, unless in `accept`.
         """
-        if method == "POST":
-            response = self.client.post_json(url, json_body or {}, headers=headers)
-        else:
-            response = self.client.get(url, params, headers=headers)
+        response = self.client.get(url, params, headers=headers)
         for earlier in response.retried:
             self._archive(earlier, "retried")
         exchange = response.exchange
@@ -232,7 +227,7 @@ class CollectRound:
         where = exchange.url.split("?", 1)[0]
         status = exchange.status
         if status in (401, 403) and self.secrets:
-            names = ", ".join(f"${s.env_var}" for s in self.secrets)
+            names = ", ".join(dict.fromkeys(f"${s.env_var}" for s in self.secrets))
             return CollectError(
                 self.scrub(f"{exchange.host} refused the credentials from {names}"
                            f" (HTTP {status}){detail}"),

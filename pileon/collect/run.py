@@ -101,7 +101,11 @@ def _secret(env_var: str | None, what: str) -> Credential | None:
 
 
 def _flushed(writer: EvidenceWriter) -> IngestCounts:
-    writer.flush()
+    """Write what is pending after a failure; if even that fails, the custody line still goes."""
+    try:
+        writer.flush()
+    except BaseException:  # noqa: BLE001 - the original failure is on its way up already
+        pass
     return writer.counts
 
 
@@ -181,6 +185,9 @@ def collect_round(
         raise
     except KeyboardInterrupt:
         failure = "interrupted"
+        raise
+    except Exception as exc:
+        failure = type(exc).__name__
         raise
     finally:
         client.close()

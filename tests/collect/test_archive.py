@@ -82,7 +82,10 @@ def test_killed_between_archiving_and_parsing_then_resumed(
     monkeypatch.setattr(EvidenceWriter, "flush", killed)
     with pytest.raises(KeyboardInterrupt):
         collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
+    custody = conn.execute("SELECT details_json, sha256s_json FROM custody_log").fetchone()
+    assert '"stopped": "interrupted"' in custody[0]
     archived = raw(conn, "getPostThread", p.BSKY_RKEY)
+    assert archived[0]["sha256"] in custody[1]
     assert len(archived) == 1 and archived[0]["ingest_run_id"] is None  # kept, not parsed yet
     assert conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 0
     monkeypatch.setattr(EvidenceWriter, "flush", real_flush)
