@@ -4,6 +4,7 @@ from the environment, resume an interrupted round, notice deletions, log custody
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -102,10 +103,8 @@ def _secret(env_var: str | None, what: str) -> Credential | None:
 
 def _flushed(writer: EvidenceWriter) -> IngestCounts:
     """Write what is pending after a failure; if even that fails, the custody line still goes."""
-    try:
+    with contextlib.suppress(BaseException):  # the original failure is on its way up already
         writer.flush()
-    except BaseException:  # noqa: BLE001 - the original failure is on its way up already
-        pass
     return writer.counts
 
 
