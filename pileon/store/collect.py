@@ -136,9 +136,11 @@ def archive_exchange(
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
+        headers = json.dumps([list(h) for h in exchange.headers], ensure_ascii=False)
         conn.execute(
             "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
-            " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,NULL)",
+            " adapter, adapter_version, fetched_at, ingest_run_id, request_url, http_status,"
+            " response_headers_json) VALUES (?,?,?,?,?,?,?,?,NULL,?,?,?)",
             (
                 payload.sha256,
                 payload.data,
@@ -148,6 +150,9 @@ def archive_exchange(
                 payload.adapter,
                 payload.adapter_version,
                 to_iso(payload.fetched_at),
+                exchange.url,
+                exchange.status,
+                headers,
             ),
         )
         cur = conn.execute(
@@ -160,7 +165,7 @@ def archive_exchange(
                 exchange.status,
                 exchange.reason,
                 exchange.http_version,
-                json.dumps([list(h) for h in exchange.headers], ensure_ascii=False),
+                headers,
                 to_iso(exchange.requested_at),
                 exchange.purpose,
                 round_id,

@@ -52,3 +52,9 @@ CREATE TABLE http_exchanges (
 );
 CREATE INDEX http_exchanges_raw ON http_exchanges(raw_sha256);
 CREATE INDEX http_exchanges_round ON http_exchanges(round_id);
+
+-- The first response that brought a payload's bytes, on the payload itself: WARC writers that
+-- read raw_payloads alone (one record per payload) can then write a `response` record.
+ALTER TABLE raw_payloads ADD COLUMN request_url TEXT;
+ALTER TABLE raw_payloads ADD COLUMN http_status INTEGER;
+ALTER TABLE raw_payloads ADD COLUMN response_headers_json TEXT;
