@@ -152,3 +152,22 @@ def test_mentions_timeline_is_labelled_mention(
     assert kind == "mention"
     asked = next(r for r in server.requests if r.path.endswith("/mentions"))
     assert asked.query["since_id"] == [p.X_ROOT]  # nothing older than the post itself
+
+
+def test_missing_post_is_one_clear_error_and_a_deleted_parent_a_kept_placeholder(
+    server: ReplayServer, conn: sqlite3.Connection, x_options: CollectOptions, clock: FakeClock
+) -> None:
+    gone = {"value": "1790000000000000000", "detail": "Could not find tweet with id: [1790000000000000000].",
+            "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+            "resource_id": "1790000000000000000",
+            "type": "https://api.twitter.com/2/problems/resource-not-found"}
+    server.route("/2/tweets/1790000000000000000", Reply.json({"errors": [gone]}))
+    with pytest.raises(CollectError, match="X has no such post 1790000000000000000"):
+        collect_round(conn, "https://x.com/alice/status/1790000000000000000", x_options,
+                      clock=clock)  # type: ignore[arg-type]
+    serve_x(server)
+    collect_round(conn, p.X_URL, x_options, clock=clock)  # type: ignore[arg-type]
+    # The search page names a deleted parent in errors[]: kept as a placeholder, marked deleted.
+    row = conn.execute("SELECT placeholder, deleted_at_source FROM posts WHERE id=?",
+                       ("2032766679825524794",)).fetchone()
+    assert row["placeholder"] == "not_found" and row["deleted_at_source"] is not None
