@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +34,13 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def post_record(post: ExportPost) -> dict[str, Any]:
     """Every field of a post as plain JSON values, in CSV_COLUMNS order."""
-    values = asdict(post)
+    values = {column: getattr(post, column) for column in CSV_COLUMNS}  # asdict deep-copies
     values["labels"] = list(post.labels)
     values["account_signals"] = list(post.account_signals)
     values["evidence"] = [dict(e) for e in post.evidence]
     values["scores"] = dict(post.scores)
     values["notes"] = list(post.notes)
-    return {column: values[column] for column in CSV_COLUMNS}
+    return values
 
 
 def _cell(value: Any) -> str:

@@ -164,15 +164,13 @@ def iter_posts(conn: sqlite3.Connection, run_id: int, flt: ExportFilter) -> Iter
     where, args = _where(run_id, flt)
     select = [
         "f.platform, f.post_id, p.kind, p.text, p.created_at, p.url, p.uri, p.reply_to,"
-        " f.lang, p.lang_reported, p.deleted_at_source, p.raw_sha256, r.source, r.locator,"
-        " r.fetched_at, p.author_id, a.handle, a.display_name, a.url, a.created_at,"
+        " f.lang, p.lang_reported, p.deleted_at_source, p.raw_sha256, p.author_id, a.handle, a.display_name, a.url, a.created_at,"
         " a.followers_count, a.following_count, a.posts_count, a.has_avatar, a.raw_sha256,"
         " f.signals, f.cluster_id, f.folder, f.model_folder, f.decided, f.category, f.rule,"
         " f.labels_json"]
     joins = [
         " FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id"
-        " LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id"
-        " LEFT JOIN raw_payloads r ON r.sha256 = p.raw_sha256"]
+        " LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id"]
     join_args: list[Any] = []
     coordination = _latest_coordination_run(conn)
     if coordination is not None:
@@ -192,17 +190,30 @@ def iter_posts(conn: sqlite3.Connection, run_id: int, flt: ExportFilter) -> Iter
     sql = ("SELECT " + "".join(select) + "".join(joins) + f" WHERE {where}"
            " ORDER BY f.created_at, f.platform, f.post_id")
     notes = user_notes(conn)
+    origins: dict[str, tuple[Any, Any, Any]] = {}
     for row in conn.execute(sql, [*join_args, *args]):
-        yield _post(row, notes)
+        raw_sha = row[11]
+        if raw_sha not in origins:
+            origins[raw_sha] = _origin(conn, raw_sha)
+        yield _post(tuple(row), origins[raw_sha], notes)
 
 
-def _post(row: sqlite3.Row | tuple[Any, ...], notes: Mapping[tuple[str, str], list[str]]
-          ) -> ExportPost:
+def _origin(conn: sqlite3.Connection, sha: str) -> tuple[Any, Any, Any]:
+    """Where and when a payload was read. Asked once per payload, never in the big join:
+    these columns sit after the payload's bytes, and reading them walks the whole blob."""
+    row = conn.execute("SELECT source, locator, fetched_at FROM raw_payloads WHERE sha256 = ?",
+                       (sha,)).fetchone()
+    return (None, None, None) if row is None else (row[0], row[1], row[2])
+
+
+def _post(row: tuple[Any, ...], origin: tuple[Any, Any, Any],
+          notes: Mapping[tuple[str, str], list[str]]) -> ExportPost:
+    raw_source, raw_locator, fetched_at = origin
     (platform, post_id, kind, text, created_at, url, uri, reply_to, lang, lang_reported,
-     deleted, raw_sha, raw_source, raw_locator, fetched_at, author_id, handle, display_name,
+     deleted, raw_sha, author_id, handle, display_name,
      author_url, author_created, followers, following, posts, has_avatar, account_raw,
      signals, cluster_id, folder, model_folder, decided, category, rule, labels_json,
-     coordination, scores_json, evidence_json, backend, model_version) = tuple(row)
+     coordination, scores_json, evidence_json, backend, model_version) = row
     return ExportPost(
         platform=platform, post_id=post_id, kind=kind, text=text, created_at=created_at,
         url=url, uri=uri, reply_to=reply_to, lang=lang, lang_reported=lang_reported,
