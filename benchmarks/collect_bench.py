@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import sqlite3
 import sys
@@ -140,6 +141,8 @@ def main() -> None:
     print(f"pileon collect (archive+parse+store) {stored / ours:10,.0f} posts/s  {ours:6.2f} s"
           f"  ({result.requests} requests)")
     print(f"ratio pileon / baseline   {base_seconds / ours:.2f}x the baseline's speed")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS (both, one process) {peak:.0f} MB")
 
 
 if __name__ == "__main__":
