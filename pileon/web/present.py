@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["Card", "Segment", "card_from_row", "category_names", "evidence_segments",
-           "folder_names", "signal_names"]
+           "folder_names", "own_record", "signal_names"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -109,3 +109,30 @@ def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False)
         text=None if hidden else row["text"], author=None if hidden else author,
         handle=None if hidden else row["author_handle"],
         deleted=row["deleted_at_source"] is not None, coordinated=coordinated)
+
+
+_TEXT_KEYS = ("text", "content", "record", "full_text", "body", "message")
+
+
+def own_record(raw: bytes, post_id: str, uri: str | None) -> str | None:
+    """This post's own object inside its raw payload, pretty-printed; None if not found.
+
+    A payload is often a whole page of replies (a Bluesky thread, a Mastodon context, an X
+    search page), shielded ones among them: the post page shows only the reply's own part.
+    """
+    try:
+        document = json.loads(raw)
+    except ValueError:  # a CSV row is its own payload
+        text = raw.decode("utf-8", errors="replace")
+        return text if post_id in text and "\n" not in text.strip() else None
+    stack: list[Any] = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            matches = str(item.get("id")) == post_id or (uri is not None and item.get("uri") == uri)
+            if matches and any(key in item for key in _TEXT_KEYS):
+                return json.dumps(item, indent=2, ensure_ascii=False)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None

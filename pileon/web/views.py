@@ -41,7 +41,13 @@ from pileon.triage.run import record_decisions, undo_batch
 from pileon.web.app import language_of, render, state_of, unblur_all
 from pileon.web.chart import FOLDER_COLOURS, timeline_svg
 from pileon.web.i18n import LANGUAGES, gettext_for
-from pileon.web.present import Card, card_from_row, evidence_segments, folder_names
+from pileon.web.present import (
+    Card,
+    card_from_row,
+    evidence_segments,
+    folder_names,
+    own_record,
+)
 from pileon.web.security import check_csrf
 
 PAGE_SIZE = 50
@@ -189,13 +195,13 @@ async def post_page(request: Request) -> Response:
     below = [_context_item(r, request) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
-    raw = None if hidden else (raw_bytes(conn, row["raw_sha256"]) or b"").decode(
-        "utf-8", errors="replace")
+    raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
+                                         row["uri"])
     return render(
         request, "post.html", post=row, hidden=hidden, key=key_of(platform, post_id),
         segments=None if hidden else evidence_segments(row["text"], evidence),
         scores=sorted(((k, v) for k, v in scores.items() if k in LABELS), key=lambda kv: -kv[1]),
-        labels=json.loads(row["labels_json"] or "[]"), raw=_pretty(raw),
+        labels=json.loads(row["labels_json"] or "[]"), raw=raw,
         signals=[s for s in (row["signals"] or "").split(",") if s],
         decisions=decisions_for(conn, platform, post_id), context=context, below=below,
         explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS)
@@ -208,15 +214,6 @@ def _context_item(row: Any, request: Request) -> dict[str, Any]:
             "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
             "text": None if hidden else row["text"],
             "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
-
-
-def _pretty(raw: str | None) -> str | None:
-    if raw is None:
-        return None
-    try:
-        return json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-    except ValueError:
-        return raw
 
 
 async def reveal(request: Request) -> Response:
@@ -240,8 +237,8 @@ async def reveal(request: Request) -> Response:
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":
-        body["raw"] = _pretty((raw_bytes(conn, row["raw_sha256"]) or b"").decode(
-            "utf-8", errors="replace"))
+        body["raw"] = own_record(raw_bytes(conn, row["raw_sha256"]) or b"", parsed[1],
+                                 row["uri"]) or ""
     return JSONResponse(body)
 
 

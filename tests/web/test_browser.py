@@ -31,10 +31,11 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 HOSTILE_ROWS = {row["id"]: row for row in map(json.loads, HOSTILE.read_text().splitlines())}
 
 
-def shot(target: Page | Any, name: str) -> bytes:
+def shot(target: Page | Any, name: str, *, full: bool = False) -> bytes:
+    """Save a screenshot (the first screen; `full`: the whole page) for a person to look at."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     data: bytes = target.screenshot(path=str(SHOTS / f"{name}.png"),
-                                    **({"full_page": True} if isinstance(target, Page) else {}))
+                                    **({"full_page": True} if full else {}))
     return data
 
 
@@ -122,6 +123,21 @@ def test_post_page_of_a_shielded_reply_keeps_text_name_and_raw_hidden(
     ui.get_by_role("button", name="Show this reply").click()
     expect(ui.locator("article [data-role='text']")).to_have_text(row["text"])
     expect(ui.locator("pre.raw")).to_contain_text(row["post_id"])
+
+
+def test_a_post_page_never_shows_the_shielded_replies_sharing_its_payload(
+        ui: Page, db: sqlite3.Connection) -> None:
+    shielded, visible = db.execute(
+        "SELECT s.post_id, v.post_id FROM post_folders s JOIN posts ps ON ps.platform=s.platform"
+        " AND ps.id=s.post_id JOIN posts pv ON pv.raw_sha256=ps.raw_sha256 JOIN post_folders v"
+        " ON v.run_id=s.run_id AND v.platform=pv.platform AND v.post_id=pv.id WHERE s.run_id=?"
+        " AND s.folder='shielded' AND v.folder='support' AND s.platform='bluesky' LIMIT 1",
+        (run_id(db),)).fetchone()
+    text = db.execute("SELECT text FROM posts WHERE platform='bluesky' AND id=?",
+                      (shielded,)).fetchone()[0]
+    ui.goto(f"/post?p=bluesky&id={visible}")
+    expect(ui.locator("pre.raw")).to_contain_text(visible)
+    assert text not in ui.content() and shielded not in ui.content()
 
 
 def test_post_page_shows_context_signals_evidence_and_hash(
@@ -357,32 +373,34 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     expect(card(ui, rows[0]["platform"], rows[0]["post_id"]).locator("input.select")).to_be_checked()
     ui.keyboard.press("s")
     expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
-    assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("support", True)
     ui.wait_for_load_state()  # the shortcuts live in a deferred script
+    assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("support", True)
     ui.keyboard.press("u")
     expect(ui.get_by_role("status")).to_have_count(0)
+    ui.wait_for_load_state()
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("inbox", False)
 
     ui.keyboard.press("j")
     ui.keyboard.press("a")  # nothing selected: the focused reply goes
     expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
-    assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("shielded", True)
     ui.wait_for_load_state()  # the shortcuts live in a deferred script
+    assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("shielded", True)
     ui.keyboard.press("u")
     expect(ui.get_by_role("status")).to_have_count(0)
+    ui.wait_for_load_state()
 
     ui.goto("/folder/review")
-    ui.wait_for_load_state()
     review = first_page(db, "review")[:2]
     for _ in review:
         ui.keyboard.press("j")
         ui.keyboard.press("x")
     ui.keyboard.press("e")
     expect(ui.get_by_role("status")).to_contain_text("Done for 2 replies.")
+    ui.wait_for_load_state()
     assert [folder_of(db, r["platform"], r["post_id"]) for r in review] == [("inbox", True)] * 2
-    ui.wait_for_load_state()  # the shortcuts live in a deferred script
     ui.keyboard.press("u")
     expect(ui.get_by_role("status")).to_have_count(0)
+    ui.wait_for_load_state()
     assert [folder_of(db, r["platform"], r["post_id"])[0] for r in review] == ["review"] * 2
 
 
@@ -458,7 +476,7 @@ def test_every_view_passes_contrast_labels_and_is_screenshotted(
              **{f"folder-{f}": f"/folder/{f}" for f in FOLDERS}}
     for name, path in views.items():
         ui.goto(path)
-        shot(ui, name)
+        shot(ui, name, full=name in ("home", "overview"))
         assert ui.evaluate(_CONTRAST) == [], name
         assert _unnamed_controls(ui) == [], name
     # The first screen puts support first: the first reply shown is a supportive one.
