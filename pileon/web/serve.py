@@ -55,10 +55,10 @@ def serve_forever(db: Path, *, port: int = 8765, open_browser: bool = True) -> N
     sock = bind_free_port(port)
     actual = int(sock.getsockname()[1])
     if actual != port:
-        console.print(f"port {port} is in use; using {actual} instead.")
+        console.print(f"port {port} is in use; using {actual} instead.", soft_wrap=True)
     config, sessions = _config(db, sock)
     link = sessions.link(f"{HOST}:{actual}")
-    console.print(f"pileon review UI: {link}")
+    console.print(f"pileon review UI: {link}", soft_wrap=True)  # never break the link
     console.print("Only this computer can open it. Press Ctrl+C to stop.")
     if open_browser:
         threading.Timer(0.5, lambda: webbrowser.open(link)).start()
