@@ -16,7 +16,7 @@ from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
 from pileon.records import Post
-from pileon.store.collect import authors_without_counts, round_root_created_at, set_round_root
+from pileon.store.collect import authors_without_counts, round_root_created_at
 
 __all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
 
@@ -86,6 +86,7 @@ class BlueskyCollector:
         self.mentions = mentions
         self.target = f"bluesky:{self.actor}/{ref.post_id}"
         self.root = ""
+        self.did = ""
         self._auth: dict[str, str] = {}
 
     @property
@@ -96,10 +97,14 @@ class BlueskyCollector:
         return f"{self.pds if authed else self.base}/xrpc/{nsid}"
 
     # the round --------------------------------------------------------------------------------
+    def prepare(self, rnd: CollectRound) -> None:
+        """Handle to DID: rounds are keyed on the DID, so a changed handle changes nothing."""
+        self.did = self._resolve(rnd)
+        self.root = f"at://{self.did}/app.bsky.feed.post/{self.ref.post_id}"
+        self.target = f"bluesky:{self.did}/{self.ref.post_id}"
+
     def run(self, rnd: CollectRound) -> None:
-        did = self._resolve(rnd)
-        self.root = f"at://{did}/app.bsky.feed.post/{self.ref.post_id}"
-        set_round_root(rnd.conn, rnd.round.id, self.root)
+        did = self.did
         if not self._thread(rnd):
             return
         self._subtrees(rnd)
@@ -114,16 +119,12 @@ class BlueskyCollector:
     def _resolve(self, rnd: CollectRound) -> str:
         if self.actor.startswith("did:"):
             return self.actor
-        state = rnd.state("resolve")
-        if state is not None and state.cursor:
-            return state.cursor
         page = rnd.fetch(self._xrpc("com.atproto.identity.resolveHandle"),
                          [("handle", self.actor)], purpose="resolve", accept=(400, 404))
         did = page.body.get("did") if isinstance(page.body, Mapping) else None
         if not page.exchange.ok or not isinstance(did, str):
             raise CollectError(f"unknown Bluesky handle {self.actor!r}",
                                path=self.ref.url, hint="check the handle in the URL")
-        rnd.save("resolve", did, done=True)
         return did
 
     def _get_thread(self, rnd: CollectRound, uri: str) -> Page:

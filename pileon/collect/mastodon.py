@@ -21,7 +21,6 @@ from pileon.records import Post
 from pileon.store.collect import (
     round_posts,
     round_root_created_at,
-    set_round_root,
     unknown_authors,
 )
 
@@ -91,8 +90,10 @@ class MastodonCollector:
     def _api(self, path: str) -> str:
         return f"{self.base}/api/v1/{path}"
 
+    def prepare(self, rnd: CollectRound) -> None:
+        """Nothing to ask first: the URL names the server and the status."""
+
     def run(self, rnd: CollectRound) -> None:
-        set_round_root(rnd.conn, rnd.round.id, self.root)
         if not self._root(rnd):
             return
         self._walk(rnd)

@@ -82,7 +82,7 @@ class CollectRound:
         conn: sqlite3.Connection,
         client: HttpClient,
         writer: EvidenceWriter,
-        round_row: RoundRow,
+        round_row: RoundRow | None,
         *,
         platform: str,
         adapter_version: str,
@@ -92,7 +92,7 @@ class CollectRound:
         self.conn = conn
         self.client = client
         self.writer = writer
-        self.round = round_row
+        self._round = round_row
         self.platform = platform
         self.adapter_version = adapter_version
         self.secrets = tuple(s for s in secrets if s.value)
@@ -101,6 +101,16 @@ class CollectRound:
         self.fetched_sha256s: list[str] = []  # every response of this run, for the custody log
 
     # progress -------------------------------------------------------------------------------
+    @property
+    def round(self) -> RoundRow:
+        if self._round is None:
+            raise AssertionError("the round is opened once the collector is prepared")
+        return self._round
+
+    def begin(self, round_row: RoundRow) -> None:
+        """Attach the round, once the collector knows which post it collects around."""
+        self._round = round_row
+
     def state(self, step: str) -> StepState | None:
         return step_state(self.conn, self.round.id, step)
 
@@ -210,7 +220,8 @@ class CollectRound:
             requested_at=exchange.requested_at,
             purpose=purpose,
         )
-        archive_exchange(self.conn, payload, row, round_id=self.round.id)
+        round_id = self._round.id if self._round is not None else None
+        archive_exchange(self.conn, payload, row, round_id=round_id)
         self.fetched_sha256s.append(payload.sha256)
         return payload
 

@@ -19,6 +19,7 @@ from pileon.collect.urls import PostRef, parse_post_url
 from pileon.collect.x import CostBudget, CostStop, XCollector
 from pileon.errors import CollectError
 from pileon.store.collect import (
+    RoundRow,
     finish_round,
     live_posts_seen_before,
     new_kinds_of_round,
@@ -50,6 +51,8 @@ class Collector(Protocol):
 
     @property
     def secrets(self) -> tuple[Credential, ...]: ...
+
+    def prepare(self, rnd: CollectRound) -> None: ...
 
     def run(self, rnd: CollectRound) -> None: ...
 
@@ -162,15 +165,18 @@ def collect_round(
     ref = parse_post_url(url)
     collector = make_collector(ref, options, budget)
     speak = say or (lambda _m: None)
-    round_row = open_round(conn, collector.target, ref.platform, None, url)
-    if round_row.resumed:
-        speak(f"resuming the interrupted round {round_row.id} for {url}")
     client = HttpClient(policy=options.policy, clock=clock, say=speak)
     writer = EvidenceWriter(conn, source=url, fmt=f"collect-{ref.platform}", group=1)
-    rnd = CollectRound(conn, client, writer, round_row, platform=ref.platform,
+    rnd = CollectRound(conn, client, writer, None, platform=ref.platform,
                        adapter_version=collector.version, secrets=collector.secrets, say=speak)
+    round_row: RoundRow | None = None
     complete, deleted, failure = False, [], ""
     try:
+        collector.prepare(rnd)  # e.g. a Bluesky handle to its DID: the target's stable name
+        round_row = open_round(conn, collector.target, ref.platform, collector.root, url)
+        rnd.begin(round_row)
+        if round_row.resumed:
+            speak(f"resuming the interrupted round {round_row.id} for {url}")
         collector.run(rnd)
         if collector.checks_deletions:
             deleted = _check_deletions(rnd, collector)
@@ -192,13 +198,13 @@ def collect_round(
         client.close()
         # An ingest run left unfinished tells `pileon stats` that something was cut short.
         counts = writer.finish() if complete else _flushed(writer)
-        seen = round_seen(conn, round_row.id)
+        seen = round_seen(conn, round_row.id) if round_row is not None else set()
         cost = getattr(collector, "budget", None)
         log_custody(conn, "collect", {
             "url": url,
             "target": collector.target,
-            "round": round_row.id,
-            "resumed": round_row.resumed,
+            "round": round_row.id if round_row is not None else None,
+            "resumed": round_row.resumed if round_row is not None else False,
             "complete": complete,
             "stopped": failure or None,
             "requests": client.requests,
@@ -208,11 +214,12 @@ def collect_round(
             "notes": rnd.notes,
             "cost_usd": round(cost.spent_usd, 4) if cost is not None else None,
         }, rnd.fetched_sha256s)
-    new = tuple(new_posts_of_round(conn, round_row.id))
+    assert round_row is not None  # every path that leaves it None has raised
     return CollectResult(
         url=url, platform=ref.platform, target=collector.target, root_id=collector.root,
         round_id=round_row.id, resumed=round_row.resumed, complete=complete,
-        requests=client.requests, posts_seen=len(seen), new_posts=new,
+        requests=client.requests, posts_seen=len(seen),
+        new_posts=tuple(new_posts_of_round(conn, round_row.id)),
         new_by_kind=new_kinds_of_round(conn, round_row.id), deleted=tuple(deleted),
         notes=tuple(rnd.notes),
         cost_usd=round(cost.spent_usd, 4) if cost is not None else None,

@@ -14,7 +14,7 @@ from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.x import XSource, parse_x_page
 from pileon.records import Post
-from pileon.store.collect import previous_step_cursor, set_round_root
+from pileon.store.collect import previous_step_cursor
 
 __all__ = [
     "DEFAULT_API",
@@ -109,8 +109,10 @@ class XCollector:
     def secrets(self) -> tuple[Credential, ...]:
         return (self.token,)
 
+    def prepare(self, rnd: CollectRound) -> None:
+        """Nothing to ask first: the URL names the post."""
+
     def run(self, rnd: CollectRound) -> None:
-        set_round_root(rnd.conn, rnd.round.id, self.root)
         author = self._root(rnd)
         since = previous_step_cursor(rnd.conn, self.target, rnd.round.id, "newest")
         self._search(rnd, since)

@@ -34,7 +34,6 @@ __all__ = [
     "round_root_created_at",
     "round_seen",
     "save_step",
-    "set_round_root",
     "step_state",
     "unknown_authors",
 ]
@@ -127,7 +126,7 @@ def archive_exchange(
     payload: RawPayload,
     exchange: ExchangeRow,
     *,
-    round_id: int,
+    round_id: int | None,
 ) -> int:
     """One transaction, on arrival: the raw bytes (if not already stored) and the exchange.
 
@@ -171,9 +170,10 @@ def archive_exchange(
                 round_id,
             ),
         )
-        conn.execute(
-            "UPDATE collect_rounds SET requests = requests + 1 WHERE id=?", (round_id,)
-        )
+        if round_id is not None:
+            conn.execute(
+                "UPDATE collect_rounds SET requests = requests + 1 WHERE id=?", (round_id,)
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -308,10 +308,6 @@ def folder_counts_for(
         if row is not None:
             counts[row[0]] = counts.get(row[0], 0) + 1
     return counts
-
-
-def set_round_root(conn: sqlite3.Connection, round_id: int, root_id: str) -> None:
-    conn.execute("UPDATE collect_rounds SET root_id=? WHERE id=?", (root_id, round_id))
 
 
 def previous_step_cursor(

@@ -59,9 +59,11 @@ def test_network_down_mid_collect_then_resume_loses_and_duplicates_nothing(
     result = collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
     assert result.resumed and result.complete
     resumed_paths = [r.path for r in server.requests[asked:]]
-    # No thread or first quotes page again: straight to the page after the saved cursor.
-    assert resumed_paths[0] == XRPC + "app.bsky.feed.getQuotes"
-    assert server.requests[asked].query["cursor"] == [first["cursor"]]
+    # The handle is looked up again (it may have changed); then no thread and no first quotes
+    # page again: straight to the page after the saved cursor.
+    assert resumed_paths[:2] == [XRPC + "com.atproto.identity.resolveHandle",
+                                 XRPC + "app.bsky.feed.getQuotes"]
+    assert server.requests[asked + 1].query["cursor"] == [first["cursor"]]
     assert XRPC + "app.bsky.feed.getPostThread" not in resumed_paths
     assert post_ids(conn) == expected
     dupes = conn.execute("SELECT COUNT(*) - COUNT(DISTINCT raw_sha256) FROM http_exchanges"
@@ -110,3 +112,19 @@ def test_ctrl_c_during_a_backoff_keeps_the_place(
     serve_bluesky(server)
     result = collect_round(conn, p.BSKY_URL, options, clock=FakeClock())  # type: ignore[arg-type]
     assert result.resumed and result.complete
+
+
+def test_handle_and_did_addresses_are_the_same_thread(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: FakeClock
+) -> None:
+    serve_bluesky(server)
+    server.route(XRPC + "app.bsky.feed.getQuotes", Reply(503, b"busy"), uri=p.BSKY_ROOT)
+    with pytest.raises(NetworkError):
+        collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
+    serve_bluesky(server)
+    # The author changed their handle meanwhile: the at:// address carries on the same round.
+    at_uri = p.BSKY_ROOT
+    result = collect_round(conn, at_uri, options, clock=clock)  # type: ignore[arg-type]
+    assert result.resumed and result.complete
+    targets = {r[0] for r in conn.execute("SELECT target FROM collect_rounds")}
+    assert targets == {f"bluesky:{p.BSKY_DID}/{p.BSKY_RKEY}"}
