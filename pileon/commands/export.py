@@ -13,7 +13,7 @@ from pileon.commands.output import console, print_json
 from pileon.errors import ConfigError, PileonError
 from pileon.export.accounts import SelectedAccount, selected_accounts
 from pileon.export.bluesky_list import DEFAULT_SERVICE, add_to_moderation_list, valid_did
-from pileon.export.run import ExportOutcome, make_selection, run_export
+from pileon.export.run import ExportOutcome, choose_exporter, make_selection, run_export
 from pileon.plugins import exporters
 from pileon.store import connect
 from pileon.store.evidence import log_custody
@@ -85,8 +85,6 @@ def export(db: Path, fmt: str, folder: str | None, categories: tuple[str, ...],
     are written whole or not at all, an existing file is kept unless you add --force, and
     every export is written to the chain-of-custody log with the SHA-256 of each file.
     """
-    from pileon.export.run import choose_exporter
-
     exporter = choose_exporter(fmt)  # an unknown format fails before the database is opened
     flt = _filter(folder, categories, langs, marked, ids_file)
     target = out or Path.cwd() / f"{db.stem}-{_slug(flt)}-{fmt}{exporter.suffix}"
@@ -114,13 +112,13 @@ def _as_dict(outcome: ExportOutcome) -> dict[str, object]:
 def _say(outcome: ExportOutcome) -> None:
     result = outcome.result
     console.print(f"{outcome.format}: {result.rows} rows from {outcome.posts} posts"
-                  f" ({outcome.selection})")
+                  f" ({outcome.selection})", markup=False)
     for f in outcome.files:
-        console.print(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}")
+        console.print(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}", markup=False)
     for reason, n in result.skipped.items():
-        console.print(f"  left out: {n} {reason}")
+        console.print(f"  left out: {n} {reason}", markup=False)
     for note in result.notes:
-        console.print(f"  note: {note}")
+        console.print(f"  note: {note}", markup=False)
     console.print("  logged in the chain of custody (`export`)")
 
 
@@ -195,9 +193,10 @@ def bluesky_list(db: Path, name: str, description: str, handle: str | None, fold
                     "skipped": dict(skipped)})
     elif not quiet:
         console.print(f"{'created' if outcome.created_list else 'added to'} {outcome.list_uri}:"
-                      f" {len(outcome.added)} account(s) added, {outcome.already} already on it")
+                      f" {len(outcome.added)} account(s) added, {outcome.already} already on it",
+                      markup=False)
         for reason, n in skipped.items():
-            console.print(f"  left out: {n} {reason}")
+            console.print(f"  left out: {n} {reason}", markup=False)
         console.print("  subscribe to it in Bluesky: Moderation › Moderation lists;"
                       " logged in the chain of custody (`export`)")
 
@@ -221,7 +220,7 @@ def _say_dry_run(accounts: Sequence[SelectedAccount], skipped: Mapping[str, int]
         console.print(f"dry run: would add {len(accounts)} account(s) from {name}"
                       " (nothing sent, no password asked)")
         for reason, n in skipped.items():
-            console.print(f"  left out: {n} {reason}")
+            console.print(f"  left out: {n} {reason}", markup=False)
     for a in accounts:
         click.echo(f"{a.account_id}\t{a.handle or ''}")
 

@@ -58,7 +58,7 @@ class ExportSelection:
         otherwise the payloads of the selected posts (each stored version) and their authors."""
         if self.unrestricted():
             return all_payload_hashes(self.conn)
-        return payload_hashes(self.conn, self.posts())
+        return payload_hashes(self.conn, self.run_id, self.filter)
 
     def payloads(self) -> Iterator[StoredPayload]:
         """Each raw payload behind the selection, once, in first-seen order."""

@@ -250,18 +250,21 @@ def keys_for_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> tuple[list[tup
     return found, missing
 
 
-def payload_hashes(conn: sqlite3.Connection, posts: Iterable[ExportPost]) -> list[str]:
-    """The raw payloads behind the posts (every stored version of each) and their authors'
-    profiles, in first-seen order."""
+def payload_hashes(conn: sqlite3.Connection, run_id: int, flt: ExportFilter) -> list[str]:
+    """The raw payloads behind the selected posts (every stored version of each) and behind
+    their authors' profiles, in the order of the posts, each once."""
+    where, args = _where(run_id, flt)
+    base = (" FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id")
+    sql = (f"SELECT p.raw_sha256, f.created_at, f.platform, f.post_id, 0{base} WHERE {where}"
+           f" UNION ALL SELECT v.raw_sha256, f.created_at, f.platform, f.post_id, 1{base}"
+           " JOIN post_versions v ON v.platform = f.platform AND v.post_id = f.post_id"
+           f" WHERE {where}"
+           f" UNION ALL SELECT a.raw_sha256, f.created_at, f.platform, f.post_id, 2{base}"
+           " JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id"
+           f" WHERE {where} ORDER BY 2, 3, 4, 5")
     seen: dict[str, None] = {}
-    for post in posts:
-        seen.setdefault(post.raw_sha256, None)
-        for (sha,) in conn.execute("SELECT raw_sha256 FROM post_versions WHERE platform = ?"
-                                   " AND post_id = ? ORDER BY seen_at",
-                                   (post.platform, post.post_id)):
-            seen.setdefault(str(sha), None)
-        if post.account_raw_sha256:
-            seen.setdefault(post.account_raw_sha256, None)
+    for (sha, *_rest) in conn.execute(sql, [*args, *args, *args]):
+        seen.setdefault(str(sha), None)
     return list(seen)
 
 
