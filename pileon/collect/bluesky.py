@@ -259,10 +259,13 @@ class BlueskyCollector:
             # The public AppView often refuses search (403) and never pages it: ask once.
             page = rnd.fetch(self._xrpc("app.bsky.feed.searchPosts"), params, purpose="mentions",
                              parser=parse_bluesky_page, found_via="mentions",
-                             accept=(401, 403), relabel=_as_mention(self.root))
-            if not page.exchange.ok:
+                             accept=(400, 401, 403, 404, 501), relabel=_as_mention(self.root))
+            if page.status in (401, 403):
                 rnd.note(f"mentions not collected: Bluesky refused search without a login"
                          f" (HTTP {page.status}); give --bsky-app-password-env to collect them")
+            elif not page.exchange.ok:
+                rnd.note(f"mentions not collected: {page.exchange.host} has no post search"
+                         f" (HTTP {page.status})")
             rnd.save("mentions", None, done=True)
             return
         self._paged(rnd, "mentions", self._xrpc("app.bsky.feed.searchPosts", authed=True),

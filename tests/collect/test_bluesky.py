@@ -217,3 +217,13 @@ def test_wrong_app_password_is_one_line_naming_the_variable(
     message = str(caught.value)
     assert "$BSKY_APP_PASSWORD" in message and "Invalid identifier or password" in message
     assert "wrong-pass-word-1234" not in message
+
+
+def test_an_appview_without_search_is_a_note_not_a_failure(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object
+) -> None:
+    serve_bluesky(server)  # no searchPosts route: the server answers 404
+    result = collect_round(conn, p.BSKY_URL, CollectOptions(
+        base_url=options.base_url, policy=options.policy, mentions=True), clock=clock)  # type: ignore[arg-type]
+    assert result.complete
+    assert any("has no post search (HTTP 404)" in n for n in result.notes)
