@@ -171,7 +171,9 @@ class BlueskyCollector:
         rnd.save("subtrees", None, done=True)
 
     def _paged(self, rnd: CollectRound, step: str, url: str, params: Sequence[tuple[str, str]],
-               *, found_via: str, headers: Mapping[str, str] | None = None) -> None:
+               *, found_via: str, headers: Mapping[str, str] | None = None,
+               optional: bool = False) -> None:
+        """Page through a list with `cursor`; an optional list the server lacks is a note."""
         state = rnd.state(step)
         if state is not None and state.done:
             return
@@ -180,7 +182,12 @@ class BlueskyCollector:
             extra = [("cursor", cursor)] if cursor else []
             page = rnd.fetch(url, [*params, *extra], purpose=step, parser=parse_bluesky_page,
                              found_via=found_via, headers=headers,
+                             accept=(400, 403, 404, 501) if optional else (),
                              relabel=_as_mention(self.root) if found_via == "mentions" else None)
+            if not page.exchange.ok:
+                rnd.note(f"{step} not collected: {page.exchange.host} answered"
+                         f" HTTP {page.status}")
+                break
             body = page.body if isinstance(page.body, Mapping) else {}
             previous = cursor
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
@@ -269,7 +276,7 @@ class BlueskyCollector:
             rnd.save("mentions", None, done=True)
             return
         self._paged(rnd, "mentions", self._xrpc("app.bsky.feed.searchPosts", authed=True),
-                    params, found_via="mentions", headers=self._auth)
+                    params, found_via="mentions", headers=self._auth, optional=True)
 
     # deletions ------------------------------------------------------------------------------
     def confirm_gone(self, rnd: CollectRound, post_ids: Sequence[str]) -> list[tuple[str, Page]]:
