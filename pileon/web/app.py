@@ -106,7 +106,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "folders": FOLDERS, "folder_names": folder_names(_), "counts": counts,
         "category_names": category_names(_), "signal_names": signal_names(_),
         "path": request.url.path, "full_path": _full_path(request),
-        "unblur_all": unblur_all(request), "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
+        "unblur_all": unblur_all(request),
+        "lang_chosen": get_setting(web.conn, "lang") in LANGUAGES, "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
         "done_n": request.query_params.get("n"),
     }
     base.update(context)
