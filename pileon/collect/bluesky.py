@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page
+from pileon.collect.round import CollectRound, Credential, Page, as_mention
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
-from pileon.records import Post
 from pileon.store.collect import authors_without_counts, round_root_created_at
 
 __all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
@@ -49,16 +47,6 @@ def cut_points(thread: Any, anchor: str | None = None) -> list[str]:
             found.append(str(uri))
         stack.extend(replies)
     return found
-
-
-def _as_mention(root: str) -> Any:
-    def relabel(post: Post) -> Post:
-        # A post that is neither a reply nor a quote reached the author as a mention.
-        if post.kind == "root" and post.id != root:
-            return replace(post, kind="mention")
-        return post
-
-    return relabel
 
 
 class BlueskyCollector:
@@ -183,7 +171,7 @@ class BlueskyCollector:
             page = rnd.fetch(url, [*params, *extra], purpose=step, parser=parse_bluesky_page,
                              found_via=found_via, headers=headers,
                              accept=(400, 403, 404, 501) if optional else (),
-                             relabel=_as_mention(self.root) if found_via == "mentions" else None)
+                             relabel=as_mention(self.root) if found_via == "mentions" else None)
             if not page.exchange.ok:
                 rnd.note(f"{step} not collected: {page.exchange.host} answered"
                          f" HTTP {page.status}")
@@ -248,7 +236,7 @@ class BlueskyCollector:
                           [("uris", u) for u in uris[start : start + POSTS_PER_REQUEST]],
                           purpose="notifications", parser=parse_bluesky_page,
                           found_via="notifications", headers=self._auth,
-                          relabel=_as_mention(self.root))
+                          relabel=as_mention(self.root))
             cursor = body.get("cursor") if isinstance(body.get("cursor"), str) else None
             oldest = min((str(n.get("indexedAt", "")) for n in items), default="")
             if not cursor or not items or oldest < since:
@@ -266,7 +254,7 @@ class BlueskyCollector:
             # The public AppView often refuses search (403) and never pages it: ask once.
             page = rnd.fetch(self._xrpc("app.bsky.feed.searchPosts"), params, purpose="mentions",
                              parser=parse_bluesky_page, found_via="mentions",
-                             accept=(400, 401, 403, 404, 501), relabel=_as_mention(self.root))
+                             accept=(400, 401, 403, 404, 501), relabel=as_mention(self.root))
             if page.status in (401, 403):
                 rnd.note(f"mentions not collected: Bluesky refused search without a login"
                          f" (HTTP {page.status}); give --bsky-app-password-env to collect them")

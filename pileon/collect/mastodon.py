@@ -9,15 +9,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page
+from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.mastodon import MastodonSource, parse_mastodon_page
-from pileon.ingest.pages import PageRecords
-from pileon.records import Post
+from pileon.ingest.pages import PageParser, PageRecords
 from pileon.store.collect import (
     round_posts,
     round_root_created_at,
@@ -39,7 +37,7 @@ def next_link(link_header: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _each(key: str | None) -> Any:
+def _each(key: str | None) -> PageParser:
     """A page parser for a JSON array: every element (or its `key`) through the status parser."""
 
     def parse(page: Any, found: PageRecords) -> None:
@@ -51,15 +49,6 @@ def _each(key: str | None) -> Any:
                 parse_mastodon_page(inner, found)
 
     return parse
-
-
-def _as_mention(root: str) -> Any:
-    def relabel(post: Post) -> Post:
-        if post.kind == "root" and post.id != root:
-            return replace(post, kind="mention")
-        return post
-
-    return relabel
 
 
 class MastodonCollector:
@@ -172,7 +161,7 @@ class MastodonCollector:
         }
 
     def _paged(self, rnd: CollectRound, step: str, first: str, params: Sequence[tuple[str, str]],
-               *, found_via: str, key: str | None, relabel: Any = None,
+               *, found_via: str, key: str | None, relabel: Relabel | None = None,
                since: str | None = None) -> None:
         state = rnd.state(step)
         if state is not None and state.done:
@@ -213,7 +202,7 @@ class MastodonCollector:
         since = round_root_created_at(rnd.conn, self.platform, self.root)
         self._paged(rnd, "mentions", self._api("notifications"),
                     [("types[]", "mention"), ("limit", "40")], found_via="mentions",
-                    key="status", relabel=_as_mention(self.root), since=since)
+                    key="status", relabel=as_mention(self.root), since=since)
 
     def _accounts(self, rnd: CollectRound) -> None:
         """Accounts named only by id (authors of replies pileon could not see) looked up."""

@@ -29,7 +29,19 @@ from pileon.store.collect import (
 )
 from pileon.store.evidence import EvidenceWriter
 
-__all__ = ["CollectRound", "Credential", "Page", "error_text"]
+__all__ = ["CollectRound", "Credential", "Page", "Relabel", "as_mention", "error_text"]
+
+
+Relabel = Callable[[Post], Post]
+
+
+def as_mention(root: str) -> Relabel:
+    """Posts that are neither replies nor quotes (their own roots) reached the author as mentions."""
+
+    def relabel(post: Post) -> Post:
+        return replace(post, kind="mention") if post.kind == "root" and post.id != root else post
+
+    return relabel
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +146,7 @@ class CollectRound:
         found_via: str = "",
         headers: Mapping[str, str] | None = None,
         accept: Sequence[int] = (),
-        relabel: Callable[[Post], Post] | None = None,
+        relabel: Relabel | None = None,
     ) -> Page:
         """GET with retries; archive every response; parse and store a 2xx one.
 

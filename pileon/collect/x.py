@@ -6,14 +6,13 @@ cost is shown first and collection stops before a page could take it over --max-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page
+from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.x import XSource, parse_x_page
-from pileon.records import Post
 from pileon.store.collect import previous_step_cursor
 
 __all__ = [
@@ -121,7 +120,7 @@ class XCollector:
             self._mentions(rnd, author)
 
     def _fetch(self, rnd: CollectRound, path: str, params: Sequence[tuple[str, str]], *,
-               purpose: str, found_via: str, relabel: Any = None) -> Page:
+               purpose: str, found_via: str, relabel: Relabel | None = None) -> Page:
         page = rnd.fetch(f"{self.base}/2/{path}", params, purpose=purpose, parser=parse_x_page,
                          found_via=found_via, headers=self.headers, relabel=relabel)
         self.budget.charge(page.body)
@@ -155,7 +154,7 @@ class XCollector:
 
     def _paged(self, rnd: CollectRound, step: str, path: str, params: Sequence[tuple[str, str]],
                *, token_param: str, found_via: str, stop_when_known: bool = False,
-               relabel: Any = None) -> None:
+               relabel: Relabel | None = None) -> None:
         state = rnd.state(step)
         if state is not None and state.done:
             return
@@ -207,9 +206,7 @@ class XCollector:
         return []  # see checks_deletions
 
     def _mentions(self, rnd: CollectRound, author: str) -> None:
-        def relabel(post: Post) -> Post:
-            return replace(post, kind="mention") if post.kind == "root" else post
-
         since = previous_step_cursor(rnd.conn, self.target, rnd.round.id, "newest") or self.root
         self._paged(rnd, "mentions", f"users/{author}/mentions", [("since_id", since)],
-                    token_param="pagination_token", found_via="mentions", relabel=relabel)
+                    token_param="pagination_token", found_via="mentions",
+                    relabel=as_mention(self.root))
