@@ -27,8 +27,9 @@ MAX_ROWS = 20_000
 MAX_BYTES = 20 * 1024 * 1024
 
 # Mastodon's own username pattern (Account::USERNAME_RE); anything else would fail the import.
-_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE)
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# ASCII only: with IGNORECASE alone, Python lets the Turkish dotless ı match [a-z].
+_USERNAME = re.compile(r"[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*", re.IGNORECASE | re.ASCII)
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.ASCII)
 
 
 def _domain(text: str | None) -> str | None:
@@ -41,6 +42,8 @@ def _domain(text: str | None) -> str | None:
         return None
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    if labels[-1].isdigit():  # an IP address or a number, not an instance's name
         return None
     return domain
 

@@ -4,11 +4,14 @@ distinct accounts, odd handles left out and counted, and files split under the i
 from __future__ import annotations
 
 import csv
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from dbs import Person, small_db
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pileon.export import mastodon
 from pileon.export.mastodon import mastodon_address
@@ -80,6 +83,8 @@ def test_mutes_file_matches_the_documented_columns(demo_db: Path, tmp_path: Path
     ("evil\nuser@x.example", None, None),
     ("\u202eevil@x.example", None, None),
     ("ayşe@x.example", None, None),
+    ("ıbrahim@x.example", None, None),  # dotless ı is not the ASCII i Mastodon allows
+    ("user@10.0.0.1", None, None),
     ("user@localhost", None, None),
     ("user@", None, None),
     ("kirill", None, "kirill@home.example"),
@@ -155,3 +160,26 @@ def test_no_mastodon_account_in_the_selection_is_an_error_not_an_empty_file(
                                           " bluesky, not mastodon"):
         _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
     assert list(tmp_path.glob("blocks*")) == []
+
+
+_IMPORTABLE = re.compile(r"[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+
+
+_USER = st.text(st.sampled_from(list("abX09_.-ışЖ ,;\"\n\u202e\u200b")), min_size=1,
+                max_size=12)
+_LABEL = st.text(st.sampled_from(list("ab09-əıX_")), min_size=1, max_size=8)
+_DOMAIN = st.lists(_LABEL, min_size=1, max_size=3).map(".".join)
+_HANDLE = st.builds(lambda at, user, domain: f"{at}{user}@{domain}",
+                    st.sampled_from(["", "@", " @"]), _USER, _DOMAIN)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_HANDLE, _USER, st.text(max_size=40)), st.one_of(st.none(), _DOMAIN))
+def test_any_handle_gives_an_importable_address_or_none(handle: str,
+                                                        host: str | None) -> None:
+    url = None if host is None else f"https://{host}/@x"
+    address = mastodon_address(handle, url)
+    if address is not None:
+        assert _IMPORTABLE.fullmatch(address), address
+        # Mastodon strips the cell and a leading @: the address must survive both unchanged
+        assert address.strip().removeprefix("@") == address
