@@ -9,7 +9,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pileon.collect.http import Clock, SystemClock
 from pileon.collect.run import CollectOptions, CollectResult, collect_round
@@ -54,6 +54,11 @@ class RoundReport:
     result: CollectResult | None
     verdicts: Verdicts
     error: str | None = None  # a round that failed for a while (network); the next one retries
+
+
+def _now() -> datetime:
+    """Local time with its offset: the status line speaks the user's clock."""
+    return datetime.now().astimezone()
 
 
 AfterRound = Callable[[sqlite3.Connection, Sequence[tuple[str, str]]], Verdicts]
@@ -109,12 +114,12 @@ def watch(
         try:
             result = collect_round(conn, url, options, clock=clock, say=say, budget=budget)
         except NetworkError as exc:
-            done = RoundReport(number, datetime.now(UTC), None, Verdicts(None, None), str(exc))
+            done = RoundReport(number, _now(), None, Verdicts(None, None), str(exc))
         else:
             verdicts = Verdicts(0, 0) if after_round is not None else Verdicts(None, None)
             if after_round is not None and result.new_posts:
                 verdicts = after_round(conn, result.new_posts)
-            done = RoundReport(number, datetime.now(UTC), result, verdicts)
+            done = RoundReport(number, _now(), result, verdicts)
             if notify is not None and verdicts.support:
                 notify(verdicts.support)
         reports.append(done)
