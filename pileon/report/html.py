@@ -139,6 +139,8 @@ def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path
     css = (resources.files("pileon.report") / "templates" / "report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
 
+    numbers = {(p.platform, p.post_id): p.number for p in data.posts}
+
     def names(group: str, codes: Iterable[str]) -> str:
         return ", ".join(t.name(group, c) for c in codes)
 
@@ -149,7 +151,8 @@ def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path
         selection_text=_selection_text(data, t),
         account_line=lambda p: _account_line(t, p),
         category_list=lambda labels: ", ".join(t.category(x) for x in labels),
-        action_list=lambda actions: names("actions", actions))
+        action_list=lambda actions: names("actions", actions),
+        post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""))
     with target.open("w", encoding="utf-8", newline="\n") as handle:
         for chunk in stream:
             handle.write(chunk)

@@ -98,7 +98,8 @@ class ClusterRow:
     last_at: str | None
     template_text: str
     mean_similarity: float
-    members: list[dict[str, Any]]  # platform, post_id, handle, created_at, coordinated
+    members: list[dict[str, Any]]  # selected members: platform, post_id, handle, created_at,
+                                   # coordinated
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,40 +216,44 @@ def read_account_signals(conn: sqlite3.Connection,
     """Coordination score and reasons of the authors of selected posts."""
     if not has_table(conn, "account_signals"):
         return {}
+    # CROSS JOIN keeps SQLite's join order: the small selection first, then the primary keys.
     rows = conn.execute(
         "SELECT DISTINCT s.platform, s.account_id, s.score, s.reasons_json FROM " + _KEYS + " k"
-        " JOIN posts p ON p.platform = k.platform AND p.id = k.post_id JOIN account_signals s"
-        " ON s.run_id = ? AND s.platform = p.platform AND s.account_id = p.author_id",
-        (run_id,))
+        " CROSS JOIN posts p CROSS JOIN account_signals s WHERE p.platform = k.platform"
+        " AND p.id = k.post_id AND s.run_id = ? AND s.platform = p.platform"
+        " AND s.account_id = p.author_id", (run_id,))
     return {(str(p), str(a)): AccountSignal(float(score), list(json.loads(reasons or "[]")))
             for p, a, score, reasons in rows}
 
 
 def clusters_touching(conn: sqlite3.Connection, run_id: int) -> list[ClusterRow]:
-    """Clusters of the run with at least one selected member, largest first, with all members."""
+    """Clusters of the run with at least one selected member, with those selected members.
+
+    Members outside the selection are only counted: in a large thread near-duplicate clusters
+    hold most replies (thanks, emoji), and the report is about the selected posts.
+    """
     if not has_table(conn, "clusters"):
         return []
-    ids = [int(r[0]) for r in conn.execute(
-        "SELECT DISTINCT m.cluster_id FROM cluster_members m JOIN " + _KEYS + " k"
-        " ON k.platform = m.platform AND k.post_id = m.post_id WHERE m.run_id = ?", (run_id,))]
+    members: dict[int, list[dict[str, Any]]] = {}
+    for cluster_id, platform, post_id, handle, created_at, coordinated in conn.execute(
+        "SELECT m.cluster_id, m.platform, m.post_id, a.handle, m.created_at, m.coordinated"
+        f" FROM cluster_members m JOIN {_KEYS} k ON k.platform = m.platform"
+        " AND k.post_id = m.post_id LEFT JOIN posts p ON p.platform = m.platform"
+        " AND p.id = m.post_id LEFT JOIN accounts a ON a.platform = p.platform"
+        " AND a.id = p.author_id WHERE m.run_id = ? ORDER BY m.created_at, m.post_id",
+        (run_id,)):
+        members.setdefault(int(cluster_id), []).append(
+            {"platform": platform, "post_id": post_id, "handle": handle,
+             "created_at": created_at, "coordinated": bool(coordinated)})
     found: list[ClusterRow] = []
-    for cluster_id in ids:
-        c = conn.execute("SELECT * FROM clusters WHERE run_id = ? AND id = ?",
-                         (run_id, cluster_id)).fetchone()
-        if c is None:
-            continue
-        members = [
-            {"platform": m[0], "post_id": m[1], "handle": m[2], "created_at": m[3],
-             "coordinated": bool(m[4])}
-            for m in conn.execute(
-                "SELECT m.platform, m.post_id, a.handle, m.created_at, m.coordinated"
-                " FROM cluster_members m LEFT JOIN accounts a ON a.platform = m.platform"
-                " AND a.id = m.author_id WHERE m.run_id = ? AND m.cluster_id = ?"
-                " ORDER BY m.created_at, m.post_id", (run_id, cluster_id))]
-        found.append(ClusterRow(cluster_id, c["verdict"], int(c["size"]), int(c["accounts"]),
-                                c["first_at"], c["last_at"], c["template_text"],
-                                float(c["mean_similarity"]), members))
-    found.sort(key=lambda c: (-c.size, c.cluster_id))
+    for c in conn.execute("SELECT * FROM clusters WHERE run_id = ?", (run_id,)):
+        if int(c["id"]) in members:
+            found.append(ClusterRow(int(c["id"]), c["verdict"], int(c["size"]),
+                                    int(c["accounts"]), c["first_at"], c["last_at"],
+                                    c["template_text"], float(c["mean_similarity"]),
+                                    members[int(c["id"])]))
+    order = {"coordinated": 0, "synchronised": 1}
+    found.sort(key=lambda c: (order.get(c.verdict, 2), -c.size, c.cluster_id))
     return found
 
 
@@ -262,10 +267,10 @@ def all_cluster_sizes(conn: sqlite3.Connection, run_id: int) -> list[tuple[int, 
 
 def author_creation_dates(conn: sqlite3.Connection) -> list[str]:
     """Account-creation times of the distinct authors of selected posts (unknown left out)."""
-    return [str(r[0]) for r in conn.execute(
-        "SELECT a.created_at FROM accounts a WHERE a.created_at IS NOT NULL AND EXISTS"
-        " (SELECT 1 FROM " + _KEYS + " k JOIN posts p ON p.platform = k.platform"
-        " AND p.id = k.post_id WHERE p.platform = a.platform AND p.author_id = a.id)")]
+    return [str(r[2]) for r in conn.execute(
+        "SELECT DISTINCT a.platform, a.id, a.created_at FROM " + _KEYS + " k CROSS JOIN posts p"
+        " CROSS JOIN accounts a WHERE p.platform = k.platform AND p.id = k.post_id"
+        " AND a.platform = p.platform AND a.id = p.author_id AND a.created_at IS NOT NULL")]
 
 
 def custody_rows(conn: sqlite3.Connection) -> list[CustodyRow]:
