@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from pileon.commands.output import console, print_json
-from pileon.errors import StoreError
+from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
 from pileon.triage.decisions import ACTIONS
@@ -202,4 +202,67 @@ def serve(db: Path, port: int, no_browser: bool) -> None:
     serve_forever(db, port=port, open_browser=not no_browser)
 
 
-COMMANDS = [triage, folders, decide, serve]
+@click.command(name="triage-eval")
+@click.argument("cases", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="A rules TOML file (default: the shipped defaults).")
+@click.option("--backend", default="builtin", show_default=True, help="Classifier backend.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per language.")
+def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
+                as_json: bool) -> None:
+    """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
+
+    Prints, per language, how many supportive replies the rules would shield and how many
+    abusive replies they would put in support (each should stay at or below 2%).
+    """
+    from pileon.triage.dev_rates import LabelledScores, folder_rates
+
+    rules = load_rules(rules_path)
+    rows = [row for path in cases for row in _labelled_lines(path)]
+    from pileon.analyze.run import get_classifier  # loads the model: only once input is good
+
+    classifier = get_classifier(backend)
+    results = classifier.classify([str(r["text"]) for r in rows])
+    items = [LabelledScores(str(r.get("lang") or result.lang),
+                            frozenset(str(label) for label in r["labels"]),  # type: ignore[attr-defined]
+                            dict(result.scores)) for r, result in zip(rows, results, strict=True)]
+    for rate in folder_rates(items, rules):
+        values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
+                  "supportive_shielded": rate.supportive_shielded,
+                  "supportive_shielded_rate": rate.supportive_shielded_rate,
+                  "abusive": rate.abusive, "abusive_in_support": rate.abusive_in_support,
+                  "abusive_in_support_rate": rate.abusive_in_support_rate,
+                  "folders": rate.folders}
+        if as_json:
+            print_json(values)
+            continue
+        click.echo(f"{rate.lang:4} supportive shielded"
+                   f" {_share(rate.supportive_shielded, rate.supportive):16} abuse in support"
+                   f" {_share(rate.abusive_in_support, rate.abusive):16} folders {rate.folders}")
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n}/{total} ({100 * n / total:.1f}%)" if total else "-"
+
+
+def _labelled_lines(path: Path) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ConfigError(f"not JSON ({exc})", path=str(path),
+                                  record=f"line {number}") from exc
+            if not isinstance(row, dict) or not isinstance(row.get("labels"), list) \
+                    or not isinstance(row.get("text"), str):
+                raise ConfigError("needs \"text\" and a \"labels\" list", path=str(path),
+                                  record=f"line {number}")
+            rows.append(row)
+    return rows
+
+
+COMMANDS = [triage, folders, decide, serve, triage_eval]
