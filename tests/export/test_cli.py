@@ -154,3 +154,41 @@ def test_a_failed_export_leaves_no_file_behind(demo_db: Path, tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     assert "nothing to write for mastodon-blocks" in result.output
     assert list(out.parent.iterdir()) == []
+
+
+class _TitlesOnly:
+    """A third-party exporter: one line per post, through the same hook as the built-ins."""
+
+    name = "titles"
+    suffix = ".txt"
+    description = "post ids, one a line"
+
+    def export(self, selection, out, options):  # type: ignore[no-untyped-def]
+        from pileon.export.selection import ExportResult
+
+        ids = [post.post_id for post in selection.posts()]
+        out.write_text("\n".join(ids) + "\n", encoding="utf-8")
+        return ExportResult(files=(out,), rows=len(ids))
+
+
+class _ThirdPartyPlugin:
+    from pileon.hookspecs import hookimpl
+
+    @hookimpl
+    def register_exporters(self):  # type: ignore[no-untyped-def]
+        return [_TitlesOnly()]
+
+
+def test_a_plugin_exporter_is_a_format_like_the_builtins(demo_db: Path, tmp_path: Path) -> None:
+    from pileon.plugins import plugin_manager
+
+    plugin = _ThirdPartyPlugin()
+    plugin_manager().register(plugin, "test-titles")
+    try:
+        out = tmp_path / "titles.txt"
+        result = _export(str(demo_db), "--format", "titles", "--out", str(out), "--json")
+    finally:
+        plugin_manager().unregister(plugin)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"] == len(out.read_text().splitlines()) > 0
+    assert _custody(demo_db)[-1]["format"] == "titles"
