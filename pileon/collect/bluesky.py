@@ -14,7 +14,7 @@ from pileon.collect.round import CollectRound, Credential, Page, as_mention
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
-from pileon.store.collect import authors_without_counts, round_root_created_at
+from pileon.store.collect import authors_without_counts, round_quotes, round_root_created_at
 
 __all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
 
@@ -63,6 +63,7 @@ class BlueskyCollector:
         app_password: Credential | None = None,
         login: str | None = None,
         mentions: bool = False,
+        quote_threads: bool = False,
     ) -> None:
         self.ref = ref
         self.actor = (ref.author or "").lower() if not (ref.author or "").startswith("did:") \
@@ -72,6 +73,7 @@ class BlueskyCollector:
         self.app_password = app_password
         self.login = login
         self.mentions = mentions
+        self.quote_threads = quote_threads
         self.target = f"bluesky:{self.actor}/{ref.post_id}"
         self.root = ""
         self.did = ""
@@ -97,6 +99,8 @@ class BlueskyCollector:
             return
         self._subtrees(rnd)
         self._quotes(rnd)
+        if self.quote_threads:
+            self._around_quotes(rnd)
         if self.app_password is not None:
             self._log_in(rnd, did)
             self._notifications(rnd)
@@ -115,11 +119,11 @@ class BlueskyCollector:
                                path=self.ref.url, hint="check the handle in the URL")
         return did
 
-    def _get_thread(self, rnd: CollectRound, uri: str) -> Page:
+    def _get_thread(self, rnd: CollectRound, uri: str, found_via: str = "thread") -> Page:
         return rnd.fetch(
             self._xrpc("app.bsky.feed.getPostThread"),
             [("uri", uri), ("depth", MAX_DEPTH), ("parentHeight", "0")],
-            purpose="thread", parser=parse_bluesky_page, found_via="thread", accept=(400, 404),
+            purpose="thread", parser=parse_bluesky_page, found_via=found_via, accept=(400, 404),
         )
 
     def _thread(self, rnd: CollectRound) -> bool:
@@ -187,6 +191,37 @@ class BlueskyCollector:
     def _quotes(self, rnd: CollectRound) -> None:
         self._paged(rnd, "quotes", self._xrpc("app.bsky.feed.getQuotes"),
                     [("uri", self.root), ("limit", "100")], found_via="quotes")
+
+    def _around_quotes(self, rnd: CollectRound) -> None:
+        """Replies under each quote post and quotes of it: where a quote-dunk's pile-on goes."""
+        state = rnd.state("around-quotes")
+        if state is not None and state.done:
+            return
+        if state is not None and state.cursor:
+            todo = json.loads(state.cursor)
+        else:
+            quotes = round_quotes(rnd.conn, rnd.round.id, self.platform)
+            todo = [[uri, "replies"] for uri, replies, _ in quotes if replies] + \
+                   [[uri, "quotes"] for uri, _, quoted in quotes if quoted]
+        while todo:
+            uri, what = todo[0]
+            if what == "replies":
+                self._get_thread(rnd, uri, found_via="quote-replies")
+            else:
+                cursor: str | None = None
+                while True:
+                    extra = [("cursor", cursor)] if cursor else []
+                    page = rnd.fetch(self._xrpc("app.bsky.feed.getQuotes"),
+                                     [("uri", uri), ("limit", "100"), *extra],
+                                     purpose="quotes", parser=parse_bluesky_page,
+                                     found_via="quotes-of-quotes")
+                    body = page.body if isinstance(page.body, Mapping) else {}
+                    previous, cursor = cursor, body.get("cursor")
+                    if not isinstance(cursor, str) or cursor == previous or not body.get("posts"):
+                        break
+            todo.pop(0)
+            rnd.save("around-quotes", json.dumps(todo))
+        rnd.save("around-quotes", None, done=True)
 
     def _profiles(self, rnd: CollectRound) -> None:
         """Follower counts and the like for authors the thread showed only in brief."""

@@ -70,6 +70,7 @@ class CollectOptions:
     bsky_login: str | None = None
     bsky_pds_url: str | None = None
     mentions: bool = False
+    quote_threads: bool = False
     policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -121,6 +122,7 @@ def make_collector(ref: PostRef, options: CollectOptions, budget: CostBudget | N
             app_password=_secret(options.bsky_app_password_env, "the Bluesky app password"),
             login=options.bsky_login,
             mentions=options.mentions,
+            quote_threads=options.quote_threads,
         )
     if ref.platform == "mastodon":
         return MastodonCollector(

@@ -66,6 +66,9 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Bluesky server to log in at (default: https://bsky.social)."),
         click.option("--mentions", is_flag=True,
                      help="Also collect mentions of the author that are not replies."),
+        click.option("--quote-threads", is_flag=True,
+                     help="Bluesky: also the replies under each quote post, and quotes of"
+                          " quotes (one more request per quote post that has any)."),
         click.option("--rate", type=click.FloatRange(min=0), default=1.0, show_default=True,
                      metavar="SECONDS", help="At least this long between two requests."),
     ]
@@ -83,6 +86,7 @@ def _collect_options(kw: dict[str, Any]) -> tuple[CollectOptions, CostBudget]:
         bsky_login=kw["bsky_login"],
         bsky_pds_url=kw["bsky_pds_url"],
         mentions=kw["mentions"],
+        quote_threads=kw["quote_threads"],
         policy=RetryPolicy(min_interval=kw["rate"]),
     )
     budget = CostBudget(kw["max_cost"], post_usd=kw["x_post_price"], user_usd=kw["x_user_price"])

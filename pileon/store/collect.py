@@ -31,6 +31,7 @@ __all__ = [
     "previous_step_cursor",
     "record_seen",
     "round_posts",
+    "round_quotes",
     "round_root_created_at",
     "round_seen",
     "save_step",
@@ -379,3 +380,20 @@ def new_kinds_of_round(conn: sqlite3.Connection, round_id: int) -> dict[str, int
         " GROUP BY p.kind ORDER BY 2 DESC",
         (round_id,),
     )}
+
+
+def round_quotes(conn: sqlite3.Connection, round_id: int, platform: str) -> list[tuple[str, int, int]]:
+    """(id, reply count, quote count) of the quote posts this round found."""
+    found = []
+    for post_id, metrics in conn.execute(
+        "SELECT p.id, p.metrics_json FROM collect_seen s"
+        " JOIN posts p ON p.platform = s.platform AND p.id = s.post_id"
+        " WHERE s.round_id=? AND s.platform=? AND s.found_via='quotes' AND p.kind='quote'"
+        " ORDER BY p.id",
+        (round_id, platform),
+    ):
+        counts = json.loads(metrics) if metrics else {}
+        replies, quotes = counts.get("reply_count"), counts.get("quote_count")
+        found.append((str(post_id), replies if isinstance(replies, int) else 0,
+                      quotes if isinstance(quotes, int) else 0))
+    return found

@@ -227,3 +227,38 @@ def test_an_appview_without_search_is_a_note_not_a_failure(
         base_url=options.base_url, policy=options.policy, mentions=True), clock=clock)  # type: ignore[arg-type]
     assert result.complete
     assert any("has no post search (HTTP 404)" in n for n in result.notes)
+
+
+def test_quote_threads_bring_replies_under_quotes_and_quotes_of_quotes(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object
+) -> None:
+    serve_bluesky(server)
+    first, second = p.bsky_quotes_pages()
+    mira_quote, odd_quote, ramin_quote = (copy.deepcopy(v) for v in first["posts"])
+    first["posts"][2]["quoteCount"] = 1  # ramin's quote was quoted in turn
+    server.route(XRPC + "app.bsky.feed.getQuotes", Reply.json(first), uri=p.BSKY_ROOT)
+    # Under mira's quote (replyCount 2 in the example): one reply shaped like the thread's.
+    reply = copy.deepcopy(p.bsky_thread()["thread"]["replies"][1])
+    reply["replies"] = []
+    reply["post"]["uri"] = reply["post"]["uri"].replace("3mgyz3pne6km4", "3mh2d2222222a")
+    reply["post"]["record"]["reply"] = {"root": {"uri": mira_quote["uri"], "cid": mira_quote["cid"]},
+                                        "parent": {"uri": mira_quote["uri"], "cid": mira_quote["cid"]}}
+    server.route(XRPC + "app.bsky.feed.getPostThread", Reply.json({"thread": {
+        "$type": "app.bsky.feed.defs#threadViewPost", "post": mira_quote, "replies": [reply]}}),
+        uri=mira_quote["uri"])
+    server.route(XRPC + "app.bsky.feed.getPostThread", Reply.json({"thread": {
+        "$type": "app.bsky.feed.defs#threadViewPost", "post": odd_quote, "replies": []}}),
+        uri=odd_quote["uri"])
+    requote = copy.deepcopy(odd_quote)
+    requote["uri"] = requote["uri"].replace("3mgz45trv2stc", "3mh2e2222222a")
+    requote["record"]["embed"]["record"] = {"uri": ramin_quote["uri"], "cid": ramin_quote["cid"]}
+    server.route(XRPC + "app.bsky.feed.getQuotes", Reply.json({"posts": [requote]}),
+                 uri=ramin_quote["uri"])
+    collect_round(conn, p.BSKY_URL, CollectOptions(
+        base_url=options.base_url, policy=options.policy, quote_threads=True), clock=clock)  # type: ignore[arg-type]
+    stored = posts(conn)
+    assert stored[reply["post"]["uri"]]["reply_to"] == mira_quote["uri"]
+    assert stored[requote["uri"]]["quote_of"] == ramin_quote["uri"]
+    via = dict(conn.execute("SELECT post_id, found_via FROM collect_seen").fetchall())
+    assert via[reply["post"]["uri"]] == "quote-replies"
+    assert via[requote["uri"]] == "quotes-of-quotes"
