@@ -127,3 +127,11 @@ def test_a_rate_limit_window_reopening_too_late_stops_with_the_time(
         with pytest.raises(NetworkError, match="rate limit reached; the window reopens at"):
             http.get(server.base_url + "/i")
     assert clock.sleeps == [] and len(server.requests) == 1
+
+
+def test_a_credential_never_shows_its_value() -> None:
+    from pileon.collect.round import Credential
+
+    secret = Credential("X_TOKEN", "AAAA-very-secret")
+    assert "very-secret" not in repr(secret) and "very-secret" not in f"{secret}"
+    assert "X_TOKEN" in repr(secret)
