@@ -213,7 +213,8 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
             actions.setdefault(key, []).append(str(d["action"]))
 
     translations = read_translations(conn)
-    posts = [_post(n, row, scores, signals, member_posts, actions, notes, marked, zone,
+    local = zone if zone_name not in ("UTC", "Etc/UTC", "Z") else None  # no second UTC column
+    posts = [_post(n, row, scores, signals, member_posts, actions, notes, marked, local,
                    tuple(translations.get((row.platform, row.post_id), ())))
              for n, row in enumerate(rows, start=1)]
     summary = _summary(posts, clusters, coordinated_posts)
@@ -235,7 +236,7 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
 def _post(number: int, row: PostRow, scores: dict[tuple[str, str], Any],
           signals: dict[tuple[str, str], Any], member_posts: dict[tuple[str, str], str],
           actions: dict[tuple[str, str], list[str]], notes: dict[tuple[str, str], list[str]],
-          marked: set[tuple[str, str]], zone: tzinfo,
+          marked: set[tuple[str, str]], zone: tzinfo | None,
           translations: tuple[Translation, ...]) -> ReportPost:
     key = (row.platform, row.post_id)
     score = scores.get(key)
@@ -245,7 +246,8 @@ def _post(number: int, row: PostRow, scores: dict[tuple[str, str], Any],
         number=number, platform=row.platform, post_id=row.post_id, kind=row.kind, text=row.text,
         url=row.url, lang=(score.lang if score and score.lang != "und" else None)
         or row.triage_lang or row.lang_reported,
-        created_at=row.created_at, local_time=_local(row.created_at, zone),
+        created_at=row.created_at,
+        local_time=_local(row.created_at, zone) if zone is not None else None,
         handle=row.handle, display_name=row.display_name, author_id=row.author_id,
         account_created_at=row.account_created_at, followers_count=row.followers_count,
         posts_count=row.posts_count,
