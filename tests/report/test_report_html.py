@@ -192,3 +192,21 @@ def test_translation_is_printed_under_the_original_and_logged(report_db: Path,
                         ).fetchone()[0] == 2
     code, output = run("translate", str(report_db), "nope", "--lang", "en", "x")
     assert code == 1 and "no post with id" in output
+
+
+def test_coordinated_cluster_shows_template_and_selected_members(report_db: Path,
+                                                                 tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="clusters">'):html.index('<section id="posts">')]
+    first = section[section.index('<div class="cluster">'):]
+    first = first[:first.index('</div>\n  <div class="cluster">')]
+    assert "· coordinated</h3>" in first  # coordinated clusters come first
+    assert "Sən xain və Soros qrant yeyənsən" in first  # the template, as written
+    assert "Members in this report: 6 of the cluster&#39;s 6 posts" in first
+    for n in range(1, 7):
+        assert f"@wave0{n}.bsky.social" in first
+    assert first.count('class="member">● ') == 6 and 'href="#post-' in first
+    data = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
+    assert data["summary"]["coordinated_posts"] == 6
