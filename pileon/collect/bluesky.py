@@ -14,7 +14,12 @@ from pileon.collect.round import CollectRound, Credential, Page, as_mention
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
-from pileon.store.collect import authors_without_counts, round_quotes, round_root_created_at
+from pileon.store.collect import (
+    authors_without_counts,
+    previous_step_cursor,
+    round_quotes,
+    round_root_created_at,
+)
 
 __all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
 
@@ -26,13 +31,12 @@ POSTS_PER_REQUEST = 25  # getPosts takes at most 25 URIs
 _THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
 
 
-def cut_points(thread: Any, anchor: str | None = None) -> list[str]:
-    """URIs of posts whose replyCount says more replies exist than the tree holds under them.
-
-    The AppView stops at its own depth limit without saying so; these are where to ask again.
-    The anchor of a subtree fetch is left out (asking again would give the same answer).
+def cut_points(thread: Any, anchor: str | None = None) -> list[tuple[str, int, int]]:
+    """(URI, replyCount, replies held) of posts whose count says more replies exist than the
+    tree holds under them: the AppView stops at its own depth limit without saying so, so these
+    are where to ask again. The anchor of a subtree fetch is left out (same answer again).
     """
-    found: list[str] = []
+    found: list[tuple[str, int, int]] = []
     stack = [thread]
     while stack:
         node = stack.pop()
@@ -44,7 +48,7 @@ def cut_points(thread: Any, anchor: str | None = None) -> list[str]:
         count = node["post"].get("replyCount")
         uri = node["post"].get("uri")
         if isinstance(count, int) and count > len(replies) and uri and uri != anchor:
-            found.append(str(uri))
+            found.append((str(uri), count, len(replies)))
         stack.extend(replies)
     return found
 
@@ -139,7 +143,14 @@ class BlueskyCollector:
             rnd.root_gone(self.root, page)
             return False
         thread = page.body.get("thread") if isinstance(page.body, Mapping) else None
-        rnd.save("subtrees", json.dumps({"queue": cut_points(thread), "asked": []}))
+        # Cuts that an earlier round asked about in vain (the rest are blocked or hidden by a
+        # threadgate, not cut by depth) are not asked again while they look the same.
+        vain = {tuple(c) for c in json.loads(previous_step_cursor(
+            rnd.conn, rnd.round.target, rnd.round.id, "vain-cuts") or "[]")}
+        cuts = [list(c) for c in cut_points(thread)]
+        rnd.save("vain-cuts", json.dumps([c for c in cuts if tuple(c) in vain]))
+        queue = [c for c in cuts if tuple(c) not in vain]
+        rnd.save("subtrees", json.dumps({"queue": queue, "asked": []}))
         rnd.save("thread", done=True)
         return True
 
@@ -148,17 +159,24 @@ class BlueskyCollector:
         if state is None or state.done or not state.cursor:
             return
         progress = json.loads(state.cursor)
-        queue: list[str] = progress["queue"]
+        queue: list[list[Any]] = progress["queue"]
         asked: list[str] = progress["asked"]
+        vain_state = rnd.state("vain-cuts")
+        vain: list[list[Any]] = json.loads(vain_state.cursor or "[]") if vain_state else []
         while queue:
-            uri = queue.pop(0)
+            cut = queue.pop(0)
+            uri, held = str(cut[0]), int(cut[2])
             if uri in asked:
                 continue
             page = self._get_thread(rnd, uri)
             asked.append(uri)
-            if page.exchange.ok and isinstance(page.body, Mapping):
-                queue.extend(u for u in cut_points(page.body.get("thread"), anchor=uri)
-                             if u not in asked and u not in queue)
+            sub = page.body.get("thread") if isinstance(page.body, Mapping) else None
+            if isinstance(sub, Mapping) and len(sub.get("replies") or []) <= held:
+                vain.append(cut)  # asking again gave nothing more
+            queued = {str(c[0]) for c in queue}
+            queue.extend(list(c) for c in cut_points(sub, anchor=uri)
+                         if c[0] not in asked and c[0] not in queued)
+            rnd.save("vain-cuts", json.dumps(vain))
             rnd.save("subtrees", json.dumps({"queue": queue, "asked": asked}))
         rnd.save("subtrees", None, done=True)
 

@@ -262,3 +262,32 @@ def test_quote_threads_bring_replies_under_quotes_and_quotes_of_quotes(
     via = dict(conn.execute("SELECT post_id, found_via FROM collect_seen").fetchall())
     assert via[reply["post"]["uri"]] == "quote-replies"
     assert via[requote["uri"]] == "quotes-of-quotes"
+
+
+def test_a_cut_that_gave_nothing_is_not_asked_again_until_it_changes(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object
+) -> None:
+    def kirill(body: dict) -> dict:
+        return next(r for r in body["thread"]["replies"]
+                    if r.get("post", {}).get("uri") == p.KIRILL_POST)
+
+    def thread_with_kirill_count(count: int) -> dict:
+        body = p.bsky_thread()
+        kirill(body)["post"]["replyCount"] = count  # one reply shown, the rest hidden (blocks)
+        return body
+
+    serve_bluesky(server, thread=thread_with_kirill_count(2))
+    server.route(XRPC + "app.bsky.feed.getPostThread",
+                 Reply.json({"thread": kirill(thread_with_kirill_count(2))}), uri=p.KIRILL_POST)
+
+    def subtree_asks() -> int:
+        return sum(1 for r in server.requests if r.query.get("uri") == [p.KIRILL_POST])
+
+    collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
+    assert subtree_asks() == 1
+    collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
+    assert subtree_asks() == 1  # same cut, same answer expected: not asked
+    server.route(XRPC + "app.bsky.feed.getPostThread", Reply.json(thread_with_kirill_count(3)),
+                 uri=p.BSKY_ROOT)
+    collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
+    assert subtree_asks() == 2  # the count moved: worth asking again
