@@ -29,7 +29,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 
 # A cell starting with one of these is run as a formula by spreadsheet programs; abusers can
 # write such replies on purpose. The CSV quotes them with a leading apostrophe (JSONL is exact).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def post_record(post: ExportPost) -> dict[str, Any]:
@@ -46,12 +46,14 @@ def post_record(post: ExportPost) -> dict[str, Any]:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if value.__class__ is str:  # the common case first: most cells are text
+        return "'" + value if value[:1] in _FORMULA_START else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True) if value else ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text[:1] in _FORMULA_START else text
 
 
 def _csv_row(post: ExportPost) -> list[str]:
