@@ -49,7 +49,7 @@ def _content_type(payload: StoredPayload) -> str:
     if head[:1] in (b"{", b"["):
         return "application/json"
     if payload.adapter == "csv":
-        return "text/csv; charset=utf-8"
+        return "text/csv"
     return "application/octet-stream"
 
 

@@ -173,3 +173,22 @@ def test_wacz_holds_the_warc_and_a_datapackage_with_matching_hashes(demo_db: Pat
         plain = [(k, b) for k, _, b in _records(fh) if k == "resource"]
     assert [(k, b) for k, _, b in _records(io.BytesIO(inner)) if k == "resource"] == plain
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pileon-export-")]
+
+
+@pytest.mark.parametrize(("source", "request_url", "expected"), [
+    ("/home/n/replies export/ответы.json", None,
+     "file:///home/n/replies%20export/%D0%BE%D1%82%D0%B2%D0%B5%D1%82%D1%8B.json"),
+    ("replies.json", None, "file:replies.json"),  # relative stays relative: no guessed folder
+    ("https://bsky.social/xrpc/app.bsky.feed.getPostThread?uri=at://x", None,
+     "https://bsky.social/xrpc/app.bsky.feed.getPostThread?uri=at://x"),
+    ("/tmp/x.json", "https://mastodon.example/api/v1/statuses/1/context",
+     "https://mastodon.example/api/v1/statuses/1/context"),
+])
+def test_target_uri_names_where_the_bytes_came_from(source: str, request_url: str | None,
+                                                    expected: str) -> None:
+    from pileon.export.warc import target_uri
+    from pileon.store.export import StoredPayload
+
+    payload = StoredPayload("0" * 64, b"{}", source, None, "x", "1", "2026-03-14T10:00:00.000Z",
+                            request_url=request_url)
+    assert target_uri(payload) == expected
