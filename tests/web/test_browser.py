@@ -146,7 +146,8 @@ def test_post_page_shows_context_signals_evidence_and_hash(
         "SELECT f.platform, f.post_id, p.text, p.raw_sha256 FROM post_folders f JOIN posts p"
         " ON p.platform=f.platform AND p.id=f.post_id JOIN scores s ON s.platform=f.platform"
         " AND s.post_id=f.post_id WHERE f.run_id=? AND f.folder='review'"
-        " AND s.evidence_json != '[]' AND f.signals != '' ORDER BY f.created_at LIMIT 1",
+        " AND s.evidence_json != '[]' AND f.signals != '' AND p.kind = 'reply'"
+        " AND p.reply_to IS NOT NULL ORDER BY f.created_at LIMIT 1",
         (run_id(db),)).fetchone()
     ui.goto(f"/post?p={row['platform']}&id={row['post_id']}")
     shot(ui, "post")
