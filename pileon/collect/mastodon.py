@@ -17,6 +17,7 @@ from pileon.errors import CollectError
 from pileon.ingest.mastodon import MastodonSource, parse_mastodon_page
 from pileon.ingest.pages import PageParser, PageRecords
 from pileon.store.collect import (
+    previous_step_cursor,
     round_posts,
     round_root_created_at,
     unknown_authors,
@@ -129,20 +130,31 @@ class MastodonCollector:
         return descendants if isinstance(descendants, list) else []
 
     def _walk(self, rnd: CollectRound) -> None:
-        """Ask for the context of every status that has fewer replies here than it counts."""
+        """Ask for the context of every status that has fewer replies here than it counts.
+
+        A status an earlier round walked in vain (its missing replies are filtered, not cut)
+        is not walked again while its count and the replies in hand stay the same.
+        """
         state = rnd.state("walk")
         if state is None or state.done:
             return
         walked: list[str] = json.loads(state.cursor or "[]")
+        vain = {tuple(v) for v in json.loads(previous_step_cursor(
+            rnd.conn, rnd.round.target, rnd.round.id, "vain-walks") or "[]")}
         while len(walked) < MAX_WALKS_PER_ROUND:
-            todo = [i for i in self._short(rnd) if i not in walked]
+            todo = [i for i, (count, held) in self._short(rnd).items()
+                    if i not in walked and (i, count, held) not in vain]
             if not todo:
                 break
             status_id = todo[0]
             self._context(rnd, status_id)
             walked.append(status_id)
             rnd.save("walk", json.dumps(walked))
-        missing = sum(self._short(rnd).values())
+        short = self._short(rnd)
+        rnd.save("vain-walks", json.dumps(sorted([i, count, held] for i, (count, held)
+                                                 in short.items() if i in walked
+                                                 or (i, count, held) in vain)))
+        missing = sum(count - held for count, held in short.values())
         if missing:
             how = "give the author's token with --mastodon-token-env" if not self.token else \
                 "they may be from accounts or servers the token's user blocks"
@@ -150,12 +162,13 @@ class MastodonCollector:
                      f" through public thread views; {how}")
         rnd.save("walk", json.dumps(walked), done=True)
 
-    def _short(self, rnd: CollectRound) -> dict[str, int]:
-        """Statuses seen this round with fewer replies in hand than their replies_count."""
+    def _short(self, rnd: CollectRound) -> dict[str, tuple[int, int]]:
+        """Statuses seen this round with fewer replies in hand than their replies_count:
+        id -> (replies_count, replies in hand)."""
         posts = round_posts(rnd.conn, rnd.round.id, self.platform)
         children = Counter(reply_to for _, reply_to, _, _ in posts if reply_to)
         return {
-            post_id: count - children[post_id]
+            post_id: (count, children[post_id])
             for post_id, _, count, placeholder in posts
             if placeholder is None and count is not None and count > children[post_id]
         }

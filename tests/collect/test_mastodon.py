@@ -183,3 +183,23 @@ def test_a_server_without_the_quotes_list_is_noted_not_fatal(
         clock=clock)  # type: ignore[arg-type]
     assert result.complete and len(result.new_posts) == 6
     assert any(n.startswith("quotes not collected") and "HTTP 404" in n for n in result.notes)
+
+
+def test_a_walk_that_gave_nothing_is_not_repeated_next_round(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object
+) -> None:
+    context, _, _ = capped_thread()
+    server.route(API + p.MASTO_ROOT, Reply.json(p.masto_root(60)))
+    server.route(API + p.MASTO_ROOT + "/context", Reply.json(context))
+    server.route(API + R + "/context", Reply.json({"ancestors": [], "descendants": []}))
+
+    def walks_of_r() -> int:
+        return sum(1 for r in server.requests if r.path == API + R + "/context")
+
+    first = collect_round(conn, p.MASTO_URL, options, clock=clock)  # type: ignore[arg-type]
+    assert walks_of_r() == 1
+    second = collect_round(conn, p.MASTO_URL, options, clock=clock)  # type: ignore[arg-type]
+    assert walks_of_r() == 1 and second.complete
+    # Still honest about what is missing.
+    assert [n for n in first.notes if "could not be reached" in n] == \
+           [n for n in second.notes if "could not be reached" in n]
