@@ -111,10 +111,12 @@ class Exchange:
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """The final answer to one request, and the answers before it that were retried."""
+    """The final answer to one request, the answers before it that were retried, and the
+    redirects on the way to the final one (all kept: each is something the server said)."""
 
     exchange: Exchange
     retried: tuple[Exchange, ...] = field(default=())
+    redirects: tuple[Exchange, ...] = field(default=())
 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
@@ -179,7 +181,7 @@ class HttpClient:
                 **dict(headers or {}),
             },
             timeout=httpx.Timeout(self.policy.timeout),
-            follow_redirects=False,
+            follow_redirects=True,
             transport=transport,
         )
 
@@ -266,28 +268,18 @@ class HttpClient:
                 continue
             finally:
                 self.requests += 1
-            exchange = Exchange(
-                method=method,
-                url=str(reply.request.url),
-                status=reply.status_code,
-                reason=reply.reason_phrase,
-                http_version=reply.http_version,
-                headers=tuple(
-                    (k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.headers.raw
-                ),
-                body=reply.content,
-                requested_at=requested_at,
-            )
+            exchange = _exchange(reply, requested_at)
+            hops = tuple(_exchange(hop, requested_at) for hop in reply.history)
             reset = _reset_at(exchange)
             if reset is not None:
                 self._resume_at = reset
             if exchange.status not in RETRY_STATUSES or last:
-                return Response(exchange, tuple(retried))
+                return Response(exchange, tuple(retried), hops)
             wait = retry_after_seconds(exchange.header("retry-after"), self.clock.time())
             if wait is None and exchange.status == 429 and reset is not None:
                 wait = max(0.0, reset - self.clock.time())
             if wait is not None and wait > self.policy.max_wait:
-                return Response(exchange, tuple(retried))  # the caller says when to come back
+                return Response(exchange, tuple(retried), hops)  # the caller says when to return
             self._resume_at = None
             delay = wait + self.rng.uniform(0, 0.1 * self.policy.base_delay) if wait is not None \
                 else self._backoff(attempt)
@@ -295,6 +287,19 @@ class HttpClient:
             retried.append(exchange)
             self.clock.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+
+def _exchange(reply: httpx.Response, requested_at: datetime) -> Exchange:
+    return Exchange(
+        method=reply.request.method,
+        url=str(reply.request.url),
+        status=reply.status_code,
+        reason=reply.reason_phrase,
+        http_version=reply.http_version,
+        headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in reply.headers.raw),
+        body=reply.content,
+        requested_at=requested_at,
+    )
 
 
 def _describe(exc: Exception) -> str:

@@ -157,6 +157,8 @@ class CollectRound:
         response = self.client.get(url, params, headers=headers)
         for earlier in response.retried:
             self._archive(earlier, "retried")
+        for hop in response.redirects:
+            self._archive(hop, "redirect")
         exchange = response.exchange
         payload = self._archive(exchange, purpose)
         if not exchange.ok or parser is None:

@@ -135,3 +135,12 @@ def test_a_credential_never_shows_its_value() -> None:
     secret = Credential("X_TOKEN", "AAAA-very-secret")
     assert "very-secret" not in repr(secret) and "very-secret" not in f"{secret}"
     assert "X_TOKEN" in repr(secret)
+
+
+def test_redirects_are_followed_and_each_hop_kept(server: ReplayServer, clock: FakeClock) -> None:
+    server.route("/old", Reply(301, b"", {"Location": "/new"}))
+    server.route("/new", OK)
+    with client(clock) as http:
+        response = http.get(server.base_url + "/old")
+    assert response.exchange.ok and response.exchange.url == server.base_url + "/new"
+    assert [(h.status, h.url) for h in response.redirects] == [(301, server.base_url + "/old")]
