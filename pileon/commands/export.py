@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -55,18 +56,26 @@ def _filter(folder: str | None, categories: tuple[str, ...], langs: tuple[str, .
 
 
 def _slug(flt: ExportFilter) -> str:
-    return "-".join([flt.folder or "all", *flt.categories, *flt.langs,
-                     *([f"marked-{flt.marked}"] if flt.marked else [])])
+    words = [flt.folder or "all", *flt.categories, *flt.langs,
+             *([f"marked-{flt.marked}"] if flt.marked else [])]
+    # the words come from the command line: keep the default name a plain name in this folder
+    return "-".join(re.sub(r"[^A-Za-z0-9_]+", "_", w).strip("_") or "x" for w in words)
 
 
-def _formats_help() -> str:
-    return "\n\n".join(f"{e.name}: {e.description}." for e in exporters().values())
+class _ExportCommand(click.Command):
+    """Lists the formats in --help from the plugins, read only when help is shown."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = "Formats:\n\n" + "\n\n".join(
+            f"{e.name}: {e.description}." for e in exporters().values())
+        super().format_epilog(ctx, formatter)
 
 
-@click.command(epilog="Formats:\n\n" + _formats_help())
+@click.command(cls=_ExportCommand)
 @_DB
 @click.option("--format", "fmt", required=True, metavar="FORMAT",
-              help="One of: " + ", ".join(exporters()) + " (see below).")
+              help="csv, jsonl, mastodon-blocks, mastodon-mutes, bluesky-list, x-ids, warc,"
+                   " wacz, or a plugin's (see below).")
 @_selection_options
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output file [default: <DB name>-<selection>-<format> in this folder].")

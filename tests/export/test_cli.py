@@ -192,3 +192,24 @@ def test_a_plugin_exporter_is_a_format_like_the_builtins(demo_db: Path, tmp_path
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"] == len(out.read_text().splitlines()) > 0
     assert _custody(demo_db)[-1]["format"] == "titles"
+
+
+def test_default_name_stays_in_this_folder_whatever_the_filters(
+        demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    from pileon.commands.export import _slug
+    from pileon.store.export import ExportFilter
+
+    assert _slug(ExportFilter(folder=None, langs=("../../etc",), categories=("a/b",))) == (
+        "all-a_b-etc")
+    conn = sqlite3.connect(demo_db)
+    category, lang = conn.execute("SELECT category, lang FROM post_folders WHERE category IS"
+                                  " NOT NULL AND lang IS NOT NULL LIMIT 1").fetchone()
+    conn.close()
+    result = _export(str(demo_db), "--format", "jsonl", "--folder", "all", "--category",
+                     category, "--lang", lang, "-q")
+    assert result.exit_code == 0, result.output
+    assert [p.name for p in (tmp_path / "here").iterdir()] == [
+        f"thread-all-{category}-{lang}-jsonl.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "thread.db"]
