@@ -1,0 +1,38 @@
+"""X and Bluesky account lists: accounts keyed on their ids, listed even without a handle,
+each account once however many posts it wrote."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+from dbs import Person, small_db
+
+from pileon.cli import main
+
+
+def test_x_ids_lists_accounts_without_a_handle_by_their_id_once(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "x.db", "x", [
+        Person("1288834974657", "troll_one"), Person("42", None),
+        Person("1288834974657", "troll_one_renamed")])
+    out = tmp_path / "x.csv"
+    result = CliRunner().invoke(main, ["export", str(db), "--format", "x-ids", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(r["user_id"], r["username"], r["posts_in_selection"]) for r in rows] == [
+        ("1288834974657", "troll_one_renamed", "2"), ("42", "", "1")]
+    assert rows[1]["profile_url"] == "https://x.com/i/user/42"
+
+
+def test_bluesky_list_takes_invalid_handles_by_did_and_skips_non_dids(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "b.db", "bluesky", [
+        Person("did:plc:ewvi7nxzyoun6zhxrhs64oiz", "handle.invalid"),
+        Person("did:web:troll.example", "troll.example"),
+        Person("not-a-did", "odd.bsky.social")])
+    result = CliRunner().invoke(main, ["bluesky-list", str(db), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stdout.splitlines() if line.startswith("did:")] == [
+        "did:plc:ewvi7nxzyoun6zhxrhs64oiz\thandle.invalid", "did:web:troll.example\ttroll.example"]
+    assert "left out: 1 accounts whose id is not a DID" in result.output
