@@ -9,7 +9,7 @@ DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: venv system-deps demo test lint typecheck model bench docs clean
+.PHONY: venv system-deps demo test lint typecheck model eval bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ system-deps:
 demo: venv system-deps
 	mkdir -p $(dir $(DEMO_DB))
 	$(VENV)/bin/pileon demo $(DEMO_DB)
+	$(VENV)/bin/pileon analyze $(DEMO_DB)
+	$(VENV)/bin/pileon coordination $(DEMO_DB)
+	$(VENV)/bin/pileon triage $(DEMO_DB)
 
 test: venv system-deps
 	$(VENV)/bin/pytest -q
@@ -45,6 +48,14 @@ typecheck: venv
 
 model: venv
 	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
+
+# The team's held-out dev set (all six languages) and HateCheck-style functional tests.
+eval: venv
+	mkdir -p bench-out
+	cat eval/dev/*.jsonl > bench-out/dev-all.jsonl
+	cat eval/functional/*.jsonl > bench-out/functional-all.jsonl
+	$(VENV)/bin/pileon eval bench-out/dev-all.jsonl
+	$(VENV)/bin/pileon eval bench-out/functional-all.jsonl
 
 bench: venv
 	$(PY) benchmarks/run.py

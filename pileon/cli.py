@@ -20,6 +20,7 @@ __all__ = ["COMMAND_MODULES", "main"]
 #: One line per stage; each module exposes `COMMANDS: list[click.Command]`.
 COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.ingest",
+    "pileon.commands.analyze",
     "pileon.commands.coordination",
     "pileon.commands.triage",
     "pileon.commands.demo",

@@ -42,10 +42,15 @@ class Source(Protocol):
 
 @runtime_checkable
 class Classifier(Protocol):
-    """A classifier backend: labels a batch of texts (pure; the store stays at the edge)."""
+    """A classifier backend: labels a batch of texts (pure; the store stays at the edge).
+
+    Registering one must be cheap: load weights on first use (`version` may read metadata)."""
 
     name: str
-    version: str
+
+    @property
+    def version(self) -> str:
+        ...
 
     def classify(self, texts: Sequence[str]) -> list[Any]:
         ...

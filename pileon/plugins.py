@@ -17,6 +17,7 @@ __all__ = ["BUILTIN_PLUGINS", "classifiers", "exporters", "plugin_manager", "sou
 #: Modules that implement hooks for pileon's own features. Each adds itself here, one line.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "pileon.ingest.plugin",
+    "pileon.analyze.plugin",
     "pileon.export.plugin",
 )
 

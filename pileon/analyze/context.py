@@ -29,6 +29,7 @@ RULES: tuple[str, ...] = (
     "negated",  # a negation cue next to an abusive hit: it counts as support, not abuse
     "countered",  # a counter-speech cue near it: the insult is quoted to reject it
     "reported",  # reported speech near it ("they call you ..."): quoted, not the replier's own
+    "quoted",  # inside quotation marks in a longer reply: mentioned (to reject it), not used
     "second_person",  # aimed at the author ("you", "sən", "ты"...): severity raised
     "family_sexual",  # sexual or profane words aimed at the author's mother or sister
     "profanity_in_support",  # swearing inside a supportive reply: profanity, not an insult
@@ -53,6 +54,11 @@ _NEGATION_FOLLOWS = frozenset({"az", "tr", "hy"})
 _NEGATION_BEFORE_WORDS = 4  # "I would never call you a traitor": 3 words in between
 _NEGATION_AFTER_WORDS = 2
 _COUNTER_WORDS = 8
+# Quotation marks people type: «», “”, „“, ‹›, ‘’ and straight double quotes.
+_QUOTED = re.compile(r"«[^»\n]{1,200}»|“[^”\n]{1,200}”|„[^“”\n]{1,200}[“”]|‹[^›\n]{1,200}›"
+                     r"|‘[^’\n]{1,200}’|\"[^\"\n]{1,200}\"")
+#: A quote that is nearly the whole reply is the replier's own words, not a mention.
+_QUOTE_MAX_SHARE = 0.8
 _TARGET_WORDS = 3
 _WORD = re.compile(r"\w+|[\u2190-\u2bff\U0001f000-\U0001faff]")
 _SENTENCE_END = re.compile(r"[.!?;\n։]")
@@ -165,7 +171,19 @@ def _family_near(hit: Hit, cues: Mapping[str, list[Hit]], words: _Words) -> Hit 
                   lambda c: _near(c, hit, words, _TARGET_WORDS, same_sentence=True))
 
 
+def _quotes(text: str, lang: str) -> list[Hit]:
+    """Quoted passages of a reply, as cues (only where the reply says more than the quote)."""
+    if not any(mark in text for mark in "«“„‹‘\""):
+        return []
+    size = len(text.strip()) or 1
+    return [Hit("cue_quote", 0, "quotation marks", m.start(), m.end(), m.group(), lang)
+            for m in _QUOTED.finditer(text) if (m.end() - m.start()) / size <= _QUOTE_MAX_SHARE]
+
+
 def _adjust_abusive(hit: Hit, cues: Mapping[str, list[Hit]], words: _Words, lang: str) -> Adjusted:
+    quote = _first(cues["cue_quote"], lambda q: q.start < hit.start and hit.end < q.end)
+    if quote:
+        return Adjusted(hit, "supportive", 1, "quoted", quote)
     counter = _first(cues["cue_counter"],
                      lambda c: _near(c, hit, words, _COUNTER_WORDS, same_sentence=False))
     if counter:
@@ -201,6 +219,7 @@ def _laughter(text: str) -> tuple[int, int, int]:
 def apply_context(text: str, hits: Sequence[Hit], lang: str = "und") -> ContextResult:
     """Adjust lexicon hits of `text` (from `match_all`) by the cues around them."""
     cues: dict[str, list[Hit]] = {kind: [] for kind in CUE_KINDS}
+    cues["cue_quote"] = _quotes(text, lang)
     evidence: list[Hit] = []
     for hit in hits:
         (cues[hit.category] if hit.category in CUE_KINDS else evidence).append(hit)
@@ -282,7 +301,7 @@ def _summarise(items: list[Adjusted], cues: Mapping[str, list[Hit]], spam: bool,
         counts=counts,
         max_severity=max_severity,
         negated="negated" in rules,
-        countered="countered" in rules or "reported" in rules,
+        countered="countered" in rules or "reported" in rules or "quoted" in rules,
         reported="reported" in rules,
         second_person="second_person" in rules,
         family="family_sexual" in rules,

@@ -1,0 +1,215 @@
+"""The builtin classifier: rule stages (language, normalization, lexicons, context) and the linear
+model together, a batch of texts in and a batch of explained results out.
+
+The model gives a probability per label; lexicon evidence lifts the label it names to a floor set
+by its severity, and a reply that quotes an insult only to reject it (negation, counter-speech,
+reported speech) has the model's abuse scores damped. Every label a user sees comes with the
+words that triggered it: lexicon spans, or the words the model weighed most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pileon.analyze.context import Adjusted
+from pileon.analyze.features import ReadText, featurize, read_texts, word_spans, word_vectors
+from pileon.analyze.model import LexiconLinearClassifier, load_model
+from pileon.records import ABUSIVE_LABELS, LABELS
+
+__all__ = [
+    "BuiltinClassifier",
+    "Classification",
+    "Evidence",
+    "builtin_classifier",
+    "calibrate",
+    "combine",
+    "decide",
+]
+
+#: Score floor a lexicon hit gives its category, by severity (1 mild, 2 clear, 3 severe).
+_RULE_FLOOR = {1: 0.45, 2: 0.8, 3: 0.93}
+#: Floor for support found by a context rule (a quoted insult rejected).
+_REJECTED_FLOOR = 0.72
+#: How much of the model's abuse scores is left when the reply rejects the insult it quotes.
+_REJECTED_DAMPING = 0.35
+_REJECTING_RULES = frozenset({"negated", "countered", "reported", "quoted"})
+_MODEL_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a label fired: a span of the ORIGINAL text, the rule or model that read it."""
+
+    start: int
+    end: int
+    text: str
+    category: str
+    rule: str  # a context rule name (see context.RULES) or "model"
+    severity: int  # lexicon severity after context; 0 for model evidence
+    source: str  # "lexicon" | "model"
+    cue: str | None = None  # the cue text that made a context rule fire
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text,
+                               "category": self.category, "rule": self.rule,
+                               "severity": self.severity, "source": self.source}
+        if self.cue:
+            out["cue"] = self.cue
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """One text's labels, scores (all twelve labels, 0..1), language and evidence."""
+
+    labels: tuple[str, ...]
+    scores: Mapping[str, float]
+    lang: str
+    lang_confidence: float
+    evidence: tuple[Evidence, ...]
+    backend: str
+    model_version: str
+    translit: bool = False
+    truncated: bool = False
+    rules: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "labels": list(self.labels),
+            "scores": {k: round(float(v), 4) for k, v in self.scores.items()},
+            "lang": self.lang,
+            "lang_confidence": round(self.lang_confidence, 3),
+            "translit": self.translit,
+            "evidence": [e.to_json() for e in self.evidence],
+            "rules": list(self.rules),
+            "backend": self.backend,
+            "model_version": self.model_version,
+            "truncated": self.truncated,
+        }
+
+
+def _lexicon_evidence(item: Adjusted) -> Evidence:
+    return Evidence(item.hit.start, item.hit.end, item.hit.matched, item.category, item.rule,
+                    item.severity, "lexicon", item.cue.matched if item.cue else None)
+
+
+def combine(read: ReadText, proba: Sequence[float] | np.ndarray) -> dict[str, float]:
+    """Final scores of one text from the model's probabilities and the context evidence."""
+    scores = {label: float(p) for label, p in zip(LABELS, proba, strict=True)}
+    items = [i for i in read.context.items if i.counts]
+    own_abuse = any(i.category in ABUSIVE_LABELS for i in items)
+    rejecting = any(i.rule in _REJECTING_RULES for i in read.context.items)
+    if rejecting and not own_abuse:
+        for label in ABUSIVE_LABELS:
+            scores[label] *= _REJECTED_DAMPING
+    for item in items:
+        floor = _REJECTED_FLOOR if item.rule in _REJECTING_RULES else _RULE_FLOOR[
+            min(max(item.severity, 1), 3)]
+        scores[item.category] = max(scores[item.category], floor)
+    return scores
+
+
+def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> dict[str, float]:
+    """Rescale each label so its own threshold lands on 0.5 (piecewise linear, order kept).
+
+    Every label then reads the same way downstream: >= 0.5 means the label is given, and the
+    triage rules' thresholds (0.4 review, 0.6 shield...) mean the same for every category.
+    """
+    out = {}
+    for label, value in scores.items():
+        t = min(max(thresholds.get(label, 0.5), 1e-3), 1 - 1e-3)
+        v = min(max(float(value), 0.0), 1.0)
+        out[label] = 0.5 * v / t if v < t else 0.5 + 0.5 * (v - t) / (1 - t)
+    return out
+
+
+def decide(scores: Mapping[str, float]) -> tuple[str, ...]:
+    """Labels of calibrated scores; `neutral` when nothing else is given."""
+    labels = tuple(label for label in LABELS if label != "neutral" and scores[label] >= 0.5)
+    return labels or ("neutral",)
+
+
+class BuiltinClassifier:
+    """The default backend (registered through `register_classifiers`)."""
+
+    name = "builtin"
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        self.model_dir = model_dir
+        self._loaded: tuple[LexiconLinearClassifier, dict[str, Any]] | None = None
+
+    def _load(self) -> tuple[LexiconLinearClassifier, dict[str, Any]]:
+        if self._loaded is None:  # loaded on first use: registering a backend costs nothing
+            self._loaded = load_model(self.model_dir)
+        return self._loaded
+
+    @property
+    def model(self) -> LexiconLinearClassifier:
+        return self._load()[0]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self._load()[1]
+
+    @property
+    def version(self) -> str:
+        return str(self.meta["version"])
+
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
+
+    def classify(self, texts: Sequence[str]) -> list[Classification]:
+        reads = read_texts(texts)
+        if not reads:
+            return []
+        proba = self.model.predict_proba(featurize(reads))
+        self._thresholds = self.thresholds
+        return [self._result(read, row) for read, row in zip(reads, proba, strict=True)]
+
+    def _result(self, read: ReadText, proba: np.ndarray) -> Classification:
+        if not read.text.strip():  # nothing was said: there is nothing to label
+            scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
+        else:
+            scores = calibrate(combine(read, proba), self._thresholds)
+        labels = decide(scores)
+        evidence = [_lexicon_evidence(i) for i in read.context.items if i.counts]
+        explained = {e.category for e in evidence}
+        unexplained = [label for label in labels if label not in explained and label != "neutral"]
+        if unexplained:
+            evidence += self._model_evidence(read, unexplained)
+        rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}))
+        return Classification(
+            labels=labels, scores=scores, lang=read.lang.lang,
+            lang_confidence=read.lang.confidence,
+            evidence=tuple(sorted(evidence, key=lambda e: (e.start, e.end, e.category))),
+            backend=self.name, model_version=self.version, translit=read.lang.translit,
+            truncated=read.truncated, rules=rules)
+
+    def _model_evidence(self, read: ReadText, labels: Sequence[str]) -> list[Evidence]:
+        """The words whose n-grams pushed each label up most (the model's own evidence)."""
+        words = word_spans(read)
+        if not words:
+            return []
+        contributions = word_vectors([w for w, _, _ in words]) @ self.model.coef_.T
+        out = []
+        for label in labels:
+            column = np.asarray(contributions[:, LABELS.index(label)]).ravel()
+            for k in np.argsort(-column)[:_MODEL_WORDS]:
+                if column[k] <= 0.5:
+                    break
+                _, start, end = words[k]
+                out.append(Evidence(start, end, read.text[start:end], label, "model", 0, "model"))
+        return out
+
+
+@cache
+def builtin_classifier() -> BuiltinClassifier:
+    """The shipped model, loaded once per process."""
+    return BuiltinClassifier()

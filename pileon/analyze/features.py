@@ -1,0 +1,141 @@
+"""What the statistical model sees of a text: character and word n-grams of its normalized form
+(hashed, so no vocabulary ships) plus the lexicon and context-rule features and the language.
+
+`read_text` runs the rule stages once per text; the model and the explanation reuse its result.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from pileon.analyze.context import FEATURE_NAMES, ContextResult, apply_context
+from pileon.analyze.langid import LANGUAGES, LangGuess, detect_language
+from pileon.analyze.lexicon import match_all
+from pileon.analyze.normalize import Normalized, normalize, script_variants
+
+__all__ = [
+    "CHAR_FEATURES",
+    "DENSE_NAMES",
+    "MAX_CHARS",
+    "WORD_FEATURES",
+    "ReadText",
+    "featurize",
+    "read_text",
+    "read_texts",
+    "word_spans",
+    "word_vectors",
+]
+
+#: Longer texts are read up to here (evidence offsets stay valid: it is a prefix).
+MAX_CHARS = 20_000
+CHAR_FEATURES = 2**18
+WORD_FEATURES = 2**17
+_WORD_RE = re.compile(r"\w{3,}")
+_LANG_SLOTS: tuple[str, ...] = (*LANGUAGES, "und")
+#: Names of the dense columns, after the hashed n-grams.
+DENSE_NAMES: tuple[str, ...] = (
+    *FEATURE_NAMES, *(f"lang_{lang}" for lang in _LANG_SLOTS), "translit", "short", "no_letters",
+)
+
+_CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=CHAR_FEATURES,
+                           alternate_sign=False, lowercase=False, norm="l2", dtype=np.float32)
+_WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES,
+                           alternate_sign=False, lowercase=False, norm="l2", dtype=np.float32,
+                           token_pattern=r"(?u)\b\w+\b|[\u2190-\u2bff\U0001f000-\U0001faff]")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadText:
+    """One text after the rule stages: its normalized view, language and context evidence."""
+
+    text: str  # the text as analysed (a prefix of the original if it was very long)
+    norm: Normalized
+    model_text: str  # what the n-grams are taken from: the normalized text and translit view
+    lang: LangGuess
+    context: ContextResult
+    truncated: bool
+
+
+def _safe(text: str) -> str:
+    """Lone surrogates become U+FFFD one for one, so offsets into the original stay right."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+
+
+def read_text(text: str) -> ReadText:
+    """Language, normalization, lexicon hits and context rules for one text."""
+    original = text if isinstance(text, str) else ""
+    truncated = len(original) > MAX_CHARS
+    clean = _safe(original[:MAX_CHARS])
+    norm = normalize(clean)
+    guess = detect_language(clean, norm)
+    if guess.lang in ("az", "tr"):
+        norm = normalize(clean, "az")  # Turkic dotted/dotless i
+    hits = match_all(clean, guess.lang, norm=norm)
+    context = apply_context(clean, hits, guess.lang)
+    model_text = norm.text
+    if guess.translit:
+        extra = [v.text for v in script_variants(norm, guess.lang)]
+        model_text = " ".join((norm.text, *extra))
+    return ReadText(clean, norm, model_text, guess, context, truncated)
+
+
+def read_texts(texts: Sequence[str]) -> list[ReadText]:
+    return [read_text(text) for text in texts]
+
+
+def _dense(read: ReadText) -> list[float]:
+    values = read.context.features()
+    row = []
+    for name in FEATURE_NAMES:
+        value = values[name]
+        if name.startswith("count_"):
+            value = min(value, 3.0) / 3.0
+        elif name.startswith("max_"):
+            value = value / 3.0
+        row.append(value)
+    row += [1.0 if read.lang.lang == lang else 0.0 for lang in _LANG_SLOTS]
+    letters = sum(ch.isalpha() for ch in read.norm.text)
+    row += [float(read.lang.translit), float(letters < 12), float(letters == 0)]
+    return row
+
+
+def featurize(reads: Sequence[ReadText]) -> sp.csr_matrix:
+    """The model's input matrix: hashed char n-grams, word n-grams, then DENSE_NAMES columns."""
+    if not reads:
+        return sp.csr_matrix((0, CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)),
+                             dtype=np.float32)
+    model_texts = [r.model_text for r in reads]
+    chars = _CHARS.transform(model_texts)
+    words = _WORDS.transform(model_texts)
+    dense = sp.csr_matrix(np.asarray([_dense(r) for r in reads], dtype=np.float32).reshape(
+        len(reads), len(DENSE_NAMES)))
+    return sp.hstack([chars, words, dense], format="csr", dtype=np.float32)
+
+
+def word_spans(read: ReadText) -> list[tuple[str, int, int]]:
+    """Words of the normalized text with their spans in the ORIGINAL text (for explanations)."""
+    out = []
+    for match in _WORD_RE.finditer(read.norm.text):
+        start, end = read.norm.original_span(match.start(), match.end())
+        out.append((match.group(), start, end))
+    return out
+
+
+def word_vectors(words: Sequence[str]) -> sp.csr_matrix:
+    """Each word alone, vectorized like a text: its share of a label's score, for explanations."""
+    chars = _CHARS.transform(list(words))
+    single = _WORDS.transform(list(words))
+    dense = sp.csr_matrix((len(words), len(DENSE_NAMES)), dtype=np.float32)
+    return sp.hstack([chars, single, dense], format="csr", dtype=np.float32)
+
+

@@ -1,0 +1,206 @@
+"""Training the builtin model: `python -m pileon.analyze.train --out pileon/analyze/data/model`.
+
+Reads the team-written training set (training/team/*.jsonl, every label in every language) and the
+public datasets in ../shared/data (tr, ru, en, fr; see docs/classifier.md for credits). A public
+source only annotates some labels, so the others are masked out of its rows (`known`). Thresholds
+are picked on a seeded hold-out of the team set, never on eval/; then the model is refit on all.
+Deterministic from --seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pileon.analyze.classify import combine
+from pileon.analyze.features import featurize, read_texts
+from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
+from pileon.records import ABUSIVE_LABELS, LABELS
+
+__all__ = ["Example", "load_examples", "main", "train"]
+
+_REPO = Path(__file__).resolve().parents[2]
+DEFAULT_TEAM = _REPO / "training" / "team"
+DEFAULT_PUBLIC = _REPO.parent / "shared" / "data"
+#: The team set is small but covers every label: its rows count this many times a public row.
+TEAM_WEIGHT = 4.0
+#: Rows kept per public source (seeded sample): no one source (or one tweet style) dominates,
+#: and `make model` stays a few minutes on 2 cores. An all-abusive source gets fewer, so the
+#: model does not learn the source instead of the abuse.
+_DEFAULT_CAP = 6000
+_CAPS = {"lingda_tr_offensive": 3000}
+_CONVERSATIONAL = ("supportive", "disagreement", "neutral")
+#: Supportive replies are what the author most needs to see: their threshold favours recall.
+_RECALL_BETA = {"supportive": 2.0, "disagreement": 1.5}
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    text: str
+    lang: str
+    labels: frozenset[str]
+    source: str
+    known: frozenset[str]  # labels this example's source annotates (others are masked)
+    weight: float
+
+
+def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _public_known(source: str, labels: frozenset[str]) -> frozenset[str]:
+    """Which labels a public row tells us about (DESIGN labels it positively or rules out)."""
+    if source == "goemotions_supportive_slice":
+        # Reddit warmth, thanks and disapproval: rules out the targeted abuse, not swearing.
+        return frozenset(LABELS) - {"insult", "profanity", "ridicule"}
+    if labels <= {"neutral"}:
+        # "not offensive": no abuse, no profanity; it may still be support or disagreement.
+        return frozenset(ABUSIVE_LABELS | {"profanity"})
+    return labels | frozenset(_CONVERSATIONAL)
+
+
+def load_examples(team: Path = DEFAULT_TEAM, public: Path | None = DEFAULT_PUBLIC,
+                  seed: int = 13) -> tuple[list[Example], list[Example]]:
+    """(team examples, public examples). Public data is optional (a missing folder is skipped)."""
+    team_rows = []
+    for path in sorted(team.glob("*.jsonl")):
+        for row in _read_jsonl(path):
+            labels = frozenset(str(x) for x in row.get("labels") or ["neutral"])
+            team_rows.append(Example(str(row["text"]), str(row["lang"]), labels, "team",
+                                     frozenset(LABELS), TEAM_WEIGHT))
+    public_rows: list[Example] = []
+    if public is not None and public.is_dir():
+        rng = random.Random(seed)
+        for path in sorted(public.glob("*.jsonl")):
+            rows = list(_read_jsonl(path))
+            cap = _CAPS.get(path.stem, _DEFAULT_CAP)
+            if len(rows) > cap:
+                rows = rng.sample(rows, cap)
+            for row in rows:
+                labels = frozenset(str(x) for x in row.get("labels") or ["neutral"])
+                source = str(row.get("source", path.stem))
+                public_rows.append(Example(str(row["text"]), str(row.get("lang", "und")), labels,
+                                           source, _public_known(source, labels), 1.0))
+    return team_rows, public_rows
+
+
+def _matrices(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    Y = np.array([[label in e.labels for label in LABELS] for e in examples], dtype=np.int8)
+    known = np.array([[label in e.known for label in LABELS] for e in examples], dtype=bool)
+    weights = np.array([e.weight for e in examples])
+    return Y, known, weights
+
+
+def _best_threshold(scores: np.ndarray, gold: np.ndarray, beta: float) -> float:
+    best, best_f = 0.5, -1.0
+    for t in np.arange(0.05, 0.81, 0.025):
+        pred = scores >= t
+        tp = float(np.sum(pred & (gold == 1)))
+        fp = float(np.sum(pred & (gold == 0)))
+        fn = float(np.sum(~pred & (gold == 1)))
+        b2 = beta * beta
+        f = (1 + b2) * tp / max((1 + b2) * tp + b2 * fn + fp, 1e-9)
+        if f > best_f + 1e-9:
+            best, best_f = float(t), f
+    return best
+
+
+def _split(team: list[Example], seed: int, share: float = 0.2
+           ) -> tuple[list[Example], list[Example]]:
+    rng = random.Random(seed)
+    fit, hold = [], []
+    by_lang: dict[str, list[Example]] = {}
+    for e in team:
+        by_lang.setdefault(e.lang, []).append(e)
+    for lang in sorted(by_lang):
+        rows = by_lang[lang][:]
+        rng.shuffle(rows)
+        cut = int(len(rows) * share)
+        hold += rows[:cut]
+        fit += rows[cut:]
+    return fit, hold
+
+
+def train(team: list[Example], public: list[Example], seed: int = 13, C: float = 2.0,
+          log: bool = True) -> tuple[LexiconLinearClassifier, dict[str, object]]:
+    """Fit, pick thresholds on a team hold-out, refit on everything; returns (model, meta)."""
+    def say(msg: str) -> None:
+        if log:
+            print(msg, file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    fit_team, hold = _split(team, seed)
+    say(f"reading {len(team) + len(public)} texts (team {len(team)}, public {len(public)})")
+    reads_public = read_texts([e.text for e in public])
+    reads_fit = read_texts([e.text for e in fit_team])
+    reads_hold = read_texts([e.text for e in hold])
+    X_public, X_fit, X_hold = featurize(reads_public), featurize(reads_fit), featurize(reads_hold)
+    from scipy.sparse import vstack
+
+    Y, known, w = _matrices(fit_team + public)
+    say("fitting on team fit split + public data")
+    model = LexiconLinearClassifier(C=C, random_state=seed).fit(
+        vstack([X_fit, X_public], format="csr"), Y, sample_weight=w, known=known)
+    proba = model.predict_proba(X_hold)
+    final = np.array([[combine(r, p)[label] for label in LABELS]
+                      for r, p in zip(reads_hold, proba, strict=True)])
+    gold, _, _ = _matrices(hold)
+    thresholds = np.array([_best_threshold(final[:, j], gold[:, j], _RECALL_BETA.get(label, 1.0))
+                           for j, label in enumerate(LABELS)])
+    say("thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
+                                                                      strict=True)))
+    Y_all, known_all, w_all = _matrices(fit_team + hold + public)
+    say("refitting on everything")
+    model = LexiconLinearClassifier(C=C, random_state=seed).fit(
+        vstack([X_fit, X_hold, X_public], format="csr"), Y_all, sample_weight=w_all,
+        known=known_all)
+    model.thresholds_ = thresholds
+    sources = Counter(e.source for e in team + public)
+    meta: dict[str, object] = {
+        "date": datetime.now(UTC).strftime("%Y.%m.%d"),
+        "seed": seed,
+        "training_rows": dict(sorted(sources.items())),
+        "threshold_holdout_rows": len(hold),
+        "train_seconds": round(time.perf_counter() - started, 1),
+    }
+    return model, meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=MODEL_DIR)
+    parser.add_argument("--team", type=Path, default=DEFAULT_TEAM)
+    parser.add_argument("--public", type=Path, default=DEFAULT_PUBLIC,
+                        help="folder of public JSONL datasets (../shared/data); skipped if absent")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--C", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    if not args.team.is_dir():
+        print(f"{args.team}: team training set not found", file=sys.stderr)
+        return 1
+    if not args.public.is_dir():
+        print(f"{args.public}: public data not found; training on the team set only",
+              file=sys.stderr)
+    team, public = load_examples(args.team, args.public, args.seed)
+    model, meta = train(team, public, args.seed, args.C)
+    version = model.save(args.out, meta)
+    print(f"model {version} written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
