@@ -82,7 +82,15 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
+def _applied(conn: sqlite3.Connection) -> set[int]:
+    if schema_version(conn) == 0:
+        return set()
+    return {int(r[0]) for r in conn.execute("SELECT version FROM schema_migrations")}
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply every known migration not yet applied, in order (a gap left by a migration added
+    later with a lower number is filled too)."""
     current = schema_version(conn)
     known = MIGRATIONS[-1][0] if MIGRATIONS else 0
     if current > known:
@@ -90,7 +98,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
             f"database schema {current} is newer than this pileon understands ({known})",
             hint="upgrade pileon",
         )
-    if current == known:
+    if {version for version, _, _ in MIGRATIONS} <= _applied(conn):
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -98,9 +106,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-        current = schema_version(conn)  # another process may have migrated meanwhile
+        applied = _applied(conn)  # another process may have migrated meanwhile
         for version, name, sql in MIGRATIONS:
-            if version <= current:
+            if version in applied:
                 continue
             for statement in _split_sql(sql):
                 conn.execute(statement)

@@ -64,3 +64,19 @@ def test_an_edited_post_keeps_both_versions_and_shows_the_newest(db_path: Path) 
     versions = {r[0] for r in conn.execute("SELECT text FROM post_versions")}
     assert versions == {"first", "second"}
     assert conn.execute("SELECT COUNT(*) FROM raw_payloads").fetchone()[0] == 2
+
+
+def test_a_migration_missing_in_the_middle_is_applied(tmp_path: Path) -> None:
+    """A database migrated before a lower-numbered migration was added gets it on next open."""
+    db = tmp_path / "gap.db"
+    conn = connect(db)
+    conn.execute("DROP TABLE scores")
+    conn.execute("DROP TABLE analysis_runs")
+    conn.execute("DELETE FROM schema_migrations WHERE version = 2")
+    conn.close()
+    conn = connect(db)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    versions = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    conn.close()
+    assert {"scores", "analysis_runs"} <= names
+    assert 2 in versions
