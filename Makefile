@@ -60,5 +60,10 @@ eval: venv
 bench: venv
 	$(PY) benchmarks/run.py
 
+# docs/cli.md, docs/schema.md and docs/README.md, regenerated from the code (tests/test_docs.py
+# fails when they differ).
+docs: venv
+	$(PY) docs/generate.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info demo/thread.db*
