@@ -97,25 +97,27 @@ def scores_source(conn: sqlite3.Connection) -> str | None:
     """'backend/model_version' of the newest classifier results, or None if not analysed."""
     if not has_table(conn, "scores"):
         return None
-    row = conn.execute("SELECT backend, model_version FROM scores ORDER BY analyzed_at DESC"
-                       " LIMIT 1").fetchone()
-    return None if row is None else f"{row[0]}/{row[1]}"
+    row = conn.execute("SELECT backend, model_version, MAX(analyzed_at) FROM scores"
+                       ).fetchone()  # one pass, no sort
+    if row is None or row[0] is None:
+        return None
+    return f"{row[0]}/{row[1]}"
 
 
-def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, list[str],
+def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], tuple[str, tuple[str, ...],
                                                                           dict[str, float]]]:
     """(platform, post_id) -> (lang, labels, scores), the newest analysis of each post."""
     if not has_table(conn, "scores"):
         return {}
-    found: dict[tuple[str, str], tuple[str, list[str], dict[str, float]]] = {}
-    label_lists: dict[str, list[str]] = {}  # few distinct label sets: parse each once
+    found: dict[tuple[str, str], tuple[str, tuple[str, ...], dict[str, float]]] = {}
+    label_lists: dict[str, tuple[str, ...]] = {}  # few distinct label sets: parse each once
     for platform, post_id, lang, labels, scores in conn.execute(
         "SELECT platform, post_id, lang, labels_json, scores_json FROM scores"
         " ORDER BY analyzed_at"
     ):
         parsed = label_lists.get(labels)
         if parsed is None:
-            parsed = label_lists[labels] = json.loads(labels)
+            parsed = label_lists[labels] = tuple(json.loads(labels))
         found[(platform, post_id)] = (lang, parsed, json.loads(scores))
     return found
 

@@ -116,7 +116,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
     decided = 0
     for key, post in facts.items():
         choice = choices[key]
-        user_folder = effective_folder(by_post.get(key, ()), choice.folder, undone)
+        mine = by_post.get(key)
+        user_folder = None if mine is None else effective_folder(mine, choice.folder, undone)
         decided += user_folder is not None
         rows.append(FolderRow(
             post.platform, post.post_id, times[key],
