@@ -146,7 +146,7 @@ def render_schema(notes_path: Path = SCHEMA_NOTES) -> str:
         "pileon command applies the numbered migrations in `pileon/store/migrations/` that it "
         "has not seen yet, each once, in a transaction, recorded in `schema_migrations`. A "
         "schema change is always a new migration; no migration is ever edited. Meanings come "
-        "from the migrations' own `--` comments, and for columns they left uncommented from "
+        "from the migrations' own `--` comments, and for what they left uncommented from "
         "`docs/schema-notes.toml`.",
         "",
         "## Migrations",
