@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -112,7 +114,7 @@ def export(db: Path, fmt: str, folder: str | None, categories: tuple[str, ...],
 
 def _as_dict(outcome: ExportOutcome) -> dict[str, object]:
     return {"format": outcome.format, "selection": outcome.selection, "posts": outcome.posts,
-            "rows": outcome.result.rows, "skipped": dict(outcome.result.skipped),
+            "rows": outcome.result.rows, "unit": outcome.result.unit, "skipped": dict(outcome.result.skipped),
             "notes": list(outcome.result.notes),
             "files": [{"path": str(f.path), "sha256": f.sha256, "bytes": f.bytes}
                       for f in outcome.files]}
@@ -120,15 +122,16 @@ def _as_dict(outcome: ExportOutcome) -> dict[str, object]:
 
 def _say(outcome: ExportOutcome) -> None:
     result = outcome.result
-    console.print(f"{outcome.format}: {result.rows} rows from {outcome.posts} posts"
-                  f" ({outcome.selection})", markup=False)
+    say = functools.partial(console.print, markup=False, soft_wrap=True)  # hashes stay whole
+    say(f"{outcome.format}: {result.rows} {result.unit} from {outcome.posts} posts"
+        f" ({outcome.selection})")
     for f in outcome.files:
-        console.print(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}", markup=False)
+        say(f"  {f.path}  {f.bytes:,} bytes  sha256 {f.sha256}")
     for reason, n in result.skipped.items():
-        console.print(f"  left out: {n} {reason}", markup=False)
+        say(f"  left out: {n} {reason}")
     for note in result.notes:
-        console.print(f"  note: {note}", markup=False)
-    console.print("  logged in the chain of custody (`export`)")
+        say(f"  note: {note}")
+    say("  logged in the chain of custody (`export`)")
 
 
 PASSWORD_ENV = "PILEON_BSKY_APP_PASSWORD"
@@ -180,8 +183,7 @@ def bluesky_list(db: Path, name: str, description: str, handle: str | None, fold
         if not handle:
             raise ConfigError("--handle is needed to log in to Bluesky",
                               hint="or use --dry-run to see the accounts without logging in")
-        password = os.environ.get(PASSWORD_ENV) or click.prompt(
-            f"App password for {handle}", hide_input=True, err=True)
+        password = _app_password(handle)
         outcome = add_to_moderation_list(
             accounts, handle=handle, password=password, name=name, description=description,
             service_url=service_url, list_uri=list_uri)
@@ -208,6 +210,19 @@ def bluesky_list(db: Path, name: str, description: str, handle: str | None, fold
             console.print(f"  left out: {n} {reason}", markup=False)
         console.print("  subscribe to it in Bluesky: Moderation › Moderation lists;"
                       " logged in the chain of custody (`export`)")
+
+
+def _app_password(handle: str) -> str:
+    """From the environment, else a prompt that does not echo, else one line piped in."""
+    if os.environ.get(PASSWORD_ENV):
+        return os.environ[PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return str(click.prompt(f"App password for {handle}", hide_input=True, err=True))
+    line = sys.stdin.readline().rstrip("\r\n")  # piped in by a script: nothing to echo
+    if not line:
+        raise ConfigError("no app password given",
+                          hint=f"set {PASSWORD_ENV}, or run it in a terminal to be asked")
+    return line
 
 
 def _dids_digest(dids: Sequence[str]) -> str:

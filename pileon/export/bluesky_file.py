@@ -31,6 +31,7 @@ class BlueskyListExporter:
             writer.writerow(("did", "handle", "posts_in_selection"))
             for account in accounts:
                 writer.writerow([account.account_id, account.handle or "", account.posts])
-        return ExportResult(files=(out,), rows=len(accounts), skipped=dict(skipped),
+        return ExportResult(files=(out,), rows=len(accounts), unit="accounts",
+                            skipped=dict(skipped),
                             notes=("to create the moderation list on Bluesky, run"
                                    " `pileon bluesky-list DB --handle YOU.bsky.social`",))

@@ -138,7 +138,8 @@ class _MastodonExporter:
             notes = (f"{len(files)} files: Mastodon imports at most {MAX_ROWS:,} rows and"
                      f" {MAX_BYTES // (1024 * 1024)} MB at once; import them one after another"
                      " with 'Merge'",)
-        return ExportResult(files=tuple(files), rows=len(addresses), skipped=dict(skipped),
+        return ExportResult(files=tuple(files), rows=len(addresses), unit="accounts",
+                            skipped=dict(skipped),
                             notes=notes)
 
 

@@ -151,6 +151,7 @@ def _log(conn: sqlite3.Connection, fmt: str, selection: ExportSelection, result:
         "selection": selection.name,
         "triage_run": selection.run_id,
         "rows": result.rows,
+        "unit": result.unit,
         "skipped": dict(result.skipped),
         "files": [{"path": str(w.path), "sha256": w.sha256, "bytes": w.bytes} for w in written],
     }, [w.sha256 for w in written])

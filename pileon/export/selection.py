@@ -25,10 +25,12 @@ __all__ = ["ExportResult", "ExportSelection"]
 
 @dataclass(frozen=True, slots=True)
 class ExportResult:
-    """Files written (in order), rows written, rows left out by reason, and lines for the user."""
+    """Files written (in order), how many rows of what, what was left out and why, and lines
+    for the user."""
 
     files: tuple[Path, ...]
     rows: int
+    unit: str = "posts"  # what a row is: posts, accounts, payloads
     skipped: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 

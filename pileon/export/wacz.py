@@ -47,7 +47,7 @@ class WaczExporter:
         if code != 0 or not out.exists():
             raise PileonError("py-wacz could not pack the archive: "
                               + " ".join(said.getvalue().split())[-300:], path=str(out))
-        return ExportResult(files=(out,), rows=count)
+        return ExportResult(files=(out,), rows=count, unit="raw payloads")
 
 
 def _write_pages(selection: ExportSelection, pages: Path) -> None:

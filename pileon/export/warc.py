@@ -127,4 +127,4 @@ class WarcExporter:
         with out.open("wb") as fh:
             count = write_warc(fh, selection.payloads(), filename=out.name, description=(
                 f"raw payloads of {selection.name}, as stored at ingest by pileon"))
-        return ExportResult(files=(out,), rows=count)
+        return ExportResult(files=(out,), rows=count, unit="raw payloads")

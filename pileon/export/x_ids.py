@@ -37,5 +37,6 @@ class XIdsExporter:
                            if account.account_id.isdigit() else account.account_url or "")
                 writer.writerow([account.account_id, account.handle or "", profile,
                                  account.posts, account.post_url or ""])
-        return ExportResult(files=(out,), rows=len(accounts), skipped=dict(skipped),
+        return ExportResult(files=(out,), rows=len(accounts), unit="accounts",
+                            skipped=dict(skipped),
                             notes=(NO_IMPORT,))

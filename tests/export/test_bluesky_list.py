@@ -4,8 +4,14 @@ network, a wrong password and a rate limit with a clear way to resume."""
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -68,17 +74,61 @@ def test_creates_a_moderation_list_with_every_shielded_bluesky_account(
     assert lists[0]["uri"] in details and f'"added": {len(expected)}' in details
 
 
-def test_the_password_is_asked_for_without_echo_when_not_in_the_environment(
+def test_the_password_can_be_piped_in_when_not_in_the_environment(
         demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PILEON_BSKY_APP_PASSWORD", raising=False)
     pds = FakePds(HANDLE, PASSWORD)
     with FakePdsServer(pds) as server:
         result = _run([str(demo_db), "--handle", HANDLE, "--service-url", server.url],
                       input=PASSWORD + "\n")
+        empty = _run([str(demo_db), "--handle", HANDLE, "--service-url", server.url],
+                     input="")
     assert result.exit_code == 0, result.output
-    assert f"App password for {HANDLE}" in result.output
     assert PASSWORD not in result.output
     assert pds.created("app.bsky.graph.listitem")
+    assert empty.exit_code == 1 and "PILEON_BSKY_APP_PASSWORD" in empty.output
+
+
+def test_in_a_terminal_the_password_is_asked_for_and_never_echoed(demo_db: Path) -> None:
+    """A real pseudo-terminal and a real `pileon` process: what the person sees on screen."""
+    env = {k: v for k, v in os.environ.items() if k != "PILEON_BSKY_APP_PASSWORD"}
+    pds = FakePds(HANDLE, PASSWORD)
+    with FakePdsServer(pds) as server:
+        controller, terminal = pty.openpty()
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "pileon"), "bluesky-list", str(demo_db),
+             "--handle", HANDLE, "--service-url", server.url],
+            stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True)
+        os.close(terminal)
+        screen = _read_until(controller, b"App password for")
+        os.write(controller, PASSWORD.encode() + b"\n")
+        screen += _read_until(controller, None)
+        os.close(controller)
+        assert proc.wait(timeout=60) == 0, screen.decode(errors="replace")
+    assert b"App password for " + HANDLE.encode() in screen
+    assert PASSWORD.encode() not in screen
+    assert b"account(s) added" in screen
+    assert pds.created("app.bsky.graph.listitem")
+
+
+def _read_until(fd: int, marker: bytes | None, timeout: float = 60) -> bytes:
+    """Read a pty until `marker` shows (or, with None, until the process closes it)."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the process ended and closed the terminal
+            return got
+        if not chunk:
+            return got
+        got += chunk
+        if marker is not None and marker in got:
+            return got
+    raise AssertionError(f"timed out waiting for {marker!r}: {got!r}")
 
 
 def test_dry_run_lists_dids_and_handles_and_sends_nothing(demo_db: Path) -> None:
