@@ -503,10 +503,12 @@ def overview(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
 
 
 def cluster_sample(conn: sqlite3.Connection, run_id: int, cluster_id: str) -> sqlite3.Row | None:
-    """The earliest member of a cluster that is not shielded (its text can be shown)."""
+    """The earliest member of a cluster in support or inbox (its text can be shown unasked;
+    a reply waiting in review may be abuse, so the overview does not quote it)."""
     row: sqlite3.Row | None = conn.execute(
         "SELECT p.text, f.lang FROM post_folders f JOIN posts p ON p.platform=f.platform"
-        " AND p.id=f.post_id WHERE f.run_id=? AND f.cluster_id=? AND f.folder != 'shielded'"
+        " AND p.id=f.post_id WHERE f.run_id=? AND f.cluster_id=?"
+        " AND f.folder IN ('support', 'inbox')"
         " ORDER BY f.created_at LIMIT 1", (run_id, cluster_id)).fetchone()
     return row
 

@@ -162,6 +162,15 @@ def test_bulk_move_of_a_whole_cluster_then_undo(ui: Page, db: sqlite3.Connection
     ui.goto("/overview")
     shot(ui, "overview")
     shown = ui.locator(".cluster").evaluate_all("els => els.map(e => e.id.slice(8))")
+    texts: dict[str, set[str]] = {}
+    for folder, text in db.execute(
+            "SELECT f.folder, p.text FROM post_folders f JOIN posts p ON p.platform=f.platform"
+            f" AND p.id=f.post_id WHERE f.run_id=? AND f.cluster_id IN ({','.join('?' * len(shown))})",
+            (run_id(db), *shown)):
+        texts.setdefault(text, set()).add(folder)
+    page_text = ui.inner_text("main")
+    quoted = [t for t in texts if len(t) >= 8 and t in page_text]
+    assert all(texts[t] & {"support", "inbox"} for t in quoted)  # never quotes possible abuse
     cluster_id, size = db.execute(
         "SELECT cluster_id, COUNT(*) FROM post_folders WHERE run_id=? AND cluster_id IN"
         f" ({','.join('?' * len(shown))}) GROUP BY cluster_id HAVING SUM(folder='support') = 0"
