@@ -48,17 +48,20 @@ def _anchor(title: str) -> str:
     return title.lower().replace(" ", "-")
 
 
-def render_cli() -> str:
-    from pileon.cli import main
+def render_cli(group: click.Group | None = None) -> str:
+    """The reference of `group` (default: the `pileon` command line)."""
+    if group is None:
+        from pileon.cli import main
 
+        group = main
     root = click.Context(
-        main,
+        group,
         info_name="pileon",
         terminal_width=WIDTH,
         max_content_width=WIDTH,
-        **main.context_settings,
+        **group.context_settings,
     )
-    pages = list(_command_pages(main, root))
+    pages = list(_command_pages(group, root))
     lines = [
         GENERATED_NOTICE,
         "",
@@ -69,7 +72,7 @@ def render_cli() -> str:
         "",
     ]
     lines += [f"- [`{name}`](#{_anchor(name)}): {short}" for name, short, _ in pages]
-    lines += ["", "## pileon", "", "```", main.get_help(root).rstrip(), "```"]
+    lines += ["", "## pileon", "", "```", group.get_help(root).rstrip(), "```"]
     for name, _, text in pages:
         lines += ["", f"## {name}", "", "```", text.rstrip(), "```"]
     return "\n".join(lines) + "\n"

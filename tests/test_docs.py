@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import click
 import pytest
 
 from pileon.cli import main
@@ -90,3 +91,29 @@ def test_a_changed_or_missing_page_is_stale(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("same\n", encoding="utf-8")
     pages = {"cli.md": "new\n", "schema.md": "x\n", "README.md": "same\n"}
     assert generate.stale_pages(pages, tmp_path) == ["cli.md", "schema.md"]
+
+
+def test_subcommands_are_documented_and_hidden_commands_are_not() -> None:
+    @click.group()
+    def cli() -> None:
+        """A tool."""
+
+    @cli.group()
+    def plugins() -> None:
+        """Manage plugins."""
+
+    @plugins.command("list")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object a line. " * 12)
+    def list_plugins(as_json: bool) -> None:
+        """List the plugins."""
+
+    @cli.command(hidden=True)
+    def secret() -> None:
+        """Not for users."""
+
+    text = generate.render_cli(cli)
+    assert "\n## pileon plugins\n" in text
+    assert "\n## pileon plugins list\n" in text
+    assert "Usage: pileon plugins list [OPTIONS]" in text
+    assert "secret" not in text
+    assert max(len(line) for line in text.split("## pileon plugins list")[1].splitlines()) <= 100
