@@ -7,8 +7,10 @@ user said --force, and the custody log names every file written with its SHA-256
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import tempfile
@@ -27,6 +29,9 @@ from pileon.store.triage import latest_run
 
 __all__ = ["ExportOutcome", "WrittenFile", "choose_exporter", "make_selection", "read_ids",
            "run_export", "sha256_file"]
+
+
+_PART = re.compile(r"-\d+-of-\d+\.[A-Za-z0-9.]+")  # what follows the stem in a set's part
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +143,23 @@ def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, o
                    for f, t in zip(result.files, targets, strict=True)]
         for made, target in zip(result.files, targets, strict=True):
             os.replace(made, target)
+        if force:
+            _drop_stale_parts(out, set(targets))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     _log(conn, fmt, selection, result, written)
     return ExportOutcome(fmt, selection.name, selection.count(), result, tuple(written))
+
+
+def _drop_stale_parts(out: Path, kept: set[Path]) -> None:
+    """A replaced set of parts (`name-2-of-3.csv`) must not leave parts of the old set behind,
+    nor a single `name.csv` beside a new set: an import of a leftover would undo the user's
+    choice of selection."""
+    stale = {p for p in out.parent.glob(f"{glob.escape(out.stem)}-*-of-*{out.suffix}")
+             if _PART.fullmatch(p.name[len(out.stem):])}
+    stale.add(out)
+    for path in stale - kept:
+        path.unlink(missing_ok=True)
 
 
 def _log(conn: sqlite3.Connection, fmt: str, selection: ExportSelection, result: ExportResult,

@@ -183,3 +183,28 @@ def test_any_handle_gives_an_importable_address_or_none(handle: str,
         assert _IMPORTABLE.fullmatch(address), address
         # Mastodon strips the cell and a leading @: the address must survive both unchanged
         assert address.strip().removeprefix("@") == address
+
+
+def test_force_replaces_a_whole_set_of_parts_without_leftovers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = small_db(tmp_path / "many.db", "mastodon",
+                  [Person(str(n), f"troll{n}@x.example") for n in range(10)])
+    out = tmp_path / "lists" / "blocks.csv"
+    mine = tmp_path / "lists" / "blocks-notes.csv"
+    out.parent.mkdir()
+    mine.write_text("not pileon's\n")
+    first = _export(db, "mastodon-blocks", out)
+    assert [f.path for f in first.files] == [out]
+    monkeypatch.setattr(mastodon, "MAX_ROWS", 4)
+    conn = connect(db, create=False)
+    try:
+        selection = make_selection(conn, db, ExportFilter(folder="shielded"))
+        run_export(conn, selection, "mastodon-blocks", out, force=True)
+        monkeypatch.setattr(mastodon, "MAX_ROWS", 20_000)
+        assert sorted(p.name for p in out.parent.iterdir()) == [
+            "blocks-1-of-3.csv", "blocks-2-of-3.csv", "blocks-3-of-3.csv", "blocks-notes.csv"]
+        run_export(conn, selection, "mastodon-blocks", out, force=True)
+    finally:
+        conn.close()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["blocks-notes.csv", "blocks.csv"]
+    assert mine.read_text() == "not pileon's\n"
