@@ -166,24 +166,31 @@ class BuiltinClassifier:
         return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
-        reads = read_texts(texts)
+        """One result per text, in order. Identical texts in a batch are read once."""
+        unique: dict[str, int] = {}
+        for text in texts:
+            unique.setdefault(text if isinstance(text, str) else "", len(unique))
+        reads = read_texts(list(unique))
         if not reads:
             return []
         proba = self.model.predict_proba(featurize(reads))
-        self._thresholds = self.thresholds
-        return [self._result(read, row) for read, row in zip(reads, proba, strict=True)]
+        thresholds = self.thresholds
+        scored = []
+        for read, row in zip(reads, proba, strict=True):
+            if not read.text.strip():  # nothing was said: there is nothing to label
+                scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
+            else:
+                scores = calibrate(combine(read, row), thresholds)
+            scored.append((read, scores, decide(scores)))
+        explained = self._model_evidence(scored)
+        results = [self._result(read, scores, labels, explained.get(i, []))
+                   for i, (read, scores, labels) in enumerate(scored)]
+        return [results[unique[text if isinstance(text, str) else ""]] for text in texts]
 
-    def _result(self, read: ReadText, proba: np.ndarray) -> Classification:
-        if not read.text.strip():  # nothing was said: there is nothing to label
-            scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
-        else:
-            scores = calibrate(combine(read, proba), self._thresholds)
-        labels = decide(scores)
+    def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
+                model_evidence: list[Evidence]) -> Classification:
         evidence = [_lexicon_evidence(i) for i in read.context.items if i.counts]
-        explained = {e.category for e in evidence}
-        unexplained = [label for label in labels if label not in explained and label != "neutral"]
-        if unexplained:
-            evidence += self._model_evidence(read, unexplained)
+        evidence += model_evidence
         rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}))
         return Classification(
             labels=labels, scores=scores, lang=read.lang.lang,
@@ -192,20 +199,39 @@ class BuiltinClassifier:
             backend=self.name, model_version=self.version, translit=read.lang.translit,
             truncated=read.truncated, rules=rules)
 
-    def _model_evidence(self, read: ReadText, labels: Sequence[str]) -> list[Evidence]:
-        """The words whose n-grams pushed each label up most (the model's own evidence)."""
-        words = word_spans(read)
-        if not words:
-            return []
-        contributions = word_vectors([w for w, _, _ in words]) @ self.model.coef_.T
-        out = []
-        for label in labels:
-            column = np.asarray(contributions[:, LABELS.index(label)]).ravel()
-            for k in np.argsort(-column)[:_MODEL_WORDS]:
-                if column[k] <= 0.5:
+    def _model_evidence(self, scored: Sequence[tuple[ReadText, dict[str, float],
+                                                    tuple[str, ...]]]
+                        ) -> dict[int, list[Evidence]]:
+        """For labels no lexicon hit explains: the words whose n-grams pushed them up most.
+        One vectorization for the whole batch."""
+        wanted: list[tuple[int, str]] = []
+        for i, (read, _, labels) in enumerate(scored):
+            lexicon = {a.category for a in read.context.items if a.counts}
+            wanted += [(i, label) for label in labels
+                       if label != "neutral" and label not in lexicon]
+        if not wanted:
+            return {}
+        spans = {i: word_spans(scored[i][0]) for i in {i for i, _ in wanted}}
+        order = [i for i in spans if spans[i]]
+        if not order:
+            return {}
+        starts: dict[int, int] = {}
+        words: list[str] = []
+        for i in order:
+            starts[i] = len(words)
+            words += [w for w, _, _ in spans[i]]
+        contributions = np.asarray(word_vectors(words) @ self.model.weights_by_feature())
+        out: dict[int, list[Evidence]] = {}
+        for i, label in wanted:
+            if not spans.get(i):
+                continue
+            block = contributions[starts[i]:starts[i] + len(spans[i]), LABELS.index(label)]
+            for k in np.argsort(-block)[:_MODEL_WORDS]:
+                if block[k] <= 0.5:
                     break
-                _, start, end = words[k]
-                out.append(Evidence(start, end, read.text[start:end], label, "model", 0, "model"))
+                _, start, end = spans[i][k]
+                out.setdefault(i, []).append(Evidence(start, end, scored[i][0].text[start:end],
+                                                      label, "model", 0, "model"))
         return out
 
 

@@ -86,9 +86,17 @@ class LexiconLinearClassifier(ClassifierMixin, BaseEstimator):
         self.thresholds_ = np.full(len(self.labels), 0.5)
         return self
 
+    def weights_by_feature(self) -> np.ndarray:
+        """coef_ transposed, contiguous (n_features, n_labels): what sparse rows multiply fast."""
+        cached = getattr(self, "_coef_t", None)
+        if cached is None or cached.shape[0] != self.coef_.shape[1]:
+            cached = np.ascontiguousarray(self.coef_.T)
+            self._coef_t = cached
+        return cached
+
     def decision_function(self, X: Any) -> np.ndarray:
         matrix = _as_matrix(X)
-        scores = matrix @ self.coef_.T
+        scores = matrix @ self.weights_by_feature()
         return np.asarray(scores, dtype=np.float64) + self.intercept_
 
     def predict_proba(self, X: Any) -> np.ndarray:

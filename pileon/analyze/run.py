@@ -27,7 +27,7 @@ from pileon.store.evidence import log_custody
 
 __all__ = ["AnalyzeResult", "analyze_db", "get_classifier"]
 
-BATCH = 2000
+BATCH = 1000
 
 _worker_classifier: Any = None
 
@@ -97,6 +97,10 @@ def analyze_db(conn: Any, backend: str = "builtin", workers: int | None = None,
     # Read everything to score first: the writer must not hold a read cursor open across commits.
     pending = list(iter_unscored(conn, backend, version, BATCH, force))
     done = 0
+    if pending:
+        # Load the model, lexicons and language tables once, before forking: the workers
+        # inherit them instead of each loading its own.
+        classifier.classify(["warm up"])
     if workers == 1 or total <= BATCH:
         stream: Iterator[tuple[list[tuple[str, str, str]], list[Any]]] = (
             (batch, classifier.classify([t for _, _, t in batch])) for batch in pending)
