@@ -114,8 +114,8 @@ def export(db: Path, fmt: str, folder: str | None, categories: tuple[str, ...],
 
 def _as_dict(outcome: ExportOutcome) -> dict[str, object]:
     return {"format": outcome.format, "selection": outcome.selection, "posts": outcome.posts,
-            "rows": outcome.result.rows, "unit": outcome.result.unit, "skipped": dict(outcome.result.skipped),
-            "notes": list(outcome.result.notes),
+            "rows": outcome.result.rows, "unit": outcome.result.unit,
+            "skipped": dict(outcome.result.skipped), "notes": list(outcome.result.notes),
             "files": [{"path": str(f.path), "sha256": f.sha256, "bytes": f.bytes}
                       for f in outcome.files]}
 

@@ -69,7 +69,8 @@ def _csv_row(post: ExportPost) -> list[str]:
 class CsvExporter:
     name = "csv"
     suffix = ".csv"
-    description = "every field of every selected post, one row each (UTF-8 with BOM, for spreadsheets)"
+    description = ("every field of every selected post, one row each (UTF-8 with BOM, for"
+                   " spreadsheets)")
 
     def export(self, selection: ExportSelection, out: Path,
                options: Mapping[str, Any]) -> ExportResult:

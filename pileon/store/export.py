@@ -165,7 +165,8 @@ def iter_posts(conn: sqlite3.Connection, run_id: int, flt: ExportFilter) -> Iter
     select = [
         "f.platform, f.post_id, p.kind, p.text, p.created_at, p.url, p.uri, p.reply_to,"
         " f.lang, p.lang_reported, p.deleted_at_source, p.raw_sha256, p.author_id, a.handle,"
-        " a.display_name, a.url, a.created_at, a.followers_count, a.following_count, a.posts_count, a.has_avatar, a.raw_sha256,"
+        " a.display_name, a.url, a.created_at, a.followers_count, a.following_count,"
+        " a.posts_count, a.has_avatar, a.raw_sha256,"
         " f.signals, f.cluster_id, f.folder, f.model_folder, f.decided, f.category, f.rule,"
         " f.labels_json"]
     joins = [
