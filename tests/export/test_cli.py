@@ -213,3 +213,24 @@ def test_default_name_stays_in_this_folder_whatever_the_filters(
     assert [p.name for p in (tmp_path / "here").iterdir()] == [
         f"thread-all-{category}-{lang}-jsonl.jsonl"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["here", "thread.db"]
+
+
+def test_block_list_of_the_authors_the_user_chose_to_block(demo_db: Path,
+                                                           tmp_path: Path) -> None:
+    """`pileon decide --action block` on two replies, then the Mastodon list of exactly them."""
+    conn = sqlite3.connect(demo_db)
+    picked = conn.execute(
+        "SELECT p.id, a.handle FROM post_folders f JOIN posts p ON p.platform=f.platform AND"
+        " p.id=f.post_id JOIN accounts a ON a.platform=p.platform AND a.id=p.author_id WHERE"
+        " f.platform='mastodon' AND f.folder != 'shielded' ORDER BY f.created_at LIMIT 2"
+    ).fetchall()
+    conn.close()
+    decided = CliRunner().invoke(main, ["decide", str(demo_db), picked[0][0], picked[1][0],
+                                        "--action", "block", "--platform", "mastodon"])
+    assert decided.exit_code == 0, decided.output
+    out = tmp_path / "exports" / "blocks.csv"
+    result = _export(str(demo_db), "--format", "mastodon-blocks", "--marked", "block",
+                     "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "Account address", *dict.fromkeys(h for _, h in picked)]
