@@ -62,6 +62,7 @@ _QUOTE_MAX_SHARE = 0.8
 _TARGET_WORDS = 3
 _WORD = re.compile(r"\w+|[\u2190-\u2bff\U0001f000-\U0001faff]")
 _SENTENCE_END = re.compile(r"[.!?;\n։]")
+_CLAUSE_BREAK = re.compile(r"[,:—–]|\s-\s")
 _LAUGH_EMOJI = re.compile("[😂🤣😆😹]")
 _LAUGH_RUN = re.compile(
     r"(?i)\b(?:(?:ha|xa|ja|he)\s?){3,}h?\b|\b(?:а?(?:ха|хa)\s?){3,}х?\b|(?:ախ|հա){3,}"
@@ -150,6 +151,9 @@ class _Words:
 def _negating(cue: Hit, hit: Hit, words: _Words, lang: str) -> bool:
     gap, where = words.gap(cue, hit, same_sentence=True)
     if where == "before":
+        # A clause break ends a negation's reach: "nobody asked, clown" negates nothing.
+        if _CLAUSE_BREAK.search(words.text[cue.end:hit.start]):
+            return False
         return gap < _NEGATION_BEFORE_WORDS
     if where == "after":
         follows = lang in _NEGATION_FOLLOWS or cue.lang in _NEGATION_FOLLOWS

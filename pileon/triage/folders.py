@@ -117,6 +117,10 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
         explain["threshold"] = rules.review[top]
         return FolderChoice("review", "review_threshold", top, explain)
     if supportive >= rules.support_min:
+        doubt = max(abuse.items(), key=lambda kv: kv[1], default=None)
+        if doubt is not None and doubt[1] >= rules.support_max_abuse:
+            explain["threshold"] = rules.support_max_abuse
+            return FolderChoice("review", "supportive_with_doubt", doubt[0], explain)
         explain["threshold"] = rules.support_min
         return FolderChoice("support", "supportive", None, explain)
     return FolderChoice("inbox", "default", None, explain)

@@ -41,6 +41,7 @@ class ClusterRules:
 class Rules:
     support_min: float
     support_protect: float
+    support_max_abuse: float  # any abusive score at or above: review, never the first screen
     shield: dict[str, float]
     review: dict[str, float]
     accounts: AccountSignalRules
@@ -51,7 +52,8 @@ class Rules:
 
 # key -> (type, lower bound, upper bound); bounds None for booleans.
 _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
-    "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0)},
+    "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0),
+                "max_abuse": (float, 0.0, 1.0)},
     "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "review": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "account_signals": {
@@ -144,6 +146,7 @@ def parse_rules(text: str, source: str) -> Rules:
     return Rules(
         support_min=float(s["min_score"]),
         support_protect=float(s["protect_score"]),
+        support_max_abuse=float(s["max_abuse"]),
         shield={k: float(v) for k, v in merged["shield"].items()},
         review={k: float(v) for k, v in merged["review"].items()},
         accounts=AccountSignalRules(int(a["new_account_days"]), int(a["few_followers"]),

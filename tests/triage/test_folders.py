@@ -40,6 +40,14 @@ def test_unsure_abuse_goes_to_review_not_support() -> None:
     assert (choice.folder, choice.category) == ("review", "insult")
 
 
+def test_support_with_a_trace_of_abuse_waits_in_review_not_on_the_first_screen() -> None:
+    doubtful = choose_folder(post({"supportive": 0.6, "sexual_harassment": 0.25}), RULES)
+    assert (doubtful.folder, doubtful.rule, doubtful.category) == (
+        "review", "supportive_with_doubt", "sexual_harassment")
+    clean = choose_folder(post({"supportive": 0.6, "sexual_harassment": 0.1}), RULES)
+    assert clean.folder == "support"
+
+
 def test_clear_support_is_never_shielded_by_the_model_alone() -> None:
     choice = choose_folder(post({"supportive": 0.9, "identity_attack": 0.7}), RULES)
     assert choice.folder == "review"
