@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -246,7 +247,14 @@ def _say_dry_run(accounts: Sequence[SelectedAccount], skipped: Mapping[str, int]
         for reason, n in skipped.items():
             console.print(f"  left out: {n} {reason}", markup=False)
     for a in accounts:
-        click.echo(f"{a.account_id}\t{a.handle or ''}")
+        click.echo(f"{_visible(a.account_id)}\t{_visible(a.handle or '')}")
+
+
+def _visible(text: str) -> str:
+    """Control and invisible format characters (line breaks, RTL overrides) shown escaped, so
+    one account stays one line and reads as what it is."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c)[0] == "C" else c
+                   for c in text)
 
 
 COMMANDS: list[click.Command] = [export, bluesky_list]

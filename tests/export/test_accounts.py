@@ -36,3 +36,14 @@ def test_bluesky_list_takes_invalid_handles_by_did_and_skips_non_dids(tmp_path: 
     assert [line for line in result.stdout.splitlines() if line.startswith("did:")] == [
         "did:plc:ewvi7nxzyoun6zhxrhs64oiz\thandle.invalid", "did:web:troll.example\ttroll.example"]
     assert "left out: 1 accounts whose id is not a DID" in result.output
+
+
+def test_dry_run_shows_odd_handles_escaped_one_account_a_line(tmp_path: Path) -> None:
+    db = small_db(tmp_path / "odd.db", "bluesky", [
+        Person("did:plc:aaaaaaaaaaaaaaaaaaaaaaaa", "evil\nline.bsky.social"),
+        Person("did:plc:bbbbbbbbbbbbbbbbbbbbbbbb", "\u202elaicos.yksb.live")])
+    result = CliRunner().invoke(main, ["bluesky-list", str(db), "--dry-run", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa\tevil\\u000aline.bsky.social",
+        "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb\t\\u202elaicos.yksb.live"]
