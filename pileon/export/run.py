@@ -120,20 +120,14 @@ def _nothing_written(result: ExportResult, fmt: str) -> PileonError:
                        hint="choose another folder, or the format of the platform they are on")
 
 
-def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, out: Path, *,
-               force: bool = False, options: Mapping[str, Any] | None = None) -> ExportOutcome:
-    exporter = choose_exporter(fmt)
-    if out.is_dir():
-        raise InputFileError("is a folder; give a file name", path=str(out))
-    if out.exists() and not force:
-        raise InputFileError("already exists; nothing was written", path=str(out),
-                             hint="choose another --out, or add --force to replace it")
+def _write(exporter: Exporter, selection: ExportSelection, out: Path, force: bool,
+           options: Mapping[str, Any] | None) -> tuple[ExportResult, list[WrittenFile]]:
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".pileon-export-", dir=out.parent))
     try:
         result = exporter.export(selection, work / out.name, dict(options or {}))
         if not result.files:
-            raise _nothing_written(result, fmt)
+            raise _nothing_written(result, exporter.name)
         targets = [out.parent / f.name for f in result.files]
         clash = [t for t in targets if t.exists()]
         if clash and not force:
@@ -147,6 +141,23 @@ def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, o
             _drop_stale_parts(out, set(targets))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    return result, written
+
+
+def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, out: Path, *,
+               force: bool = False, options: Mapping[str, Any] | None = None) -> ExportOutcome:
+    exporter = choose_exporter(fmt)
+    if out.is_dir():
+        raise InputFileError("is a folder; give a file name", path=str(out))
+    if out.exists() and not force:
+        raise InputFileError("already exists; nothing was written", path=str(out),
+                             hint="choose another --out, or add --force to replace it")
+    try:
+        result, written = _write(exporter, selection, out, force, options)
+    except OSError as exc:  # a full disk, a folder where a file is named, no permission
+        raise InputFileError(f"cannot write the export ({exc.strerror or exc})",
+                             path=str(exc.filename or out),
+                             hint="check the --out folder and the free disk space") from exc
     _log(conn, fmt, selection, result, written)
     return ExportOutcome(fmt, selection.name, selection.count(), result, tuple(written))
 

@@ -234,3 +234,14 @@ def test_block_list_of_the_authors_the_user_chose_to_block(demo_db: Path,
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").splitlines() == [
         "Account address", *dict.fromkeys(h for _, h in picked)]
+
+
+def test_an_output_folder_that_is_a_file_is_one_clear_line(demo_db: Path,
+                                                           tmp_path: Path) -> None:
+    blocker = tmp_path / "exports"
+    blocker.write_text("a file, not a folder\n")
+    result = _export(str(demo_db), "--format", "csv", "--out", str(blocker / "s.csv"))
+    assert result.exit_code == 1
+    assert "cannot write the export" in result.output and "Traceback" not in result.output
+    assert blocker.read_text() == "a file, not a folder\n"
+    assert _custody(demo_db) == []
