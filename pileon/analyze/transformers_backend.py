@@ -255,6 +255,7 @@ class TransformersClassifier:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
         self._loaded: _Loaded | None = None
+        self._threads_pid = 0  # the process whose torch thread count we set
 
     def _directory(self) -> Path:
         return model_directory(str(self.directory) if self.directory is not None else None)
@@ -273,6 +274,14 @@ class TransformersClassifier:
         loaded = self._loaded
         if loaded is None or loaded.directory != directory or loaded.version != version:
             loaded = self._loaded = _load(directory, version)
+            self._threads_pid = os.getpid()
+        elif self._threads_pid != os.getpid():
+            # A worker forked from a process that had loaded the model (`pileon analyze` warms
+            # the model up before forking): one thread per worker, no oversubscribed cores.
+            import torch
+
+            torch.set_num_threads(_threads())
+            self._threads_pid = os.getpid()
         return loaded
 
     @property

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pileon.analyze import run as run_module
 from pileon.analyze.features import read_text
+from pileon.analyze.run import analyze_db
 from pileon.analyze.transformers_backend import MODEL_ENV, THRESHOLDS_FILE, TransformersClassifier
 from pileon.cli import main
 from pileon.errors import ModelError
@@ -146,6 +148,24 @@ def test_analyze_writes_beside_builtin_scores(model: Path, tmp_path: Path) -> No
     assert all(set(json.loads(r["scores_json"])) == set(LABELS) for r in rows)
     again = runner.invoke(main, ["analyze", str(db), "--backend", "transformers", "--json"])
     assert json.loads(again.stdout)["analysed"] == 0
+
+
+def test_analyze_on_worker_processes_matches_one_process(model: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # torch has already run in this process: the forked workers must still finish, same scores
+    monkeypatch.setattr(run_module, "BATCH", 8)
+    db = build_thread_db(tmp_path / "thread.db", scores=False, clusters=False)
+    conn = connect(db)
+    try:
+        result = analyze_db(conn, "transformers", workers=2)
+        rows = conn.execute("SELECT p.text, s.scores_json FROM scores s JOIN posts p"
+                            " ON p.platform = s.platform AND p.id = s.post_id").fetchall()
+    finally:
+        conn.close()
+    assert result.analysed == len(rows) > 2 * 8
+    texts = [r["text"] for r in rows]
+    for row, direct in zip(rows, TransformersClassifier().classify(texts), strict=True):
+        assert json.loads(row["scores_json"]) == pytest.approx(dict(direct.scores), abs=1e-5)
 
 
 def test_eval_runs_on_the_transformers_backend(model: Path) -> None:
