@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from dbs import Person, small_db
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pileon.export.run import make_selection, run_export
 from pileon.export.tabular import CSV_COLUMNS
@@ -154,3 +156,21 @@ def test_category_language_and_marked_filters(demo_db: Path, tmp_path: Path) -> 
     # the undo names the first batch: only the later mark is left
     assert [r["post_id"] for r in _jsonl(tmp_path / "marked.jsonl")] == [
         everything[5]["post_id"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_any_text_survives_a_csv_round_trip_exactly_or_made_inert(text: str) -> None:
+    import io
+
+    from pileon.export.tabular import _cell
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([_cell(text), "next"])
+    buffer.seek(0)
+    cell, after = next(csv.reader(buffer))
+    assert after == "next"  # no text can spill into the next column or row
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        assert cell == "'" + text
+    else:
+        assert cell == text
