@@ -155,7 +155,11 @@ def _local(moment: str | None, zone: tzinfo) -> str | None:
     if when is None:
         return None
     here = when.astimezone(zone)
-    return here.strftime("%Y-%m-%d %H:%M:%S ") + (here.tzname() or "") + here.strftime(" (%z)")
+    offset = here.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return (f"{here.year:04d}-{here.month:02d}-{here.day:02d} {here.hour:02d}:{here.minute:02d}:"
+            f"{here.second:02d} {here.tzname() or ''} ({sign}{minutes // 60:02d}{minutes % 60:02d})")
 
 
 def _spans(raw: Sequence[dict[str, Any]], text: str) -> tuple[EvidenceSpan, ...]:

@@ -188,8 +188,9 @@ def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], ScoreRow]:
         "SELECT s.platform, s.post_id, s.backend, s.model_version, s.lang, s.labels_json,"
         f" s.evidence_json, s.analyzed_at FROM {_KEYS} k JOIN scores s"
         " ON s.platform = k.platform AND s.post_id = k.post_id ORDER BY s.analyzed_at"):
+        evidence = json.loads(row[6]) if row[6] and row[6] != "[]" else []
         found[(row[0], row[1])] = ScoreRow(row[2], row[3], row[4], json.loads(row[5]),
-                                           json.loads(row[6] or "[]"), row[7])
+                                           evidence, row[7])
     return found
 
 
