@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ruby
 
 .PHONY: venv system-deps demo test lint typecheck model eval bench docs clean
 
@@ -20,7 +20,8 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 # Debian packages: Chromium for the UI tests, WeasyPrint's libraries and fonts covering
-# Armenian, Azerbaijani and Cyrillic for the PDF report. Skipped when already present.
+# Armenian, Azerbaijani and Cyrillic for the PDF report, Ruby to read exported block lists by
+# Mastodon's own import rules (tests/export). Skipped when already present.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -4,8 +4,10 @@ distinct accounts, odd handles left out and counted, and files split under the i
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -208,3 +210,36 @@ def test_force_replaces_a_whole_set_of_parts_without_leftovers(
         conn.close()
     assert sorted(p.name for p in out.parent.iterdir()) == ["blocks-notes.csv", "blocks.csv"]
     assert mine.read_text() == "not pileon's\n"
+
+
+def _mastodon_reads(path: Path, kind: str) -> dict:
+    """What Mastodon's importer makes of the file, by its own rules, in Ruby's CSV parser."""
+    script = Path(__file__).parent / "mastodon_import.rb"
+    done = subprocess.run(["ruby", str(script), str(path), kind], check=True,
+                          capture_output=True, text=True)
+    return dict(json.loads(done.stdout))
+
+
+def test_mastodon_importer_rules_read_every_address_back(demo_db: Path, tmp_path: Path) -> None:
+    _export(demo_db, "mastodon-blocks", tmp_path / "blocks.csv")
+    _export(demo_db, "mastodon-mutes", tmp_path / "mutes.csv", hide_notifications=True)
+    ours = (tmp_path / "blocks.csv").read_text(encoding="utf-8").splitlines()[1:]
+    blocks = _mastodon_reads(tmp_path / "blocks.csv", "blocking")
+    assert blocks["errors"] == []
+    assert [r["Account address"] for r in blocks["rows"]] == ours
+    mutes = _mastodon_reads(tmp_path / "mutes.csv", "muting")
+    assert mutes["errors"] == []
+    assert mutes["rows"] == [{"Account address": a, "Hide notifications": True} for a in ours]
+
+
+def test_mastodon_importer_rules_accept_each_part_of_a_split_list(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mastodon, "MAX_ROWS", 3)
+    db = small_db(tmp_path / "many.db", "mastodon",
+                  [Person(str(n), f"@troll{n}@X.example") for n in range(7)])
+    outcome = _export(db, "mastodon-mutes", tmp_path / "mutes.csv", hide_notifications=False)
+    read = [_mastodon_reads(f.path, "muting") for f in outcome.files]
+    assert all(r["errors"] == [] for r in read)
+    assert [row for r in read for row in r["rows"]] == [
+        {"Account address": f"troll{n}@x.example", "Hide notifications": False}
+        for n in range(7)]
