@@ -6,11 +6,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).parent))
+from chromium import ARGS, CHROMIUM  # noqa: E402
 from demo_db import build_demo_db  # noqa: E402
 from triaged_db import triaged  # noqa: E402
 from webclient import Client  # noqa: E402
@@ -29,23 +30,8 @@ def client(ui_db: Path) -> Client:
 
 
 # --- real server and real Chromium (test_browser.py) -------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's package; `playwright install` cannot download here
-REBIND_HOST = "rebind.test"  # resolved to 127.0.0.1 by Chromium itself: a DNS-rebinding stand-in
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": [
-        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run",
-        f"--host-resolver-rules=MAP {REBIND_HOST} 127.0.0.1"]}
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1100, "height": 900},
-            "locale": "en-GB", "timezone_id": "UTC"}
+# Playwright's sync API keeps an event loop running on this thread while it is started, so the
+# browser lives for one module only: later tests can still call asyncio.run().
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +48,24 @@ def server(demo_db: Path) -> Iterator[ServerThread]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
-def base_url(server: ServerThread) -> str:
-    return server.base
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, started once for the module that asks for it."""
+    driver = sync_playwright().start()
+    browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    yield browser
+    browser.close()
+    driver.stop()
+
+
+@pytest.fixture
+def context(chromium: Browser, server: ServerThread) -> Iterator[BrowserContext]:
+    context = chromium.new_context(base_url=server.base, viewport={"width": 1100, "height": 900},
+                                   locale="en-GB", timezone_id="UTC")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()

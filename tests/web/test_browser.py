@@ -1,6 +1,6 @@
 """The review UI in a real Chromium against the real server and the demo pile-on.
 
-One browser and one server per session (conftest.py). What a person would notice: abuse stays
+One browser (for this module) and one server per session (conftest.py). What a person would notice: abuse stays
 blurred until they click, bulk and keyboard actions move replies and can be undone, their own
 decisions outlive a new analysis, hostile markup stays text, and the page reads the same in all
 five languages. Screenshots of every view go to test-artifacts/screenshots/.
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REBIND_HOST
+from chromium import REBIND_HOST
 from demo_db import HOSTILE, HOSTILE_PLATFORM, cli, write_scores
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
 
@@ -147,7 +147,8 @@ def test_post_page_shows_context_signals_evidence_and_hash(
         " ON p.platform=f.platform AND p.id=f.post_id JOIN scores s ON s.platform=f.platform"
         " AND s.post_id=f.post_id WHERE f.run_id=? AND f.folder='review'"
         " AND s.evidence_json != '[]' AND f.signals != '' AND p.kind = 'reply'"
-        " AND p.reply_to IS NOT NULL ORDER BY f.created_at LIMIT 1",
+        " AND EXISTS (SELECT 1 FROM posts q WHERE q.platform=p.platform AND q.id=p.reply_to)"
+        " ORDER BY f.created_at LIMIT 1",
         (run_id(db),)).fetchone()
     ui.goto(f"/post?p={row['platform']}&id={row['post_id']}")
     shot(ui, "post")
@@ -162,15 +163,13 @@ def test_bulk_move_of_a_whole_cluster_then_undo(ui: Page, db: sqlite3.Connection
     ui.goto("/overview")
     shot(ui, "overview")
     shown = ui.locator(".cluster").evaluate_all("els => els.map(e => e.id.slice(8))")
-    texts: dict[str, set[str]] = {}
-    for folder, text in db.execute(
-            "SELECT f.folder, p.text FROM post_folders f JOIN posts p ON p.platform=f.platform"
-            f" AND p.id=f.post_id WHERE f.run_id=? AND f.cluster_id IN ({','.join('?' * len(shown))})",
-            (run_id(db), *shown)):
-        texts.setdefault(text, set()).add(folder)
-    page_text = ui.inner_text("main")
-    quoted = [t for t in texts if len(t) >= 8 and t in page_text]
-    assert all(texts[t] & {"support", "inbox"} for t in quoted)  # never quotes possible abuse
+    for group in ui.locator(".cluster").all():  # a quoted sample never comes from review
+        for sample in group.locator("p.text").all_inner_texts():
+            folders = {f for (f,) in db.execute(
+                "SELECT f.folder FROM post_folders f JOIN posts p ON p.platform=f.platform AND"
+                " p.id=f.post_id WHERE f.run_id=? AND f.cluster_id=? AND p.text=?",
+                (run_id(db), group.get_attribute("id")[8:], sample))}  # type: ignore[index]
+            assert folders & {"support", "inbox"}, sample
     cluster_id, size = db.execute(
         "SELECT cluster_id, COUNT(*) FROM post_folders WHERE run_id=? AND cluster_id IN"
         f" ({','.join('?' * len(shown))}) GROUP BY cluster_id HAVING SUM(folder='support') = 0"
@@ -226,8 +225,8 @@ def test_a_decision_survives_reanalysis_and_retriage(ui: Page, db: sqlite3.Conne
 
 
 def test_the_link_token_becomes_an_httponly_strict_cookie(
-        browser: Browser, server: ServerThread) -> None:
-    context = browser.new_context()
+        chromium: Browser, server: ServerThread) -> None:
+    context = chromium.new_context()
     page = context.new_page()
     response = page.goto(server.base + "/")
     assert response is not None and response.status == 403
@@ -244,8 +243,8 @@ def test_the_link_token_becomes_an_httponly_strict_cookie(
 
 
 def test_a_rebound_host_name_is_refused_even_with_the_token(
-        browser: Browser, server: ServerThread) -> None:
-    context = browser.new_context()
+        chromium: Browser, server: ServerThread) -> None:
+    context = chromium.new_context()
     page = context.new_page()
     response = page.goto(f"http://{REBIND_HOST}:{server.port}/?token={server.sessions.token}")
     assert response is not None and response.status == 421
@@ -502,10 +501,10 @@ def test_every_view_passes_contrast_labels_and_is_screenshotted(
                                              "document.querySelector('.others')) & 4") == 4
 
 
-def test_reduced_motion_is_respected(browser: Browser, server: ServerThread) -> None:
+def test_reduced_motion_is_respected(chromium: Browser, server: ServerThread) -> None:
     durations = {}
     for motion in ("reduce", "no-preference"):
-        context = browser.new_context(reduced_motion=motion)
+        context = chromium.new_context(reduced_motion=motion)
         page = context.new_page()
         page.goto(server.link)
         page.goto(server.base + "/folder/support")
