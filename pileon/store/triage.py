@@ -496,7 +496,8 @@ def overview(conn: sqlite3.Connection, run_id: int) -> dict[str, Any]:
             " WHERE run_id=? AND created_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1"),
         "clusters": grouped(
             "SELECT cluster_id, COUNT(*), MIN(created_at), MAX(created_at),"
-            " SUM(folder='shielded'), SUM(folder='support'), COUNT(DISTINCT signals)"
+            " SUM(folder='shielded'), SUM(folder='support'), SUM(folder='inbox'),"
+            " SUM(folder='review')"
             " FROM post_folders WHERE run_id=? AND cluster_id IS NOT NULL"
             " GROUP BY cluster_id ORDER BY 2 DESC LIMIT 50"),
     }

@@ -123,13 +123,15 @@ def _overview_data(conn: sqlite3.Connection, run_id: int) -> tuple[dict[str, Any
     coordinated = coordinated_clusters(conn, (c[0] for c in stats["clusters"]))
     clusters: Groups = []
     similar: Groups = []
-    for cluster_id, size, first, last, shielded, support, _signals in stats["clusters"]:
+    for cluster_id, size, first, last, shielded, support, inbox, review in stats["clusters"]:
         group = clusters if cluster_id in coordinated else similar
         if group is similar and len(similar) >= SIMILAR_SHOWN:
             continue
         sample = None if shielded * 2 >= size else cluster_sample(conn, run_id, cluster_id)
+        where = {"shielded": shielded, "support": support, "inbox": inbox, "review": review}
         group.append({"id": cluster_id, "size": size, "first": first, "last": last,
                       "shielded": shielded, "support": support,
+                      "mostly": max(FOLDERS, key=lambda f: where[f]),  # where most of it is
                       "sample": sample["text"] if sample else None})
     return stats, clusters, similar
 
