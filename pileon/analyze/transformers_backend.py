@@ -150,9 +150,13 @@ def read_thresholds(directory: Path) -> dict[str, float]:
 
 
 def _threads() -> int:
-    """Every core in a lone process; one per process when `pileon analyze` runs a worker pool."""
+    """One per process when `pileon analyze` runs a worker pool; in a lone process
+    OMP_NUM_THREADS if the user set it, else every core."""
     if multiprocessing.parent_process() is not None:
         return 1
+    given = os.environ.get("OMP_NUM_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
     return max(1, os.cpu_count() or 1)
 
 
