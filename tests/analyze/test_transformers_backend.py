@@ -23,7 +23,6 @@ from pileon.errors import ModelError
 from pileon.records import LABELS
 from pileon.store import connect
 
-pytest.importorskip("torch")  # in the `test` extra; kept so a bare install still collects
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "triage"))
 from thread_db import build_thread_db  # noqa: E402
