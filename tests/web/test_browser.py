@@ -192,6 +192,18 @@ def test_bulk_move_of_a_whole_cluster_then_undo(ui: Page, db: sqlite3.Connection
     assert {key: folder_of(db, *key)[0] for key in before} == before
 
 
+def test_apply_without_choosing_an_action_moves_nothing(ui: Page,
+                                                       db: sqlite3.Connection) -> None:
+    before = db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0]
+    ui.goto("/folder/shielded")
+    bulk = ui.get_by_role("form", name="Act on replies")
+    bulk.get_by_role("combobox", name="Apply to").select_option("filter")  # every match
+    bulk.get_by_role("button", name="Apply").click()
+    assert ui.url.endswith("/folder/shielded")  # the browser asks for an action first
+    assert bulk.get_by_role("combobox", name="Action").evaluate("e => e.validity.valueMissing")
+    assert db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0] == before
+
+
 def test_a_decision_survives_reanalysis_and_retriage(ui: Page, db: sqlite3.Connection,
                                                      demo_db: Path) -> None:
     row = next(r for r in first_page(db, "inbox") if r["platform"] != HOSTILE_PLATFORM)
