@@ -12,6 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import click
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from pileon.commands.output import console, print_json
 from pileon.errors import ConfigError, PileonError
@@ -185,9 +192,14 @@ def bluesky_list(db: Path, name: str, description: str, handle: str | None, fold
             raise ConfigError("--handle is needed to log in to Bluesky",
                               hint="or use --dry-run to see the accounts without logging in")
         password = _app_password(handle)
-        outcome = add_to_moderation_list(
-            accounts, handle=handle, password=password, name=name, description=description,
-            service_url=service_url, list_uri=list_uri)
+        with Progress(TextColumn("[bold]adding to the list"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=console, transient=True,
+                      disable=quiet or as_json or not console.is_terminal) as progress:
+            task = progress.add_task("list", total=len(accounts))
+            outcome = add_to_moderation_list(
+                accounts, handle=handle, password=password, name=name,
+                description=description, service_url=service_url, list_uri=list_uri,
+                on_added=lambda _account: progress.advance(task))
         del password
         log_custody(conn, "export", {
             "format": "bluesky-list", "selection": selection.name,
