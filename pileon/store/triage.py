@@ -554,10 +554,21 @@ def replies_to(conn: sqlite3.Connection, run_id: int, platform: str, post_id: st
         " LIMIT ?", (platform, post_id, limit)).fetchall()
 
 
-def distinct_values(conn: sqlite3.Connection, run_id: int, column: str) -> list[str]:
-    """Values present for a filter menu (lang or category)."""
+def distinct_values(conn: sqlite3.Connection, run_id: int, column: str,
+                    folder: str | None = None) -> list[str]:
+    """Values present for a filter menu (lang or category), in one folder or in the run.
+
+    With a folder, the (run_id, folder, column) index is walked value by value (a few seeks)
+    instead of reading every row of the folder.
+    """
     if column not in ("lang", "category"):
         raise ValueError(column)
+    if folder is None:
+        return [str(r[0]) for r in conn.execute(
+            f"SELECT DISTINCT {column} FROM post_folders WHERE run_id=? AND {column} IS NOT NULL"
+            " ORDER BY 1", (run_id,))]
     return [str(r[0]) for r in conn.execute(
-        f"SELECT DISTINCT {column} FROM post_folders WHERE run_id=? AND {column} IS NOT NULL"
-        " ORDER BY 1", (run_id,))]
+        f"WITH RECURSIVE found(v) AS (SELECT MIN({column}) FROM post_folders WHERE run_id=?"
+        f" AND folder=? UNION ALL SELECT (SELECT MIN({column}) FROM post_folders WHERE run_id=?"
+        f" AND folder=? AND {column} > found.v) FROM found WHERE found.v IS NOT NULL)"
+        " SELECT v FROM found WHERE v IS NOT NULL", (run_id, folder, run_id, folder))]

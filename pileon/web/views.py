@@ -163,10 +163,11 @@ async def folder_page_view(request: Request) -> Response:
     return render(request, "folder.html", folder=name, cards=_cards(request, rows),
         total=total, page=page,
         pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
-        langs=state_of(request).memo(("langs", run_id),
-                                     lambda: distinct_values(conn, run_id, "lang")),
-        categories=state_of(request).memo(("categories", run_id),
-                                          lambda: distinct_values(conn, run_id, "category")),
+        langs=state_of(request).memo(("langs", *_stamp(request), name),
+                                     lambda: distinct_values(conn, run_id, "lang", name)),
+        categories=state_of(request).memo(
+            ("categories", *_stamp(request), name),
+            lambda: distinct_values(conn, run_id, "category", name)),
         key_of=key_of,
         filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
                                             "since", "until")))
