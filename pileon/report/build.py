@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pileon import __version__
 from pileon.errors import ReportError
 from pileon.report.data import ReportData, ReportPost, gather
-from pileon.report.html import Integrity, render_html
+from pileon.report.html import Integrity, render_html, render_parts
 from pileon.report.keys import fingerprint, load_or_create_key, public_key_pem, public_key_raw
-from pileon.report.locale import load_catalog
+from pileon.report.locale import Catalog, load_catalog
 from pileon.report.manifest import (
     EVIDENCE_LIST,
     MANIFEST,
@@ -51,6 +51,9 @@ HTML_FILE = "index.html"
 PDF_FILE = "report.pdf"
 POSTS_FILE = "data/posts.jsonl"
 SUMMARY_FILE = "data/report.json"
+#: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
+_MAX_PDF_PARTS = 4
+_POSTS_PER_PART = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,7 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
                                   fingerprint(public), f"pileon {__version__}")
             render_html(data, catalog, integrity, tmp / HTML_FILE)
             if options.pdf:
-                write_pdf(tmp / HTML_FILE, tmp / PDF_FILE)
+                _print(data, catalog, integrity, tmp)
             files = {p: file_sha256(tmp / p) for p in folder_files(tmp)}
             (tmp / SUMS).write_bytes(sums_listing({p: h for p, (h, _) in files.items()}))
             files[SUMS] = file_sha256(tmp / SUMS)
@@ -169,6 +172,17 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
     return ReportResult(out, digest, len(data.posts), len(data.raw_sha256s), len(files) + 2,
                         options.pdf, key.path, key.created, integrity.fingerprint,
                         tuple(data.notices), time.perf_counter() - started)
+
+
+def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:
+    """report.pdf from index.html; a long report is printed in parts, one per core."""
+    parts = min(os.cpu_count() or 1, _MAX_PDF_PARTS, max(1, len(data.posts) // _POSTS_PER_PART))
+    if parts == 1:
+        write_pdf([folder / HTML_FILE], folder / PDF_FILE)
+        return
+    with tempfile.TemporaryDirectory(prefix="pileon-pdf-") as scratch:
+        write_pdf(render_parts(data, catalog, integrity, Path(scratch), parts),
+                  folder / PDF_FILE)
 
 
 def _write_raw(conn: Any, data: ReportData, folder: Path) -> None:

@@ -29,7 +29,7 @@ from pileon.report.charts import (
 from pileon.report.data import EvidenceSpan, ReportData, ReportPost
 from pileon.report.locale import Catalog
 
-__all__ = ["Integrity", "post_text", "render_html", "visible"]
+__all__ = ["Integrity", "post_text", "render_html", "render_parts", "visible"]
 
 # Direction overrides and isolates, zero-width characters, BOM, and C0/C1 controls except
 # newline and tab: shown as their code point so nobody can hide or reorder text in the report.
@@ -135,10 +135,36 @@ def _selection_text(data: ReportData, t: Catalog) -> str:
 
 
 def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path) -> None:
-    """Write the report to `target`, streamed so a 100k-post report never sits whole in memory."""
+    """Write the whole report to `target`, streamed so a 100k-post page never sits in memory."""
+    _write(data, t, integrity, target, posts=data.posts, front=True, back=True,
+           posts_heading=True, page_numbers=True)
+
+
+def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Path,
+                 parts: int) -> list[Path]:
+    """The same report cut into `parts` HTML files at post boundaries, to print in parallel.
+
+    The first part holds the cover up to the first posts, the last one the method and the
+    custody log. A part cannot know the page count of the parts before it, so the footers show
+    the posts on each page ("#12–#18") instead of page numbers.
+    """
+    posts = data.posts
+    size = -(-len(posts) // parts) if posts else 0
+    chunks = [posts[i * size:(i + 1) * size] for i in range(parts)] if size else [[]]
+    paths = []
+    for index, chunk in enumerate(chunks):
+        path = folder / f"part-{index:03d}.html"
+        _write(data, t, integrity, path, posts=chunk, front=index == 0,
+               back=index == len(chunks) - 1, posts_heading=index == 0, page_numbers=False)
+        paths.append(path)
+    return paths
+
+
+def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
+           posts: Sequence[ReportPost], front: bool, back: bool, posts_heading: bool,
+           page_numbers: bool) -> None:
     css = (resources.files("pileon.report") / "templates" / "report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
-
     numbers = {(p.platform, p.post_id): p.number for p in data.posts}
 
     def names(group: str, codes: Iterable[str]) -> str:
@@ -147,8 +173,9 @@ def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path
     stream = template.generate(
         data=data, t=t, css=Markup(css), digest=integrity.digest,
         public_key_pem=integrity.public_key_pem.strip(), fingerprint=integrity.fingerprint,
-        tool_version=integrity.tool_version, charts=_charts(data, t), labels=LABELS,
-        selection_text=_selection_text(data, t),
+        tool_version=integrity.tool_version, charts=_charts(data, t) if front else [],
+        labels=LABELS, selection_text=_selection_text(data, t), posts=posts, front=front,
+        back=back, posts_heading=posts_heading, page_numbers=page_numbers,
         account_line=lambda p: _account_line(t, p),
         category_list=lambda labels: ", ".join(t.category(x) for x in labels),
         action_list=lambda actions: names("actions", actions),

@@ -6,9 +6,11 @@ evidence, so a missing font is an error naming the Debian package to install.
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pileon.errors import ReportError
@@ -43,15 +45,42 @@ def check_fonts(langs: Iterable[str]) -> None:
                                    f" (sudo apt-get install {package})")
 
 
-def write_pdf(html_path: Path, pdf_path: Path) -> None:
+def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
+    """Print the HTML part(s) to one PDF; several parts are printed in parallel, then joined."""
+    _load_weasyprint()
+    if len(html_paths) == 1:
+        _print_part(str(html_paths[0]), str(pdf_path))
+        return
+    from pypdf import PdfWriter
+
+    pdfs = [path.with_suffix(".pdf") for path in html_paths]
+    # spawn, not fork: WeasyPrint and SQLite state are not shared with the workers.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(html_paths), mp_context=context) as pool:
+        for done in [pool.submit(_print_part, str(h), str(p)) for h, p in zip(html_paths, pdfs,
+                                                                            strict=True)]:
+            done.result()
+    writer = PdfWriter()
+    for part in pdfs:
+        writer.append(str(part))
+    with pdf_path.open("wb") as handle:
+        writer.write(handle)
+
+
+def _load_weasyprint() -> None:
     try:
-        import weasyprint
+        import weasyprint  # noqa: F401
     except OSError as exc:  # WeasyPrint loads Pango through cffi when imported
         raise ReportError(f"WeasyPrint cannot load its libraries ({exc})",
                           hint=f"install the Debian packages {_WEASYPRINT_LIBS}") from exc
 
-    def refuse(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
-        # The report is self-contained; anything that asks for a URL is refused, never fetched.
-        raise ValueError(f"pileon reports load nothing from outside: {url[:80]}")
 
-    weasyprint.HTML(filename=str(html_path), url_fetcher=refuse).write_pdf(str(pdf_path))
+def _refuse(url: str, timeout: int = 10, ssl_context: object = None) -> dict[str, object]:
+    # The report is self-contained; anything that asks for a URL is refused, never fetched.
+    raise ValueError(f"pileon reports load nothing from outside: {url[:80]}")
+
+
+def _print_part(html_path: str, pdf_path: str) -> None:
+    import weasyprint
+
+    weasyprint.HTML(filename=html_path, url_fetcher=_refuse).write_pdf(pdf_path)

@@ -111,3 +111,23 @@ def test_missing_font_leaves_no_half_written_folder(report_db: Path, tmp_path: P
     assert result.exit_code == 1 and "install the Debian package fonts-noto-core" in result.output
     assert not out.exists()
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
+
+
+def test_long_report_printed_in_parallel_parts_is_one_whole_pdf(
+        report_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pileon.report.build as build
+
+    monkeypatch.setattr(build, "_POSTS_PER_PART", 5)  # 17 posts: printed in two parts
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["report", str(report_db), "--out", str(out), "--pdf"])
+    assert result.exit_code == 0, result.output
+    text = pdftotext(out / "report.pdf")
+    # Cover first, every post once and in order, method and custody last.
+    assert text.index("Content warning") < text.index("#1 ·") < text.index("#17 ·") \
+        < text.rindex("Appendix: chain of custody")
+    assert all(text.count(f"#{n} ·") == 1 for n in range(1, 18))
+    assert "Դու դավաճան ես, ամոթ քեզ" in text and "ə ş ğ ı" in text
+    assert "#1–#" in text  # footers name the posts on each page
+    assert CliRunner().invoke(main, ["verify", str(out)]).exit_code == 0
+    assert list(tmp_path.glob("pileon-pdf-*")) == []
