@@ -3,7 +3,8 @@
     python benchmarks/report_bench.py                       # 100k demo: generate, ingest, score, triage
     python benchmarks/report_bench.py --db thread.db --truth thread-demo-files/truth.jsonl
 
-Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss) is its own:
+Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss, of the
+process or of its largest PDF worker) and its CPU time (workers included) are its own:
   text baseline   the same selected rows gathered from the store and written as plain text lines
   html all        `pileon report` HTML of every reply of the thread (all four folders)
   html shielded   `pileon report` HTML of the default selection (the shielded folder)
@@ -35,12 +36,15 @@ PDF_POSTS = 2000
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process or of the largest worker it started (PDF parts), in MB."""
+    return max(resource.getrusage(who).ru_maxrss
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
 def _cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU seconds of this process and of the workers it waited for."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
 
 
 def _pileon(*args: str) -> None:
