@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Card", "Segment", "card_from_row", "category_names", "evidence_segments",
+__all__ = ["BIDI_CONTROLS", "Card", "Segment", "card_from_row", "category_names", "evidence_segments",
            "folder_names", "own_record", "signal_names"]
 
 
@@ -95,6 +95,11 @@ class Card:
     handle: str | None
     deleted: bool
     coordinated: bool = False  # its cluster shows time + account evidence, not just wording
+    reordered: bool = False  # holds bidi controls: the letters show in another order than sent
+
+
+#: Explicit direction controls (embeddings, overrides, isolates) that reorder what is shown.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False) -> Card:
@@ -108,7 +113,8 @@ def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False)
         cluster_id=row["cluster_id"], decided=bool(row["decided"]), hidden=hidden,
         text=None if hidden else row["text"], author=None if hidden else author,
         handle=None if hidden else row["author_handle"],
-        deleted=row["deleted_at_source"] is not None, coordinated=coordinated)
+        deleted=row["deleted_at_source"] is not None, coordinated=coordinated,
+        reordered=not hidden and not BIDI_CONTROLS.isdisjoint(row["text"] or ""))
 
 
 _TEXT_KEYS = ("text", "content", "record", "full_text", "body", "message")

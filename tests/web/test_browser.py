@@ -24,6 +24,7 @@ from pileon.store import connect
 from pileon.store.triage import PageFilter, folder_page, latest_run
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for
+from pileon.web.present import BIDI_CONTROLS
 from pileon.web.serve import ServerThread
 from pileon.web.views import key_of
 
@@ -328,6 +329,8 @@ def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
                 assert row["display_name"] in item.locator('[data-role="name"]').inner_text()
             else:
                 assert item.locator(".text").inner_text() == row["text"]
+                warned = "direction-control characters" in item.inner_text()
+                assert warned == any(ch in row["text"] for ch in BIDI_CONTROLS), pid
                 assert row["display_name"] in item.locator(".name").inner_text()
                 assert item.locator(".text").evaluate(
                     "e => getComputedStyle(e).unicodeBidi") == "plaintext"
