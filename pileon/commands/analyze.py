@@ -10,8 +10,6 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from pileon.analyze.evaluate import evaluate, read_cases
-from pileon.analyze.run import analyze_db, get_classifier
 from pileon.commands.output import console, print_json
 from pileon.store import connect
 
@@ -30,6 +28,8 @@ def classify(text: tuple[str, ...], backend: str, as_json: bool) -> None:
 
     Example: pileon classify "sen xain sen, ermenilere yazigin gelir"
     """
+    from pileon.analyze.run import get_classifier  # scikit-learn loads only when needed
+
     joined = " ".join(text)
     result = get_classifier(backend).classify([joined])[0]
     if as_json:
@@ -63,6 +63,8 @@ def analyze(db: Path, backend: str, workers: int | None, force: bool, quiet: boo
     Scores go to table `scores` beside older models' rows; the user's decisions are never
     touched. Next: `pileon triage DB`.
     """
+    from pileon.analyze.run import analyze_db
+
     conn = connect(db, create=False)
     try:
         with Progress(TextColumn("[bold]labelling posts"), BarColumn(), MofNCompleteColumn(),
@@ -151,6 +153,9 @@ def eval_cases(cases: Path, backend: str, binary: bool, as_json: bool) -> None:
 
     Lines: {"id", "lang", "text", "labels": [...]} or, for binary suites, {"text", "abusive"}.
     """
+    from pileon.analyze.evaluate import evaluate, read_cases
+    from pileon.analyze.run import get_classifier
+
     loaded = read_cases(cases, binary)
     classifier = get_classifier(backend)
     report = evaluate(loaded, classifier.classify)
