@@ -7,7 +7,7 @@ Pages: the server time of the first page of each folder (plus the first screen a
 requested through the real app in-process (httpx ASGITransport: routing, security checks, SQL,
 templates, no socket), beside a plain SELECT of the same 50 rows. Triage: `run_triage` over every
 reply with the default rules, beside a floor that only reads the same inputs and writes as many
-rows. Each part runs in its own subprocess, so its peak RSS (ru_maxrss) is its own.
+rows. Each part runs in its own subprocess, so its peak RSS (VmHWM) is its own.
 Targets: first page <= 200 ms; triage of 100k posts <= 10 s.
 """
 
@@ -29,6 +29,14 @@ REPEAT = 7
 
 
 def _peak_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a
+    child of a big parent would report the parent's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
