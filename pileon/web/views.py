@@ -42,6 +42,7 @@ from pileon.web.app import language_of, render, state_of, unblur_all
 from pileon.web.chart import FOLDER_COLOURS, timeline_svg
 from pileon.web.i18n import LANGUAGES, gettext_for
 from pileon.web.present import (
+    BIDI_CONTROLS,
     Card,
     card_from_row,
     evidence_segments,
@@ -237,6 +238,7 @@ async def reveal(request: Request) -> Response:
         "text": row["text"], "lang": row["lang"] or row["lang_reported"],
         "author": row["author_display_name"] or row["author_handle"] or row["author_id"],
         "handle": row["author_handle"],
+        "reordered": not BIDI_CONTROLS.isdisjoint(row["text"] or ""),
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":

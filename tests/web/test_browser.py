@@ -313,6 +313,11 @@ _INJECTED = """root => ({
 def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
                                               db: sqlite3.Connection) -> None:
     seen = _collect(ui)
+    # Whatever the model made of it, the person shields the reversed insult themselves.
+    ui.goto(f"/post?p={HOSTILE_PLATFORM}&id=hostile-06")
+    ui.get_by_role("combobox", name="Action").select_option("mark_abuse")
+    ui.locator("form.decide").first.get_by_role("button", name="Apply").click()
+    expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
     by_id = {pid: (folder_of(db, HOSTILE_PLATFORM, pid)[0], row)
              for pid, row in HOSTILE_ROWS.items()}
     for folder in sorted({f for f, _ in by_id.values()}):
@@ -327,6 +332,8 @@ def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
                 item.get_by_role("button", name="Show this reply").click()
                 expect(item.locator('[data-role="text"]')).to_have_text(row["text"])
                 assert row["display_name"] in item.locator('[data-role="name"]').inner_text()
+                expect(item.locator(".reordered-note")).to_have_count(
+                    int(any(ch in row["text"] for ch in BIDI_CONTROLS)))
             else:
                 assert item.locator(".text").inner_text() == row["text"]
                 warned = "direction-control characters" in item.inner_text()

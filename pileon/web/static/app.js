@@ -22,6 +22,8 @@
     const raw = document.querySelector('[data-role="raw"]');
     if (button.getAttribute("aria-expanded") === "true") {
       box.replaceChildren(); box.hidden = true;
+      const note = card.querySelector(".reordered-note");
+      if (note) note.remove();
       if (raw && button.dataset.raw) { raw.replaceChildren(); raw.hidden = true; }
       if (name) { name.dataset.shown = ""; name.replaceChildren(name.originalContent); }
       card.querySelector(".blur-box").hidden = false;
@@ -41,6 +43,12 @@
       }
     }
     box.hidden = false;
+    if (data.reordered && button.dataset.reordered) {
+      const note = document.createElement("p");
+      note.className = "cw small reordered-note";
+      note.textContent = button.dataset.reordered;
+      box.after(note);
+    }
     card.querySelector(".blur-box").hidden = true;
     if (name) {
       name.originalContent = name.originalContent || name.firstElementChild.cloneNode(true);
