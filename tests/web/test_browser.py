@@ -441,6 +441,26 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     assert [folder_of(db, r["platform"], r["post_id"])[0] for r in review] == ["review"] * 2
 
 
+def test_keyboard_only_skip_link_and_reveal(ui: Page, db: sqlite3.Connection) -> None:
+    ui.goto("/folder/shielded")
+    ui.keyboard.press("Tab")
+    skip = ui.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    assert skip.evaluate("e => e.getBoundingClientRect().left") >= 0  # shown when focused
+    ui.keyboard.press("Enter")
+    row = first_page(db, "shielded")[0]
+    item = card(ui, row["platform"], row["post_id"])
+    item.get_by_role("button", name="Show this reply").focus()
+    ui.keyboard.press("Enter")
+    expect(item.locator('[data-role="text"]')).to_have_text(row["text"])
+    expect(item.locator('[data-role="text"]')).to_be_focused()  # reading starts at the text
+    ui.keyboard.press("Shift+Tab")
+    ui.keyboard.press("Tab")
+    expect(item.get_by_role("button", name="Hide again")).to_be_focused()
+    ui.keyboard.press("Enter")
+    expect(item.locator('[data-role="text"]')).to_be_hidden()
+
+
 def test_unblur_everything_is_off_by_default_and_asks_first(
         ui: Page, db: sqlite3.Connection) -> None:
     row = first_page(db, "shielded")[0]
