@@ -30,7 +30,7 @@ from pileon.store.triage import (
 )
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for, negotiate
-from pileon.web.present import category_names, folder_names, signal_names
+from pileon.web.present import category_names, folder_names, rule_names, signal_names
 from pileon.web.security import Guard, Sessions
 
 __all__ = ["WebState", "create_app", "render"]
@@ -104,7 +104,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "_": _, "ngettext": ngettext, "lang": lang, "languages": LANGUAGES,
         "csrf": web.sessions.csrf_for(request.scope.get("state", {}).get("session")) or "",
         "folders": FOLDERS, "folder_names": folder_names(_), "counts": counts,
-        "category_names": category_names(_), "signal_names": signal_names(_),
+        "category_names": category_names(_), "signal_names": signal_names(_), "rule_names": rule_names(_),
         "path": request.url.path, "full_path": _full_path(request),
         "unblur_all": unblur_all(request),
         "lang_chosen": get_setting(web.conn, "lang") in LANGUAGES, "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),

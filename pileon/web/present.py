@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["BIDI_CONTROLS", "Card", "Segment", "card_from_row", "category_names", "evidence_segments",
-           "folder_names", "own_record", "signal_names"]
+           "folder_names", "own_record", "rule_names", "signal_names"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -37,6 +37,20 @@ def category_names(_: Callable[[str], str]) -> dict[str, str]:
 def folder_names(_: Callable[[str], str]) -> dict[str, str]:
     return {"support": _("Support"), "inbox": _("Inbox"), "review": _("To review"),
             "shielded": _("Shielded")}
+
+
+def rule_names(_: Callable[[str], str]) -> dict[str, str]:
+    """Why a reply is in its folder, in words (the rule's name stays beside it for experts)."""
+    return {
+        "not_analysed": _("not analysed yet, so it waits for you"),
+        "shield_but_supportive": _("looks hurtful but also clearly supportive, so it waits for you"),
+        "shield_threshold": _("clearly abusive for this category"),
+        "shield_threshold_throwaway": _("abusive, from an account that looks made for it"),
+        "review_threshold": _("might be abusive; pileon is not sure"),
+        "supportive": _("supportive"),
+        "default": _("neither abusive nor clearly supportive"),
+        "coordinated_cluster": _("part of a group of near-identical replies that is mostly abuse"),
+    }
 
 
 def signal_names(_: Callable[[str], str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from pileon.store import connect
 from pileon.store.triage import PageFilter, folder_page, latest_run
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for
-from pileon.web.present import BIDI_CONTROLS
+from pileon.web.present import BIDI_CONTROLS, rule_names
 from pileon.web.serve import ServerThread
 from pileon.web.views import key_of
 
@@ -157,6 +157,10 @@ def test_post_page_shows_context_signals_evidence_and_hash(
     expect(ui.locator("article.detail .text")).to_have_text(row["text"])
     assert row["raw_sha256"] in ui.locator("code.hash").inner_text()
     expect(ui.get_by_role("heading", name="In reply to")).to_be_visible()
+    rule = db.execute("SELECT rule FROM post_folders WHERE run_id=? AND platform=? AND"
+                      " post_id=?", (run_id(db), row["platform"], row["post_id"])).fetchone()[0]
+    said = rule_names(gettext_for("en")[0])[rule]  # in words, not only the rule's code name
+    expect(ui.locator("dd", has_text=said)).to_have_count(1)
     expect(ui.locator("pre.raw")).to_be_visible()
 
 
