@@ -210,8 +210,12 @@ def _write_data(data: ReportData, folder: Path) -> None:
         "folders": list(data.folders), "triage_run": data.triage_run,
         "coordination_run": data.coordination_run, "analysed": data.analysed,
         "notices": data.notices, "summary": dataclasses.asdict(data.summary),
-        "models": data.models, "clusters": [dataclasses.asdict(c) for c in data.clusters],
-        "custody_log": [dataclasses.asdict(c) for c in data.custody],
+        "models": data.models,
+        # Shallow on purpose: dataclasses.asdict deep-copies every member, seconds at 100k.
+        "clusters": [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+                     for c in data.clusters],
+        "custody_log": [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
+                        for c in data.custody],
     }
     (folder / SUMMARY_FILE).write_text(
         json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n",

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from html import escape
 from importlib import resources
 from pathlib import Path
@@ -177,7 +178,11 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
         labels=LABELS, selection_text=_selection_text(data, t), posts=posts, front=front,
         back=back, posts_heading=posts_heading, page_numbers=page_numbers,
         account_line=lambda p: _account_line(t, p),
-        category_list=lambda labels: ", ".join(t.category(x) for x in labels),
+        category_list=cache(lambda labels: ", ".join(t.category(x) for x in labels)),
+        head_words=cache(lambda kind, lang: t.name("kinds", kind) + " · " + t(
+            "written_in", lang=t.name("languages", lang or "und"))),
+        automated_by=cache(lambda model: t("automated_by", model=model)),
+        folder_name=cache(lambda folder: t.name("folders", folder)),
         action_list=lambda actions: names("actions", actions),
         post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""))
     with target.open("w", encoding="utf-8", newline="\n") as handle:
