@@ -469,10 +469,12 @@ def iter_folder_posts(conn: sqlite3.Connection, run_id: int,
 # --- reads for the review UI -------------------------------------------------------------------
 
 def support_summary(conn: sqlite3.Connection, run_id: int) -> dict[str, int]:
-    """How many replies and distinct people are in support, in how many languages."""
+    """How many replies and distinct people are in support, in how many languages ('und', a
+    language the classifier could not tell, is not one)."""
     row = conn.execute(
-        "SELECT COUNT(*), COUNT(DISTINCT p.author_id), COUNT(DISTINCT f.lang)"
-        " FROM post_folders f JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
+        "SELECT COUNT(*), COUNT(DISTINCT p.author_id),"
+        " COUNT(DISTINCT CASE WHEN f.lang != 'und' THEN f.lang END) FROM post_folders f"
+        " JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
         " WHERE f.run_id=? AND f.folder='support'", (run_id,)).fetchone()
     return {"replies": int(row[0]), "people": int(row[1]), "languages": int(row[2])}
 

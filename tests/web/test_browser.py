@@ -540,8 +540,12 @@ def test_every_view_passes_contrast_labels_and_is_screenshotted(
         shot(ui, name, full=name in ("home", "overview"))
         assert ui.evaluate(_CONTRAST) == [], name
         assert _unnamed_controls(ui) == [], name
-    # The first screen puts support first: the first reply shown is a supportive one.
+    # The first screen puts support first: the first reply shown is a supportive one, and the
+    # languages counted are real languages ("und", not identified, is not one).
     ui.goto("/")
+    langs = {r[0] for r in db.execute("SELECT DISTINCT lang FROM post_folders WHERE run_id=?"
+                                      " AND folder='support' AND lang != 'und'", (run_id(db),))}
+    expect(ui.locator(".hero .lead")).to_contain_text(f"in {len(langs)} languages.")
     expect(ui.locator("main article.card").first).to_have_class(re.compile("folder-support"))
     assert ui.locator("main .hero").evaluate("e => e.compareDocumentPosition("
                                              "document.querySelector('.others')) & 4") == 4
