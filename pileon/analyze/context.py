@@ -185,8 +185,10 @@ def _quotes(text: str, lang: str) -> list[Hit]:
 
 
 def _adjust_abusive(hit: Hit, cues: Mapping[str, list[Hit]], words: _Words, lang: str) -> Adjusted:
+    # "They all say you're paid, and they are right": reporting abuse to endorse it is abuse.
+    endorsed = bool(cues["cue_endorse"])
     quote = _first(cues["cue_quote"], lambda q: q.start < hit.start and hit.end < q.end)
-    if quote:
+    if quote and not endorsed:
         return Adjusted(hit, "supportive", 1, "quoted", quote)
     counter = _first(cues["cue_counter"],
                      lambda c: _near(c, hit, words, _COUNTER_WORDS, same_sentence=False))
@@ -194,7 +196,7 @@ def _adjust_abusive(hit: Hit, cues: Mapping[str, list[Hit]], words: _Words, lang
         return Adjusted(hit, "supportive", 1, "countered", counter)
     reported = _first(cues["cue_reported"],
                       lambda c: _near(c, hit, words, _COUNTER_WORDS, same_sentence=True))
-    if reported:
+    if reported and not endorsed:
         return Adjusted(hit, "supportive", 1, "reported", reported)
     negation = _first(cues["cue_negation"], lambda c: _negating(c, hit, words, lang))
     if negation:

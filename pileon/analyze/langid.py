@@ -177,7 +177,8 @@ def _model_probs(text: str) -> dict[str, float]:
     import numpy as np
 
     weights, intercept, classes = loaded
-    logits = np.asarray(_vectorizer().transform([text]) @ weights).ravel() + intercept
+    safe = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be hashed
+    logits = np.asarray(_vectorizer().transform([safe]) @ weights).ravel() + intercept
     exp = np.exp(logits - logits.max())
     return dict(zip(classes, (exp / exp.sum()).tolist(), strict=True))
 
