@@ -184,13 +184,16 @@ def read_scores(conn: sqlite3.Connection) -> dict[tuple[str, str], ScoreRow]:
     if not has_table(conn, "scores"):
         return {}
     found: dict[tuple[str, str], ScoreRow] = {}
+    labels_of: dict[str, list[str]] = {}  # a thread has few distinct label lists: parse each once
     for row in conn.execute(
         "SELECT s.platform, s.post_id, s.backend, s.model_version, s.lang, s.labels_json,"
         f" s.evidence_json, s.analyzed_at FROM {_KEYS} k JOIN scores s"
         " ON s.platform = k.platform AND s.post_id = k.post_id ORDER BY s.analyzed_at"):
         evidence = json.loads(row[6]) if row[6] and row[6] != "[]" else []
-        found[(row[0], row[1])] = ScoreRow(row[2], row[3], row[4], json.loads(row[5]),
-                                           evidence, row[7])
+        labels = labels_of.get(row[5])
+        if labels is None:
+            labels = labels_of[row[5]] = json.loads(row[5])
+        found[(row[0], row[1])] = ScoreRow(row[2], row[3], row[4], labels, evidence, row[7])
     return found
 
 
@@ -223,8 +226,14 @@ def read_account_signals(conn: sqlite3.Connection,
         " CROSS JOIN posts p CROSS JOIN account_signals s WHERE p.platform = k.platform"
         " AND p.id = k.post_id AND s.run_id = ? AND s.platform = p.platform"
         " AND s.account_id = p.author_id", (run_id,))
-    return {(str(p), str(a)): AccountSignal(float(score), list(json.loads(reasons or "[]")))
-            for p, a, score, reasons in rows}
+    reasons_of: dict[str, list[str]] = {}
+    found: dict[tuple[str, str], AccountSignal] = {}
+    for platform, account, score, reasons in rows:
+        parsed = reasons_of.get(reasons)
+        if parsed is None:
+            parsed = reasons_of[reasons] = list(json.loads(reasons or "[]"))
+        found[(str(platform), str(account))] = AccountSignal(float(score), parsed)
+    return found
 
 
 def clusters_touching(conn: sqlite3.Connection, run_id: int) -> list[ClusterRow]:
