@@ -123,10 +123,10 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
     check_target(out, options.force)
     zone, zone_name = resolve_zone(options.zone)
     catalog = load_catalog(options.lang)
-    key = load_or_create_key()
-    public = key.private.public_key()
-    conn = connect(db_path, create=False)
+    conn = connect(db_path, create=False)  # before the key: a wrong path creates nothing
     try:
+        key = load_or_create_key()
+        public = key.private.public_key()
         generated_at = to_iso(datetime.now(UTC)) or ""
         data = gather(conn, db_name=db_path.name, folders=options.folders, zone=zone,
                       zone_name=zone_name, generated_at=generated_at)

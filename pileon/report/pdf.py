@@ -1,4 +1,7 @@
-"""The PDF: WeasyPrint renders the very same index.html (its print stylesheet), fonts checked first.
+"""The PDF: WeasyPrint prints the report's HTML (its print stylesheet), fonts checked first.
+
+A long report comes as several HTML parts printed by parallel worker processes and joined with
+pypdf, since WeasyPrint itself uses one core.
 
 A PDF whose Armenian or Azerbaijani letters fell back to empty boxes would be useless as
 evidence, so a missing font is an error naming the Debian package to install.

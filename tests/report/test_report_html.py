@@ -163,12 +163,14 @@ def test_report_is_logged_in_custody_with_its_digest(report_db: Path, tmp_path: 
 
 
 def test_bad_time_zone_and_missing_database_are_one_line_errors(report_db: Path,
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path,
+                                                                signing_key: Path) -> None:
     code, output = run("report", str(report_db), "--out", str(tmp_path / "r"), "--tz", "Mars/Olympus")
     assert code == 1 and "unknown time zone 'Mars/Olympus'" in output
     assert "Traceback" not in output and not (tmp_path / "r").exists()
     code, output = run("report", str(tmp_path / "nope.db"), "--out", str(tmp_path / "r"))
     assert code == 1 and "no such database" in output
+    assert not signing_key.exists()  # nothing was created for a report that was not written
 
 
 def test_translation_is_printed_under_the_original_and_logged(report_db: Path,
