@@ -57,6 +57,8 @@ _CONTENTS = ("the directory must hold what save_pretrained writes: config.json (
              "naming pileon's labels), model.safetensors or pytorch_model.bin, and the tokenizer "
              "files (tokenizer.json or a vocabulary)")
 _WEIGHT_GLOBS = ("model*.safetensors", "pytorch_model*.bin")
+_TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model",
+                    "spiece.model", "tokenizer.model")
 
 
 def model_directory(value: str | None = None) -> Path:
@@ -74,6 +76,10 @@ def model_directory(value: str | None = None) -> Path:
                          hint=_CONTENTS)
     if not _weight_files(directory):
         raise ModelError("no weights file (model.safetensors or pytorch_model.bin)",
+                         path=str(directory), hint=_CONTENTS)
+    if not any((directory / name).is_file() for name in _TOKENIZER_FILES):
+        # transformers would quietly build an empty tokenizer and every word would be unknown
+        raise ModelError("no tokenizer files (" + ", ".join(_TOKENIZER_FILES) + ")",
                          path=str(directory), hint=_CONTENTS)
     return directory
 
@@ -190,9 +196,11 @@ def _load(directory: Path, version: str) -> _Loaded:
     weights = _weight_files(directory)[0]
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(directory, local_files_only=True)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise ModelError(f"cannot load the tokenizer ({exc})", path=str(directory),
-                         hint=_CONTENTS) from exc
+    except Exception as exc:  # tokenizers, sentencepiece and transformers raise their own types
+        raise ModelError(f"cannot load the tokenizer ({type(exc).__name__}: {exc})".splitlines()[0],
+                         path=str(directory), hint=_CONTENTS) from exc
+    if len(tokenizer) <= len(tokenizer.all_special_tokens):
+        raise ModelError("the tokenizer has no vocabulary", path=str(directory), hint=_CONTENTS)
     try:
         model = transformers.AutoModelForSequenceClassification.from_pretrained(
             directory, local_files_only=True)

@@ -201,13 +201,19 @@ def test_missing_model_is_one_clear_line(tmp_path: Path,
     conn.close()
 
 
-def test_corrupt_weights_name_the_file(tiny: Path, tmp_path: Path,
+def test_corrupt_weights_or_missing_tokenizer_name_the_file(tiny: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     broken = _copy(tiny, tmp_path, "broken")
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     monkeypatch.setenv(MODEL_ENV, str(broken))
     line = _one_line_error(["classify", "--backend", "transformers", "hello"])
     assert str(broken / "model.safetensors") in line and "save_pretrained" in line
+    untokenized = _copy(tiny, tmp_path, "untokenized")
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (untokenized / name).unlink()
+    monkeypatch.setenv(MODEL_ENV, str(untokenized))
+    line = _one_line_error(["classify", "--backend", "transformers", "hello"])
+    assert str(untokenized) in line and "no tokenizer files" in line
 
 
 def test_without_torch_the_error_says_what_to_install(model: Path,
