@@ -1,17 +1,17 @@
 """Analyze throughput and peak memory on the 100k-reply demo pile-on, beside a baseline in the
 same run.
 
-    python benchmarks/analyze_bench.py                    # generate + ingest the 100k demo, measure
-    python benchmarks/analyze_bench.py --db thread.db     # an ingested thread (copied, never changed)
+    python benchmarks/analyze_bench.py                 # generate + ingest the 100k demo, measure
+    python benchmarks/analyze_bench.py --db thread.db  # an ingested thread (copied, not changed)
     python benchmarks/analyze_bench.py --size 10k --transformers-posts 2000
 
 Each measurement runs in its own subprocess on its own copy of the database:
   baseline      the texts read from the DB, then the builtin model's own hashed char/word n-grams
-                and linear weights (a plain HashingVectorizer + predict, no rules, no writes), 1 core
+                and linear weights (plain HashingVectorizer + predict, no rules, no writes), 1 core
   builtin       `pileon analyze` (analyze_db): rules, model, explanations, scores written, on both
                 cores and on one
   transformers  `pileon analyze --backend transformers` on a tiny random BERT (hidden 32, 2 layers)
-                built here, on the first --transformers-posts posts (10,000 by default: it is slower)
+                built here, on the first --transformers-posts posts (10,000 by default: slower)
 The demo generator reuses templates, so the thread has fewer distinct texts than posts: distinct
 texts/s is printed beside posts/s, since a backend that reads each distinct text once would
 otherwise look faster than it is. Peak memory: the largest single process (getrusage) and the
