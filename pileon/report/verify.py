@@ -92,6 +92,11 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
             public_key_raw(key).hex():
         problems.append(Problem(PUBLIC_KEY, "key", "differs from the key named in manifest.json"))
     present = set(folder_files(folder))
+    for path in sorted(listed):
+        if Path(path).is_absolute() or ".." in Path(path).parts:
+            problems.append(Problem(path, "unreadable", "manifest.json names a file outside"
+                                    " the report folder"))
+            listed.pop(path)
     for path, expected in sorted(listed.items()):
         if path not in present:
             problems.append(Problem(path, "missing", "listed in manifest.json, not in the folder"))

@@ -147,3 +147,16 @@ def test_verifiable_by_hand_with_sha256sum_and_openssl(report: Path) -> None:
          "-in", "manifest.json", "-sigfile", "manifest.sig"], cwd=report, capture_output=True,
         text=True)
     assert again.returncode != 0
+
+
+def test_manifest_naming_files_outside_the_folder_is_refused(report: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "outside.txt"
+    secret.write_text("not part of the report")
+    manifest = report / "manifest.json"
+    body = json.loads(manifest.read_text())
+    body["files"].append({"path": "../outside.txt", "sha256": "0" * 64, "bytes": 1})
+    manifest.write_text(json.dumps(body, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+    code, output = run("verify", str(report))
+    assert code == 1
+    assert "FAILED unreadable: ../outside.txt" in output
+    assert "FAILED signature: manifest.json" in output
