@@ -212,3 +212,18 @@ def test_coordinated_cluster_shows_template_and_selected_members(report_db: Path
     assert first.count('class="member">● ') == 6 and 'href="#post-' in first
     data = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
     assert data["summary"]["coordinated_posts"] == 6
+
+
+def test_payload_altered_in_the_database_stops_the_report(report_db: Path,
+                                                         tmp_path: Path) -> None:
+    conn = sqlite3.connect(report_db)
+    sha = conn.execute("SELECT raw_sha256 FROM posts WHERE id = 'h01'").fetchone()[0]
+    conn.execute("UPDATE raw_payloads SET data = CAST('{\"edited\": true}' AS BLOB)"
+                 " WHERE sha256 = ?", (sha,))
+    conn.commit()
+    conn.close()
+    out = tmp_path / "report"
+    code, output = run("report", str(report_db), "--out", str(out))
+    assert code == 1
+    assert sha in output and "does not match its SHA-256" in output
+    assert not out.exists() and [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
