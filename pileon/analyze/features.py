@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from pileon.analyze.context import FEATURE_NAMES, ContextResult, apply_context
-from pileon.analyze.langid import LANGUAGES, LangGuess, detect_language
+from pileon.analyze.langid import LANGUAGES, LangGuess, detect_languages
 from pileon.analyze.lexicon import match_all
 from pileon.analyze.normalize import Normalized, normalize, script_variants
 
@@ -71,13 +71,13 @@ def _safe(text: str) -> str:
         return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
-def read_text(text: str) -> ReadText:
-    """Language, normalization, lexicon hits and context rules for one text."""
+def _prepare(text: str) -> tuple[str, Normalized, bool]:
     original = text if isinstance(text, str) else ""
-    truncated = len(original) > MAX_CHARS
     clean = _safe(original[:MAX_CHARS])
-    norm = normalize(clean)
-    guess = detect_language(clean, norm)
+    return clean, normalize(clean), len(original) > MAX_CHARS
+
+
+def _finish(clean: str, norm: Normalized, guess: LangGuess, truncated: bool) -> ReadText:
     if guess.lang in ("az", "tr"):
         norm = normalize(clean, "az")  # Turkic dotted/dotless i
     hits = match_all(clean, guess.lang, norm=norm)
@@ -89,8 +89,17 @@ def read_text(text: str) -> ReadText:
     return ReadText(clean, norm, model_text, guess, context, truncated)
 
 
+def read_text(text: str) -> ReadText:
+    """Language, normalization, lexicon hits and context rules for one text."""
+    return read_texts([text])[0]
+
+
 def read_texts(texts: Sequence[str]) -> list[ReadText]:
-    return [read_text(text) for text in texts]
+    """`read_text` over a batch; the language model runs once for the whole batch."""
+    prepared = [_prepare(text) for text in texts]
+    guesses = detect_languages([c for c, _, _ in prepared], [n for _, n, _ in prepared])
+    return [_finish(clean, norm, guess, truncated)
+            for (clean, norm, truncated), guess in zip(prepared, guesses, strict=True)]
 
 
 def _dense(read: ReadText) -> list[float]:

@@ -170,17 +170,31 @@ def _lang_model() -> tuple[Any, Any, tuple[str, ...]] | None:
         return np.ascontiguousarray(coef.T), data["intercept"].astype(np.float32), classes
 
 
-def _model_probs(text: str) -> dict[str, float]:
+def _model_probs(texts: list[str]) -> list[dict[str, float]]:
+    """Language probabilities of many model inputs at once (one vectorization for the batch)."""
+    if not texts:
+        return []
     loaded = _lang_model()
     if loaded is None:
-        return _py3langid_probs(text)
+        return [_py3langid_probs(text) for text in texts]
     import numpy as np
 
     weights, intercept, classes = loaded
-    safe = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be hashed
-    logits = np.asarray(_vectorizer().transform([safe]) @ weights).ravel() + intercept
-    exp = np.exp(logits - logits.max())
-    return dict(zip(classes, (exp / exp.sum()).tolist(), strict=True))
+    safe = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]  # lone surrogates
+    logits = np.asarray(_vectorizer().transform(safe) @ weights) + intercept
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs = exp / exp.sum(axis=1, keepdims=True)
+    return [dict(zip(classes, row.tolist(), strict=True)) for row in probs]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A Latin-script text whose rule evidence was not decisive: it waits for the model."""
+
+    scores: dict[str, float]
+    words: list[str]
+    letters: int
+    model_input: str
 
 
 def _confidence(scores: dict[str, float], best: str, letters: int) -> float:
@@ -193,7 +207,8 @@ def _confidence(scores: dict[str, float], best: str, letters: int) -> float:
     return round(min(max(conf, 0.05), 0.99), 3)
 
 
-def _latin(text: str, folded: str, letters: int) -> LangGuess:
+def _latin(text: str, folded: str, letters: int) -> LangGuess | _Pending:
+    """Rule evidence for a Latin-script text; decisive, or pending the n-gram model."""
     words = _WORD.findall(folded)
     scores = dict.fromkeys(LANGUAGES, 0.0)
     vocabulary = _vocabulary()
@@ -205,9 +220,9 @@ def _latin(text: str, folded: str, letters: int) -> LangGuess:
             if m and m.lastgroup:
                 lang, weight, _ = _SUFFIXES[int(m.lastgroup[1:])]
                 scores[lang] += weight
-    folded = " ".join(words)
+    joined = " ".join(words)
     for lang, weight, pattern in _INFIXES:
-        scores[lang] += weight * min(len(pattern.findall(folded)), 4)
+        scores[lang] += weight * min(len(pattern.findall(joined)), 4)
     if _SCHWA.search(text):
         scores["az"] += 5.0
     turkic = len(_TURKIC_LETTERS.findall(text))
@@ -221,10 +236,16 @@ def _latin(text: str, folded: str, letters: int) -> LangGuess:
     french = len(_FRENCH_LETTERS.findall(text)) + len(_FRENCH_ELISION.findall(text))
     scores["fr"] += min(french, 3) * 1.0
     ranked = sorted(scores.values(), reverse=True)
-    # Strong rule evidence decides alone; py3langid only weighs in on the rest.
-    decisive = ranked[0] - ranked[1] >= _DECISIVE_MARGIN
-    if not decisive:
-        for lang, p in _model_probs(model_text(text, folded)).items():
+    # Strong rule evidence decides alone; the n-gram model only weighs in on the rest.
+    if ranked[0] - ranked[1] < _DECISIVE_MARGIN:
+        return _Pending(scores, words, letters, model_text(text, folded))
+    return _latin_decide(scores, words, letters)
+
+
+def _latin_decide(scores: dict[str, float], words: list[str], letters: int,
+                  probs: dict[str, float] | None = None) -> LangGuess:
+    for lang, p in (probs or {}).items():
+        if lang in scores:
             scores[lang] += _MODEL_WEIGHT * p
     # Within the Turkic pair, x and q only appear in Azerbaijani spelling.
     if max(scores["az"], scores["tr"]) >= max(scores[k] for k in ("en", "fr", "ru", "hy")):
@@ -239,6 +260,10 @@ def detect_language(text: str, norm: Normalized | None = None) -> LangGuess:
 
     `norm` may pass `normalize(text)` when the caller has it already (it is then not redone).
     """
+    return detect_languages([text], [norm])[0]
+
+
+def _detect(text: str, norm: Normalized | None) -> LangGuess | _Pending:
     clean = _NOISE.sub(" ", text)
     latin = len(_LATIN.findall(clean))
     cyrillic = len(_CYRILLIC.findall(clean))
@@ -262,6 +287,20 @@ def detect_language(text: str, norm: Normalized | None = None) -> LangGuess:
     return _latin(clean.lower(), folded, letters)
 
 
-def detect_languages(texts: Iterable[str]) -> list[LangGuess]:
-    """`detect_language` over a batch, in order."""
-    return [detect_language(text) for text in texts]
+def detect_languages(texts: Iterable[str], norms: Iterable[Normalized | None] | None = None
+                     ) -> list[LangGuess]:
+    """`detect_language` over a batch, in order; the n-gram model runs once for the batch."""
+    items = list(texts)
+    given = list(norms) if norms is not None else [None] * len(items)
+    found = [_detect(text, norm) for text, norm in zip(items, given, strict=True)]
+    waiting = [i for i, r in enumerate(found) if isinstance(r, _Pending)]
+    probs = _model_probs([r.model_input for r in found if isinstance(r, _Pending)])
+    model_probs = dict(zip(waiting, probs, strict=True))
+    out: list[LangGuess] = []
+    for i, result in enumerate(found):
+        if isinstance(result, LangGuess):
+            out.append(result)
+        else:
+            out.append(_latin_decide(result.scores, result.words, result.letters,
+                                     model_probs[i]))
+    return out
