@@ -105,7 +105,7 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
     return Post(
         platform=PLATFORM,
         id=tweet_id,
-        text=html.unescape(text),  # X escapes &, < and > in text
+        text=html.unescape(text) if "&" in text else text,  # X escapes &, < and > in text
         author_id=author_id,
         # Without the author's username there is no canonical link; None lets a later page fill it.
         url=f"https://x.com/{username}/status/{tweet_id}" if username else None,
