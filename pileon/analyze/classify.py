@@ -40,6 +40,8 @@ _REJECTED_FLOOR = 0.72
 _REJECTED_DAMPING = 0.35
 _REJECTING_RULES = frozenset({"negated", "countered", "reported", "quoted"})
 _MODEL_WORDS = 3
+#: Results remembered per process, by exact text (a few KB each).
+_MEMORY_SIZE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,8 @@ class BuiltinClassifier:
     def __init__(self, model_dir: Path | None = None) -> None:
         self.model_dir = model_dir
         self._loaded: tuple[LexiconLinearClassifier, dict[str, Any]] | None = None
+        self._memory: dict[str, Classification] = {}
+        self._memory_version: str | None = None
 
     def _load(self) -> tuple[LexiconLinearClassifier, dict[str, Any]]:
         if self._loaded is None:  # loaded on first use: registering a backend costs nothing
@@ -166,11 +170,21 @@ class BuiltinClassifier:
         return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
-        """One result per text, in order. Identical texts in a batch are read once."""
-        unique: dict[str, int] = {}
-        for text in texts:
-            unique.setdefault(text if isinstance(text, str) else "", len(unique))
-        reads = read_texts(list(unique))
+        """One result per text, in order. A text already read (a copy-paste wave repeats the
+        same words hundreds of times) is answered from a bounded memory of recent results."""
+        keys = [text if isinstance(text, str) else "" for text in texts]
+        if self._memory_version != self.version:  # another model: nothing remembered holds
+            self._memory, self._memory_version = {}, self.version
+        memory = self._memory
+        todo = list(dict.fromkeys(k for k in keys if k not in memory))
+        for text, result in zip(todo, self._classify_distinct(todo), strict=True):
+            if len(memory) >= _MEMORY_SIZE:
+                memory.pop(next(iter(memory)))  # forget the oldest
+            memory[text] = result
+        return [memory[k] for k in keys]
+
+    def _classify_distinct(self, texts: list[str]) -> list[Classification]:
+        reads = read_texts(texts)
         if not reads:
             return []
         proba = self.model.predict_proba(featurize(reads))
@@ -183,9 +197,8 @@ class BuiltinClassifier:
                 scores = calibrate(combine(read, row), thresholds)
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored)
-        results = [self._result(read, scores, labels, explained.get(i, []))
-                   for i, (read, scores, labels) in enumerate(scored)]
-        return [results[unique[text if isinstance(text, str) else ""]] for text in texts]
+        return [self._result(read, scores, labels, explained.get(i, []))
+                for i, (read, scores, labels) in enumerate(scored)]
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
                 model_evidence: list[Evidence]) -> Classification:

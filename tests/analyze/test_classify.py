@@ -115,3 +115,17 @@ def test_builtin_backend_is_registered_through_the_plugin_hook() -> None:
 
     backend = classifiers()["builtin"]
     assert backend.name == "builtin" and backend.version
+
+
+def test_a_repeated_text_is_answered_from_memory_and_memory_is_bounded(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from pileon.analyze import classify as classify_module
+
+    monkeypatch.setattr(classify_module, "_MEMORY_SIZE", 3)
+    backend = classify_module.BuiltinClassifier()
+    texts = [c["text"] for c in CASES[:5]]
+    first = backend.classify(texts + texts[:1])
+    assert first[0] is first[-1]
+    assert len(backend._memory) == 3
+    again = backend.classify(texts)
+    assert [r.labels for r in again] == [r.labels for r in first[:5]]
