@@ -177,11 +177,13 @@ class BuiltinClassifier:
             self._memory, self._memory_version = {}, self.version
         memory = self._memory
         todo = list(dict.fromkeys(k for k in keys if k not in memory))
-        for text, result in zip(todo, self._classify_distinct(todo), strict=True):
+        found = dict(zip(todo, self._classify_distinct(todo), strict=True))
+        answers = [found[k] if k in found else memory[k] for k in keys]
+        for text, result in found.items():
             if len(memory) >= _MEMORY_SIZE:
                 memory.pop(next(iter(memory)))  # forget the oldest
             memory[text] = result
-        return [memory[k] for k in keys]
+        return answers
 
     def _classify_distinct(self, texts: list[str]) -> list[Classification]:
         reads = read_texts(texts)
