@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,13 +30,20 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str,
     return db, truth
 
 
-def test_demo_waves_precision_and_recall_at_least_095(
-        demo: tuple[Path, list[dict[str, object]]]) -> None:
+@pytest.fixture(scope="module")
+def analysed(demo: tuple[Path, list[dict[str, object]]]) -> tuple[Any, Any, list[dict[str, object]]]:
+    """The demo's batch and its coordination result, computed once for both tests."""
     db, truth = demo
     conn = connect(db)
     batch = load_batch(conn)
     result = analyse_coordination(batch, load_accounts(conn))
     conn.close()
+    return batch, result, truth
+
+
+def test_demo_waves_precision_and_recall_at_least_095(
+        analysed: tuple[Any, Any, list[dict[str, object]]]) -> None:
+    batch, result, truth = analysed
     planted = {(t["platform"], t["id"]) for t in truth if t["wave"]}
     found = {(batch.platforms[r], batch.ids[r]) for c in result.clusters for g in c.groups
              for r in g.coordinated_members}
@@ -46,12 +54,8 @@ def test_demo_waves_precision_and_recall_at_least_095(
 
 
 def test_demo_organic_phrases_are_not_coordinated(
-        demo: tuple[Path, list[dict[str, object]]]) -> None:
-    db, truth = demo
-    conn = connect(db)
-    batch = load_batch(conn)
-    result = analyse_coordination(batch, load_accounts(conn))
-    conn.close()
+        analysed: tuple[Any, Any, list[dict[str, object]]]) -> None:
+    batch, result, truth = analysed
     organic = {(t["platform"], t["id"]) for t in truth if t["planted"] == "organic_phrase"}
     assert organic
     row_of = {(p, i): n for n, (p, i) in enumerate(zip(batch.platforms, batch.ids, strict=True))}
