@@ -20,13 +20,14 @@ import csv
 import gzip
 import json
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from demo_truth import seed_scores
 
 FORMATS = ("csv", "jsonl", "mastodon-blocks", "x-ids", "warc", "wacz")
 
@@ -38,27 +39,6 @@ def _rss_mb() -> float:
 def _pileon(*args: str) -> None:
     subprocess.run([str(Path(sys.executable).parent / "pileon"), *args], check=True,
                    stdout=subprocess.DEVNULL)
-
-
-def _seed_scores(db: Path, truth: Path) -> None:
-    conn = sqlite3.connect(db)
-    if conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]:
-        conn.close()
-        return
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    rows = []
-    with truth.open(encoding="utf-8") as handle:
-        for line in handle:
-            t = json.loads(line)
-            labels = t["labels"] or ["neutral"]
-            rows.append((t["platform"], t["id"], "demo-truth", "truth", t["lang"] or "und", 0.9,
-                         json.dumps(labels), json.dumps({k: 0.9 for k in labels}), "[]", now))
-    conn.executemany(
-        "INSERT OR IGNORE INTO scores (platform, post_id, backend, model_version, lang,"
-        " lang_confidence, labels_json, scores_json, evidence_json, analyzed_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.commit()
-    conn.close()
 
 
 def measure(what: str, db: Path, out: Path) -> dict[str, Any]:
@@ -118,7 +98,7 @@ def main() -> int:
             db = work / "thread.db"
             print(f"generating the {args.size} demo and ingesting it...", flush=True)
             _pileon("demo", str(db), "--size", args.size, "-q")
-            _seed_scores(db, work / "thread-demo-files" / "truth.jsonl")
+            seed_scores(db, work / "thread-demo-files" / "truth.jsonl")
             _pileon("triage", str(db))
         results = {}
         for what in ("csv baseline", "warc baseline", *FORMATS):

@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from demo_truth import seed_scores
+
 PDF_POSTS = 2000
 
 
@@ -53,28 +55,6 @@ def _pileon(*args: str) -> None:
 
 
 # --- preparing the databases ------------------------------------------------------------------
-
-def _seed_scores(db: Path, truth: Path) -> int:
-    """Write the generator's labels as classifier scores when the DB was never analysed."""
-    conn = sqlite3.connect(db)
-    if conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]:
-        return 0
-    now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
-    rows = []
-    with truth.open(encoding="utf-8") as handle:
-        for line in handle:
-            t = json.loads(line)
-            labels = t["labels"] or ["neutral"]
-            rows.append((t["platform"], t["id"], "demo-truth", "truth", t["lang"] or "und", 0.9,
-                         json.dumps(labels), json.dumps({k: 0.9 for k in labels}), "[]", now))
-    conn.executemany(
-        "INSERT OR IGNORE INTO scores (platform, post_id, backend, model_version, lang,"
-        " lang_confidence, labels_json, scores_json, evidence_json, analyzed_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-    conn.commit()
-    conn.close()
-    return len(rows)
-
 
 def _pdf_copy(db: Path, target: Path) -> int:
     """A copy of DB whose newest triage run keeps exactly the first PDF_POSTS shielded posts."""
@@ -170,7 +150,7 @@ def main(argv: list[str]) -> int:
             print(f"generating and ingesting the {args.size} demo…", flush=True)
             _pileon("demo", str(db), "--size", args.size, "--quiet")
             truth = work / "thread-demo-files" / "truth.jsonl"
-        seeded = _seed_scores(db, truth) if truth else 0
+        seeded = seed_scores(db, truth) if truth else 0
         if seeded:
             print(f"wrote {seeded} truth labels as scores (no classifier run here)", flush=True)
         _pileon("coordination", str(db), "--json")
