@@ -226,13 +226,7 @@ def _script_of(ch: str) -> str | None:
     return None
 
 
-def _dominant_script(text: str) -> str:
-    counts = {
-        "latin": len(_LATIN.findall(text)),
-        "cyrillic": len(_CYRILLIC.findall(text)),
-        "armenian": len(_ARMENIAN.findall(text)),
-    }
-    return max(counts, key=counts.__getitem__)
+_SCRIPT_ORDER = ("latin", "cyrillic", "armenian")
 
 
 def _leet_positions(word: str) -> set[int]:
@@ -270,21 +264,33 @@ def _mixed_words(t: _Text) -> None:
     scripts = sum(bool(r.search(words)) for r in (_LATIN, _CYRILLIC, _ARMENIAN))
     if not has_leet and scripts < 2:
         return
-    dominant = _dominant_script(text)
-    edits: list[tuple[int, int, str]] = []
+    found: list[tuple[re.Match[str], dict[str, int]]] = []
     for m in _WORD_WITH_LEET.finditer(text):
-        word = m.group()
-        if word[0] == "@":
+        if m.group()[0] == "@":
             continue  # a mention: the handle is a name, not a disguised word
         counts: dict[str, int] = {}
-        for ch in word:
+        for ch in m.group():
             s = _script_of(ch)
             if s:
                 counts[s] = counts.get(s, 0) + 1
-        if not counts:
-            continue
+        if counts:
+            found.append((m, counts))
+    # The text's script is voted by the words that have a clear majority of their own: a
+    # rewrite keeps each such word's majority, so a second pass votes, and decides, the same.
+    votes = dict.fromkeys(_SCRIPT_ORDER, 0)
+    for _, counts in found:
+        top = sorted(counts.values(), reverse=True)
+        if len(top) == 1 or top[0] > top[1]:
+            votes[max(counts, key=counts.__getitem__)] += 1
+    dominant = max(_SCRIPT_ORDER, key=votes.__getitem__)
+    edits: list[tuple[int, int, str]] = []
+    for m, counts in found:
+        word = m.group()
         best = max(counts.values())
-        majority = dominant if counts.get(dominant) == best else max(counts, key=counts.__getitem__)
+        tied = [s for s in _SCRIPT_ORDER if counts.get(s) == best]
+        if len(tied) > 1 and dominant not in tied:
+            continue  # no script of its own and not the text's: nothing to decide it by
+        majority = dominant if dominant in tied else tied[0]
         leet = _leet_positions(word) if has_leet else set()
         if len(counts) == 1 and not leet:
             continue
@@ -343,6 +349,7 @@ def normalize(text: str, lang: str | None = None) -> Normalized:
     _mixed_words(t)
     if _SPACED.search(t.text):
         _join_spaced(t)
+        _mixed_words(t)  # letters just joined into one word are one word's script now
     if _SQUEEZE.search(t.text):
         _squeeze(t)
     return t.freeze(original)
