@@ -142,6 +142,13 @@ def evaluate(cases: Sequence[Case], classify: Callable[[list[str]], list[Any]],
     with_lang = [i for i, c in enumerate(cases) if c.lang]
     report["lang_accuracy"] = (round(sum(results[i].lang == cases[i].lang for i in with_lang)
                                      / len(with_lang), 4) if with_lang else None)
+    # A reply of emoji or punctuation alone has no language to find (we answer `und`): the same
+    # accuracy over the replies that contain letters, reported beside the one above.
+    worded = [i for i in with_lang if any(ch.isalpha() for ch in cases[i].text)]
+    report["lang_accuracy_worded"] = (
+        round(sum(results[i].lang == cases[i].lang for i in worded) / len(worded), 4)
+        if worded else None)
+    report["lang_wordless"] = len(with_lang) - len(worded)
     report["binary"] = _binary([c.abusive for c in cases], abusive_pred)
     groups: dict[str, list[int]] = {}
     for i, case in enumerate(cases):

@@ -118,7 +118,11 @@ def _print_report(report: dict[str, Any]) -> None:
     out(f"abusive vs not: accuracy {b['accuracy']:.3f}, F1 {b['f1']:.3f}, macro-F1 "
         f"{b['macro_f1']:.3f}  (tp {b['tp']} fp {b['fp']} tn {b['tn']} fn {b['fn']})")
     if report.get("lang_accuracy") is not None:
-        out(f"language ID accuracy: {report['lang_accuracy']:.3f}")
+        line = f"language ID accuracy: {report['lang_accuracy']:.3f}"
+        if report.get("lang_wordless") and report.get("lang_accuracy_worded") is not None:
+            line += (f"  ({report['lang_accuracy_worded']:.3f} on the replies with words; "
+                     f"{report['lang_wordless']} without letters are `und`)")
+        out(line)
     confusion = Table(title="where the harm lands")
     for col in ("gold", "predicted abusive", "predicted not abusive"):
         confusion.add_column(col)

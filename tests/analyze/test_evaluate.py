@@ -59,6 +59,21 @@ def test_metrics_by_hand(tmp_path: Path) -> None:
     assert {e["id"] for e in report["worst_errors"]} == {"2", "3", "4"}
 
 
+def test_wordless_replies_are_reported_apart_in_language_accuracy(tmp_path: Path) -> None:
+    rows = [
+        {"id": "1", "lang": "az", "text": "sağ ol", "labels": ["supportive"]},
+        {"id": "2", "lang": "az", "text": "❤️🙏", "labels": ["supportive"]},
+        {"id": "3", "lang": "tr", "text": "teşekkürler", "labels": ["supportive"]},
+        {"id": "4", "lang": "tr", "text": "😂😂😂", "labels": ["ridicule"]},
+    ]
+    langs = {"sağ ol": "az", "❤️🙏": "und", "teşekkürler": "az", "😂😂😂": "und"}
+    cases = read_cases(_write(tmp_path / "c.jsonl", rows))
+    report = evaluate(cases, lambda texts: [Fake(("supportive",), langs[t], {}) for t in texts])
+    assert report["lang_accuracy"] == 0.25  # every case with a `lang` counts here
+    assert report["lang_accuracy_worded"] == 0.5  # only "sağ ol" and "teşekkürler" count here
+    assert report["lang_wordless"] == 2
+
+
 def test_binary_cases_are_detected(tmp_path: Path) -> None:
     path = _write(tmp_path / "b.jsonl", [
         {"text": "x", "abusive": True, "functionality": "plain_abuse"},
