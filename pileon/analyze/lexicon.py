@@ -3,6 +3,11 @@
 Patterns go through the same `normalize` as the text, are cut into tokens (`*` stems, `~` gaps of
 0-3 words) and compiled into one Aho-Corasick automaton per lexicon and view; `match` returns hits
 with spans in the ORIGINAL text, so the evidence a user sees is exactly what they received.
+
+Two disguises are undone here rather than in `normalize`, because they need the lexicon's words:
+a masked word ("f*ck", "уб*ю": each `*` between letters stands for one letter) is read as each
+lexicon word it can be, and letters written one by one across words ("g r a n t e a t e r") are
+matched against the patterns written without their spaces.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from pathlib import Path
 import ahocorasick
 
 from pileon.analyze.normalize import (
+    ONE_LETTER_WORDS,
     Normalized,
     armenian_skeleton,
     normalize,
@@ -56,6 +62,18 @@ _SIBLINGS = {"az": ("tr",), "tr": ("az",)}
 _TOKEN = re.compile(r"\w+|[\u2190-\u2bff\u3297\u3299\U0001f000-\U0001faff]")
 _SEP = "\x1f"
 _NATIVE_SCRIPT = {"ru": re.compile("[\u0400-\u04ff]"), "hy": re.compile("[\u0531-\u058f]")}
+# A word with `*` in it; `_masked_word` decides whether the stars are a mask.
+_STARRED = re.compile(r"(?<![\w*])[\w*]*\w\*[\w*]*(?![\w*])")
+_STAR_RUN = re.compile(r"\*+")
+# Signs of arithmetic, in which "x*y" is a product rather than a masked three-letter word.
+_FORMULA = re.compile(r"[=+^<>]|\d\s*\*|\*\s*\d")
+#: How many stars in a row a masked word may have (each is one letter).
+MAX_MASK = 3
+#: How many readings of a masked word are tried (best first).
+MAX_READINGS = 3
+# Letters that masks usually hide: a reading that fills the stars with these is tried first.
+_MASKED_LETTERS = frozenset("aeiouyаеиоуыэюяьъіїєөүәաեէըիոօ")
+_SPACED_SEPARATORS = frozenset(" .-_*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +161,10 @@ class _Automaton:
         self._segment_ids: dict[str, int] = {}
         self.patterns: list[_Compiled] = []
         self.by_first_segment: dict[int, list[_Compiled]] = {}
+        # Pattern words by first letter, for reading masked words: (word, is_stem, severity).
+        vocab: dict[tuple[str, bool], int] = {}
+        # Patterns without `~`, their words written together: (letters, is_stem) -> patterns.
+        self._squashed: dict[tuple[str, bool], list[_Compiled]] = {}
         for entry in entries:
             if fold and not _NATIVE_SCRIPT[fold].search(entry.pattern):
                 continue  # a Latin pattern: it is matched on the base view already
@@ -151,6 +173,16 @@ class _Automaton:
             if compiled:
                 self.patterns.append(compiled)
                 self.by_first_segment.setdefault(compiled.segments[0], []).append(compiled)
+                words = [t for t in tokens if t is not None]
+                for word, stem in words:
+                    if len(word) >= 3 and word.isalpha():
+                        vocab[word, stem] = max(vocab.get((word, stem), 0), entry.severity)
+                squashed = "".join(word for word, _ in words)
+                if len(words) == len(tokens) and len(squashed) >= 3 and squashed.isalpha():
+                    self._squashed.setdefault((squashed, words[-1][1]), []).append(compiled)
+        self._vocab: dict[str, list[tuple[str, bool, int]]] = {}
+        for (word, stem), severity in sorted(vocab.items()):
+            self._vocab.setdefault(word[0], []).append((word, stem, severity))
         if self._segment_ids:
             self._automaton.make_automaton()
 
@@ -192,7 +224,98 @@ class _Automaton:
 
     def find(self, prepared: _Prepared, min_severity: int | Mapping[str, int] = 0) -> list[Hit]:
         """Hits in a prepared view; `min_severity` may be one floor or a floor per language
-        (entries of a language missing from the mapping are left out)."""
+        (entries of a language missing from the mapping are left out). Masked words and
+        letters spaced across words are matched too."""
+        hits = self._find(prepared, min_severity)
+        view = prepared.view
+        extra = False
+        if "*" in view.text and self._vocab:
+            for unmasked in self._unmasked_views(view):
+                hits += self._find(_Prepared(unmasked), min_severity)
+                extra = True
+        if view.spaced and self._squashed:
+            hits += self._find_spaced(prepared, min_severity)
+            extra = True
+        if not extra:
+            return hits
+        unique: dict[tuple[str, str, int, int], Hit] = {}
+        for hit in hits:
+            unique.setdefault((hit.category, hit.pattern, hit.start, hit.end), hit)
+        return list(unique.values())
+
+    def _unmasked_views(self, view: Normalized) -> list[Normalized]:
+        """The view with its masked words read as lexicon words: one view per reading (the best
+        reading of every word first). Each `*` is one letter, so spans stay character for
+        character and the evidence is the masked word itself."""
+        readings: list[tuple[int, list[str]]] = []
+        formula = _FORMULA.search(view.text) is not None
+        for m in _STARRED.finditer(view.text):
+            word = m.group()
+            if _masked_word(word, formula):
+                found = self._readings(word)
+                if found:
+                    readings.append((m.start(), found))
+        views = []
+        for k in range(max((len(found) for _, found in readings), default=0)):
+            chars = list(view.text)
+            for start, found in readings:
+                reading = found[min(k, len(found) - 1)]
+                chars[start : start + len(reading)] = reading
+            views.append(Normalized("".join(chars), view.offsets, view.ends, view.original,
+                                    view.view, view.spaced))
+        return views
+
+    def _readings(self, word: str) -> list[str]:
+        """Lexicon words (or stems plus the rest of `word`) that `word` with its stars can be."""
+        scored: list[tuple[tuple[bool, int, int], str]] = []
+        for candidate, stem, severity in self._vocab.get(word[0], ()):
+            n = len(candidate)
+            if (len(word) < n or "*" in word[n:]) if stem else len(word) != n:
+                continue
+            hidden = [c for w, c in zip(word, candidate, strict=False) if w == "*"]
+            if not hidden or not all(c.isalpha() for c in hidden):
+                continue
+            if any(w != c for w, c in zip(word, candidate, strict=False) if w != "*"):
+                continue
+            usual = all(c in _MASKED_LETTERS for c in hidden)
+            scored.append(((not usual, -severity, -n), candidate + word[n:]))
+        out: list[str] = []
+        for _, reading in sorted(scored):
+            if reading not in out:
+                out.append(reading)
+        return out[:MAX_READINGS]
+
+    def _find_spaced(self, prepared: _Prepared, min_severity: int | Mapping[str, int]) -> list[Hit]:
+        """Patterns found in words joined from spaced letters, where the spaces between the
+        pattern's words are lost ("g r a n t e a t e r"); a one-letter word such as "a" may
+        start the run ("a g r a n t ...")."""
+        view = prepared.view
+        hits: list[Hit] = []
+        for tok, s, e in prepared.tokens:
+            if len(tok) < 3 or not tok.isalpha():
+                continue
+            o_start, o_end = view.offsets[s], view.ends[e - 1]
+            if o_end - o_start < 2 * len(tok) - 1 or not any(
+                c in _SPACED_SEPARATORS for c in view.original[o_start:o_end]
+            ):
+                continue
+            skips = (0, 1) if tok[0] in ONE_LETTER_WORDS and len(tok) > 3 else (0,)
+            for skip in skips:
+                rest = tok[skip:]
+                keys = [(rest, False)] + [(rest[:k], True) for k in range(3, len(rest) + 1)]
+                for key in keys:
+                    for compiled in self._squashed.get(key, ()):
+                        if skip == 0 and compiled.lengths == (1,):
+                            continue  # one word: the automaton finds it in the token already
+                        entry = compiled.entry
+                        if entry.severity < _floor(entry, min_severity):
+                            continue
+                        start, end = view.original_span(s + skip, e)
+                        hits.append(Hit(entry.category, entry.severity, entry.pattern, start,
+                                        end, view.original[start:end], entry.lang))
+        return hits
+
+    def _find(self, prepared: _Prepared, min_severity: int | Mapping[str, int] = 0) -> list[Hit]:
         if not self._segment_ids or not prepared.tokens:
             return []
         floors = min_severity if isinstance(min_severity, Mapping) else None
@@ -212,6 +335,27 @@ class _Automaton:
                     if last is not None:
                         hits.append(_hit(view, tokens, first, last, compiled.entry))
         return hits
+
+
+def _floor(entry: Entry, min_severity: int | Mapping[str, int]) -> int:
+    if isinstance(min_severity, Mapping):
+        return min_severity.get(entry.lang, 99)
+    return min_severity
+
+
+def _masked_word(word: str, formula: bool = False) -> bool:
+    """Whether the stars of `word` mask letters ("f*ck", "f**king", "уб*ю"), rather than being
+    punctuation ("*sigh*", "4*"), arithmetic ("5*3", and "x*y" in a text with a formula) or a
+    long censor bar ("f*****")."""
+    if word[0] == "*" or word[-1] == "*" or "_" in word:
+        return False
+    for m in _STAR_RUN.finditer(word):
+        if m.end() - m.start() > MAX_MASK:
+            return False
+        if not (word[m.start() - 1].isalpha() and word[m.end()].isalpha()):
+            return False
+    letters = sum(c.isalpha() for c in word)
+    return (letters >= 3 or (letters == 2 and not formula)) and word.count("*") <= letters
 
 
 def _chain(compiled: _Compiled, first: int, found: Mapping[int, list[int]]) -> int | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ONE_LETTER_WORDS",
     "Normalized",
     "View",
     "armenian_skeleton",
@@ -29,6 +30,8 @@ class Normalized:
 
     `view` names how the text was produced: "base" (normalize), "ru_translit" / "hy_translit"
     (Latin letters read as Russian / Armenian), "az_latin" (Cyrillic read as Azerbaijani).
+    `spaced` says that letters written one by one ("g r a n t") were joined into words, whose
+    word boundaries are then unknown ("g r a n t e a t e r" reads "granteater").
     """
 
     text: str
@@ -36,6 +39,7 @@ class Normalized:
     ends: tuple[int, ...]
     original: str
     view: str = "base"
+    spaced: bool = False
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The span of `original` that produced `text[start:end]`."""
@@ -109,6 +113,9 @@ _LEET = {
 }
 _LEET_CHAR = re.compile("[0-9@$]")
 _LEET_SET = frozenset("013457@$")
+# Vowels, and the leet characters that stand for vowels (counted as vowels whether or not they are
+# read, so that a second pass decides the same way).
+_VOWELS = frozenset("aeiouyаеиоуыэюяіїєөүәաեէըիոօս0134@")
 _WORD_WITH_LEET = re.compile(r"[\w@$]+")
 # An @-mention: a handle, not a disguised word (and the commonest digits in a reply).
 _MENTION = re.compile(r"(?<![\w@$])@[\w.]+")
@@ -126,7 +133,11 @@ _AZ_CYR_MULTI_RE = re.compile("[" + "".join(_AZ_CYR_MULTI) + "]")
 _SPACED = re.compile(rf"(?<!\w){_LETTER}(?:[ .\-_*]{_LETTER}){{2,}}(?!\w)")
 # Runs of ordinary one-letter words ("а я в шоке", "il y a à") are left alone when space-separated.
 _COMMON_SINGLE = frozenset("aioyeuавиксоуяжбէը")
+#: Letters that are words on their own ("a", "и", "y"), so may start a run of spaced letters.
+ONE_LETTER_WORDS = _COMMON_SINGLE
 _SQUEEZE = re.compile(rf"({_LETTER})\1{{2,}}")
+# How many times the word-level steps may run over a text before it is left as it is.
+_MAX_ROUNDS = 6
 
 
 # --- offset bookkeeping ----------------------------------------------------------------------
@@ -181,9 +192,9 @@ class _Text:
         new_ends += ends[pos:]
         self.text, self.offs, self.ends = "".join(parts), new_offs, new_ends
 
-    def freeze(self, original: str, view: str = "base") -> Normalized:
+    def freeze(self, original: str, view: str = "base", spaced: bool = False) -> Normalized:
         offs, ends = self.maps()
-        return Normalized(self.text, tuple(offs), tuple(ends), original, view)
+        return Normalized(self.text, tuple(offs), tuple(ends), original, view, spaced)
 
 
 # --- the steps -------------------------------------------------------------------------------
@@ -248,6 +259,10 @@ def _leet_positions(word: str) -> set[int]:
                 (before and after)
                 or (i == 0 and after and letters_after >= 3 and n >= 5)
                 or (j == n and before and j - i == 1 and letters_before >= 3)
+                # "0ut", "0nly": a lone 0 for o before a short word that has a vowel ("0ms",
+                # "0km" and "0db" have none and stay numbers, and "0x1f" is hexadecimal)
+                or (i == 0 and j == 1 and word[0] == "0" and after and n >= 3
+                    and word[1] != "x" and any(c in _VOWELS for c in word[1:]))
             ):
                 out.update(range(i, j))
             i = j
@@ -316,7 +331,8 @@ def _az_cyrillic_to_latin(t: _Text) -> None:
         )
 
 
-def _join_spaced(t: _Text) -> None:
+def _join_spaced(t: _Text) -> bool:
+    """Join letters written one by one; True if any were joined."""
     text = t.text
     edits: list[tuple[int, int, str]] = []
     for m in _SPACED.finditer(text):
@@ -327,6 +343,7 @@ def _join_spaced(t: _Text) -> None:
         edits.extend((m.start() + k, m.start() + k + 1, "") for k in range(1, len(run), 2))
     if edits:
         t.rewrite(edits)
+    return bool(edits)
 
 
 def _squeeze(t: _Text) -> None:
@@ -346,13 +363,21 @@ def normalize(text: str, lang: str | None = None) -> Normalized:
         _case_and_diacritics(t)
     if _CYRILLIC.search(t.text) and (lang == "az" or _AZ_CYR_LETTERS.search(t.text)):
         _az_cyrillic_to_latin(t)
-    _mixed_words(t)
-    if _SPACED.search(t.text):
-        _join_spaced(t)
-        _mixed_words(t)  # letters just joined into one word are one word's script now
-    if _SQUEEZE.search(t.text):
-        _squeeze(t)
-    return t.freeze(original)
+    spaced = False
+    # Each step can give another one something to do (squeezing "ooo" changes a word's majority
+    # script, a read leet digit becomes a letter that counts): repeat until nothing changes, so
+    # that normalizing the result again changes nothing.
+    for _ in range(_MAX_ROUNDS):
+        before = t.text
+        _mixed_words(t)
+        if _SPACED.search(t.text):
+            spaced = _join_spaced(t) or spaced
+            _mixed_words(t)  # letters just joined into one word are one word's script now
+        if _SQUEEZE.search(t.text):
+            _squeeze(t)
+        if t.text == before:
+            break
+    return t.freeze(original, spaced=spaced)
 
 
 # --- script variants -------------------------------------------------------------------------
@@ -413,14 +438,14 @@ def _translit_view(base: Normalized, pattern: re.Pattern[str], table: dict[str, 
         else (m.start(), m.end(), table[m.group()])
         for m in pattern.finditer(base.text)
     )
-    return t.freeze(base.original, view)
+    return t.freeze(base.original, view, base.spaced)
 
 
 def _az_latin_view(base: Normalized) -> Normalized:
     t = _Text(base.text)
     t.offs, t.ends = list(base.offsets), list(base.ends)
     _az_cyrillic_to_latin(t)
-    return t.freeze(base.original, "az_latin")
+    return t.freeze(base.original, "az_latin", base.spaced)
 
 
 def script_variants(norm: Normalized | str, langs: Sequence[str] | str | None = None) -> list[Normalized]:

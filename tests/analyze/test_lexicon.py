@@ -142,3 +142,57 @@ def test_match_all_on_a_100_kb_text_and_on_empty_text() -> None:
     text = "sən xain deyilsən. " * 5300
     hits = match_all(text, ["az"], TINY)
     assert sum(h.category == "bad_faith" for h in hits) == 5300
+
+
+# Disguised spellings seen in pile-ons, matched with the bundled lexicons (their plain spelling is
+# in the lexicon); the evidence is the disguised text itself.
+@pytest.mark.parametrize(
+    ("text", "lang", "category", "matched"),
+    [
+        ("g r a n t e a t e r", "en", "bad_faith", "g r a n t e a t e r"),
+        ("you are a g r a n t e a t e r lol", "en", "bad_faith", "g r a n t e a t e r"),
+        ("G R A N T  E A T E R S all of you", "en", "bad_faith", "G R A N T  E A T E R S"),
+        ("sen bir x a i n s e n", "az", "bad_faith", "x a i n s e n"),
+        ("sen a x a i n", "az", "bad_faith", "x a i n"),
+        ("you f a g", "en", "identity_attack", "f a g"),
+        ("я тебя уб*ю", "ru", "threat", "уб*ю"),
+        ("ты п*дор", "ru", "identity_attack", "п*дор"),
+        ("ty p*dor", "ru", "identity_attack", "p*dor"),
+        ("s*ktir git", "tr", "profanity", "s*ktir"),
+        ("s1kt1r git", "tr", "profanity", "s1kt1r"),
+        ("f*ck off", "en", "profanity", "f*ck"),
+        ("F**KING clown", "en", "profanity", "F**KING"),
+        ("what a load of sh*t", "en", "profanity", "sh*t"),
+        ("f*ck your mother", "en", "sexual_harassment", "f*ck your mother"),
+        ("s0ld 0ut to soros", "en", "bad_faith", "s0ld 0ut"),
+        ("gr4nt 34ter", "en", "bad_faith", "gr4nt 34ter"),
+    ],
+)
+def test_a_disguised_spelling_is_matched_and_its_evidence_is_the_disguise(
+    text: str, lang: str, category: str, matched: str
+) -> None:
+    hits = match_all(text, [lang])
+    assert (category, matched) in {(h.category, h.matched) for h in hits}, hits
+    for hit in hits:
+        assert text[hit.start : hit.end] == hit.matched
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "*sigh* fine, whatever",
+        "5*3=15 and 2*2=4",
+        "rated 4* on the app, 5* support",
+        "J. R. R. Tolkien wrote it in 1937",
+        "a b c d",
+        "2020",
+        "1 0 0",
+        "* * *",
+        "x*y = y*x",
+        "the *best* post **ever**",
+        "see footnote* below",
+    ],
+)
+def test_ordinary_asterisks_initials_and_numbers_match_nothing(text: str) -> None:
+    hits = [h for h in match_all(text, ["und"]) if h.category not in CUE_KINDS]
+    assert hits == []

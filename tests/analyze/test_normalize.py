@@ -85,6 +85,8 @@ def test_original_span_of_any_normalized_span_stays_inside_the_original(
         max_size=40,
     )
 )
+@example("A0ööաադ")  # squeezing "ooo" left a word with an Armenian majority for a second pass
+@example("0nս s0ld 0ut")
 def test_normalizing_twice_changes_nothing(text: str) -> None:
     once = normalize(text).text
     assert normalize(once).text == once
@@ -171,3 +173,29 @@ def test_plain_cyrillic_gets_an_azerbaijani_latin_view() -> None:
 
 def test_latin_text_gets_no_translit_view_when_the_language_rules_it_out() -> None:
     assert script_variants(normalize("thank you so much"), ["en"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("s0ld 0ut", "sold out"),
+        ("gr4nt 34ter", "grant eater"),
+        ("he s0ld 0ut to them", "he sold out to them"),
+    ],
+)
+def test_leetspeak_0_for_o_is_read_at_the_start_of_a_short_word(text: str, expected: str) -> None:
+    assert normalize(text).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["*sigh* fine", "5*3=15", "rated 4* on the app", "j. r. r. tolkien", "2020", "1 0 0",
+     "0ms lag, 0db, 0km", "covid19 in 2020"],
+)
+def test_asterisks_numbers_and_initials_are_left_as_they_are(text: str) -> None:
+    assert normalize(text).text == text
+
+
+def test_a_masked_word_keeps_its_asterisk_for_the_matcher() -> None:
+    assert normalize("F*CK").text == "f*ck"
+    assert normalize("уб*ю").text == "уб*ю"
