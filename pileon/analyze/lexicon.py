@@ -65,6 +65,9 @@ _NATIVE_SCRIPT = {"ru": re.compile("[\u0400-\u04ff]"), "hy": re.compile("[\u0531
 # A word with `*` in it; `_masked_word` decides whether the stars are a mask.
 _STARRED = re.compile(r"(?<![\w*])[\w*]*\w\*[\w*]*(?![\w*])")
 _STAR_RUN = re.compile(r"\*+")
+# "@mk", "@ss": a handle too short to be one, which may be a word with @ for its first "a".
+_SHORT_HANDLE = re.compile(r"(?<![\w@$*])@([^\W\d_]{2,3})(?![\w@$.*])")
+_AT_LETTER = {"latin": "a", "cyrillic": "а"}
 # Signs of arithmetic, in which "x*y" is a product rather than a masked three-letter word.
 _FORMULA = re.compile(r"[=+^<>]|\d\s*\*|\*\s*\d")
 #: How many stars in a row a masked word may have (each is one letter).
@@ -229,7 +232,7 @@ class _Automaton:
         hits = self._find(prepared, min_severity)
         view = prepared.view
         extra = False
-        if "*" in view.text and self._vocab:
+        if ("*" in view.text or "@" in view.text) and self._vocab:
             for unmasked in self._unmasked_views(view):
                 hits += self._find(_Prepared(unmasked), min_severity)
                 extra = True
@@ -246,15 +249,24 @@ class _Automaton:
     def _unmasked_views(self, view: Normalized) -> list[Normalized]:
         """The view with its masked words read as lexicon words: one view per reading (the best
         reading of every word first). Each `*` is one letter, so spans stay character for
-        character and the evidence is the masked word itself."""
+        character and the evidence is the masked word itself. A two- or three-letter "handle"
+        is read with @ as "a" only when that makes a lexicon word ("@mk" is "amk")."""
         readings: list[tuple[int, list[str]]] = []
         formula = _FORMULA.search(view.text) is not None
-        for m in _STARRED.finditer(view.text):
-            word = m.group()
-            if _masked_word(word, formula):
-                found = self._readings(word)
-                if found:
-                    readings.append((m.start(), found))
+        if "*" in view.text:
+            for m in _STARRED.finditer(view.text):
+                word = m.group()
+                if _masked_word(word, formula):
+                    found = self._readings(word)
+                    if found:
+                        readings.append((m.start(), found))
+        if "@" in view.text:
+            for m in _SHORT_HANDLE.finditer(view.text):
+                rest = m.group(1)
+                a = _AT_LETTER["cyrillic" if "\u0400" <= rest[0] <= "\u04ff" else "latin"]
+                if any(w == a + rest and not stem for w, stem, _ in self._vocab.get(a, ())):
+                    readings.append((m.start(), [a + rest]))
+        readings.sort()
         views = []
         for k in range(max((len(found) for _, found in readings), default=0)):
             chars = list(view.text)

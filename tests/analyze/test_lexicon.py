@@ -166,6 +166,8 @@ def test_match_all_on_a_100_kb_text_and_on_empty_text() -> None:
         ("f*ck your mother", "en", "sexual_harassment", "f*ck your mother"),
         ("s0ld 0ut to soros", "en", "bad_faith", "s0ld 0ut"),
         ("gr4nt 34ter", "en", "bad_faith", "gr4nt 34ter"),
+        ("@mk ya yine mi", "tr", "profanity", "@mk"),
+        ("ne diyor bu @MK", "tr", "profanity", "@MK"),
     ],
 )
 def test_a_disguised_spelling_is_matched_and_its_evidence_is_the_disguise(
@@ -191,6 +193,8 @@ def test_a_disguised_spelling_is_matched_and_its_evidence_is_the_disguise(
         "x*y = y*x",
         "the *best* post **ever**",
         "see footnote* below",
+        "ping @me and @ana.k about the link",
+        "cc @mkx @mk.news @mk2",
     ],
 )
 def test_ordinary_asterisks_initials_and_numbers_match_nothing(text: str) -> None:
