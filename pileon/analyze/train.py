@@ -3,7 +3,8 @@
 Reads the team-written training set (training/team/*.jsonl, every label in every language) and the
 public datasets in ../shared/data (tr, ru, en, fr; see docs/classifier.md for credits). A public
 source only annotates some labels, so the others are masked out of its rows (`known`). Thresholds
-are picked on a seeded hold-out of the team set, never on eval/; then the model is refit on all.
+are picked on out-of-fold predictions of the team set (seeded folds), never on eval/; then the
+model is refit on all.
 Deterministic from --seed.
 """
 
@@ -41,6 +42,8 @@ TEAM_WEIGHT = 4.0
 #: model does not learn the source instead of the abuse.
 _DEFAULT_CAP = 6000
 _CAPS = {"lingda_tr_offensive": 3000}
+#: Thresholds are chosen on out-of-fold predictions of the team set, from this many folds.
+THRESHOLD_FOLDS = 5
 _CONVERSATIONAL = ("supportive", "disagreement", "neutral")
 #: Supportive replies are what the author most needs to see: their threshold favours recall.
 _RECALL_BETA = {"supportive": 2.0, "disagreement": 1.5}
@@ -100,13 +103,17 @@ def load_examples(team: Path = DEFAULT_TEAM, public: Path | None = DEFAULT_PUBLI
 
 
 def _matrices(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    Y = np.array([[label in e.labels for label in LABELS] for e in examples], dtype=np.int8)
-    known = np.array([[label in e.known for label in LABELS] for e in examples], dtype=bool)
-    weights = np.array([e.weight for e in examples])
+    shape = (len(examples), len(LABELS))
+    Y = np.array([[label in e.labels for label in LABELS] for e in examples],
+                 dtype=np.int8).reshape(shape)
+    known = np.array([[label in e.known for label in LABELS] for e in examples],
+                     dtype=bool).reshape(shape)
+    weights = np.array([e.weight for e in examples], dtype=float)
     return Y, known, weights
 
 
 def _best_threshold(scores: np.ndarray, gold: np.ndarray, beta: float) -> float:
+    """The threshold with the best F-beta on out-of-fold predictions."""
     best, best_f = 0.5, -1.0
     for t in np.arange(0.05, 0.81, 0.025):
         pred = scores >= t
@@ -120,62 +127,90 @@ def _best_threshold(scores: np.ndarray, gold: np.ndarray, beta: float) -> float:
     return best
 
 
-def _split(team: list[Example], seed: int, share: float = 0.2
+def _split(rows: list[Example], seed: int, share: float = 0.2
            ) -> tuple[list[Example], list[Example]]:
+    """A seeded (fit, hold-out) split, stratified by language (for the language model)."""
     rng = random.Random(seed)
     fit, hold = [], []
-    by_lang: dict[str, list[Example]] = {}
-    for e in team:
-        by_lang.setdefault(e.lang, []).append(e)
-    for lang in sorted(by_lang):
-        rows = by_lang[lang][:]
-        rng.shuffle(rows)
-        cut = int(len(rows) * share)
-        hold += rows[:cut]
-        fit += rows[cut:]
+    groups: dict[str, list[Example]] = {}
+    for e in rows:
+        groups.setdefault(e.lang, []).append(e)
+    for key in sorted(groups):
+        part = groups[key][:]
+        rng.shuffle(part)
+        cut = int(len(part) * share)
+        hold += part[:cut]
+        fit += part[cut:]
     return fit, hold
 
 
+def _folds(rows: list[Example], k: int, seed: int) -> list[int]:
+    """A seeded fold number per row, each language spread evenly over the k folds."""
+    rng = random.Random(seed)
+    fold = [0] * len(rows)
+    by_lang: dict[str, list[int]] = {}
+    for i, e in enumerate(rows):
+        by_lang.setdefault(e.lang, []).append(i)
+    for lang in sorted(by_lang):
+        idx = by_lang[lang][:]
+        rng.shuffle(idx)
+        for n, i in enumerate(idx):
+            fold[i] = n % k
+    return fold
+
+
 def train(team: list[Example], public: list[Example], seed: int = 13, C: float = 2.0,
-          log: bool = True) -> tuple[LexiconLinearClassifier, dict[str, object]]:
-    """Fit, pick thresholds on a team hold-out, refit on everything; returns (model, meta)."""
+          log: bool = True, folds: int | None = None
+          ) -> tuple[LexiconLinearClassifier, dict[str, object]]:
+    """Fit, pick thresholds on out-of-fold team predictions, refit on everything.
+
+    Every team row is predicted once by a model that never saw it (k folds, public data always
+    in the fit), so each label's threshold is chosen on the whole team set rather than on a
+    small hold-out. Returns (model, meta).
+    """
     def say(msg: str) -> None:
         if log:
             print(msg, file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
-    fit_team, hold = _split(team, seed)
-    say(f"reading {len(team) + len(public)} texts (team {len(team)}, public {len(public)})")
-    reads_public = read_texts([e.text for e in public])
-    reads_fit = read_texts([e.text for e in fit_team])
-    reads_hold = read_texts([e.text for e in hold])
-    X_public, X_fit, X_hold = featurize(reads_public), featurize(reads_fit), featurize(reads_hold)
     from scipy.sparse import vstack
 
-    Y, known, w = _matrices(fit_team + public)
-    say("fitting on team fit split + public data")
-    model = LexiconLinearClassifier(C=C, random_state=seed).fit(
-        vstack([X_fit, X_public], format="csr"), Y, sample_weight=w, known=known)
-    proba = model.predict_proba(X_hold)
+    k = folds or THRESHOLD_FOLDS
+    started = time.perf_counter()
+    say(f"reading {len(team) + len(public)} texts (team {len(team)}, public {len(public)})")
+    reads_team = read_texts([e.text for e in team])
+    X_team, X_public = featurize(reads_team), featurize(read_texts([e.text for e in public]))
+    Y_team, known_team, w_team = _matrices(team)
+    Y_public, known_public, w_public = _matrices(public)
+    fold = np.asarray(_folds(team, k, seed))
+    proba = np.zeros((len(team), len(LABELS)))
+    for f in range(k):
+        say(f"fold {f + 1}/{k}: fitting without {int(np.sum(fold == f))} team rows")
+        inside = fold != f
+        model = LexiconLinearClassifier(C=C, random_state=seed).fit(
+            vstack([X_team[inside], X_public], format="csr"),
+            np.vstack([Y_team[inside], Y_public]),
+            sample_weight=np.concatenate([w_team[inside], w_public]),
+            known=np.vstack([known_team[inside], known_public]))
+        proba[~inside] = model.predict_proba(X_team[~inside])
     final = np.array([[combine(r, p)[label] for label in LABELS]
-                      for r, p in zip(reads_hold, proba, strict=True)])
-    gold, _, _ = _matrices(hold)
-    thresholds = np.array([_best_threshold(final[:, j], gold[:, j], _RECALL_BETA.get(label, 1.0))
+                      for r, p in zip(reads_team, proba, strict=True)])
+    thresholds = np.array([_best_threshold(final[:, j], Y_team[:, j],
+                                           _RECALL_BETA.get(label, 1.0))
                            for j, label in enumerate(LABELS)])
     say("thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
                                                                       strict=True)))
-    Y_all, known_all, w_all = _matrices(fit_team + hold + public)
     say("refitting on everything")
     model = LexiconLinearClassifier(C=C, random_state=seed).fit(
-        vstack([X_fit, X_hold, X_public], format="csr"), Y_all, sample_weight=w_all,
-        known=known_all)
+        vstack([X_team, X_public], format="csr"), np.vstack([Y_team, Y_public]),
+        sample_weight=np.concatenate([w_team, w_public]),
+        known=np.vstack([known_team, known_public]))
     model.thresholds_ = thresholds
     sources = Counter(e.source for e in team + public)
     meta: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y.%m.%d"),
         "seed": seed,
         "training_rows": dict(sorted(sources.items())),
-        "threshold_holdout_rows": len(hold),
+        "threshold_folds": k,
         "train_seconds": round(time.perf_counter() - started, 1),
     }
     return model, meta
