@@ -241,8 +241,10 @@ class BuiltinClassifier:
             if not spans.get(i):
                 continue
             block = contributions[starts[i]:starts[i] + len(spans[i]), LABELS.index(label)]
-            for k in np.argsort(-block)[:_MODEL_WORDS]:
-                if block[k] <= 0.5:
+            for rank, k in enumerate(np.argsort(-block)[:_MODEL_WORDS]):
+                # The words that weigh clearly for the label; at least the one that weighs most,
+                # so no label is ever shown without a reason.
+                if block[k] <= (0.0 if rank == 0 else 0.5):
                     break
                 _, start, end = spans[i][k]
                 out.setdefault(i, []).append(Evidence(start, end, scored[i][0].text[start:end],

@@ -36,7 +36,7 @@ __all__ = [
 MAX_CHARS = 20_000
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
-_WORD_RE = re.compile(r"\w{3,}")
+_WORD_RE = re.compile(r"\w{2,}")
 _LANG_SLOTS: tuple[str, ...] = (*LANGUAGES, "und")
 #: Names of the dense columns, after the hashed n-grams.
 DENSE_NAMES: tuple[str, ...] = (
