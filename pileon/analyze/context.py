@@ -198,7 +198,12 @@ def _adjust_abusive(hit: Hit, cues: Mapping[str, list[Hit]], words: _Words, lang
                       lambda c: _near(c, hit, words, _COUNTER_WORDS, same_sentence=True))
     if reported and not endorsed:
         return Adjusted(hit, "supportive", 1, "reported", reported)
-    negation = _first(cues["cue_negation"], lambda c: _negating(c, hit, words, lang))
+    # "I can't stand ...", "терпеть не могу ...": a negation word inside such an idiom
+    # strengthens what follows instead of negating it.
+    idioms = cues["cue_not_negation"]
+    negation = _first(cues["cue_negation"],
+                      lambda c: not any(i.start <= c.start and c.end <= i.end for i in idioms)
+                      and _negating(c, hit, words, lang))
     if negation:
         return Adjusted(hit, "supportive", 1, "negated", negation)
     family = _family_near(hit, cues, words)
