@@ -29,6 +29,7 @@ def category_names(_: Callable[[str], str]) -> dict[str, str]:
         "atrocity_denial": _("denial or praise of violence"),
         "profanity": _("swearing"),
         "supportive": _("supportive"),
+        "supportive_with_doubt": _("supportive, but with a trace of possible abuse, so it waits for you"),
         "disagreement": _("civil disagreement"),
         "neutral": _("neutral"),
     }
@@ -48,6 +49,7 @@ def rule_names(_: Callable[[str], str]) -> dict[str, str]:
         "shield_threshold_throwaway": _("abusive, from an account that looks made for it"),
         "review_threshold": _("might be abusive; pileon is not sure"),
         "supportive": _("supportive"),
+        "supportive_with_doubt": _("supportive, but with a trace of possible abuse, so it waits for you"),
         "default": _("neither abusive nor clearly supportive"),
         "coordinated_cluster": _("part of a group of near-identical replies that is mostly abuse"),
     }
