@@ -37,6 +37,10 @@ MAX_CHARS = 20_000
 CHAR_FEATURES = 2**18
 WORD_FEATURES = 2**17
 _WORD_RE = re.compile(r"\w{2,}")
+#: Handles ("@user", the datasets' masked "@USER") and the "[NAME]" mask name someone; they say
+#: nothing about what is said, so the n-gram model does not read them (a dataset that masks its
+#: handles would otherwise teach it that "@USER" is an insult).
+_NAMES = re.compile(r"(?<![\w@$])@[\w.]+|\[name\]")
 _LANG_SLOTS: tuple[str, ...] = (*LANGUAGES, "und")
 #: Names of the dense columns, after the hashed n-grams.
 DENSE_NAMES: tuple[str, ...] = (
@@ -86,6 +90,8 @@ def _finish(clean: str, norm: Normalized, guess: LangGuess, truncated: bool) -> 
     if guess.translit:
         extra = [v.text for v in script_variants(norm, guess.lang)]
         model_text = " ".join((norm.text, *extra))
+    if "@" in model_text or "[name]" in model_text:
+        model_text = _NAMES.sub(" ", model_text)
     return ReadText(clean, norm, model_text, guess, context, truncated)
 
 
@@ -135,6 +141,8 @@ def word_spans(read: ReadText) -> list[tuple[str, int, int]]:
     """Words of the normalized text with their spans in the ORIGINAL text (for explanations)."""
     out = []
     for match in _WORD_RE.finditer(read.norm.text):
+        if match.start() and read.norm.text[match.start() - 1] == "@":
+            continue  # a handle names someone; it is not a reason for a label
         start, end = read.norm.original_span(match.start(), match.end())
         out.append((match.group(), start, end))
     return out

@@ -69,8 +69,10 @@ def _read_jsonl(path: Path) -> Iterable[dict[str, Any]]:
 def _public_known(source: str, labels: frozenset[str]) -> frozenset[str]:
     """Which labels a public row tells us about (DESIGN labels it positively or rules out)."""
     if source == "goemotions_supportive_slice":
-        # Reddit warmth, thanks and disapproval: rules out the targeted abuse, not swearing.
-        return frozenset(LABELS) - {"insult", "profanity", "ridicule"}
+        # Reddit warmth, thanks, disapproval and plain remarks, chosen with no anger, annoyance
+        # or disgust: they rule out insults and the targeted abuse (short cheerful replies must
+        # not read as insults), but not swearing or teasing.
+        return frozenset(LABELS) - {"profanity", "ridicule"}
     if labels <= {"neutral"}:
         # "not offensive": no abuse, no profanity; it may still be support or disagreement.
         return frozenset(ABUSIVE_LABELS | {"profanity"})
