@@ -19,6 +19,7 @@ import pytest
 from chromium import REBIND_HOST
 from demo_db import HOSTILE, HOSTILE_PLATFORM, cli, write_scores
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
+from playwright.sync_api import Error as PlaywrightError
 
 from pileon.store import connect
 from pileon.store.triage import PageFilter, folder_page, latest_run
@@ -360,15 +361,29 @@ def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
 
 
 def _fonts(page: Page, selector: str) -> list[str]:
-    """The fonts Chromium really drew `selector` with (not what the CSS asked for)."""
+    """The fonts Chromium really drew `selector` with (not what the CSS asked for).
+
+    A language switch reloads the page; a node id taken just before the new document replaced
+    the old one is stale, so the page is let settle and a stale id is asked for again."""
+    page.wait_for_load_state("load")
     cdp = page.context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
-    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
-    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
-    cdp.detach()
-    return [str(f["familyName"]) for f in fonts]
+    try:
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        for attempt in range(5):
+            root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+            try:
+                fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            except PlaywrightError:
+                if attempt == 4:
+                    raise
+                page.wait_for_timeout(100)
+                continue
+            return [str(f["familyName"]) for f in fonts]
+    finally:
+        cdp.detach()
+    raise AssertionError("unreachable")
 
 
 def test_the_language_switch_works_in_all_five_languages(ui: Page) -> None:
