@@ -17,7 +17,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from pileon.analyze.context import FEATURE_NAMES, ContextResult, apply_context
 from pileon.analyze.langid import LANGUAGES, LangGuess, detect_languages
 from pileon.analyze.lexicon import match_all
-from pileon.analyze.normalize import Normalized, normalize, script_variants
+from pileon.analyze.normalize import MENTION, Normalized, normalize, script_variants
 
 __all__ = [
     "CHAR_FEATURES",
@@ -40,7 +40,7 @@ _WORD_RE = re.compile(r"\w{2,}")
 #: Handles ("@user", the datasets' masked "@USER") and the "[NAME]" mask name someone; they say
 #: nothing about what is said, so the n-gram model does not read them (a dataset that masks its
 #: handles would otherwise teach it that "@USER" is an insult).
-_NAMES = re.compile(r"(?<![\w@$])@[\w.]+|\[name\]")
+_NAMES = re.compile(MENTION.pattern + r"|\[name\]")
 _LANG_SLOTS: tuple[str, ...] = (*LANGUAGES, "und")
 #: Names of the dense columns, after the hashed n-grams.
 DENSE_NAMES: tuple[str, ...] = (

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "MENTION",
     "ONE_LETTER_WORDS",
     "Normalized",
     "View",
@@ -118,7 +119,8 @@ _LEET_SET = frozenset("013457@$")
 _VOWELS = frozenset("aeiouyаеиоуыэюяіїєөүәաեէըիոօս0134@")
 _WORD_WITH_LEET = re.compile(r"[\w@$]+")
 # An @-mention: a handle, not a disguised word (and the commonest digits in a reply).
-_MENTION = re.compile(r"(?<![\w@$])@[\w.]+")
+#: An @handle (not an e-mail address): a name, not a disguised word.
+MENTION = re.compile(r"(?<![\w@$])@[\w.]+")
 
 # Azerbaijani Cyrillic (1958-1991 alphabet, still typed by many) to Latin, already folded.
 _AZ_CYR_LETTERS = re.compile("[әҹһјөүғҝ]")
@@ -274,7 +276,7 @@ def _leet_positions(word: str) -> set[int]:
 def _mixed_words(t: _Text) -> None:
     """Homoglyphs and leetspeak, decided word by word from the word's own majority script."""
     text = t.text
-    words = _MENTION.sub(" ", text) if "@" in text else text
+    words = MENTION.sub(" ", text) if "@" in text else text
     has_leet = _LEET_CHAR.search(words) is not None
     scripts = sum(bool(r.search(words)) for r in (_LATIN, _CYRILLIC, _ARMENIAN))
     if not has_leet and scripts < 2:
