@@ -29,9 +29,10 @@ _TOKEN_SAMPLE = 50_000  # distinct texts sampled (posts-weighted) for the thread
 EVIDENCE_RULE = (
     "consistent with coordination (not proof) = at least {accounts} distinct accounts posted "
     "near-copies of one template with every pair of posts within W of each other, AND the "
-    "template is specific ({tokens}+ informative tokens: 3+ letters, not among the thread's "
-    "common words; at least half of its shingles rare elsewhere in the thread) - or has "
-    "{weak}+ informative tokens and the accounts' profiles also look fresh - AND the group is "
+    "template is specific (at least {tokens} distinct tokens carrying {bits:g}+ bits: each "
+    "token adds log2(posts elsewhere / posts elsewhere using it), so common words add little "
+    "and words nobody else used add much) - or is weaker ({weak}+ tokens, {weak_bits:g}+ bits) "
+    "and the accounts' profiles also look fresh - AND the group is "
     "tight: its cluster has far more posts inside the window than the thread's own rate at "
     "that moment predicts (Poisson tail p <= 1e-{surprise:g}). Short stock replies and slogans "
     "typed by many people are no evidence; profile fields only add evidence when present."
@@ -41,7 +42,8 @@ EVIDENCE_RULE = (
 def evidence_rule(params: CoordinationParams) -> str:
     """The rule in words, with this run's numbers."""
     return EVIDENCE_RULE.format(accounts=params.min_group_accounts,
-                                tokens=params.specific_tokens, weak=params.weak_tokens,
+                                tokens=params.specific_tokens, bits=params.specific_bits,
+                                weak=params.weak_tokens, weak_bits=params.weak_bits,
                                 surprise=params.min_time_surprise)
 
 
@@ -78,13 +80,16 @@ def common_tokens(key_text: Sequence[str], rows_per_key: np.ndarray) -> TokenCou
 
 @dataclass(frozen=True, slots=True)
 class TextEvidence:
-    informative: int  # informative tokens in the template
+    tokens: int  # distinct tokens in the template
+    informative: int  # of which 3+ letters and not among the thread's common words
+    bits: float  # information of the template's tokens against the rest of the thread
     rare_share: float  # share of the template's shingles rare outside its cluster
     level: str  # "specific" | "weak" | "none"
 
     def describe(self) -> str:
-        return (f"template with {self.informative} informative token(s), "
-                f"{self.rare_share:.0%} of its shingles rare elsewhere ({self.level})")
+        return (f"template of {self.tokens} distinct tokens carrying {self.bits:.0f} bits "
+                f"against the rest of the thread, {self.informative} informative, "
+                f"{self.rare_share:.0%} of its shingles rare elsewhere: {self.level}")
 
 
 class ShingleRarity:
@@ -117,8 +122,10 @@ class ShingleRarity:
 def text_evidence(key_text: Sequence[str], rows_per_key: np.ndarray, tokens: TokenCounts,
                   rarity: ShingleRarity, centre: int, members: np.ndarray,
                   params: CoordinationParams) -> TextEvidence:
-    """How specific the template `key_text[centre]` is, measured outside its own cluster."""
-    mine = {t for t in key_text[centre].split() if len(t) >= 3}
+    """How specific the template `key_text[centre]` is, measured outside its own cluster:
+    the information of its distinct tokens, sum of log2(posts elsewhere / posts elsewhere
+    holding the token), so "the" adds almost nothing and a word nobody else used adds much."""
+    mine = set(key_text[centre].split())
     inside: Counter[str] = Counter()
     inside_posts = 0
     for key in members.tolist():
@@ -126,20 +133,22 @@ def text_evidence(key_text: Sequence[str], rows_per_key: np.ndarray, tokens: Tok
         inside_posts += weight
         inside.update({t: weight for t in set(key_text[key].split()) if t in mine})
     outside_total = max(tokens.total - inside_posts, 1.0)
-    informative = sum(1 for t in mine
-                      if tokens.posts[t] - inside[t] < params.common_token_share * outside_total)
+    elsewhere = {t: max(tokens.posts[t] - inside[t], 0) for t in mine}
+    bits = sum(math.log2((outside_total + 1) / (n + 1)) for n in elsewhere.values())
+    informative = sum(1 for t, n in elsewhere.items()
+                      if len(t) >= 3 and n < params.common_token_share * outside_total)
     outside = rarity.outside(centre, members)
     # Rare: in few posts elsewhere, relative to the thread and to the cluster's own size (a
     # wave's stragglers outside its cluster must not make its own template look common).
     rare_limit = max(2.0, params.rare_shingle_share * outside_total, 0.25 * inside_posts)
     rare = float((outside <= rare_limit).mean()) if len(outside) else 0.0
-    if informative >= params.specific_tokens and rare >= 0.5:
+    if len(mine) >= params.specific_tokens and bits >= params.specific_bits:
         level = "specific"
-    elif informative >= params.weak_tokens:
+    elif len(mine) >= params.weak_tokens and bits >= params.weak_bits:
         level = "weak"
     else:
         level = "none"
-    return TextEvidence(informative, rare, level)
+    return TextEvidence(len(mine), informative, round(bits, 1), rare, level)
 
 
 class ThreadRate:

@@ -49,8 +49,10 @@ class CoordinationParams:
     burst_z: float = 4.0
     burst_min_excess: int = 5  # posts above the baseline in a burst minute
     co_reply_min: int = 2  # shared co-replies before two accounts are linked
-    specific_tokens: int = 6  # informative tokens a specific template has
+    specific_tokens: int = 5  # distinct tokens a specific template has
+    specific_bits: float = 40.0  # ... and bits of information against the rest of the thread
     weak_tokens: int = 3  # ... a weak one (counts only with profile evidence)
+    weak_bits: float = 20.0
     common_token_share: float = 0.01  # a token in >= this share of posts is not informative
     rare_shingle_share: float = 0.0005  # a shingle in <= this share of posts elsewhere is rare
     min_time_surprise: float = 6.0  # -log10 Poisson tail a tight group reaches
@@ -99,6 +101,7 @@ class NearDuplicateCluster:
     undated: int  # members without a timestamp
     groups: tuple[SynchronisedGroup, ...] = ()
     informative_tokens: int | None = None  # of the template; None when not measured
+    text_bits: float | None = None  # information of the template's tokens (see evidence.py)
     rare_share: float | None = None  # share of the template's shingles rare elsewhere
 
     @property

@@ -63,6 +63,7 @@ class _Context:
     batch: PostBatch
     keys: list[str | None]
     profile: Mapping[str, float | None]
+    known: Mapping[str, int]  # profile signals the payload carried, per account
     params: CoordinationParams
     rate: ThreadRate
 
@@ -71,7 +72,9 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
            cluster_posts: int, window_ms: int) -> SynchronisedGroup:
     params, keys = ctx.params, ctx.keys
     accounts = {key for r in group.tolist() if (key := keys[r])}
-    scores = [s for key in accounts if (s := ctx.profile.get(key)) is not None]
+    # A profile says something only with at least two known fields (a handle alone does not).
+    scores = [s for key in accounts
+              if (s := ctx.profile.get(key)) is not None and ctx.known.get(key, 0) >= 2]
     mean = float(np.mean(scores)) if scores else None
     times = ctx.batch.created_ms[group]
     expected, surprise = ctx.rate.surprise(int(times.min()), window_ms, cluster_posts,
@@ -102,6 +105,7 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
               f"{text.describe() if text else ''}; {profiles}"
     ordinary = tuple(r for r in group.tolist()
                      if (score := ctx.profile.get(keys[r] or "")) is not None
+                     and ctx.known.get(keys[r] or "", 0) >= 3
                      and score < params.ordinary_member) if coordinated else ()
     if ordinary:
         why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
@@ -145,6 +149,7 @@ def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: Partiti
         undated=len(rows) - len(dated),
         groups=groups,
         informative_tokens=text.informative if text else None,
+        text_bits=text.bits if text else None,
         rare_share=round(text.rare_share, 4) if text else None,
     )
 
@@ -165,8 +170,8 @@ def _window_effect(clusters: Sequence[NearDuplicateCluster], ctx: _Context) -> d
             else:
                 dated = np.array([r for r in cluster.members
                                   if ctx.batch.created_ms[r] != NO_TIME], dtype=np.int64)
-                text = TextEvidence(cluster.informative_tokens or 0, cluster.rare_share or 0.0,
-                                    _level(cluster))
+                text = TextEvidence(0, cluster.informative_tokens or 0, cluster.text_bits or 0.0,
+                                    cluster.rare_share or 0.0, _level(cluster))
                 judged = _groups(dated, ctx, text, window_ms)
             groups += sum(g.coordinated for g in judged)
             posts += sum(len(g.coordinated_members) for g in judged)
@@ -236,7 +241,9 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
         key_clusters = centred_clusters(sketch.shingles, sketch.bands, rows_per_key,
                                         params.jaccard_threshold, params.template_threshold)
         found = rows_of_clusters(key_clusters, sketch.key_of)
-    ctx = _Context(batch, keys, profile, params, ThreadRate(sketch.minutes, sketch.minute_posts))
+    known = {key: sum(v is not None for v in signals.values())
+             for key, signals in profiles.items()}
+    ctx = _Context(batch, keys, profile, known, params, ThreadRate(sketch.minutes, sketch.minute_posts))
     rarity = None
     tokens = None
     if any(len(c.rows) >= params.min_group_size for c in found):
