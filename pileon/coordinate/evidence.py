@@ -93,20 +93,20 @@ class TextEvidence:
 
 
 class ShingleRarity:
-    """Posts per shingle across the thread, to ask how rare a template's shingles are."""
+    """Posts holding each shingle of the given templates, across the thread."""
 
-    def __init__(self, sets: ShingleSets, rows_per_key: np.ndarray) -> None:
+    def __init__(self, sets: ShingleSets, rows_per_key: np.ndarray, centres: np.ndarray) -> None:
         self._sets = sets
         self._rows = rows_per_key
-        weights = np.repeat(rows_per_key.astype(np.float64), sets.sizes)
-        order = np.argsort(sets.hashes, kind="stable")
-        ordered = sets.hashes[order]
-        if len(ordered):
-            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-            self.hashes = ordered[starts]
-            self.posts = np.add.reduceat(weights[order], starts)
-        else:
-            self.hashes, self.posts = ordered, np.zeros(0)
+        wanted = [sets.of(int(c)) for c in centres]
+        self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint64)
+        self.posts = np.zeros(len(self.hashes))
+        if len(self.hashes) and len(sets.hashes):
+            where = np.minimum(np.searchsorted(self.hashes, sets.hashes), len(self.hashes) - 1)
+            hit = self.hashes[where] == sets.hashes
+            weights = np.repeat(rows_per_key.astype(np.float64), sets.sizes)
+            self.posts = np.bincount(where[hit], weights=weights[hit],
+                                     minlength=len(self.hashes))
 
     def outside(self, centre: int, members: np.ndarray) -> np.ndarray:
         """Posts holding each shingle of `centre`, outside the cluster's member keys."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "exact_jaccard", "minhash_signatures", "shingle_sets"]
+__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "estimated_jaccard", "exact_jaccard", "minhash_signatures", "shingle_sets"]
 
 _U64 = np.uint64
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
@@ -155,6 +155,16 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
     packed = np.unique((pairs[:, 0].astype(np.uint64) << _U64(32)) | pairs[:, 1].astype(np.uint64))
     return np.stack([(packed >> _U64(32)).astype(np.int64),
                      (packed & _U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+
+
+def estimated_jaccard(signatures: np.ndarray, pairs: np.ndarray,
+                      chunk: int = 1 << 18) -> np.ndarray:
+    """MinHash estimate of each pair's Jaccard: the share of equal signature columns."""
+    out = np.empty(len(pairs), dtype=np.float32)
+    for lo in range(0, len(pairs), chunk):
+        part = pairs[lo:lo + chunk]
+        out[lo:lo + len(part)] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(axis=1)
+    return out
 
 
 def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) -> np.ndarray:
