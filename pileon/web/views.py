@@ -47,7 +47,6 @@ from pileon.web.present import (
     card_from_row,
     evidence_segments,
     folder_names,
-    own_record,
 )
 from pileon.web.security import check_csrf
 
@@ -199,8 +198,7 @@ async def post_page(request: Request) -> Response:
     below = [_context_item(r, request) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
-    raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
-                                         row["uri"])
+    raw = None if hidden else _own_record(request, row["raw_sha256"], post_id, row["uri"])
     return render(
         request, "post.html", post=row, hidden=hidden, key=key_of(platform, post_id),
         segments=None if hidden else evidence_segments(row["text"], evidence),
@@ -209,6 +207,12 @@ async def post_page(request: Request) -> Response:
         signals=[s for s in (row["signals"] or "").split(",") if s],
         decisions=decisions_for(conn, platform, post_id), context=context, below=below,
         explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS)
+
+
+def _own_record(request: Request, sha256: str, post_id: str, uri: str | None) -> str | None:
+    """The post's own part of its raw payload; each payload is parsed once, not per view."""
+    web = state_of(request)
+    return web.payloads.own_record(sha256, lambda: raw_bytes(web.conn, sha256), post_id, uri)
 
 
 def _context_item(row: Any, request: Request) -> dict[str, Any]:
@@ -242,8 +246,7 @@ async def reveal(request: Request) -> Response:
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":
-        body["raw"] = own_record(raw_bytes(conn, row["raw_sha256"]) or b"", parsed[1],
-                                 row["uri"]) or ""
+        body["raw"] = _own_record(request, row["raw_sha256"], parsed[1], row["uri"]) or ""
     return JSONResponse(body)
 
 
@@ -253,10 +256,14 @@ def _str(form: FormData, name: str) -> str | None:
 
 
 def _int(value: str | None, default: int) -> int:
+    """A page number from the URL, kept within what SQLite can bind (a 25-digit page is 500)."""
     try:
-        return int(value or default)
+        return max(-_INT_BOUND, min(_INT_BOUND, int(value or default)))
     except ValueError:
         return default
+
+
+_INT_BOUND = 10**9
 
 
 def _safe_back(value: str | None) -> str:
