@@ -112,8 +112,16 @@ def _print_explain(item: dict[str, object]) -> None:
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
         out(f"  member of coordinated cluster {item['cluster_id']}")
-    if "cluster" in explain:
-        out(f"  moved by the cluster rule: {explain['cluster']}")
+    if "accusation" in explain:
+        out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
+            f" {explain['cue']!r}: support is earned, so it waits in review")
+    copies = explain.get("copies")
+    if isinstance(copies, dict):
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
+            f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")
+    if explain.get("kind"):
+        out(f"  aimed at you as a {explain['kind']}")
     for d in item["decisions"]:  # type: ignore[attr-defined]
         out(f"  your decision {d['decided_at']}: {d['action']} {d['value'] or ''}"
             f" {('— ' + d['reason']) if d['reason'] else ''}")
