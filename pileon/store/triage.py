@@ -711,7 +711,8 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     and accounts with a post in Support, marked supportive, or labelled supportive by the
     classifier on its own words (not merely as a copy of a text shielded elsewhere).
 
-    A block list takes the first set minus the second: nobody who stood by the user is blocked.
+    A block list takes the first set minus the second: nobody who stood by the user is blocked,
+    unless the user chose to block that account themselves.
     """
     abusive = {(str(p), str(a)) for p, a in conn.execute(
         "SELECT DISTINCT p.platform, p.author_id FROM post_folders f JOIN posts p"
@@ -720,7 +721,7 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     marked = conn.execute(
         "SELECT DISTINCT p.platform, p.author_id, d.action FROM decisions d JOIN posts p"
         " ON p.platform=d.platform AND p.id=d.post_id WHERE d.action IN ('mark_abuse',"
-        " 'mark_supportive') AND p.author_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " 'mark_supportive', 'block') AND p.author_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
         " decisions u WHERE u.action='undo' AND u.value=d.batch)").fetchall()
     abusive.update((str(p), str(a)) for p, a, action in marked if action == "mark_abuse")
     supporters = {(str(p), str(a)) for p, a in conn.execute(
@@ -729,4 +730,5 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
         " NULL AND (f.folder='support' OR (f.labels_json LIKE '%\"supportive\"%'"
         " AND f.rule != 'copies_share_fate'))", (run_id,))}
     supporters.update((str(p), str(a)) for p, a, action in marked if action == "mark_supportive")
-    return abusive, supporters
+    chosen = {(str(p), str(a)) for p, a, action in marked if action == "block"}
+    return abusive | chosen, supporters - chosen  # the user's own "block" always wins
