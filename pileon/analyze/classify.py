@@ -117,6 +117,11 @@ def combine(read: ReadText, proba: Sequence[float] | np.ndarray) -> dict[str, fl
     return scores
 
 
+def _foreign(read: ReadText) -> bool:
+    """Written mostly in a script none of the six languages uses."""
+    return read.lang.script == "other"
+
+
 def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> dict[str, float]:
     """Rescale each label so its own threshold lands on 0.5 (piecewise linear, order kept).
 
@@ -193,7 +198,10 @@ class BuiltinClassifier:
         thresholds = self.thresholds
         scored = []
         for read, row in zip(reads, proba, strict=True):
-            if not read.text.strip():  # nothing was said: there is nothing to label
+            if not read.text.strip() or _foreign(read):
+                # Nothing was said, or it was said in a script outside the six languages
+                # (Arabic, Chinese, Georgian...): nothing the model or lexicons learned applies,
+                # so no label is given rather than a guess (language `und`, low confidence).
                 scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
             else:
                 scores = calibrate(combine(read, row), thresholds)
@@ -204,7 +212,8 @@ class BuiltinClassifier:
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
                 model_evidence: list[Evidence]) -> Classification:
-        evidence = [_lexicon_evidence(i) for i in read.context.items if i.counts]
+        evidence = [] if _foreign(read) else [
+            _lexicon_evidence(i) for i in read.context.items if i.counts]
         evidence += model_evidence
         rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}))
         return Classification(
@@ -221,6 +230,8 @@ class BuiltinClassifier:
         One vectorization for the whole batch."""
         wanted: list[tuple[int, str]] = []
         for i, (read, _, labels) in enumerate(scored):
+            if _foreign(read):
+                continue
             lexicon = {a.category for a in read.context.items if a.counts}
             wanted += [(i, label) for label in labels
                        if label != "neutral" and label not in lexicon]
