@@ -30,6 +30,7 @@ __all__ = [
     "calibrate",
     "combine",
     "decide",
+    "guard_support",
 ]
 
 #: Score floor a lexicon hit gives its category, by severity (1 mild, 2 clear, 3 severe).
@@ -136,6 +137,29 @@ def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> d
     return out
 
 
+#: Hate aimed at a group or at a person's safety: a reply carrying one of these is not support
+#: unless it rejects what it quotes.
+_HATE_LABELS = ("identity_attack", "threat", "atrocity_denial", "sexual_harassment")
+_SUPPORT_CAP = 0.45
+
+
+def guard_support(read: ReadText, scores: dict[str, float]) -> dict[str, float]:
+    """No `supportive` beside hate the reply does not itself reject (calibrated scores).
+
+    Hate words also occur inside counter-speech ("those calling Armenians rats should be
+    ashamed"), so the model learned some of them as cues of support: "I hate <group>" came out
+    supportive. Support is kept only where a context rule found the rejecting construction
+    (negation, counter-speech, reported speech, quotation).
+    """
+    if not any(scores[label] >= 0.5 for label in _HATE_LABELS):
+        return scores
+    if any(i.rule in _REJECTING_RULES for i in read.context.items):
+        return scores
+    out = dict(scores)
+    out["supportive"] = min(out["supportive"], _SUPPORT_CAP)
+    return out
+
+
 def decide(scores: Mapping[str, float]) -> tuple[str, ...]:
     """Labels of calibrated scores; `neutral` when nothing else is given."""
     labels = tuple(label for label in LABELS if label != "neutral" and scores[label] >= 0.5)
@@ -204,7 +228,7 @@ class BuiltinClassifier:
                 # so no label is given rather than a guess (language `und`, low confidence).
                 scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
             else:
-                scores = calibrate(combine(read, row), thresholds)
+                scores = guard_support(read, calibrate(combine(read, row), thresholds))
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored)
         return [self._result(read, scores, labels, explained.get(i, []))

@@ -39,3 +39,30 @@ def test_functional_suite_covers_every_hatecheck_functionality() -> None:
 def test_round_of_team_files() -> None:
     assert [round_of(s) for s in ("en", "groups_fr", "az_extra", "tr_extra5", "hy_extra7")] == [
         0, 0, 1, 5, 7]
+
+
+def test_group_templates_expand_over_every_group_and_determiner() -> None:
+    from pileon.analyze.lexicon import expand_group_templates
+
+    templates = ("category\tseverity\tpattern\tnote\n@determiners\tall|the\n"
+                 "threat\t3\tkill {D} {G}\tviolence\nidentity_attack\t2\t{G} are vermin\tx\n")
+    entries = expand_group_templates(templates, "# groups\nmartians\nplutonians\n", "en")
+    assert sorted(e.pattern for e in entries if e.category == "threat") == [
+        "kill all martians", "kill all plutonians", "kill martians", "kill plutonians",
+        "kill the martians", "kill the plutonians"]
+    assert {e.pattern for e in entries if e.category == "identity_attack"} == {
+        "martians are vermin", "plutonians are vermin"}
+
+
+def test_group_hate_is_not_support_and_its_negation_is_not_abuse() -> None:
+    # Invented group names: what is tested is the template structure, not a memorised case.
+    from pileon.analyze.lexicon import Lexicon, expand_group_templates
+    from pileon.records import ABUSIVE_LABELS
+
+    assert expand_group_templates  # the bundled English templates are loaded into `en`
+    en = Lexicon.load("en")
+    assert any(e.pattern == "kill all immigrants" for e in en.entries)
+    hateful, negated = builtin_classifier().classify(
+        ["Honestly I want to kill all immigrants.", "I would never hurt immigrants."])
+    assert set(hateful.labels) & ABUSIVE_LABELS and "supportive" not in hateful.labels
+    assert not set(negated.labels) & ABUSIVE_LABELS
