@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from pileon.errors import StoreError
 
-__all__ = ["MIGRATIONS", "connect", "from_iso", "schema_version", "to_iso"]
+__all__ = ["MIGRATIONS", "connect", "from_iso", "schema_version", "to_iso", "transaction"]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -44,6 +46,22 @@ def from_iso(text: str | None) -> datetime | None:
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any exception
+    (KeyboardInterrupt too), so nothing half-written is ever stored. Not re-entrant: inside an
+    open transaction it raises rather than silently nesting."""
+    if conn.in_transaction:
+        raise StoreError("a transaction is already open on this connection")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
