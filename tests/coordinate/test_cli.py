@@ -37,7 +37,7 @@ def test_coordination_summary_names_the_window_and_the_wave(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["coordination", str(db), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert "within W of the group's FIRST member" in summary["window_semantics"]
+    assert "EVERY PAIR of members posted within W" in summary["window_semantics"]
     assert summary["counts"]["coordinated_groups"] == 1
     assert summary["counts"]["coordinated_posts"] == 30
     top = summary["largest_clusters"][0]
