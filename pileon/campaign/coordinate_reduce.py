@@ -1,9 +1,10 @@
-"""Coordination of one thread as the campaign's per-thread reduce, written as Arrow tables.
+"""Coordination over a campaign thread as map + reduce, on pileon.coordinate's own API.
 
-A thin adapter over pileon.coordinate's current whole-batch entry point (`analyse_coordination`):
-the thread's day partitions are concatenated into one batch in (platform, id) order, the
-reference time is computed once and passed explicitly, and every row number the analyzers
-return is turned back into (platform, id) before it leaves this module.
+map: `sketch_partition` runs `coordinate.mapreduce.map_partition` over one day partition of a
+thread (text keys, MinHash signatures, band keys, minute counts). reduce: `reduce_thread` merges
+a thread's sketches (`merge_sketches`), computes the reference time once and passes it
+explicitly to `reduce_sketches`, and turns every row number of the result back into
+(platform, id) before anything leaves this module, as Arrow tables.
 """
 
 from __future__ import annotations
@@ -16,22 +17,41 @@ import numpy as np
 import pyarrow as pa
 
 from pileon.coordinate.batch import NO_TIME, PostBatch
-from pileon.coordinate.results import CoordinationParams
-from pileon.coordinate.run import analyse_coordination, reference_time
+from pileon.coordinate.mapreduce import (
+    PartitionSketch,
+    map_partition,
+    merge_sketches,
+    reduce_sketches,
+)
+from pileon.coordinate.results import CoordinationParams, CoordinationResult
+from pileon.coordinate.run import reference_time
 from pileon.records import Account
 
-__all__ = ["coordinate_batch"]
+__all__ = ["reduce_thread", "sketch_partition", "tables_of"]
+
+
+def sketch_partition(batch: PostBatch, params: CoordinationParams) -> PartitionSketch:
+    """The map step over one partition's posts."""
+    return map_partition(batch, params)
+
+
+def reduce_thread(thread: str, sketches: list[PartitionSketch],
+                  accounts: Mapping[str, Account], params: CoordinationParams
+                  ) -> dict[str, pa.Table]:
+    """The reduce over every partition of one thread: its coordination tables."""
+    merged = merge_sketches(sketches)
+    reference = reference_time(merged.posts)
+    batch, result = reduce_sketches(merged, accounts, params, reference)
+    return tables_of(thread, batch, result)
 
 
 def _ms(value: int | None) -> int | None:
     return None if value is None or value == NO_TIME else int(value)
 
 
-def coordinate_batch(thread: str, batch: PostBatch, accounts: Mapping[str, Account],
-                     params: CoordinationParams) -> dict[str, pa.Table]:
-    """clusters, cluster_members, groups, accounts, edges of one thread."""
-    reference = reference_time(batch)
-    result = analyse_coordination(batch, accounts, params, reference=reference)
+def tables_of(thread: str, batch: PostBatch, result: CoordinationResult
+              ) -> dict[str, pa.Table]:
+    """clusters, cluster_members, groups, accounts, edges of one thread's result."""
     keys = batch.account_keys()
     clusters: dict[str, list[Any]] = {k: [] for k in (
         "thread", "cluster_id", "verdict", "size", "accounts", "first_ms", "last_ms", "undated",

@@ -17,7 +17,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pileon.campaign.layout import Campaign, Thread
-from pileon.campaign.tasks import DONE, coordinate_thread, export_thread, score_partition
+from pileon.campaign.tasks import (
+    DONE,
+    coordinate_thread,
+    export_thread,
+    score_partition,
+    sketch_partition,
+)
 from pileon.errors import ConfigError, NetworkError
 
 __all__ = ["RunReport", "connect_cluster", "run_campaign"]
@@ -61,9 +67,9 @@ def connect_cluster(scheduler: str | None, workers: int | None,
         dashboard: str | None = "127.0.0.1:0"
     except ImportError:
         dashboard = None
+    where = {"host": "127.0.0.1"} if processes else {}  # in-process workers talk inproc://
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                           host="127.0.0.1", dashboard_address=dashboard,
-                           silence_logs=logging.ERROR)
+                           dashboard_address=dashboard, silence_logs=logging.ERROR, **where)
     return Client(cluster), cluster
 
 
@@ -90,21 +96,40 @@ def _coordinated(campaign: Campaign, thread: Thread, params: dict[str, Any]) -> 
     return json.loads(marker.read_text(encoding="utf-8")).get("params") == params
 
 
-def _wait(client: Any, futures: list[Any], report: RunReport, show_progress: bool,
-          say: Callable[[str], None]) -> list[dict[str, Any]]:
-    if not futures:
-        return []
+def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
+          show_progress: bool, say: Callable[[str], None],
+          upstream: dict[str, list[str]] | None = None) -> None:
+    """Wait for every task; report each failure once, in one line naming its partition.
+    `upstream[label]` names the tasks a task depends on: when one of those failed, the
+    dependent is not reported again (it could not run)."""
+    if not labelled:
+        return
+    from distributed import wait
+
+    futures = [f for _, f in labelled]
     if show_progress:
         from distributed import progress
 
         progress(futures)
-    outcomes = client.gather(futures)
-    for outcome in outcomes:
+    wait(futures)
+    failed: set[str] = set()
+    for label, future in labelled:
         report.ran += 1
+        if future.status == "error":
+            failed.add(label)
+            if any(u in failed for u in (upstream or {}).get(label, ())):
+                continue
+            exc = future.exception()
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            outcome: dict[str, Any] = {"ok": False, "partition": label, "error": error}
+        elif label.startswith("coordination map "):
+            continue  # a sketch: it stays on the workers, for the reduce that took it
+        else:
+            outcome = future.result()
         if not outcome["ok"]:
+            failed.add(label)
             report.failed.append({"partition": outcome["partition"], "error": outcome["error"]})
             say(f"Error: partition {outcome['partition']}: {outcome['error']}")
-    return list(outcomes)
 
 
 def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
@@ -134,9 +159,11 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
         root = str(campaign.root)
         todo = [t for t in threads if _exported(campaign, t) is None]
         report.skipped += len(threads) - len(todo)
-        _wait(client, [client.submit(export_thread, root, t.name, pure=False) for t in todo],
+        _wait(client, [(f"posts thread={t.name}",
+                        client.submit(export_thread, root, t.name, pure=False)) for t in todo],
               report, show_progress, say)
-        futures = []
+        tasks: list[tuple[str, Any]] = []
+        upstream: dict[str, list[str]] = {}
         for t in threads:
             days = _exported(campaign, t)
             if days is None:
@@ -145,14 +172,23 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                 if campaign.partition("scores", t.name, day).is_file():
                     report.skipped += 1
                 else:
-                    futures.append(client.submit(score_partition, root, t.name, day, backend,
-                                                 pure=False))
+                    tasks.append((f"scores thread={t.name} day={day}", client.submit(
+                        score_partition, root, t.name, day, backend, pure=False)))
             if _coordinated(campaign, t, params_dict):
                 report.skipped += 1
-            else:
-                futures.append(client.submit(coordinate_thread, root, t.name, params_dict,
-                                             pure=False))
-        _wait(client, futures, report, show_progress, say)
+                continue
+            label = f"coordination thread={t.name}"
+            sketches = []
+            for day in days:
+                sketch_label = f"coordination map thread={t.name} day={day}"
+                future = client.submit(sketch_partition, root, t.name, day, params_dict,
+                                       pure=False)
+                tasks.append((sketch_label, future))
+                sketches.append(future)
+                upstream.setdefault(label, []).append(sketch_label)
+            tasks.append((label, client.submit(coordinate_thread, root, t.name, params_dict,
+                                               *sketches, pure=False)))
+        _wait(client, tasks, report, show_progress, say, upstream)
     finally:
         if own:
             client.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["coordinate_thread", "export_thread", "score_partition"]
+__all__ = ["coordinate_thread", "export_thread", "score_partition", "sketch_partition"]
 
 DONE = "_done.json"
 
@@ -68,10 +68,26 @@ def score_partition(root: str, thread: str, day: str, backend: str) -> dict[str,
     return _guard(f"scores thread={thread} day={day}", work)
 
 
-def coordinate_thread(root: str, thread: str, params: dict[str, Any]) -> dict[str, Any]:
-    """All posts partitions of one thread → its clusters, groups, accounts and edges."""
-    from pileon.campaign.columns import POSTS, batch_from_table, read_parquet, write_parquet
-    from pileon.campaign.coordinate_reduce import coordinate_batch
+def sketch_partition(root: str, thread: str, day: str, params: dict[str, Any]) -> Any:
+    """posts/thread=T/day=D → its coordination sketch (the map; kept in worker memory and
+    handed to the thread's reduce, never written). Raises: the reduce reports it."""
+    import pyarrow.parquet as pq
+
+    from pileon.campaign.columns import POSTS, batch_from_table
+    from pileon.campaign.coordinate_reduce import sketch_partition as sketch
+    from pileon.campaign.layout import Campaign
+    from pileon.coordinate.results import CoordinationParams
+
+    campaign = Campaign(Path(root))
+    table = pq.read_table(campaign.partition("posts", thread, day), schema=POSTS)
+    return sketch(batch_from_table(table), CoordinationParams(**params))
+
+
+def coordinate_thread(root: str, thread: str, params: dict[str, Any], *sketches: Any
+                      ) -> dict[str, Any]:
+    """A thread's sketches → its clusters, groups, accounts and edges (the reduce)."""
+    from pileon.campaign.columns import write_parquet
+    from pileon.campaign.coordinate_reduce import reduce_thread
     from pileon.campaign.layout import Campaign, atomic_write_text
     from pileon.coordinate.results import CoordinationParams
     from pileon.store import connect
@@ -79,14 +95,12 @@ def coordinate_thread(root: str, thread: str, params: dict[str, Any]) -> dict[st
 
     def work() -> dict[str, Any]:
         campaign = Campaign(Path(root))
-        files = sorted(campaign.table_dir("posts", thread).glob("day=*/part.parquet"))
-        batch = batch_from_table(read_parquet(files, POSTS))
         conn = connect(campaign.thread_db(thread), create=False)
         try:
             accounts = load_accounts(conn)
         finally:
             conn.close()
-        tables = coordinate_batch(thread, batch, accounts, CoordinationParams(**params))
+        tables = reduce_thread(thread, list(sketches), accounts, CoordinationParams(**params))
         for name, table in tables.items():
             write_parquet(table, campaign.partition(name, thread))
         counts = {name: table.num_rows for name, table in tables.items()}
