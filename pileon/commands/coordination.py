@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
 from pileon.coordinate.run import analyse_coordination
@@ -187,17 +187,17 @@ def clusters(db: Path, min_size: int, coordinated: bool, as_json: bool) -> None:
         for cluster in found:
             print_json(cluster)
         return
-    click.echo(f"run {run['id']}: {len(found)} cluster(s) with >= {min_size} posts. "
+    echo(f"run {run['id']}: {len(found)} cluster(s) with >= {min_size} posts. "
                f"{run['window_semantics']}")
     for c in found:
         cats = ", ".join(f"{k} {v}" for k, v in (c["categories"] or {}).items()) or "not classified"
-        click.echo(f"#{c['id']}  {c['size']} posts, {c['accounts']} accounts, {c['verdict']}, "
+        echo(f"#{c['id']}  {c['size']} posts, {c['accounts']} accounts, {c['verdict']}, "
                    f"{_when(c['first_at'])} .. {_when(c['last_at'])}, similarity "
                    f"{c['min_similarity']:.2f}-1.00 (mean {c['mean_similarity']:.2f})")
-        click.echo(f"    template: {_short(c['template_text'], 90)}")
-        click.echo(f"    categories: {cats}")
+        echo(f"    template: {_short(c['template_text'], 90)}")
+        echo(f"    categories: {cats}")
         for g in c["groups"]:
-            click.echo(f"    group {g['index']}: {g['size']} posts, {g['accounts']} accounts, "
+            echo(f"    group {g['index']}: {g['size']} posts, {g['accounts']} accounts, "
                        f"{_when(g['first_at'])} .. {_when(g['last_at'])}: {g['why']}")
 
 

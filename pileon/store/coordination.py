@@ -19,6 +19,7 @@ from pileon.coordinate.batch import NO_TIME, PostBatch
 from pileon.coordinate.evidence import evidence_rule
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
 from pileon.records import Account
+from pileon.store.custody import run_rows_digest
 from pileon.store.db import from_iso, to_iso
 from pileon.store.evidence import log_custody
 
@@ -142,7 +143,9 @@ def save_result(conn: sqlite3.Connection, batch: PostBatch, result: Coordination
         conn.execute("UPDATE coordination_runs SET finished_at = ? WHERE id = ?",
                      (to_iso(datetime.now(UTC)), run_id))
         log_custody(conn, "analyze", {"stage": "coordination", "run_id": run_id,
-                                      **_summary(result)}, [])
+                                      **_summary(result)}, [],
+                    wrote=[run_rows_digest(conn, table, run_id) for table in
+                           ("clusters", "cluster_members", "account_signals", "bursts")])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
