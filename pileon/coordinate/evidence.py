@@ -100,7 +100,7 @@ class ShingleRarity:
         self._rows = rows_per_key
         wanted = [sets.of(int(c)) for c in centres]
         self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint64)
-        self.posts = np.zeros(len(self.hashes))
+        self.posts: np.ndarray = np.zeros(len(self.hashes))
         if len(self.hashes) and len(sets.hashes):
             where = np.minimum(np.searchsorted(self.hashes, sets.hashes), len(self.hashes) - 1)
             hit = self.hashes[where] == sets.hashes

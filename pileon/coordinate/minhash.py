@@ -5,7 +5,7 @@ matched by sorting arrays of band keys (no per-text Python objects, no dicts of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +42,18 @@ def _splitmix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> _U64(31))
 
 
-def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
-    """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle."""
+def shingle_sets(texts: Sequence[str], k: int, chunk: int = 50_000) -> ShingleSets:
+    """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle.
+    Computed `chunk` texts at a time, so temporaries stay small at a million texts."""
+    if len(texts) > chunk:
+        parts = [_shingle_sets(texts[lo:lo + chunk], k) for lo in range(0, len(texts), chunk)]
+        sizes = np.concatenate([p.sizes for p in parts])
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+        return ShingleSets(np.concatenate([p.hashes for p in parts]), starts, sizes)
+    return _shingle_sets(texts, k)
+
+
+def _shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
         return ShingleSets(np.zeros(0, dtype=np.uint64), empty, empty)
@@ -123,11 +133,13 @@ def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
     return out
 
 
-def candidate_pairs(keys: np.ndarray) -> np.ndarray:
+def candidate_pairs(keys: np.ndarray,
+                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """(m x 2) int64 pairs of texts sharing a whole band (equal `band_keys` column), i < j.
 
     Within a bucket of equal band keys each text is paired with the bucket's first text and
-    with its predecessor, not with all others: linear in bucket size. Clustering then looks a
+    with its predecessor, not with all others: linear in bucket size. `keep(pairs)` (a
+    boolean mask) filters each band's pairs before they are collected. Clustering then looks a
     member's neighbours' neighbours up too, so a bucket's members still meet its centre.
     """
     n = keys.shape[0]
@@ -145,8 +157,12 @@ def candidate_pairs(keys: np.ndarray) -> np.ndarray:
         run_first = np.flatnonzero(np.concatenate(([True], ~same)))
         member = np.flatnonzero(np.concatenate(([False], same)))
         heads = order[run_first[run_id[member] - 1]]
-        found.append(np.stack([heads, order[member]], axis=1))
-        found.append(np.stack([order[member - 1], order[member]], axis=1))
+        band_pairs = np.concatenate([np.stack([heads, order[member]], axis=1),
+                                     np.stack([order[member - 1], order[member]], axis=1)])
+        band_pairs = band_pairs[band_pairs[:, 0] != band_pairs[:, 1]]
+        if keep is not None and len(band_pairs):
+            band_pairs = band_pairs[keep(band_pairs)]  # filtered band by band: bounded memory
+        found.append(band_pairs)
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)

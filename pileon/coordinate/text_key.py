@@ -106,9 +106,16 @@ _REPEATS_IN_LINE = re.compile(rb"([^\n])\1+")
 _SPACES_BYTES = re.compile(rb" {2,}")
 
 
-def comparable_texts(stripped: list[str]) -> list[str]:
+def comparable_texts(stripped: list[str], chunk: int = 100_000) -> list[str]:
     """`comparable_text` of many address-stripped texts at once: plain ASCII prose is folded
     in a few passes over all of it joined (C speed), the rest one by one."""
+    if len(stripped) > chunk:
+        return [t for lo in range(0, len(stripped), chunk)
+                for t in _comparable_texts(stripped[lo:lo + chunk])]
+    return _comparable_texts(stripped)
+
+
+def _comparable_texts(stripped: list[str]) -> list[str]:
     if not stripped:
         return []
     lengths = np.fromiter((len(t) for t in stripped), dtype=np.int64, count=len(stripped))
