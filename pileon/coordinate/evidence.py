@@ -99,14 +99,16 @@ class ShingleRarity:
         self._sets = sets
         self._rows = rows_per_key
         wanted = [sets.of(int(c)) for c in centres]
-        self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint64)
+        self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint32)
         self.posts: np.ndarray = np.zeros(len(self.hashes))
-        if len(self.hashes) and len(sets.hashes):
-            where = np.minimum(np.searchsorted(self.hashes, sets.hashes), len(self.hashes) - 1)
-            hit = self.hashes[where] == sets.hashes
-            weights = np.repeat(rows_per_key.astype(np.float64), sets.sizes)
-            self.posts = np.bincount(where[hit], weights=weights[hit],
-                                     minlength=len(self.hashes))
+        step = 1 << 23  # shingles per pass: bounded temporaries at a million texts
+        for lo in range(0, len(sets.hashes) if len(self.hashes) else 0, step):
+            part = sets.hashes[lo:lo + step]
+            where = np.minimum(np.searchsorted(self.hashes, part), len(self.hashes) - 1)
+            hit = np.flatnonzero(self.hashes[where] == part)
+            owner = np.searchsorted(sets.starts, lo + hit, side="right") - 1
+            self.posts += np.bincount(where[hit], weights=rows_per_key[owner].astype(np.float64),
+                                      minlength=len(self.hashes))
 
     def outside(self, centre: int, members: np.ndarray) -> np.ndarray:
         """Posts holding each shingle of `centre`, outside the cluster's member keys."""

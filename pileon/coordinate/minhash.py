@@ -26,7 +26,7 @@ class ShingleSets:
     Text i owns `hashes[starts[i]:starts[i] + sizes[i]]`; every text has at least one.
     """
 
-    hashes: np.ndarray  # uint64 holding 32-bit values
+    hashes: np.ndarray  # uint32
     starts: np.ndarray  # int64
     sizes: np.ndarray  # int64
 
@@ -42,7 +42,7 @@ def _splitmix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> _U64(31))
 
 
-def shingle_sets(texts: Sequence[str], k: int, chunk: int = 50_000) -> ShingleSets:
+def shingle_sets(texts: Sequence[str], k: int, chunk: int = 20_000) -> ShingleSets:
     """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle.
     Computed `chunk` texts at a time, so temporaries stay small at a million texts."""
     if len(texts) > chunk:
@@ -56,7 +56,7 @@ def shingle_sets(texts: Sequence[str], k: int, chunk: int = 50_000) -> ShingleSe
 def _shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
-        return ShingleSets(np.zeros(0, dtype=np.uint64), empty, empty)
+        return ShingleSets(np.zeros(0, dtype=np.uint32), empty, empty)
     padded = [t if len(t) >= k else t.ljust(k, "\x00") for t in texts]
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
     codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -79,7 +79,7 @@ def _shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     owners = (keys >> _U64(32)).astype(np.int64)
     sizes = np.bincount(owners, minlength=len(padded)).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    return ShingleSets(keys & _U64(0xFFFFFFFF), starts, sizes)
+    return ShingleSets((keys & _U64(0xFFFFFFFF)).astype(np.uint32), starts, sizes)
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +106,7 @@ def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarra
         last = int(np.searchsorted(ends, ends[first] - sets.sizes[first] + _CHUNK, "right"))
         last = max(last, first + 1)
         lo, hi = int(sets.starts[first]), int(ends[last - 1])
-        chunk = sets.hashes[lo:hi]
+        chunk = sets.hashes[lo:hi].astype(np.uint64)
         local_starts = sets.starts[first:last] - lo
         buffer = np.empty_like(chunk)
         with np.errstate(over="ignore"):
@@ -120,16 +120,17 @@ def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarra
 
 
 def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
-    """(texts x bands) uint64: one hash per band of `num_perm // bands` signature rows."""
+    """(texts x bands) uint32: one hash per band of `num_perm // bands` signature rows (a
+    chance collision only proposes a pair that exact Jaccard then rejects)."""
     n, num_perm = signatures.shape
     rows = num_perm // bands
-    out = np.empty((n, bands), dtype=np.uint64)
+    out = np.empty((n, bands), dtype=np.uint32)
     with np.errstate(over="ignore"):
         for band in range(bands):
             key = np.full(n, _U64(band + 1), dtype=np.uint64)
             for column in range(band * rows, (band + 1) * rows):
                 key = _splitmix(key ^ signatures[:, column].astype(np.uint64))
-            out[:, band] = key
+            out[:, band] = (key >> _U64(32)).astype(np.uint32)
     return out
 
 
@@ -174,7 +175,7 @@ def candidate_pairs(keys: np.ndarray,
 
 
 def estimated_jaccard(signatures: np.ndarray, pairs: np.ndarray,
-                      chunk: int = 1 << 18) -> np.ndarray:
+                      chunk: int = 1 << 16) -> np.ndarray:
     """MinHash estimate of each pair's Jaccard: the share of equal signature columns."""
     out = np.empty(len(pairs), dtype=np.float32)
     for lo in range(0, len(pairs), chunk):
@@ -198,7 +199,7 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) ->
             counts = sets.sizes[part[:, side]]
             starts = np.repeat(sets.starts[part[:, side]], counts)
             offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            values = sets.hashes[starts + offsets]
+            values = sets.hashes[starts + offsets].astype(np.uint64)
             lists.append((np.repeat(tag, counts) << _U64(32)) | values)
         merged = np.sort(np.concatenate(lists))
         doubled = merged[1:][merged[1:] == merged[:-1]] >> _U64(32)
