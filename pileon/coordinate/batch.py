@@ -43,7 +43,8 @@ class PostBatch:
 
     def account_keys(self) -> list[str | None]:
         """"platform:author_id" of every row (None without an author), computed in one pass."""
-        return [None if a is None else f"{p}:{a}"
+        shared: dict[tuple[str, str], str] = {}  # one string per account, not one per post
+        return [None if a is None else shared.setdefault((p, a), f"{p}:{a}")
                 for p, a in zip(self.platforms, self.authors, strict=True)]
 
     @classmethod

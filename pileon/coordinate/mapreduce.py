@@ -5,7 +5,8 @@ in-process and on a campaign partitioned across Dask workers.
         Over one columnar batch of posts (any subset of a thread or campaign): each row's
         distinct coordination text (`key_of`, -1 = nothing comparable), and per distinct text
         its 64-bit hash, folded text, one original sample, character-shingle sets, MinHash
-        signatures (keys x num_perm uint32) and LSH band keys (keys x bands uint32); plus the
+        signatures (keys x num_perm, low 16 bits as uint16) and LSH band keys (keys x bands
+        uint32, from the full 32-bit values); plus the
         posts per minute and per account. Pure, picklable, numpy columns only (plus the id and
         text lists the batch came with).
 
@@ -82,7 +83,7 @@ class PartitionSketch:
     key_text: list[str]  # folded coordination text per key
     sample_text: list[str]  # one original text per key
     shingles: ShingleSets  # per key
-    signatures: np.ndarray  # (keys x num_perm) uint32
+    signatures: np.ndarray  # (keys x num_perm) uint16: low bits of the MinHash values
     bands: np.ndarray  # (keys x bands) uint32
     minutes: np.ndarray  # int64 epoch minutes with at least one dated post, ascending
     minute_posts: np.ndarray  # int64 posts in each of those minutes
@@ -103,7 +104,12 @@ def map_partition(batch: PostBatch, params: CoordinationParams) -> PartitionSket
         _, first = np.unique(keys.key_of[present], return_index=True)
         sample = [batch.texts[int(present[i])] for i in first]
     sets = shingle_sets(keys.keys, params.shingle_size)
-    signatures = minhash_signatures(sets, params.num_perm, params.seed)
+    full = minhash_signatures(sets, params.num_perm, params.seed)
+    bands = band_keys(full, params.bands)
+    # The low 16 bits of each MinHash value are kept for similarity estimates (a chance match
+    # of two different values adds 1/65536 to an estimate); band keys used all 32.
+    signatures = full.astype(np.uint16)
+    del full
     dated = batch.created_ms[batch.created_ms != NO_TIME]
     minutes, counts = np.unique(dated // _MINUTE_MS, return_counts=True)
     posts = PostBatch(platforms=batch.platforms, ids=batch.ids,
@@ -115,7 +121,7 @@ def map_partition(batch: PostBatch, params: CoordinationParams) -> PartitionSket
         key_hash=np.fromiter((_hash(k) for k in keys.keys), dtype=np.uint64,
                              count=len(keys.keys)),
         key_text=keys.keys, sample_text=sample, shingles=sets, signatures=signatures,
-        bands=band_keys(signatures, params.bands),
+        bands=bands,
         minutes=minutes.astype(np.int64), minute_posts=counts.astype(np.int64),
         empty_texts=sum(1 for t in batch.texts if not t.strip()),
     )

@@ -140,7 +140,7 @@ def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: Partiti
     return NearDuplicateCluster(
         id=cluster_id,
         members=tuple(rows.tolist()),
-        similarity=tuple(round(float(s), 4) for s in found.similarity),
+        similarity=tuple(np.round(found.similarity, 4).tolist()),
         template_row=found.template_row,
         template_text=batch.texts[found.template_row],
         accounts=tuple(sorted({key for r in rows.tolist() if (key := ctx.keys[r])})),

@@ -66,15 +66,26 @@ def count_posts(conn: sqlite3.Connection) -> int:
 
 def load_batch(conn: sqlite3.Connection) -> PostBatch:
     """Every post with content (placeholders known only by id are left out), as columns."""
-    rows = conn.execute(
+    cursor = conn.execute(
         "SELECT platform, id, text, author_id, created_at, kind, reply_to, quote_of FROM posts"
         " WHERE placeholder IS NULL ORDER BY platform, id"
-    ).fetchall()
-    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 8
+    )
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    times: list[np.ndarray] = []
+    # Repeated values (platform, kind, author, reply target) share one string object: SQLite
+    # hands out a new one per row, which costs hundreds of MB at a million posts.
+    shared: dict[Any, Any] = {}
+    while rows := cursor.fetchmany(50_000):
+        part = list(zip(*rows, strict=True))
+        for i in (0, 3, 5, 6, 7):
+            columns[i].extend([shared.setdefault(v, v) for v in part[i]])
+        columns[1].extend(part[1])
+        columns[2].extend([t or "" for t in part[2]])
+        times.append(_times_ms(list(part[4])))
     return PostBatch(
-        platforms=list(columns[0]), ids=list(columns[1]), texts=[t or "" for t in columns[2]],
-        authors=list(columns[3]), created_ms=_times_ms(list(columns[4])),
-        kinds=list(columns[5]), reply_to=list(columns[6]), quote_of=list(columns[7]),
+        platforms=columns[0], ids=columns[1], texts=columns[2], authors=columns[3],
+        created_ms=np.concatenate(times) if times else np.zeros(0, dtype=np.int64),
+        kinds=columns[5], reply_to=columns[6], quote_of=columns[7],
     )
 
 
