@@ -6,9 +6,8 @@ in-process and on a campaign partitioned across Dask workers.
         distinct coordination text (`key_of`, -1 = nothing comparable), and per distinct text
         its 64-bit hash, folded text, one original sample, character-shingle sets, MinHash
         signatures (keys x num_perm, low 16 bits as uint16) and LSH band keys (keys x bands
-        uint32, from the full 32-bit values); plus the
-        posts per minute and per account. Pure, picklable, numpy columns only (plus the id and
-        text lists the batch came with).
+        uint32, from the full 32-bit values); plus the posts per minute. Pure, picklable, numpy
+        columns only (plus the id lists the batch came with and one text per distinct text).
 
     merge_sketches(sketches: Sequence[PartitionSketch]) -> PartitionSketch
         Concatenate partitions; distinct texts seen in several partitions become one key (by
