@@ -35,6 +35,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.export",
     "pileon.commands.report",
     "pileon.commands.collect",
+    "pileon.commands.pipeline",
+    "pileon.commands.campaign",
 )
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 from pileon.errors import StoreError
 
-__all__ = ["MIGRATIONS", "connect", "from_iso", "is_disk_full", "schema_version", "to_iso"]
+__all__ = [
+    "MIGRATIONS", "connect", "from_iso", "is_disk_full", "schema_version", "to_iso", "transaction",
+]
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -51,6 +55,22 @@ def is_disk_full(exc: BaseException) -> bool:
     """True for SQLite's (and the OS's) way of saying there is no space left."""
     text = str(exc).lower()
     return "disk is full" in text or "no space left" in text or getattr(exc, "errno", 0) == 28
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on any exception
+    (KeyboardInterrupt too), so nothing half-written is ever stored. Not re-entrant: inside an
+    open transaction it raises rather than silently nesting."""
+    if conn.in_transaction:
+        raise StoreError("a transaction is already open on this connection")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

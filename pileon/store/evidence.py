@@ -152,6 +152,9 @@ class EvidenceWriter:
         self.conn = conn
         self.group = group
         self.counts = IngestCounts()
+        #: SHA-256 of every payload this run stored or found already stored (custody log).
+        self.payloads_new: set[str] = set()
+        self.payloads_seen: set[str] = set()
         self._pending: list[SourceBatch] = []
         self._clean = Sanitizer()
         now = to_iso(datetime.now(UTC))
@@ -257,8 +260,10 @@ class EvidenceWriter:
         )
         if cur.rowcount == 0 and not self._claim_archived(p.sha256):
             self.counts.payloads_seen += 1
+            self.payloads_seen.add(p.sha256)
             return  # already stored, with everything parsed from it, in an earlier run
         self.counts.payloads_new += 1
+        self.payloads_new.add(p.sha256)
         seen = to_iso(p.fetched_at) or now
         clean = self._clean.row
         conn.executemany(
@@ -297,16 +302,25 @@ def log_custody(
     action: str,
     details: dict[str, object],
     sha256s: Iterable[str] = (),
+    *,
+    read: Iterable[str] = (),
+    wrote: Iterable[str] = (),
 ) -> None:
-    """Append one line to the chain-of-custody log (never updated, never deleted)."""
+    """Append one line to the chain-of-custody log (never updated, never deleted).
+
+    `sha256s` are the raw payloads the action is about; `read` and `wrote` the SHA-256 of what
+    it read (a source file, the inputs) and what it wrote (payloads, a manifest, an output file).
+    """
     conn.execute(
-        "INSERT INTO custody_log (at, action, tool_version, details_json, sha256s_json)"
-        " VALUES (?,?,?,?,?)",
+        "INSERT INTO custody_log (at, action, tool_version, details_json, sha256s_json,"
+        " read_json, wrote_json) VALUES (?,?,?,?,?,?,?)",
         (
             to_iso(datetime.now(UTC)),
             action,
             f"pileon {__version__}",
             safe_text(json.dumps(details, sort_keys=True, ensure_ascii=False))[0],
             json.dumps(sorted(set(sha256s))),
+            json.dumps(sorted(set(read))),
+            json.dumps(sorted(set(wrote))),
         ),
     )

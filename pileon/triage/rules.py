@@ -42,6 +42,10 @@ class Rules:
     support_min: float
     support_protect: float
     support_max_abuse: float  # any abusive score at or above: review, never the first screen
+    support_exclude_coordinated: bool  # coordinated groups never reach Support
+    support_check_accusation: bool  # 2nd-person accusation + counter-speech cue: review
+    inbox_max_abuse: float  # any abusive score at or above: review, not the clear Inbox
+    inbox_severe_floor: float  # the same for threat, sexual harassment, identity attack
     shield: dict[str, float]
     review: dict[str, float]
     accounts: AccountSignalRules
@@ -53,7 +57,9 @@ class Rules:
 # key -> (type, lower bound, upper bound); bounds None for booleans.
 _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
     "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0),
-                "max_abuse": (float, 0.0, 1.0)},
+                "max_abuse": (float, 0.0, 1.0), "exclude_coordinated": (bool, None, None),
+                "check_accusation": (bool, None, None)},
+    "inbox": {"max_abuse": (float, 0.0, 1.0), "severe_floor": (float, 0.0, 1.0)},
     "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "review": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "account_signals": {
@@ -153,6 +159,10 @@ def parse_rules(text: str, source: str) -> Rules:
         support_min=float(s["min_score"]),
         support_protect=float(s["protect_score"]),
         support_max_abuse=float(s["max_abuse"]),
+        support_exclude_coordinated=bool(s["exclude_coordinated"]),
+        support_check_accusation=bool(s["check_accusation"]),
+        inbox_max_abuse=float(merged["inbox"]["max_abuse"]),
+        inbox_severe_floor=float(merged["inbox"]["severe_floor"]),
         shield={k: float(v) for k, v in merged["shield"].items()},
         review={k: float(v) for k, v in merged["review"].items()},
         accounts=AccountSignalRules(int(a["new_account_days"]), int(a["few_followers"]),
