@@ -67,9 +67,10 @@ def iter_json_chunks(
 ) -> Iterator[JsonChunk]:
     """Yield every top-level record of a JSON, JSON-array or JSON-lines file, in file order."""
     with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
-        handle.seek(len(_BOM) if head.startswith(_BOM) else 0)
-        body = head[len(_BOM):] if head.startswith(_BOM) else head
+        start = _content_start(handle)  # a BOM and any amount of leading whitespace
+        handle.seek(start)
+        body = handle.read(64 * 1024)
+        handle.seek(start)
         first = body.lstrip()[:1]
         if path.suffix.lower() in _JSON_LINES_SUFFIXES or (
             first != b"[" and _looks_like_json_lines(body)
@@ -79,6 +80,20 @@ def iter_json_chunks(
             yield from _ValueStream(handle, path, max_document_bytes, in_array=True).chunks()
         else:
             yield from _ValueStream(handle, path, max_document_bytes, in_array=False).chunks()
+
+
+def _content_start(handle: IO[bytes]) -> int:
+    offset = 0
+    while True:
+        block = handle.read(_READ_SIZE)
+        if not block:
+            return offset
+        if offset == 0 and block.startswith(_BOM):
+            offset, block = len(_BOM), block[len(_BOM):]
+        kept = block.lstrip()
+        if kept:
+            return offset + len(block) - len(kept)
+        offset += len(block)
 
 
 def _looks_like_json_lines(head: bytes) -> bool:
