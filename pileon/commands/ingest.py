@@ -11,8 +11,8 @@ import click
 
 from pileon.commands.output import byte_progress, console, echo, print_json
 from pileon.errors import InputFileError, PileonError
-from pileon.ingest.run import IngestResult, ingest_file
 from pileon.ingest.har import NOT_STORED
+from pileon.ingest.run import IngestResult, ingest_file
 from pileon.store import connect
 from pileon.store.queries import find_post, raw_payload, stats
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from pileon.cli import main
-from pileon.ingest.pages import parse_time
 from pileon.errors import RecordError
+from pileon.ingest.pages import parse_time
 
 from .conftest import IngestFn
 from .rows import account, count, post
