@@ -173,6 +173,7 @@ async def folder_page_view(request: Request) -> Response:
     # A search must not tell what a blurred reply says: in a blurred folder it finds nothing
     # (not even a count) until the user unblurs everything.
     search_withheld = bool(flt.query) and is_blurred(name, unblur_all(request))
+    rows: list[Any]
     if search_withheld:
         rows, total = [], 0
     else:
