@@ -100,12 +100,11 @@ def sql_outside_store() -> dict[str, int]:
             continue
         n = 0
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr in _SQL_CALLS:
-                n += 1
-            elif isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                    and _SQL_TEXT.match(node.value):
-                n += 1
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                and node.func.attr in _SQL_CALLS
+            text = isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and bool(_SQL_TEXT.match(node.value))
+            n += call or text
         if n:
             counts[module] = n
     return counts
