@@ -98,10 +98,15 @@ class ShingleRarity:
     def __init__(self, sets: ShingleSets, rows_per_key: np.ndarray) -> None:
         self._sets = sets
         self._rows = rows_per_key
-        owner = np.repeat(np.arange(len(sets.sizes)), sets.sizes)
-        self.hashes, inverse = np.unique(sets.hashes, return_inverse=True)
-        self.posts = np.bincount(inverse, weights=rows_per_key[owner] if len(owner) else None,
-                                 minlength=len(self.hashes))
+        weights = np.repeat(rows_per_key.astype(np.float64), sets.sizes)
+        order = np.argsort(sets.hashes, kind="stable")
+        ordered = sets.hashes[order]
+        if len(ordered):
+            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            self.hashes = ordered[starts]
+            self.posts = np.add.reduceat(weights[order], starts)
+        else:
+            self.hashes, self.posts = ordered, np.zeros(0)
 
     def outside(self, centre: int, members: np.ndarray) -> np.ndarray:
         """Posts holding each shingle of `centre`, outside the cluster's member keys."""

@@ -63,7 +63,9 @@ def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     owner = np.repeat(np.arange(len(padded), dtype=np.uint64), n_windows)
     positions = np.arange(n_windows.sum()) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
     window_at = np.repeat(text_starts, n_windows) + positions
-    keys = np.unique((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    keys = np.sort((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     owners = (keys >> _U64(32)).astype(np.int64)
     sizes = np.bincount(owners, minlength=len(padded)).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)

@@ -37,11 +37,15 @@ def test_shielded_folder_names_the_category_but_never_the_text_or_name(client: C
     assert page.count('class="reveal"') == 11
 
 
-def test_search_finds_shielded_posts_without_showing_them(client: Client) -> None:
+def test_search_in_a_blurred_folder_tells_nothing_until_unblurred(client: Client) -> None:
     page = client.get("/folder/shielded?q=IDIOT").text
-    assert "1 reply" in page or page.count('class="reveal"') == 1
+    assert page.count('class="reveal"') == 0 and 'data-role="search-withheld"' in page
+    assert '<span class="count">0</span>' in page  # not even how many replies match
     assert "you are an idiot" not in page and "Idiot hunter" not in page
     assert 'value="IDIOT"' in page  # only what the user typed
+    client.post("/settings", {"unblur_all": "1", "confirm": "yes"})
+    page = client.get("/folder/shielded?q=IDIOT").text
+    assert "you are an idiot" in page.lower() and 'data-role="search-withheld"' not in page
 
 
 def test_search_is_case_insensitive_beyond_ascii(client: Client) -> None:
