@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pileon"
 #: a lower one. Base records and errors first, the store next, then the stages in order,
 #: then what strings stages together, then the command line.
 RANKS: dict[str, int] = {
-    "records": 0, "errors": 0, "hookspecs": 0, "plugins": 0, "__init__": 0,
+    "records": 0, "errors": 0, "hookspecs": 0, "plugins": 0, "__init__": 0, "crash_log": 0,
     "store": 1,
     "demo": 2,
     "ingest": 3, "collect": 3,  # collect fetches pages and hands them to the ingest adapters
@@ -39,9 +39,10 @@ KNOWN_IMPORTS: set[tuple[str, str]] = {
 KNOWN_SQL: dict[str, int] = {
     "pileon.collect.round": 2,
     "pileon.commands.coordination": 2,
-    "pileon.commands.triage": 2,
+    "pileon.commands.triage": 4,
     "pileon.report.translations": 6,
     "pileon.triage.run": 22,
+    "pileon.web.app": 2,
     "pileon.web.views": 8,
 }
 
