@@ -1,5 +1,6 @@
 # pileon: two commands for a fresh Debian machine with Python 3.11 and make.
-#   make demo   set everything up; generate, ingest, analyse, triage the bundled demo pile-on; write its
+#   make demo   set everything up; generate the bundled demo pile-on and run the one pipeline on it
+#               (ingest, analyse, coordination, triage: pileon/pipeline.py); write its
 #               evidence report (HTML + PDF); print the folders
 #   make test   set everything up (Python and Debian packages) and run the tests, ruff and mypy
 PYTHON ?= python3.11
@@ -34,10 +35,7 @@ system-deps:
 
 demo: venv system-deps
 	mkdir -p $(dir $(DEMO_DB))
-	$(VENV)/bin/pileon demo $(DEMO_DB)
-	$(VENV)/bin/pileon analyze $(DEMO_DB)
-	$(VENV)/bin/pileon coordination $(DEMO_DB)
-	$(VENV)/bin/pileon triage $(DEMO_DB)
+	$(VENV)/bin/pileon demo $(DEMO_DB) --run
 	$(VENV)/bin/pileon report $(DEMO_DB) --out $(dir $(DEMO_DB))report --pdf --force
 	$(VENV)/bin/pileon folders $(DEMO_DB)
 	@echo "next: $(VENV)/bin/pileon serve $(DEMO_DB)   (the review UI, on 127.0.0.1)"

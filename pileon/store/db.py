@@ -177,8 +177,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
         )
     if {version for version, _, _ in MIGRATIONS} <= _applied(conn):
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -193,11 +192,6 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, to_iso(datetime.now(UTC))),
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def _split_sql(sql: str) -> list[str]:
