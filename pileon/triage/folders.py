@@ -7,9 +7,9 @@ return a FolderChoice saying which rule decided and with which numbers, for `--e
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any

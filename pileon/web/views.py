@@ -34,11 +34,11 @@ from pileon.store.triage import (
     overview,
     post_detail,
     post_ref,
-    thread_context,
     raw_bytes,
     replies_to,
     set_setting,
     support_summary,
+    thread_context,
 )
 from pileon.triage.decisions import ACTIONS
 from pileon.triage.folders import FOLDERS
@@ -174,6 +174,7 @@ async def folder_page_view(request: Request) -> Response:
     # A search must not tell what a blurred reply says: in a blurred folder it finds nothing
     # (not even a count) until the user unblurs everything.
     search_withheld = bool(flt.query) and is_blurred(name, unblur_all(request))
+    rows: list[sqlite3.Row]
     if search_withheld:
         rows, total = [], 0
     else:
