@@ -9,6 +9,7 @@ by an opaque ref (/post/<ref>), never by an id or URL that could hold a handle.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -226,6 +227,9 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
     own = row["kind"] == "root" and row["folder"] is None \
         or (platform, row["author_id"]) in authors
     hidden = not own and is_blurred(row["folder"], unblur_all(request))
+    # Replies around a blurred one often name its writer ("@handle ..."): masked, so the
+    # thread does not tell who wrote what is hidden.
+    masked = row["author_handle"] if hidden and row["author_handle"] else None
     score = latest_score(conn, platform, post_id)
     scores: dict[str, float] = json.loads(score["scores_json"]) if score else {}
     evidence = json.loads(score["evidence_json"] or "[]") if score else []
@@ -237,9 +241,9 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
         above = post_detail(conn, run_id, platform, parent)
         if above is None:
             break
-        context.insert(0, _context_item(above, request, authors))
+        context.insert(0, _context_item(above, request, authors, masked))
         parent = above["reply_to"]
-    below = [_context_item(r, request, authors) for r in (
+    below = [_context_item(r, request, authors, masked) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
     raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
@@ -255,8 +259,15 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
         copies=int(row["copies_size"] or 1))
 
 
-def _context_item(row: Any, request: Request,
-                  authors: frozenset[tuple[str, str]]) -> dict[str, Any]:
+def _mask_handle(text: str, handle: str | None) -> str:
+    if not handle:
+        return text
+    return re.sub("@" + re.escape(handle.lstrip("@")) + r"(?![\w.-]*\w)", "@…", text,
+                  flags=re.IGNORECASE)
+
+
+def _context_item(row: Any, request: Request, authors: frozenset[tuple[str, str]],
+                  masked: str | None = None) -> dict[str, Any]:
     own = (row["kind"] == "root" and row["folder"] is None) \
         or (row["platform"], row["author_id"]) in authors
     hidden = not own and is_blurred(row["folder"], unblur_all(request))
@@ -264,7 +275,7 @@ def _context_item(row: Any, request: Request,
             "post_id": row["post_id"], "ref": post_ref(row["platform"], row["post_id"]),
             "kind": row["kind"], "hidden": hidden, "own": own, "folder": row["folder"],
             "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
-            "text": None if hidden else row["text"],
+            "text": None if hidden else _mask_handle(row["text"], masked),
             "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
 
 
