@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
@@ -89,7 +89,7 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
 
 def _print_explain(item: dict[str, object]) -> None:
-    out = click.echo
+    out = echo
     out(f"{item['platform']}:{item['id']}  folder {item['folder']}"
         + (" (your decision)" if item["decided_by_user"] else ""))
     out(f"  rules put it in {item['model_folder']} by rule '{item['rule']}'"
@@ -164,7 +164,7 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
                 text = f"[hidden: {row['category'] or 'abuse'}]"
             elif row["folder"] == "review" and not show_shielded:
                 text = f"[hidden, might be: {row['category'] or 'not checked yet'}]"
-            click.echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
+            echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
                        f"{text.replace(chr(10), ' ')[:120]}")
     finally:
         conn.close()

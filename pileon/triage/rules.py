@@ -121,6 +121,12 @@ def parse_rules(text: str, source: str) -> Rules:
         match = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"not valid TOML: {exc}", path=source,
                           record=f"line {match.group(1)}" if match else None) from exc
+    except ValueError:  # an integer of more than 4,300 digits (Python's own limit)
+        raise ConfigError("not a usable rules file: a number has more than 4,300 digits",
+                          path=source, hint="thresholds are numbers between 0 and 1") from None
+    except RecursionError:
+        raise ConfigError("not a usable rules file: values nested too deeply",
+                          path=source) from None
     defaults = tomllib.loads(default_rules_text())
     merged: dict[str, dict[str, Any]] = {}
     for section, value in given.items():
@@ -169,6 +175,15 @@ def parse_rules(text: str, source: str) -> Rules:
     )
 
 
+def _show(value: Any) -> str:
+    """A value for an error message, at most 60 characters (a rules file may hold anything)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__} too large to show"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check(section: str, key: str, value: Any, text: str, source: str) -> None:
     where = _line_of(text, section, key)
     if key not in _SCHEMA[section]:
@@ -183,8 +198,8 @@ def _check(section: str, key: str, value: Any, text: str, source: str) -> None:
     else:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok:
-        raise ConfigError(f"'{section}.{key}' must be {kind.__name__}, not {value!r}",
+        raise ConfigError(f"'{section}.{key}' must be {kind.__name__}, not {_show(value)}",
                           path=source, record=where)
     if low is not None and high is not None and not low <= value <= high:
-        raise ConfigError(f"'{section}.{key}' = {value} is out of range {low}..{high}",
+        raise ConfigError(f"'{section}.{key}' = {_show(value)} is out of range {low}..{high}",
                           path=source, record=where)

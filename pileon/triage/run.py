@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pileon.errors import StoreError
+from pileon.store.custody import decision_batch_digest, posts_payloads, run_rows_digest
 from pileon.store.db import from_iso
 from pileon.store.evidence import log_custody
 from pileon.store.triage import (
@@ -230,7 +231,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
         finish_run(conn, run_id, len(rows), counts)
         log_custody(conn, "triage", {"run_id": run_id, "rules": rules.source,
                                      "rules_sha256": rules.sha256, "counts": counts,
-                                     "user_decisions_applied": decided})
+                                     "user_decisions_applied": decided},
+                    read=[rules.sha256], wrote=[run_rows_digest(conn, "post_folders", run_id)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -300,7 +302,9 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
         if run is not None and keys:
             _refresh_folders(conn, int(run["id"]), keys)
         log_custody(conn, "decision", {"batch": batch, "via": via, "posts": len(items),
-                                       "actions": sorted({d.action for d in items})})
+                                       "actions": sorted({d.action for d in items})},
+                    posts_payloads(conn, {(d.platform, d.post_id) for d in items}),
+                    wrote=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -319,7 +323,8 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
         run = latest_run(conn)
         if run is not None:
             _refresh_folders(conn, int(run["id"]), keys)
-        log_custody(conn, "decision", {"undo": batch, "via": via, "posts": len(keys)})
+        log_custody(conn, "decision", {"undo": batch, "via": via, "posts": len(keys)},
+                    posts_payloads(conn, keys), read=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "SECURITY_HEADERS", "Guard", "Sessions", "check_csrf"]
+__all__ = ["CSP", "SECURITY_HEADERS", "Guard", "Sessions", "check_csrf", "equal_secrets",
+           "same_site_path"]
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
        " font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
@@ -106,12 +107,12 @@ class Guard:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         token = query.get("token")
         if token is not None:
-            if not secrets.compare_digest(token, self.sessions.token):
+            if not equal_secrets(self.sessions.token, token):
                 await _plain(send, 403, "This link is not valid. Use the link pileon printed.")
                 return
             opened = self.sessions.open()
             del query["token"]
-            clean = path + (("?" + urlencode(query)) if query else "")
+            clean = same_site_path(path) + (("?" + urlencode(query)) if query else "")
             cookie = (f"{self.sessions.cookie_name}={opened}; HttpOnly; SameSite=Strict;"
                       " Path=/")
             await send({"type": "http.response.start", "status": 303, "headers": [
@@ -159,4 +160,19 @@ def check_csrf(request: Request, sessions: Sessions, submitted: str | None) -> b
     """True when a POST carries this session's CSRF token (form field or X-CSRF-Token header)."""
     expected = sessions.csrf_for(request.scope.get("state", {}).get("session"))
     given = submitted or request.headers.get("x-csrf-token")
-    return bool(expected and given and secrets.compare_digest(expected, given))
+    return bool(expected and given and equal_secrets(expected, given))
+
+
+def equal_secrets(expected: str, given: str) -> bool:
+    """Constant-time comparison that takes any text: `secrets.compare_digest` raises on
+    non-ASCII str, so a token like `é` must be a plain "no", not a server error."""
+    return secrets.compare_digest(expected.encode("utf-8"),
+                                  given.encode("utf-8", "surrogatepass"))
+
+
+def same_site_path(path: str) -> str:
+    """A path that stays on this server when used as a redirect: `//evil.example/` and
+    `/\\evil.example` are protocol-relative to a browser, so leading slashes and backslashes
+    collapse into one `/`."""
+    rest = path.lstrip("/\\")
+    return "/" + rest.replace("\\", "%5C")

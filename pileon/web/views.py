@@ -54,7 +54,6 @@ from pileon.web.present import (
     evidence_segments,
     folder_names,
     is_blurred,
-    own_record,
 )
 from pileon.web.security import check_csrf
 
@@ -246,8 +245,7 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
     below = [_context_item(r, request, authors, masked) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
-    raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
-                                         row["uri"])
+    raw = None if hidden else _own_record(request, row["raw_sha256"], post_id, row["uri"])
     return render(
         request, "post.html", post=row, hidden=hidden, own=own, key=key_of(platform, post_id),
         segments=None if hidden else evidence_segments(row["text"], evidence),
@@ -257,6 +255,12 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
         decisions=decisions_for(conn, platform, post_id), context=context, below=below,
         explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS,
         copies=int(row["copies_size"] or 1))
+
+
+def _own_record(request: Request, sha256: str, post_id: str, uri: str | None) -> str | None:
+    """The post's own part of its raw payload; each payload is parsed once, not per view."""
+    web = state_of(request)
+    return web.payloads.own_record(sha256, lambda: raw_bytes(web.conn, sha256), post_id, uri)
 
 
 def _mask_handle(text: str, handle: str | None) -> str:
@@ -301,8 +305,7 @@ async def reveal(request: Request) -> Response:
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":
-        body["raw"] = own_record(raw_bytes(conn, row["raw_sha256"]) or b"", parsed[1],
-                                 row["uri"]) or ""
+        body["raw"] = _own_record(request, row["raw_sha256"], parsed[1], row["uri"]) or ""
     return JSONResponse(body)
 
 
@@ -312,10 +315,14 @@ def _str(form: FormData, name: str) -> str | None:
 
 
 def _int(value: str | None, default: int) -> int:
+    """A page number from the URL, kept within what SQLite can bind (a 25-digit page is 500)."""
     try:
-        return int(value or default)
+        return max(-_INT_BOUND, min(_INT_BOUND, int(value or default)))
     except ValueError:
         return default
+
+
+_INT_BOUND = 10**9
 
 
 def _safe_back(value: str | None) -> str:
