@@ -23,6 +23,7 @@ from pileon.records import LABELS
 from pileon.store.triage import (
     DecisionInput,
     PageFilter,
+    block_candidates,
     cluster_sample,
     coordinated_clusters,
     decisions_for,
@@ -417,6 +418,23 @@ async def settings_page(request: Request) -> Response:
             web.conn.execute("COMMIT")
             return RedirectResponse("/settings", status_code=303)
     return render(request, "settings.html", step=step)
+
+
+async def block_list_page(request: Request) -> Response:
+    """The accounts a block or mute list would hold, for review before any export. Handles
+    are abusers' names: they are listed only after the user asks (?show=1)."""
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    web = state_of(request)
+    accounts = web.memo(("blocklist", *_stamp(request)), lambda: block_candidates(
+        web.conn, run_id, thread_context(web.conn).authors))
+    platforms: dict[str, int] = {}
+    for a in accounts:
+        platforms[a["platform"]] = platforms.get(a["platform"], 0) + 1
+    show = request.query_params.get("show") == "1"
+    return render(request, "blocklist.html", accounts=accounts if show else [], show=show,
+                  total=len(accounts), platforms=sorted(platforms.items()))
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
