@@ -754,5 +754,6 @@ def block_candidates(conn: sqlite3.Connection, run_id: int,
         out.append({"platform": platform, "account_id": account,
                     "handle": row[0] if row else None,
                     "shielded": shielded.get((platform, account), 0)})
-    out.sort(key=lambda a: (-a["shielded"], a["platform"], a["handle"] or a["account_id"]))
+    out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
+                            str(a["handle"] or a["account_id"])))
     return out
