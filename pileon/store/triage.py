@@ -747,7 +747,7 @@ def block_candidates(conn: sqlite3.Connection, run_id: int,
         " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
         " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
         shielded[(str(platform), str(author))] = int(n)
-    out = []
+    out: list[dict[str, Any]] = []
     for platform, account in wanted:
         row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
                            (platform, account)).fetchone()
