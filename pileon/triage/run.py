@@ -116,6 +116,8 @@ def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
         return k
 
     def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
