@@ -267,6 +267,7 @@ class PageFilter:
     until: str | None = None
     query: str | None = None
     decided_only: bool = False
+    match: str | None = None  # an FTS5 expression over post_search (pileon.web.search)
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
@@ -288,7 +289,10 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
         args.append(f.until)
     if f.decided_only:
         clauses.append("f.decided = 1")
-    if f.query:
+    if f.match:
+        clauses.append("p.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ?)")
+        args.append(f.match)
+    elif f.query:
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
         escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
@@ -318,7 +322,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query:
+    if flt.query or flt.match:
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
@@ -348,14 +352,16 @@ class DecisionInput:
 
 
 def add_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                  via: str = "ui", batch: str | None = None) -> str:
-    """Store decisions as one batch (undone together); returns the batch id. No commit."""
+                  via: str = "ui", batch: str | None = None, by: str | None = None) -> str:
+    """Store decisions as one batch (undone together); returns the batch id. No commit.
+    `by`: the trusted helper who decided (None: the author)."""
     batch = batch or uuid.uuid4().hex
     now = to_iso(datetime.now(UTC))
     conn.executemany(
-        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via) for d in items])
+        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via,"
+        " decided_by) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via, by)
+         for d in items])
     return batch
 
 

@@ -178,13 +178,13 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                     via: str = "ui") -> str:
+                     via: str = "ui", by: str | None = None) -> str:
     """Store the user's decisions as one batch and show their effect at once."""
     for item in items:
         check_action(item.action, item.value)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        batch = add_decisions(conn, items, via=via)
+        batch = add_decisions(conn, items, via=via, by=by)
         run = latest_run(conn)
         keys = sorted({(d.platform, d.post_id) for d in items if d.action in FOLDER_ACTIONS})
         if run is not None and keys:
@@ -198,14 +198,16 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
     return batch
 
 
-def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
+def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
+               by: str | None = None) -> int:
     """Undo a batch by adding an `undo` decision (nothing is deleted); returns posts affected."""
     keys = batch_keys(conn, batch)
     if not keys:
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via)
+        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via,
+                      by=by)
         run = latest_run(conn)
         if run is not None:
             _refresh_folders(conn, int(run["id"]), keys)
