@@ -143,7 +143,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "path": request.url.path, "full_path": _full_path(request),
         "unblur_all": unblur_all(request),
         "lang_chosen": helper is not None or get_setting(web.conn, "lang") in LANGUAGES, "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
-        "done_n": request.query_params.get("n"),
+        "done_n": request.query_params.get("n"), "request_did": request.query_params.get("did"),
+        "undone": request.query_params.get("undone"),
     }
     base.update(context)
     html = web.env.get_template(template).render(**base)

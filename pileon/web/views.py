@@ -178,7 +178,8 @@ async def folder_page_view(request: Request) -> Response:
         categories=state_of(request).memo(
             ("categories", *_stamp(request), name),
             lambda: distinct_values(conn, run_id, "category", name)),
-        key_of=key_of, search_held=search_held, q=request.query_params.get("q", ""),
+        key_of=key_of, search_held=search_held,
+        request_inside=request.query_params.get("inside") == "1", q=request.query_params.get("q", ""),
         filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
                                             "since", "until")))
 
@@ -347,8 +348,10 @@ async def actions(request: Request) -> Response:
     scope = _str(form, "scope") or "selected"
     if scope == "filter" and run_id is not None:
         folder = _str(form, "folder")
-        keys = matching_keys(web.conn, run_id, _filter_from(form, folder if folder in FOLDERS
-                                                            else None))
+        flt = _filter_from(form, folder if folder in FOLDERS else None)
+        held = bool(flt.query and folder == "shielded" and not unblur_all(request)
+                    and _str(form, "inside") != "1")
+        keys = matching_keys(web.conn, run_id, _searchable(web.conn, flt, held=held))
     elif scope == "cluster" and run_id is not None:
         cluster = _str(form, "cluster") or ""
         keys = matching_keys(web.conn, run_id, PageFilter(cluster_id=cluster)) if cluster else []
