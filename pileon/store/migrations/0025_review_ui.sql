@@ -8,18 +8,21 @@ ALTER TABLE decisions ADD COLUMN decided_by TEXT;
 CREATE VIRTUAL TABLE post_search USING fts5(
     body, tokenize = "unicode61 remove_diacritics 0", prefix = '2 3');
 
--- Posts whose text is new or changed and not yet in post_search.
+-- Posts whose text is new or changed and not yet in post_search. (The triggers test for an
+-- existing row rather than use OR IGNORE: an outer upsert's conflict policy would override it.)
 CREATE TABLE post_search_pending (post_rowid INTEGER PRIMARY KEY);
 INSERT INTO post_search_pending (post_rowid) SELECT rowid FROM posts;
 
 CREATE TRIGGER posts_search_insert AFTER INSERT ON posts
 BEGIN
-    INSERT OR IGNORE INTO post_search_pending (post_rowid) VALUES (new.rowid);
+    INSERT INTO post_search_pending (post_rowid) SELECT new.rowid
+        WHERE NOT EXISTS (SELECT 1 FROM post_search_pending WHERE post_rowid = new.rowid);
 END;
 
 CREATE TRIGGER posts_search_update AFTER UPDATE OF text ON posts
 BEGIN
-    INSERT OR IGNORE INTO post_search_pending (post_rowid) VALUES (new.rowid);
+    INSERT INTO post_search_pending (post_rowid) SELECT new.rowid
+        WHERE NOT EXISTS (SELECT 1 FROM post_search_pending WHERE post_rowid = new.rowid);
 END;
 
 CREATE TRIGGER posts_search_delete AFTER DELETE ON posts
