@@ -10,7 +10,7 @@ DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ruby
 
-.PHONY: venv system-deps demo test lint typecheck model eval bench docs clean
+.PHONY: venv system-deps demo test lint typecheck model eval eval-quick bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,13 +54,20 @@ typecheck: venv
 model: venv
 	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
 
-# The team's held-out dev set (all six languages) and HateCheck-style functional tests.
+# The team's held-out dev set (all six languages), HateCheck-style functional tests, and the
+# generalisation harness (pileon/analyze/harness.py: own cases for every HateCheck functionality,
+# foreign scripts, unseen public rows, leave-one-source-out, cross-writer rounds).
 eval: venv
 	mkdir -p bench-out
 	cat eval/dev/*.jsonl > bench-out/dev-all.jsonl
 	cat eval/functional/*.jsonl > bench-out/functional-all.jsonl
 	$(VENV)/bin/pileon eval bench-out/dev-all.jsonl
 	$(VENV)/bin/pileon eval bench-out/functional-all.jsonl
+	nice -n 10 $(PY) -m pileon.analyze.harness --json bench-out/harness.json
+
+# The same without the parts that refit models (LOSO, cross-writer): a minute instead of ~15.
+eval-quick: venv
+	$(PY) -m pileon.analyze.harness --quick --json bench-out/harness.json
 
 bench: venv
 	$(PY) benchmarks/run.py

@@ -23,6 +23,7 @@ from pileon.store.analysis import (
     start_run,
     write_scores,
 )
+from pileon.store.custody import run_rows_digest
 from pileon.store.evidence import log_custody
 
 __all__ = ["AnalyzeResult", "analyze_db", "get_classifier"]
@@ -114,5 +115,6 @@ def analyze_db(conn: Any, backend: str = "builtin", workers: int | None = None,
     posts = finish_run(conn, run_id)
     seconds = time.perf_counter() - started
     log_custody(conn, "analyze", {"stage": "classify", "run_id": run_id, "backend": backend,
-                                  "model_version": version, "posts": done})
+                                  "model_version": version, "posts": done},
+                wrote=[run_rows_digest(conn, "scores", run_id)])
     return AnalyzeResult(run_id, backend, version, done, posts, seconds)

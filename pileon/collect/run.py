@@ -215,7 +215,7 @@ def collect_round(
             "deleted_at_source": deleted,
             "notes": rnd.notes,
             "cost_usd": round(cost.spent_usd, 4) if cost is not None else None,
-        }, rnd.fetched_sha256s)
+        }, rnd.fetched_sha256s, wrote=writer.payloads_new)
     assert round_row is not None  # every path that leaves it None has raised
     return CollectResult(
         url=url, platform=ref.platform, target=collector.target, root_id=collector.root,

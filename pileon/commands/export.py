@@ -208,7 +208,7 @@ def bluesky_list(db: Path, name: str, description: str, handle: str | None, fold
             "added": len(outcome.added), "already_on_list": outcome.already,
             "skipped": dict(skipped),
             "added_dids_sha256": _dids_digest(outcome.added),
-        }, [_dids_digest(outcome.added)])
+        }, wrote=[_dids_digest(outcome.added)])
     finally:
         conn.close()
     if as_json:

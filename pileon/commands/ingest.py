@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from pileon.commands.output import byte_progress, console, print_json
+from pileon.commands.output import byte_progress, console, echo, print_json
 from pileon.errors import InputFileError, PileonError
 from pileon.ingest.run import IngestResult, ingest_file
 from pileon.store import connect
@@ -87,9 +87,16 @@ def _ingest_one(conn: sqlite3.Connection, path: Path, fmt: str, options: dict[st
 def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -> None:
     c = result.counts
     if as_json:
-        print_json({"file": result.path, "format": result.format, "payloads_new": c.payloads_new,
-                    "payloads_already_stored": c.payloads_seen, "posts": c.posts,
-                    "accounts": c.accounts, "rejected": c.rejected})
+        report: dict[str, Any] = {
+            "file": result.path, "format": result.format, "payloads_new": c.payloads_new,
+            "payloads_already_stored": c.payloads_seen, "posts": c.posts,
+            "accounts": c.accounts, "rejected": c.rejected}
+        # Only when something had to be made safe for storage (keeps the common case unchanged).
+        if c.surrogates_replaced:
+            report["surrogates_replaced"] = c.surrogates_replaced
+        if c.integers_dropped:
+            report["integers_dropped"] = c.integers_dropped
+        print_json(report)
         return
     if quiet:
         return
@@ -97,7 +104,11 @@ def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -
     console.print(
         f"{result.path}: format {result.format} ({how}); {c.payloads_new} new payloads,"
         f" {c.payloads_seen} already stored; {c.posts} posts, {c.accounts} accounts"
-        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else ""),
+        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else "")
+        + (f"; {c.surrogates_replaced} invalid characters (lone surrogates) stored as U+FFFD"
+           if c.surrogates_replaced else "")
+        + (f"; {c.integers_dropped} numbers beyond 64 bits stored as unknown"
+           if c.integers_dropped else ""),
         soft_wrap=True,  # one line per file, whatever the terminal width
     )
 
@@ -159,15 +170,15 @@ def show(db: Path, post_id: str, raw: bool, as_json: bool) -> None:
             continue
         for key, value in record.items():
             if key != "raw":
-                click.echo(f"{key:18} {value}")
+                echo(f"{key:18} {value}")
         if payload is not None:
-            click.echo(f"{'raw sha256':18} {payload['sha256']}")
-            click.echo(f"{'raw source':18} {payload['source']} {payload['locator'] or ''}")
-            click.echo(f"{'fetched at':18} {payload['fetched_at']}")
-            click.echo(f"{'adapter':18} {payload['adapter']} {payload['adapter_version']}")
+            echo(f"{'raw sha256':18} {payload['sha256']}")
+            echo(f"{'raw source':18} {payload['source']} {payload['locator'] or ''}")
+            echo(f"{'fetched at':18} {payload['fetched_at']}")
+            echo(f"{'adapter':18} {payload['adapter']} {payload['adapter_version']}")
             if raw:
-                click.echo("raw payload:")
-                click.echo(record["raw"]["text"])
+                echo("raw payload:")
+                echo(record["raw"]["text"])
     conn.close()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
@@ -89,7 +89,7 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
 
 def _print_explain(item: dict[str, object]) -> None:
-    out = click.echo
+    out = echo
     out(f"{item['platform']}:{item['id']}  folder {item['folder']}"
         + (" (your decision)" if item["decided_by_user"] else ""))
     out(f"  rules put it in {item['model_folder']} by rule '{item['rule']}'"
@@ -112,8 +112,16 @@ def _print_explain(item: dict[str, object]) -> None:
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
         out(f"  member of coordinated cluster {item['cluster_id']}")
-    if "cluster" in explain:
-        out(f"  moved by the cluster rule: {explain['cluster']}")
+    if "accusation" in explain:
+        out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
+            f" {explain['cue']!r}: support is earned, so it waits in review")
+    copies = explain.get("copies")
+    if isinstance(copies, dict):
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
+            f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")
+    if explain.get("kind"):
+        out(f"  aimed at you as a {explain['kind']}")
     for d in item["decisions"]:  # type: ignore[attr-defined]
         out(f"  your decision {d['decided_at']}: {d['action']} {d['value'] or ''}"
             f" {('— ' + d['reason']) if d['reason'] else ''}")
@@ -125,7 +133,8 @@ def _print_explain(item: dict[str, object]) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per post: id, platform, text, folder, labels, lang, ...")
 @click.option("--show-shielded", is_flag=True,
-              help="Print the text of shielded posts too (hidden by default in the terminal).")
+              help="Print the text of shielded and to-review posts too (hidden by default in"
+                   " the terminal, as they are blurred in the review UI; --json keeps it).")
 def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) -> None:
     """Counts per folder, or the posts of one folder (--json: one object a line)."""
     ensure_triaged(db)
@@ -153,7 +162,9 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
             text = row["text"]
             if row["folder"] == "shielded" and not show_shielded:
                 text = f"[hidden: {row['category'] or 'abuse'}]"
-            click.echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
+            elif row["folder"] == "review" and not show_shielded:
+                text = f"[hidden, might be: {row['category'] or 'not checked yet'}]"
+            echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
                        f"{text.replace(chr(10), ' ')[:120]}")
     finally:
         conn.close()
@@ -167,8 +178,11 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
 @click.option("--value", help="Folder for move, text for note, category for mark_abuse.")
 @click.option("--reason", help="Why (kept with the decision).")
 @click.option("--platform", help="Platform, when an id exists on several.")
+@click.option("--all-copies", is_flag=True,
+              help="Apply the decision to every copy of each post too (the same text, or the"
+                   " same coordination cluster, in the newest triage run).")
 def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
-           reason: str | None, platform: str | None) -> None:
+           reason: str | None, platform: str | None, all_copies: bool) -> None:
     """Record your own decision about posts; it wins over the model and is kept forever."""
     conn = connect(db, create=False)
     try:
@@ -180,10 +194,13 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
             if not rows:
                 raise StoreError(f"no post with id {post_id!r}", path=str(db))
             items.extend(DecisionInput(r[0], r[1], action, value, reason) for r in rows)
-        batch = record_decisions(conn, items, via="cli")
+        batch = record_decisions(conn, items, via="cli", all_copies=all_copies)
+        recorded = int(conn.execute("SELECT COUNT(*) FROM decisions WHERE batch=?",
+                                    (batch,)).fetchone()[0])
     finally:
         conn.close()
-    console.print(f"recorded {len(items)} decision(s) ({action}), batch {batch}")
+    console.print(f"recorded {recorded} decision(s) ({action}), batch {batch}"
+                  + (f" ({recorded - len(items)} of them on copies)" if all_copies else ""))
 
 
 @click.command()

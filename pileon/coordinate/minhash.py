@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ShingleSets", "candidate_pairs", "exact_jaccard", "minhash_signatures", "shingle_sets"]
+__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "exact_jaccard", "minhash_signatures", "shingle_sets"]
 
 _U64 = np.uint64
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
@@ -63,7 +63,9 @@ def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     owner = np.repeat(np.arange(len(padded), dtype=np.uint64), n_windows)
     positions = np.arange(n_windows.sum()) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
     window_at = np.repeat(text_starts, n_windows) + positions
-    keys = np.unique((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    keys = np.sort((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     owners = (keys >> _U64(32)).astype(np.int64)
     sizes = np.bincount(owners, minlength=len(padded)).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
@@ -107,35 +109,44 @@ def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarra
     return signatures
 
 
-def candidate_pairs(signatures: np.ndarray, bands: int) -> np.ndarray:
-    """(m x 2) int64 pairs of texts sharing a whole band of their signature, i < j.
-
-    Within a bucket of equal band keys each text is paired with the bucket's first text and
-    with its predecessor, not with all others: linear in bucket size, and enough for
-    cluster-level membership because clusters are the connected components of verified pairs.
-    """
+def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
+    """(texts x bands) uint64: one hash per band of `num_perm // bands` signature rows."""
     n, num_perm = signatures.shape
-    if n < 2:
-        return np.zeros((0, 2), dtype=np.int64)
     rows = num_perm // bands
-    found = []
+    out = np.empty((n, bands), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for band in range(bands):
-            block = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
-            key = np.zeros(n, dtype=np.uint64)
-            for column in range(rows):
-                key = _splitmix(key ^ block[:, column])
-            order = np.argsort(key, kind="stable")
-            ordered = key[order]
-            same = ordered[1:] == ordered[:-1]
-            if not same.any():
-                continue
-            run_id = np.cumsum(np.concatenate(([True], ~same)))
-            run_first = np.flatnonzero(np.concatenate(([True], ~same)))
-            member = np.flatnonzero(np.concatenate(([False], same)))
-            heads = order[run_first[run_id[member] - 1]]
-            found.append(np.stack([heads, order[member]], axis=1))
-            found.append(np.stack([order[member - 1], order[member]], axis=1))
+            key = np.full(n, _U64(band + 1), dtype=np.uint64)
+            for column in range(band * rows, (band + 1) * rows):
+                key = _splitmix(key ^ signatures[:, column].astype(np.uint64))
+            out[:, band] = key
+    return out
+
+
+def candidate_pairs(keys: np.ndarray) -> np.ndarray:
+    """(m x 2) int64 pairs of texts sharing a whole band (equal `band_keys` column), i < j.
+
+    Within a bucket of equal band keys each text is paired with the bucket's first text and
+    with its predecessor, not with all others: linear in bucket size. Clustering then looks a
+    member's neighbours' neighbours up too, so a bucket's members still meet its centre.
+    """
+    n = keys.shape[0]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    found = []
+    for band in range(keys.shape[1]):
+        key = keys[:, band]
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            continue
+        run_id = np.cumsum(np.concatenate(([True], ~same)))
+        run_first = np.flatnonzero(np.concatenate(([True], ~same)))
+        member = np.flatnonzero(np.concatenate(([False], same)))
+        heads = order[run_first[run_id[member] - 1]]
+        found.append(np.stack([heads, order[member]], axis=1))
+        found.append(np.stack([order[member - 1], order[member]], axis=1))
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)

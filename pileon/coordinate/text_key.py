@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pileon.analyze.normalize import normalize
+from pileon.analyze.normalize import _SPACED, _SQUEEZE, normalize
 
 __all__ = ["comparable_text", "coordination_text", "strip_addresses"]
 
@@ -20,6 +20,7 @@ _MENTION = re.compile(r"(?<!\w)@[\w.\-]+(?:@[\w.\-]+)?")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 _REPEATS = re.compile(r"(.)\1+")
 _SPACES = re.compile(r" {2,}")
+_PLAIN = re.compile(r"[A-Za-z ,.?']*")
 
 # Cyrillic (Russian + Azerbaijani) and Armenian letters to Latin, then digraphs to one letter,
 # so "привет", "privet" and "prиvet" meet, and so do "çox", "cox" and "чох".
@@ -63,11 +64,23 @@ def strip_addresses(text: str) -> str:
     return _MENTION.sub(" ", _URL.sub(" ", text))
 
 
+def _plain_lower(stripped: str) -> str | None:
+    """`normalize(stripped).text` for plain ASCII prose (letters, spaces, , . ? '), with no
+    spaced-out letters and no letter repeated 3+ times: there it is just lower(); else None."""
+    if not _PLAIN.fullmatch(stripped):
+        return None
+    lowered = stripped.lower()
+    if _SPACED.search(lowered) or _SQUEEZE.search(lowered):
+        return None
+    return lowered
+
+
 def comparable_text(stripped: str) -> str:
     """The folded core of a text whose addresses are already stripped; "" if nothing is left."""
     if not stripped.strip():
         return ""
-    lowered = normalize(stripped).text
+    plain = _plain_lower(stripped)
+    lowered = plain if plain is not None else normalize(stripped).text
     # Armenian "ու" is one vowel; before the letter table splits it into "ov".
     lowered = lowered.replace("ու", "u")
     folded = _strip_marks(lowered.translate(_TRANSLATE)).translate(_TRANSLATE)

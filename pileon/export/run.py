@@ -23,6 +23,7 @@ from pileon.errors import FormatError, InputFileError, PileonError, StoreError
 from pileon.export.selection import ExportResult, ExportSelection
 from pileon.hookspecs import Exporter
 from pileon.plugins import exporters
+from pileon.store.custody import run_rows_digest
 from pileon.store.evidence import log_custody
 from pileon.store.export import ExportFilter, keys_for_ids
 from pileon.store.triage import latest_run
@@ -183,4 +184,5 @@ def _log(conn: sqlite3.Connection, fmt: str, selection: ExportSelection, result:
         "unit": result.unit,
         "skipped": dict(result.skipped),
         "files": [{"path": str(w.path), "sha256": w.sha256, "bytes": w.bytes} for w in written],
-    }, [w.sha256 for w in written])
+    }, wrote=[w.sha256 for w in written],
+        read=[run_rows_digest(conn, "post_folders", selection.run_id)])

@@ -22,9 +22,11 @@ __all__ = [
     "PageParser",
     "PageRecords",
     "as_int",
+    "container",
     "need",
     "parse_time",
     "read_json_pages",
+    "shape_reason",
 ]
 
 
@@ -62,7 +64,7 @@ class PageRecords:
         if isinstance(exc, RecordError):
             self.reject_item(where, exc.message, item)
         else:
-            self.reject_item(where, f"unexpected shape ({type(exc).__name__}: {exc})", item)
+            self.reject_item(where, shape_reason(exc), item)
 
     @contextmanager
     def keep_aside(self, where: str, item: Any) -> Iterator[None]:
@@ -74,6 +76,36 @@ class PageRecords:
 
 
 PageParser = Callable[[Any, PageRecords], None]
+
+
+def shape_reason(exc: Exception) -> str:
+    return f"unexpected shape ({type(exc).__name__}: {exc})"
+
+
+def container(page: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
+    """page[key] when it is absent/null or of the JSON type `kind` (list or dict); otherwise a
+    RecordError naming the field, e.g. `"posts": 1.5`."""
+    value = page.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind) or isinstance(value, bool | str):
+        wanted = "an array" if kind is list else "an object"
+        raise RecordError(
+            f"'{where}{key}' is a JSON {_json_type(value)}, not {wanted}"
+        )
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, Mapping) else type(value).__name__
 
 
 def need(record: Any, field: str, kind: str = "record") -> Any:
@@ -148,8 +180,13 @@ def read_json_pages(
         found = PageRecords(source, chunk.locator)
         try:
             parse_page(chunk.value, found)
-        except RecordError as exc:
-            reject = Rejected(source, chunk.locator, exc.message, chunk.data)
+        except ITEM_ERRORS as exc:  # a page whose containers have the wrong JSON type
+            reason = exc.message if isinstance(exc, RecordError) else shape_reason(exc)
+            reject = Rejected(source, chunk.locator, reason, chunk.data)
+            yield SourceBatch(payload=payload, rejected=(reject,))
+            continue
+        except RecursionError:
+            reject = Rejected(source, chunk.locator, "nested too deeply", chunk.data)
             yield SourceBatch(payload=payload, rejected=(reject,))
             continue
         yield SourceBatch(

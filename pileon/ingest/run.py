@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ def ingest_file(
         exc.path = exc.path or str(path)
         raise
     counts = writer.finish()
+    source_sha256 = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            source_sha256.update(block)
     log_custody(
         conn,
         "ingest",
@@ -57,6 +62,10 @@ def ingest_file(
             "posts": counts.posts,
             "accounts": counts.accounts,
             "rejected": counts.rejected,
+            "source_sha256": source_sha256.hexdigest(),
         },
+        writer.payloads_new | writer.payloads_seen,
+        read=[source_sha256.hexdigest()],
+        wrote=writer.payloads_new,
     )
     return IngestResult(path=str(path), format=source.name, counts=counts)

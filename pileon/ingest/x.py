@@ -17,6 +17,7 @@ from pileon.ingest.pages import (
     ITEM_ERRORS,
     PageRecords,
     as_int,
+    container,
     need,
     parse_time,
     read_json_pages,
@@ -129,13 +130,14 @@ def _placeholders(page: Mapping[str, Any], tweets: list[Any], found: PageRecords
     """Tweets named in `errors[]` (deleted, or from a protected account) become placeholders."""
     if not page.get("errors"):
         return
+    problems = container(page, "errors", list)
     children: dict[str, Mapping[str, Any]] = {}
     for tweet in tweets:
         if isinstance(tweet, Mapping):
             for ref in _first(tweet, _REFERENCED) or []:
                 if isinstance(ref, Mapping) and ref.get("type") == "replied_to":
                     children.setdefault(str(ref.get("id")), tweet)
-    for problem in page.get("errors") or []:
+    for problem in problems:
         if not isinstance(problem, Mapping) or problem.get("resource_type") not in ("tweet", "post"):
             continue
         missing = problem.get("resource_id") or problem.get("value")
@@ -163,11 +165,13 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     """Read one X API v2 response body (`data`, `includes`, `errors`, `meta`) into `found`."""
     if not isinstance(page, Mapping) or not ({"data", "includes", "errors", "meta"} & page.keys()):
         raise RecordError("not an X API v2 response: no 'data', 'includes', 'errors' or 'meta'")
-    includes = page.get("includes") or {}
+    includes = container(page, "includes", dict)
     data = page.get("data") or []
     if isinstance(data, Mapping):  # GET /2/tweets/:id answers with one object
         data = [data]
-    users = includes.get("users") or []
+    data = container({"data": data}, "data", list)
+    container(page, "errors", list)  # checked before anything is mapped
+    users = container(includes, "users", list, "includes.")
     usernames = {
         str(u["id"]): u["username"]
         for u in users
@@ -176,7 +180,7 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     for i, user in enumerate(users):
         with found.keep_aside(f"includes.users[{i}]", user):
             found.add_account(_account(user))
-    included = includes.get("tweets") or []
+    included = container(includes, "tweets", list, "includes.")
     for where, tweets in (("data", data), ("includes.tweets", included)):
         for i, tweet in enumerate(tweets):
             try:

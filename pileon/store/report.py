@@ -9,13 +9,22 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pileon.store.triage import has_table
 
 __all__ = [
     "AccountSignal",
+    "BurstRow",
+    "ParentRow",
+    "abusive_keys",
+    "coordinated_member_keys",
+    "mention_keys",
+    "own_post_keys",
+    "read_bursts",
+    "read_parents",
+    "thread_roots",
     "Translation",
     "add_translation",
     "ClusterRow",
@@ -70,6 +79,11 @@ class PostRow:
     signals: str | None
     cluster_id: str | None
     decided: int | None
+    uri: str | None = None
+    reply_to: str | None = None
+    quote_of: str | None = None
+    root_id: str | None = None
+    seen_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,7 @@ class ClusterRow:
     mean_similarity: float
     members: list[dict[str, Any]]  # selected members: platform, post_id, handle, created_at,
                                    # coordinated
+    groups: list[dict[str, Any]] = field(default_factory=list)  # synchronised groups and why
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +131,31 @@ class CustodyRow:
     action: str
     tool_version: str
     details: dict[str, Any]
-    hashes: int
+    hashes: int                 # raw payload hashes the action touched
+    read: tuple[str, ...] = ()   # SHA-256 of what the action read (files, inputs)
+    wrote: tuple[str, ...] = ()  # SHA-256 of what it wrote (payloads, outputs)
+
+
+@dataclass(frozen=True, slots=True)
+class BurstRow:
+    start_at: str
+    end_at: str
+    posts: int
+    expected: float
+    peak_per_minute: int
+    peak_z: float
+    clustered_posts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParentRow:
+    platform: str
+    post_id: str
+    handle: str | None
+    author_id: str | None
+    text: str
+    created_at: str | None
+    url: str | None
 
 
 # --- which posts ------------------------------------------------------------------------------
@@ -130,6 +169,89 @@ def folder_keys(conn: sqlite3.Connection, run_id: int,
     return [(str(a), str(b)) for a, b in conn.execute(
         f"SELECT platform, post_id FROM post_folders WHERE run_id = ? AND folder IN ({marks})",
         [run_id, *folders])]
+
+
+def abusive_keys(conn: sqlite3.Connection, run_id: int,
+                 abusive: frozenset[str]) -> list[tuple[str, str]]:
+    """Posts of the triage run carrying any abusive label, whatever folder they were put in."""
+    found: list[tuple[str, str]] = []
+    verdict: dict[str, bool] = {}  # a thread has few distinct label lists: parse each once
+    for platform, post_id, labels in conn.execute(
+            "SELECT platform, post_id, labels_json FROM post_folders WHERE run_id = ?",
+            (run_id,)):
+        hit = verdict.get(labels)
+        if hit is None:
+            hit = verdict[labels] = bool(abusive & set(json.loads(labels or "[]")))
+        if hit:
+            found.append((str(platform), str(post_id)))
+    return found
+
+
+def mention_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Every mention of the user (kind = mention), whatever its folder."""
+    return [(str(a), str(b)) for a, b in conn.execute(
+        "SELECT platform, id FROM posts WHERE kind = 'mention' AND placeholder IS NULL")]
+
+
+def thread_roots(conn: sqlite3.Connection) -> list[ParentRow]:
+    """The post(s) the pile-on is about: per platform, the root most posts point to."""
+    found: list[ParentRow] = []
+    for platform, root_id, _ in conn.execute(
+            "SELECT platform, root_id, COUNT(*) AS n FROM posts WHERE root_id IS NOT NULL"
+            " AND root_id != '' AND kind != 'root' GROUP BY platform, root_id"
+            " ORDER BY n DESC"):
+        if any(r.platform == platform for r in found):
+            continue
+        row = conn.execute(
+            "SELECT p.platform, p.id, a.handle, p.author_id, p.text, p.created_at, p.url"
+            " FROM posts p LEFT JOIN accounts a ON a.platform = p.platform"
+            " AND a.id = p.author_id WHERE p.platform = ? AND (p.id = ? OR p.uri = ?)",
+            (platform, root_id, root_id)).fetchone()
+        if row is not None:
+            found.append(ParentRow(*row))
+    return found
+
+
+def own_post_keys(conn: sqlite3.Connection,
+                  authors: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Every post written by the targeted account(s): context, never abuse."""
+    found: list[tuple[str, str]] = []
+    for platform, author in authors:
+        found.extend((str(a), str(b)) for a, b in conn.execute(
+            "SELECT platform, id FROM posts WHERE platform = ? AND author_id = ?"
+            " AND placeholder IS NULL", (platform, author)))
+    return found
+
+
+def coordinated_member_keys(conn: sqlite3.Connection, run_id: int) -> list[tuple[str, str]]:
+    """Every member of every cluster judged coordinated: the groups are reported in full."""
+    return [(str(a), str(b)) for a, b in conn.execute(
+        "SELECT m.platform, m.post_id FROM cluster_members m JOIN clusters c"
+        " ON c.run_id = m.run_id AND c.id = m.cluster_id WHERE m.run_id = ?"
+        " AND c.verdict = 'coordinated'", (run_id,))]
+
+
+def read_bursts(conn: sqlite3.Connection, run_id: int) -> list[BurstRow]:
+    """The bursts the coordination run found, oldest first."""
+    return [BurstRow(str(r[0]), str(r[1]), int(r[2]), float(r[3]), int(r[4]), float(r[5]),
+                     int(r[6])) for r in conn.execute(
+        "SELECT start_at, end_at, posts, expected, peak_per_minute, peak_z, clustered_posts"
+        " FROM bursts WHERE run_id = ? ORDER BY start_at", (run_id,))]
+
+
+def read_parents(conn: sqlite3.Connection) -> dict[tuple[str, str], ParentRow]:
+    """The post each selected post replies to or quotes, keyed by (platform, id or URI)."""
+    found: dict[tuple[str, str], ParentRow] = {}
+    for row in conn.execute(
+            "SELECT DISTINCT q.platform, q.id, a.handle, q.author_id, q.text, q.created_at,"
+            f" q.url, q.uri FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
+            " AND p.id = k.post_id JOIN posts q ON q.platform = p.platform"
+            " AND (q.id = p.reply_to OR q.id = p.quote_of) WHERE q.placeholder IS NULL"):
+        parent = ParentRow(*row[:7])
+        found[(parent.platform, parent.post_id)] = parent
+        if row[7]:
+            found[(parent.platform, str(row[7]))] = parent
+    return found
 
 
 def undone_batches(conn: sqlite3.Connection) -> set[str]:
@@ -171,7 +293,7 @@ def read_posts(conn: sqlite3.Connection, run_id: int | None) -> list[PostRow]:
         "SELECT p.platform, p.id, p.kind, p.text, p.url, p.created_at, p.deleted_at_source,"
         " p.placeholder, p.lang_reported, p.raw_sha256, p.author_id, a.handle, a.display_name,"
         " a.created_at, a.followers_count, a.following_count, a.posts_count, a.has_avatar, "
-        f"{folder_cols} FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
+        f"{folder_cols}, p.uri, p.reply_to, p.quote_of, p.root_id, p.seen_at FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
         " AND p.id = k.post_id LEFT JOIN accounts a ON a.platform = p.platform"
         f" AND a.id = p.author_id{folder_join} WHERE p.placeholder IS NULL"
         " ORDER BY p.created_at, p.platform, p.id")
@@ -261,7 +383,8 @@ def clusters_touching(conn: sqlite3.Connection, run_id: int) -> list[ClusterRow]
             found.append(ClusterRow(int(c["id"]), c["verdict"], int(c["size"]),
                                     int(c["accounts"]), c["first_at"], c["last_at"],
                                     c["template_text"], float(c["mean_similarity"]),
-                                    members[int(c["id"])]))
+                                    members[int(c["id"])],
+                                    list(json.loads(c["groups_json"] or "[]"))))
     order = {"coordinated": 0, "synchronised": 1}
     found.sort(key=lambda c: (order.get(c.verdict, 2), -c.size, c.cluster_id))
     return found
@@ -285,9 +408,10 @@ def author_creation_dates(conn: sqlite3.Connection) -> list[str]:
 
 def custody_rows(conn: sqlite3.Connection) -> list[CustodyRow]:
     """The whole chain-of-custody log, oldest first."""
-    return [CustodyRow(r[0], r[1], r[2], json.loads(r[3]), len(json.loads(r[4])))
-            for r in conn.execute("SELECT at, action, tool_version, details_json, sha256s_json"
-                                  " FROM custody_log ORDER BY id")]
+    return [CustodyRow(r[0], r[1], r[2], json.loads(r[3]), len(json.loads(r[4])),
+                       tuple(json.loads(r[5] or "[]")), tuple(json.loads(r[6] or "[]")))
+            for r in conn.execute("SELECT at, action, tool_version, details_json, sha256s_json,"
+                                  " read_json, wrote_json FROM custody_log ORDER BY id")]
 
 
 def raw_payload(conn: sqlite3.Connection, sha256: str) -> bytes | None:

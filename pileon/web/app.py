@@ -30,6 +30,8 @@ from pileon.store.triage import (
 )
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for, negotiate
+from pileon.web.offload import off_loop
+from pileon.web.payloads import PayloadIndex
 from pileon.web.present import (
     category_names,
     day,
@@ -46,6 +48,7 @@ __all__ = ["WebState", "create_app", "helper_name", "render", "viewer_of"]
 T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
+BUSY_TIMEOUT_MS = 3000
 
 
 @dataclass
@@ -55,6 +58,7 @@ class WebState:
     env: Environment
     _local: threading.local = field(default_factory=threading.local)
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    payloads: PayloadIndex = field(default_factory=PayloadIndex)
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """`compute()` once per key. Keys carry the triage run and the newest decision's id, so
@@ -71,12 +75,21 @@ class WebState:
         run = latest_run(self.conn)
         return None if run is None else (int(run["id"]), decisions_stamp(self.conn))
 
+    def abandon_transaction(self) -> None:
+        """Roll back whatever this thread's connection left open when a view failed."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.in_transaction:
+            conn.rollback()
+
     @property
     def conn(self) -> sqlite3.Connection:
         """One connection per thread (SQLite connections stay on the thread that opened them)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.db_path, create=False)
+            # A request should not hang for the CLI's 30 s behind another writer: after a few
+            # seconds the user gets the "database is busy" page, their action kept for a retry.
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._local.conn = conn
         return conn
 
@@ -166,16 +179,17 @@ def create_app(db_path: Path, sessions: Sessions) -> Guard:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     routes = [
-        Route("/", views.home),
-        Route("/overview", views.overview_page),
-        Route("/folder/{name}", views.folder_page_view),
-        Route("/post", views.post_page),
-        Route("/settings", views.settings_page, methods=["GET", "POST"]),
-        Route("/lang", views.set_language, methods=["POST"]),
-        Route("/reveal", views.reveal, methods=["POST"]),
-        Route("/actions", views.actions, methods=["POST"]),
-        Route("/undo", views.undo, methods=["POST"]),
-        Route("/helpers/remove", views.remove_helper, methods=["POST"]),
+        Route("/", off_loop(views.home)),
+        Route("/overview", off_loop(views.overview_page)),
+        Route("/folder/{name}", off_loop(views.folder_page_view)),
+        Route("/post", off_loop(views.post_by_id)),
+        Route("/post/{ref}", off_loop(views.post_page)),
+        Route("/settings", off_loop(views.settings_page), methods=["GET", "POST"]),
+        Route("/lang", off_loop(views.set_language), methods=["POST"]),
+        Route("/reveal", off_loop(views.reveal), methods=["POST"]),
+        Route("/actions", off_loop(views.actions), methods=["POST"]),
+        Route("/undo", off_loop(views.undo), methods=["POST"]),
+        Route("/helpers/remove", off_loop(views.remove_helper), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: views.not_found,

@@ -1,7 +1,9 @@
 """Turning stored rows into what a page shows: content warnings, highlighted evidence, cards.
 
-Shielded text is never put in a card unless the user chose to see it; the card carries only
-the category's content warning, and the text comes from /reveal on an explicit click.
+Only Support and Inbox are shown in clear. Shielded and To review text (and any reply not
+yet triaged) is never put in a card unless the user chose to see it; the card carries only the
+category's content warning ("might be: ..." in To review), and the text, name and address come
+from /reveal on an explicit click.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_time
 
-__all__ = ["BIDI_CONTROLS", "Card", "Segment", "card_from_row", "category_names", "evidence_segments",
-           "day", "folder_names", "language_name", "own_record", "rule_names", "signal_names",
-           "when"]
+from pileon.store.triage import post_ref
+
+__all__ = ["BIDI_CONTROLS", "CLEAR_FOLDERS", "Card", "Segment", "card_from_row", "category_names",
+           "day", "evidence_segments", "folder_names", "is_blurred", "language_name", "own_record",
+           "rule_names", "signal_names", "when"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -57,6 +61,10 @@ def rule_names(_: Callable[[str], str]) -> dict[str, str]:
         "supportive_with_doubt": _("supportive, but with a trace of possible abuse, so it waits for you"),
         "default": _("neither abusive nor clearly supportive"),
         "coordinated_cluster": _("part of a group of near-identical replies that is mostly abuse"),
+        "supportive_but_coordinated": _("kind words, but sent by a coordinated group, so they wait for you"),
+        "accusation_with_shame_cue": _("accuses you directly while sounding like a defence, so it waits for you"),
+        "abuse_trace": _("carries a faint sign of abuse, so it is not shown in clear"),
+        "copies_share_fate": _("the same text as other replies: every copy goes where the strictest copy went"),
     }
 
 
@@ -117,14 +125,26 @@ class Card:
     deleted: bool
     coordinated: bool = False  # its cluster shows time + account evidence, not just wording
     reordered: bool = False  # holds bidi controls: the letters show in another order than sent
+    ref: str = ""  # the opaque name used in addresses (/post/<ref>)
+    copies: int = 1  # how many replies share this text (itself included)
 
 
 #: Explicit direction controls (embeddings, overrides, isolates) that reorder what is shown.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+#: The folders whose text is shown without a click.
+CLEAR_FOLDERS = frozenset({"support", "inbox"})
+
+
+def is_blurred(folder: str | None, unblur_all: bool) -> bool:
+    """True unless the reply was sorted into Support or Inbox (or the user unblurred all):
+    To review may be abuse, and a reply not triaged yet was never looked at."""
+    return folder not in CLEAR_FOLDERS and not unblur_all
+
+
 def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False) -> Card:
-    hidden = row["folder"] == "shielded" and not unblur_all
+    hidden = is_blurred(row["folder"], unblur_all)
     author = row["author_display_name"] or row["author_handle"] or row["author_id"]
     return Card(
         platform=row["platform"], post_id=row["post_id"], folder=row["folder"],
@@ -135,7 +155,9 @@ def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False)
         text=None if hidden else row["text"], author=None if hidden else author,
         handle=None if hidden else row["author_handle"],
         deleted=row["deleted_at_source"] is not None, coordinated=coordinated,
-        reordered=not hidden and not BIDI_CONTROLS.isdisjoint(row["text"] or ""))
+        reordered=not hidden and not BIDI_CONTROLS.isdisjoint(row["text"] or ""),
+        ref=row["ref"] or post_ref(row["platform"], row["post_id"]),
+        copies=int(row["copies_size"] or 1))
 
 
 _TEXT_KEYS = ("text", "content", "record", "full_text", "body", "message")

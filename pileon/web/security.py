@@ -18,7 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AUTHOR", "CSP", "HELPER", "SECURITY_HEADERS", "Guard", "Session", "Sessions", "check_csrf"]
+__all__ = ["AUTHOR", "CSP", "HELPER", "SECURITY_HEADERS", "Guard", "Session", "Sessions",
+           "check_csrf", "equal_secrets", "same_site_path"]
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
        " font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
@@ -89,10 +90,8 @@ class Sessions:
 
     def exchange(self, token: str) -> str | None:
         """The session a still-unused token opens (the token is spent), else None."""
-        given = token.encode("utf-8", "surrogatepass")
         with self._lock:
-            match = next((t for t in self._pending
-                          if secrets.compare_digest(t.encode(), given)), None)
+            match = next((t for t in self._pending if equal_secrets(t, token)), None)
             if match is None:
                 return None
             role, name = self._pending.pop(match)
@@ -102,8 +101,7 @@ class Sessions:
         return session
 
     def was_used(self, token: str) -> bool:
-        given = token.encode("utf-8", "surrogatepass")
-        return any(secrets.compare_digest(t.encode(), given) for t in list(self._used))
+        return any(equal_secrets(t, token) for t in list(self._used))
 
     def open(self, role: str = AUTHOR, name: str | None = None) -> str:
         """A session without a link (tests and benchmarks)."""
@@ -187,7 +185,7 @@ class Guard:
                 await _page(send, 403, USED_LINK if used else BAD_LINK)
                 return
             del query["token"]
-            clean = path + (("?" + urlencode(query)) if query else "")
+            clean = same_site_path(path) + (("?" + urlencode(query)) if query else "")
             headers = [(b"location", clean.encode("latin-1")), *SECURITY_HEADERS]
             if opened is not None:
                 cookie = (f"{self.sessions.cookie_name}={opened}; HttpOnly; SameSite=Strict;"
@@ -272,4 +270,19 @@ def check_csrf(request: Request, sessions: Sessions, submitted: str | None) -> b
     """True when a POST carries this session's CSRF token (form field or X-CSRF-Token header)."""
     expected = sessions.csrf_for(request.scope.get("state", {}).get("session"))
     given = submitted or request.headers.get("x-csrf-token")
-    return bool(expected and given and secrets.compare_digest(expected, given))
+    return bool(expected and given and equal_secrets(expected, given))
+
+
+def equal_secrets(expected: str, given: str) -> bool:
+    """Constant-time comparison that takes any text: `secrets.compare_digest` raises on
+    non-ASCII str, so a token like `é` must be a plain "no", not a server error."""
+    return secrets.compare_digest(expected.encode("utf-8"),
+                                  given.encode("utf-8", "surrogatepass"))
+
+
+def same_site_path(path: str) -> str:
+    """A path that stays on this server when used as a redirect: `//evil.example/` and
+    `/\\evil.example` are protocol-relative to a browser, so leading slashes and backslashes
+    collapse into one `/`."""
+    rest = path.lstrip("/\\")
+    return "/" + rest.replace("\\", "%5C")

@@ -1,7 +1,9 @@
 """The review UI's pages and actions: first screen, overview, folders, post, reveal, decisions.
 
-Every POST checks the session's CSRF token. Shielded text leaves the server only from /reveal,
-after the user clicked "show" on that one post (or turned on "unblur everything").
+Every POST checks the session's CSRF token. Blurred text (Shielded, To review, and any reply
+not triaged yet), with its author and address, leaves the server only from /reveal, after the
+user clicked "show" on that one post (or turned on "unblur everything"). Post pages are named
+by an opaque ref (/post/<ref>), never by an id or URL that could hold a handle.
 """
 
 from __future__ import annotations
@@ -26,15 +28,18 @@ from pileon.store.triage import (
     decisions_for,
     distinct_values,
     folder_page,
+    key_for_ref,
     latest_run,
     latest_score,
     matching_keys,
     overview,
     post_detail,
+    post_ref,
     raw_bytes,
     replies_to,
     set_setting,
     support_summary,
+    thread_context,
 )
 from pileon.triage.decisions import ACTIONS
 from pileon.triage.folders import FOLDERS
@@ -49,7 +54,7 @@ from pileon.web.present import (
     card_from_row,
     evidence_segments,
     folder_names,
-    own_record,
+    is_blurred,
 )
 from pileon.web.security import check_csrf
 
@@ -91,7 +96,7 @@ async def home(request: Request) -> Response:
                               offset=(page - 1) * 20, limit=20)
     summary = state_of(request).memo(("summary", *_stamp(request)),
                                      lambda: support_summary(conn, run_id))
-    return render(request, "home.html", summary=summary,
+    return render(request, "home.html", summary=summary, unsorted=_unsorted(request),
                   cards=_cards(request, rows), total=total,
                   page=page, pages=max(1, -(-total // 20)), key_of=key_of)
 
@@ -110,6 +115,12 @@ async def overview_page(request: Request) -> Response:
     return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
                   similar=similar,
                   colours=FOLDER_COLOURS)
+
+
+def _unsorted(request: Request) -> bool:
+    """True when the newest triage ran before any analysis: nothing is really sorted yet."""
+    run = latest_run(state_of(request).conn)
+    return run is not None and run["scores_source"] is None
 
 
 def _stamp(request: Request) -> tuple[int, int]:
@@ -163,15 +174,22 @@ async def folder_page_view(request: Request) -> Response:
     conn = state_of(request).conn
     flt = _filter_from(request.query_params, name)
     # Searching hidden text tells whether some abuse holds a word: only after the user asks.
-    search_held = bool(flt.query and name == "shielded" and not unblur_all(request)
+    search_held = bool(flt.query and is_blurred(name, unblur_all(request))
                        and request.query_params.get("inside") != "1")
     flt = _searchable(conn, flt, held=search_held)
     page = max(1, _int(request.query_params.get("page"), 1))
-    rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    # A search must not tell what a blurred reply says: in a blurred folder it finds nothing
+    # (not even a count) until the user asks to search the hidden text too, or unblurs all.
+    search_withheld = search_held
+    if search_withheld:
+        rows, total = [], 0
+    else:
+        rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE,
+                                  limit=PAGE_SIZE)
     query = {k: v for k, v in request.query_params.items()
              if k not in ("page", "done", "n", "did", "focus") and v}
     return render(request, "folder.html", folder=name, cards=_cards(request, rows),
-        total=total, page=page,
+        total=total, page=page, search_withheld=search_withheld, unsorted=_unsorted(request),
         pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
         langs=state_of(request).memo(("langs", *_stamp(request), name),
                                      lambda: distinct_values(conn, run_id, "lang", name)),
@@ -199,15 +217,38 @@ def _searchable(conn: sqlite3.Connection, flt: PageFilter, *, held: bool) -> Pag
     return replace(flt, query=None, match=expression)
 
 
+async def post_by_id(request: Request) -> Response:
+    """The older address (/post?p=..&id=..), still served for links kept from before; the UI
+    itself links only to /post/<ref>."""
+    return await _post(request, (request.query_params.get("p", ""),
+                                 request.query_params.get("id", "")))
+
+
+def _authors(request: Request) -> frozenset[tuple[str, str]]:
+    web = state_of(request)
+    return web.memo(("authors", *(web.stamp() or (0, 0))),
+                    lambda: thread_context(web.conn).authors)
+
+
 async def post_page(request: Request) -> Response:
-    platform = request.query_params.get("p", "")
-    post_id = request.query_params.get("id", "")
+    found = key_for_ref(state_of(request).conn, _run_id(request) or 0,
+                        request.path_params["ref"])
+    if found is None:
+        raise HTTPException(404)
+    return await _post(request, found)
+
+
+async def _post(request: Request, found: tuple[str, str]) -> Response:
     conn = state_of(request).conn
     run_id = _run_id(request) or 0
+    platform, post_id = found
     row = post_detail(conn, run_id, platform, post_id)
     if row is None:
         raise HTTPException(404)
-    hidden = row["folder"] == "shielded" and not unblur_all(request)
+    authors = _authors(request)
+    own = row["kind"] == "root" and row["folder"] is None \
+        or (platform, row["author_id"]) in authors
+    hidden = not own and is_blurred(row["folder"], unblur_all(request))
     score = latest_score(conn, platform, post_id)
     scores: dict[str, float] = json.loads(score["scores_json"]) if score else {}
     evidence = json.loads(score["evidence_json"] or "[]") if score else []
@@ -219,15 +260,14 @@ async def post_page(request: Request) -> Response:
         above = post_detail(conn, run_id, platform, parent)
         if above is None:
             break
-        context.insert(0, _context_item(above, request))
+        context.insert(0, _context_item(above, request, authors))
         parent = above["reply_to"]
-    below = [_context_item(r, request) for r in (
+    below = [_context_item(r, request, authors) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
-    raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
-                                         row["uri"])
+    raw = None if hidden else _own_record(request, row["raw_sha256"], post_id, row["uri"])
     return render(
-        request, "post.html", post=row, hidden=hidden, key=key_of(platform, post_id),
+        request, "post.html", post=row, hidden=hidden, own=own, key=key_of(platform, post_id),
         segments=None if hidden else evidence_segments(row["text"], evidence),
         scores=sorted(((k, v) for k, v in scores.items() if k in LABELS), key=lambda kv: -kv[1]),
         labels=json.loads(row["labels_json"] or "[]"), raw=raw,
@@ -235,7 +275,7 @@ async def post_page(request: Request) -> Response:
         decisions=decisions_for(conn, platform, post_id), context=context, below=below,
         explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS,
         latest=_latest_decision(conn, platform, post_id),
-        copies=_copies(conn, run_id, platform, post_id, row["text"]))
+        copies=int(row["copies_size"] or 1))
 
 
 #: Decisions that say where a reply belongs (notes, blocks and evidence do not).
@@ -252,23 +292,20 @@ def _latest_decision(conn: sqlite3.Connection, platform: str, post_id: str) -> A
     return None
 
 
-def _copies(conn: sqlite3.Connection, run_id: int, platform: str, post_id: str,
-            text: str | None) -> list[tuple[str, str]]:
-    """Other replies with exactly the same words (after trimming), not yet decided on."""
-    if not text or not text.strip():
-        return []
-    rows = conn.execute(
-        "SELECT f.platform, f.post_id FROM posts p JOIN post_folders f ON f.platform ="
-        " p.platform AND f.post_id = p.id AND f.run_id = ? WHERE trim(p.text) = trim(?)"
-        " AND f.decided = 0 AND NOT (p.platform = ? AND p.id = ?) LIMIT 5000",
-        (run_id, text, platform, post_id)).fetchall()
-    return [(str(r[0]), str(r[1])) for r in rows]
+def _own_record(request: Request, sha256: str, post_id: str, uri: str | None) -> str | None:
+    """The post's own part of its raw payload; each payload is parsed once, not per view."""
+    web = state_of(request)
+    return web.payloads.own_record(sha256, lambda: raw_bytes(web.conn, sha256), post_id, uri)
 
 
-def _context_item(row: Any, request: Request) -> dict[str, Any]:
-    hidden = row["folder"] == "shielded" and not unblur_all(request)
+def _context_item(row: Any, request: Request,
+                  authors: frozenset[tuple[str, str]]) -> dict[str, Any]:
+    own = (row["kind"] == "root" and row["folder"] is None) \
+        or (row["platform"], row["author_id"]) in authors
+    hidden = not own and is_blurred(row["folder"], unblur_all(request))
     return {"key": key_of(row["platform"], row["post_id"]), "platform": row["platform"],
-            "post_id": row["post_id"], "kind": row["kind"], "hidden": hidden,
+            "post_id": row["post_id"], "ref": post_ref(row["platform"], row["post_id"]),
+            "kind": row["kind"], "hidden": hidden, "own": own, "folder": row["folder"],
             "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
             "text": None if hidden else row["text"],
             "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
@@ -296,8 +333,7 @@ async def reveal(request: Request) -> Response:
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":
-        body["raw"] = own_record(raw_bytes(conn, row["raw_sha256"]) or b"", parsed[1],
-                                 row["uri"]) or ""
+        body["raw"] = _own_record(request, row["raw_sha256"], parsed[1], row["uri"]) or ""
     return JSONResponse(body)
 
 
@@ -307,10 +343,14 @@ def _str(form: FormData, name: str) -> str | None:
 
 
 def _int(value: str | None, default: int) -> int:
+    """A page number from the URL, kept within what SQLite can bind (a 25-digit page is 500)."""
     try:
-        return int(value or default)
+        return max(-_INT_BOUND, min(_INT_BOUND, int(value or default)))
     except ValueError:
         return default
+
+
+_INT_BOUND = 10**9
 
 
 def _safe_back(value: str | None) -> str:
@@ -349,17 +389,14 @@ async def actions(request: Request) -> Response:
     if scope == "filter" and run_id is not None:
         folder = _str(form, "folder")
         flt = _filter_from(form, folder if folder in FOLDERS else None)
-        held = bool(flt.query and folder == "shielded" and not unblur_all(request)
+        held = bool(flt.query and is_blurred(folder, unblur_all(request))
                     and _str(form, "inside") != "1")
-        keys = matching_keys(web.conn, run_id, _searchable(web.conn, flt, held=held))
+        # a withheld search showed no reply, so it selects none (never the whole folder)
+        keys = [] if held else matching_keys(web.conn, run_id,
+                                             _searchable(web.conn, flt, held=False))
     elif scope == "cluster" and run_id is not None:
         cluster = _str(form, "cluster") or ""
         keys = matching_keys(web.conn, run_id, PageFilter(cluster_id=cluster)) if cluster else []
-    elif scope == "copies" and run_id is not None:
-        origin = parse_key(_str(form, "key") or "")
-        row = post_detail(web.conn, run_id, *origin) if origin else None
-        keys = _copies(web.conn, run_id, row["platform"], row["post_id"], row["text"]) if row \
-            else []
     else:
         keys = [k for k in (parse_key(str(v)) for v in form.getlist("key")) if k]
     back = _safe_back(_str(form, "back"))
@@ -368,7 +405,8 @@ async def actions(request: Request) -> Response:
         return RedirectResponse(back, status_code=303)
     reason = (_str(form, "reason") or "").strip() or None
     batch = record_decisions(web.conn, [DecisionInput(p, i, action, value, reason)
-                                        for p, i in keys], by=helper_name(request))
+                                        for p, i in keys],
+                             all_copies=_str(form, "all_copies") == "1", by=helper_name(request))
     if request.headers.get("accept") == "application/json":
         return JSONResponse({"batch": batch, "count": len(keys)})
     did = action + (f":{value}" if action == "move" and value else "")

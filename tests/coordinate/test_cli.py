@@ -37,7 +37,7 @@ def test_coordination_summary_names_the_window_and_the_wave(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["coordination", str(db), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert "within W of the group's FIRST member" in summary["window_semantics"]
+    assert "EVERY PAIR of members posted within W" in summary["window_semantics"]
     assert summary["counts"]["coordinated_groups"] == 1
     assert summary["counts"]["coordinated_posts"] == 30
     top = summary["largest_clusters"][0]
@@ -45,7 +45,11 @@ def test_coordination_summary_names_the_window_and_the_wave(tmp_path: Path) -> N
     assert summary["suspicious_accounts"][0]["signals"]["no_avatar"] is True
     human = CliRunner().invoke(main, ["coordination", str(db)])
     flat = " ".join(human.output.split())  # the console wraps lines at the terminal width
-    assert "coordinated (time + account evidence): 1 groups, 30 posts" in flat
+    assert "consistent with coordination (text + time evidence): 1 groups, 30 posts" in flat
+    assert "rule: consistent with coordination (not proof)" in flat
+    assert "window effect" in flat and "W = 5 min" in flat and "W = 20 min" in flat
+    assert set(summary["counts"]["window_effect"]) == {
+        f"window_{s}s_coordinated_{what}" for s in (300, 600, 1200) for what in ("groups", "posts")}
 
 
 def test_rerun_adds_a_new_version_and_clusters_lists_the_newest(tmp_path: Path) -> None:

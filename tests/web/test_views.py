@@ -42,19 +42,21 @@ def test_shielded_folder_names_the_category_but_never_the_text_or_name(client: C
     assert page.count('class="reveal"') == 11
 
 
-def test_search_inside_shielded_waits_for_consent_then_shows_nothing_of_the_text(
-        client: Client) -> None:
-    held = client.get("/folder/shielded?q=IDIOT").text
-    # before the user agreed to search the hidden text, the answer does not depend on it
-    assert held.count('class="reveal"') == client.get("/folder/shielded").text.count(
-        'class="reveal"') == 11
-    assert "did not look inside the hidden text" in held
-    assert held == client.get("/folder/shielded?q=zzzznothing").text.replace(
+def test_search_in_a_blurred_folder_tells_nothing_until_the_user_asks(client: Client) -> None:
+    page = client.get("/folder/shielded?q=IDIOT").text
+    assert page.count('class="reveal"') == 0 and 'data-role="search-withheld"' in page
+    assert '<span class="count">0</span>' in page  # not even how many replies match
+    # the answer does not depend on the hidden text at all
+    assert page == client.get("/folder/shielded?q=zzzznothing").text.replace(
         "zzzznothing", "IDIOT")
-    page = client.get("/folder/shielded?q=IDIOT&inside=1").text
-    assert page.count('class="reveal"') == 1
+    asked = client.get("/folder/shielded?q=IDIOT&inside=1").text  # "also search hidden text"
+    assert asked.count('class="reveal"') == 1
+    assert "you are an idiot" not in asked and "Idiot hunter" not in asked
     assert "you are an idiot" not in page and "Idiot hunter" not in page
     assert 'value="IDIOT"' in page  # only what the user typed
+    client.post("/settings", {"unblur_all": "1", "confirm": "yes"})
+    page = client.get("/folder/shielded?q=IDIOT").text
+    assert "you are an idiot" in page.lower() and 'data-role="search-withheld"' not in page
 
 
 def test_search_is_case_insensitive_beyond_ascii(client: Client) -> None:
