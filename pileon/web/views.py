@@ -181,6 +181,7 @@ async def folder_page_view(request: Request) -> Response:
     # A search must not tell what a blurred reply says: in a blurred folder it finds nothing
     # (not even a count) until the user asks to search the hidden text too, or unblurs all.
     search_withheld = search_held
+    rows: list[sqlite3.Row]
     if search_withheld:
         rows, total = [], 0
     else:
