@@ -369,12 +369,15 @@ class PageFilter:
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
+    # With a search, the posts FTS5 found drive the query through the (run, platform, post)
+    # key ("+" keeps SQLite from walking the whole folder by its index instead).
+    plus = "+" if f.match else ""
     clauses: list[str] = ["f.run_id = ?"]
     args: list[Any] = [run_id]
     for column, value in (("f.folder", f.folder), ("f.category", f.category),
                           ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{plus}{column} = ?")
             args.append(value)
     if f.signal:
         clauses.append("(',' || f.signals || ',') LIKE ?")
@@ -388,7 +391,8 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
     if f.decided_only:
         clauses.append("f.decided = 1")
     if f.match:
-        clauses.append("p.rowid IN (SELECT rowid FROM post_search WHERE post_search MATCH ?)")
+        clauses.append("(f.platform, f.post_id) IN (SELECT platform, post_id FROM post_search"
+                       " WHERE post_search MATCH ?)")
         args.append(f.match)
     elif f.query:
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")

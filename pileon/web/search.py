@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from pileon.analyze.normalize import (
     armenian_skeleton,
@@ -74,8 +74,29 @@ def match_expression(query: str) -> str | None:
     return " OR ".join(unique) if unique else None
 
 
+#: A search indexes at most this many waiting posts itself; more are left to `pileon serve`'s
+#: background indexer, so a first search on a big new database is not a minutes-long wait.
+INLINE_SYNC = 2000
+
+
 def pending(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM post_search_pending LIMIT 1").fetchone() is not None
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM post_search_pending").fetchone()[0])
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Before a search: index what is waiting when that is quick; returns how many posts are
+    still waiting (the background indexer's work), 0 when the index is complete."""
+    if not pending(conn):
+        return 0
+    waiting = pending_count(conn)
+    if waiting <= INLINE_SYNC:
+        sync(conn)
+        return 0
+    return waiting
 
 
 def sync(conn: sqlite3.Connection, batch: int = 2000) -> int:
@@ -83,23 +104,26 @@ def sync(conn: sqlite3.Connection, batch: int = 2000) -> int:
     done = 0
     while True:
         rows = conn.execute(
-            "SELECT q.post_rowid, p.text FROM post_search_pending q"
+            "SELECT q.post_rowid, p.text, p.platform, p.id FROM post_search_pending q"
             " LEFT JOIN posts p ON p.rowid = q.post_rowid LIMIT ?", (batch,)).fetchall()
         if not rows:
             return done
-        _write(conn, ((int(r[0]), r[1]) for r in rows))
+        _write(conn, [(int(r[0]), r[1], r[2], r[3]) for r in rows])
         done += len(rows)
 
 
-def _write(conn: sqlite3.Connection, rows: Iterable[tuple[int, str | None]]) -> None:
-    items = list(rows)
-    bodies = [(rowid, spellings(text)) for rowid, text in items if text is not None]
+def _write(conn: sqlite3.Connection,
+           items: Sequence[tuple[int, str | None, str | None, str | None]]) -> None:
+    """Index `(rowid, text, platform, post_id)` rows (text None: the post is gone)."""
+    bodies = [(rowid, spellings(text), platform, post_id)
+              for rowid, text, platform, post_id in items if text is not None]
+    gone = [(item[0],) for item in items]
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executemany("DELETE FROM post_search WHERE rowid = ?", [(r,) for r, _ in items])
-        conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)", bodies)
-        conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?",
-                         [(r,) for r, _ in items])
+        conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
+        conn.executemany("INSERT INTO post_search (rowid, body, platform, post_id)"
+                         " VALUES (?, ?, ?, ?)", bodies)
+        conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

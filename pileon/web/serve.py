@@ -68,6 +68,22 @@ def _new_links_on_enter(sessions: Sessions, host: str) -> None:
         _print_new_link(sessions.link(host, sessions.issue()))
 
 
+def _index_for_search(db: Path) -> None:
+    """Bring the search index up to date in the background (a new 100k database takes a
+    couple of minutes on two cores); searches meanwhile say the index is still being built."""
+    from pileon.store import connect
+    from pileon.web import search
+
+    try:
+        conn = connect(db, create=False)
+        try:
+            search.sync(conn, batch=500)
+        finally:
+            conn.close()
+    except Exception as exc:  # the UI works without it; searches say the index is incomplete
+        console.print(f"search index not updated ({exc})", soft_wrap=True)
+
+
 def serve_forever(db: Path, *, port: int = 8765, open_browser: bool = True,
                   helpers: tuple[str, ...] = ()) -> None:
     sock = bind_free_port(port)
@@ -85,6 +101,7 @@ def serve_forever(db: Path, *, port: int = 8765, open_browser: bool = True,
                       f" only to someone you trust): {helper_link}", soft_wrap=True)
     console.print("Only this computer can open it. Each link works once; press Enter here for"
                   " a new one. Press Ctrl+C to stop.")
+    threading.Thread(target=_index_for_search, args=(db,), daemon=True).start()
     if sys.stdin is not None and sys.stdin.isatty():
         threading.Thread(target=_new_links_on_enter, args=(sessions, host), daemon=True).start()
     if open_browser:

@@ -198,6 +198,7 @@ async def folder_page_view(request: Request) -> Response:
             ("categories", *_stamp(request), name),
             lambda: distinct_values(conn, run_id, "category", name)),
         key_of=key_of, search_held=search_held,
+        indexing=search.pending_count(conn) if flt.match else 0,
         request_inside=request.query_params.get("inside") == "1", q=request.query_params.get("q", ""),
         filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
                                             "since", "until")))
@@ -210,8 +211,7 @@ def _searchable(conn: sqlite3.Connection, flt: PageFilter, *, held: bool) -> Pag
         return flt
     if held:
         return replace(flt, query=None)
-    if search.pending(conn):
-        search.sync(conn)
+    search.catch_up(conn)
     expression = search.match_expression(flt.query)
     if expression is None:
         return replace(flt, query=None)

@@ -251,10 +251,10 @@ def test_the_link_token_becomes_an_httponly_strict_cookie(
     page = context.new_page()
     response = page.goto(server.base + "/")
     assert response is not None and response.status == 403
-    assert "Open pileon with the link" in page.inner_text("body")
+    assert "Use the link pileon printed" in page.inner_text("body")
     response = page.goto(server.base + "/?token=not-the-token")
     assert response is not None and response.status == 403
-    response = page.goto(server.base + f"/folder/inbox?token={server.sessions.token}")
+    response = page.goto(server.base + f"/folder/inbox?token={server.sessions.issue()}")
     assert response is not None and response.status == 200
     assert page.url == server.base + "/folder/inbox"  # the token is gone from the address bar
     (cookie,) = context.cookies()

@@ -245,6 +245,7 @@ def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
         expect(page.locator("#decision")).to_contain_text("Your decision: this reply was moved")
         page.wait_for_function(f"({focused}) === 'decision'")
         page.keyboard.press("u")
+        expect(page.locator("#notice")).to_contain_text("Undone")
         page.goto("/")
         home = page.locator("article.card[data-key]").first
         home_key = home.get_attribute("data-key")

@@ -5,8 +5,10 @@ ALTER TABLE decisions ADD COLUMN decided_by TEXT;
 -- One row per post (rowid = posts.rowid): every normalized spelling of its words (diacritics
 -- folded, Azerbaijani Cyrillic read as Latin, Russian and Armenian translit), so that each
 -- spelling of a word finds the others. Filled from post_search_pending by pileon.web.search.
+-- platform and post_id ride along (not indexed), so a search never has to read posts rows.
 CREATE VIRTUAL TABLE post_search USING fts5(
-    body, tokenize = "unicode61 remove_diacritics 0", prefix = '2 3');
+    body, platform UNINDEXED, post_id UNINDEXED,
+    tokenize = "unicode61 remove_diacritics 0", prefix = '2 3');
 
 -- Posts whose text is new or changed and not yet in post_search. (The triggers test for an
 -- existing row rather than use OR IGNORE: an outer upsert's conflict policy would override it.)
