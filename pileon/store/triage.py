@@ -391,8 +391,8 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
     if f.decided_only:
         clauses.append("f.decided = 1")
     if f.match:
-        clauses.append("(f.platform, f.post_id) IN (SELECT platform, post_id FROM post_search"
-                       " WHERE post_search MATCH ?)")
+        clauses.append("(f.platform, f.post_id) IN (SELECT k.platform, k.post_id FROM post_search s"
+                       " JOIN post_search_keys k ON k.id = s.rowid WHERE post_search MATCH ?)")
         args.append(f.match)
     elif f.query:
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
@@ -425,7 +425,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query or flt.match:
+    if flt.query:  # (a search by `match` needs only post_folders: its clause names f alone)
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",

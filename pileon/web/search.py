@@ -121,8 +121,11 @@ def _write(conn: sqlite3.Connection,
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
-        conn.executemany("INSERT INTO post_search (rowid, body, platform, post_id)"
-                         " VALUES (?, ?, ?, ?)", bodies)
+        conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
+        conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)",
+                         [(b[0], b[1]) for b in bodies])
+        conn.executemany("INSERT INTO post_search_keys (id, platform, post_id) VALUES (?, ?, ?)",
+                         [(b[0], b[2], b[3]) for b in bodies])
         conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
         conn.execute("COMMIT")
     except BaseException:
