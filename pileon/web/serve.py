@@ -113,6 +113,7 @@ class ServerThread:
     """The real server in a background thread, for browser tests and benchmarks."""
 
     def __init__(self, db: Path, port: int = 0):
+        self.db = db
         self.sock = bind_free_port(port)
         self.port = int(self.sock.getsockname()[1])
         config, self.sessions = _config(db, self.sock)
@@ -133,6 +134,7 @@ class ServerThread:
         return self.sessions.link(f"{HOST}:{self.port}", self.sessions.issue(HELPER, name))
 
     def start(self) -> ServerThread:
+        _index_for_search(self.db)  # what `pileon serve` does in the background, done first
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started and time.monotonic() < deadline:

@@ -23,6 +23,7 @@ from pileon.records import LABELS
 from pileon.store.triage import (
     DecisionInput,
     PageFilter,
+    batch_keys,
     cluster_sample,
     coordinated_clusters,
     decisions_for,
@@ -420,13 +421,17 @@ async def undo(request: Request) -> Response:
     if not check_csrf(request, web.sessions, _str(form, "csrf")):
         raise HTTPException(403, "csrf")
     batch = _str(form, "batch") or ""
+    undone_keys = batch_keys(web.conn, batch)
     count = undo_batch(web.conn, batch, by=helper_name(request))
     back = _safe_back(_str(form, "back"))
     if request.headers.get("accept") == "application/json":
         return JSONResponse({"undone": batch})
     base, _, fragment = back.partition("#")
     joiner = "&" if "?" in base else "?"
+    # focus goes back to the reply the undo brought back (a post page keeps its own anchor)
     focus = _str(form, "focus") or ""
+    if focus != "decision" and undone_keys:
+        focus = key_of(*undone_keys[0])
     extra = urlencode({"undone": count, **({"focus": focus} if focus else {})})
     return RedirectResponse(f"{base}{joiner}{extra}" + (f"#{fragment}" if fragment else ""),
                             status_code=303)

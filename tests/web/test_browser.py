@@ -438,8 +438,9 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     expect(ui.get_by_role("status")).to_have_count(0)
     ui.wait_for_load_state()
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("inbox", False)
+    # focus is back on the reply the undo brought back, not at the top of the page
+    ui.wait_for_function(f"({focused}) === {keys[0]!r}")
 
-    ui.keyboard.press("j")
     ui.keyboard.press("a")  # nothing selected: the focused reply goes
     expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Shielded.")
     ui.wait_for_load_state()  # the shortcuts live in a deferred script

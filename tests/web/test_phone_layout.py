@@ -239,6 +239,8 @@ def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
         assert page.evaluate(focused) == keys[3]
         page.keyboard.press("u")
         expect(page.locator("#notice")).to_contain_text("Undone")
+        page.wait_for_function(f"({focused}) === {keys[1]!r}")  # the reply that came back
+        expect(page.locator("#notice")).to_contain_text("Undone")
         # the same keys on a reply's own page, and on the first screen
         page.goto(f"/post?p={rows[0]['platform']}&id={rows[0]['post_id']}")
         page.keyboard.press("e" if rows[0]["folder"] != "inbox" else "r")
@@ -255,8 +257,10 @@ def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
         platform, post_id = (home_key or "/").split("/", 1)
         assert db.execute("SELECT folder FROM post_folders WHERE run_id=? AND platform=? AND"
                           " post_id=?", (_run(db), platform, post_id)).fetchone()[0] == "inbox"
+        page.wait_for_load_state()  # the shortcuts live in a deferred script
         page.keyboard.press("u")
         expect(page.locator("#notice")).to_contain_text("Undone")
+        page.wait_for_function(f"({focused}) === {home_key!r}")  # back on that reply
     finally:
         page.context.close()
 
