@@ -281,11 +281,12 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                     via: str = "ui", all_copies: bool = False) -> str:
+                     via: str = "ui", all_copies: bool = False, by: str | None = None) -> str:
     """Store the user's decisions as one batch and show their effect at once.
 
     With `all_copies`, each decision is also recorded for every copy of its post (same copy
-    group in the newest triage run): "apply to the 21 identical replies".
+    group in the newest triage run): "apply to the 21 identical replies". `by`: the trusted
+    helper who decided (None: the author).
     """
     for item in items:
         check_action(item.action, item.value)
@@ -299,7 +300,7 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
             items = list(dict.fromkeys(expanded))
     conn.execute("BEGIN IMMEDIATE")
     try:
-        batch = add_decisions(conn, items, via=via)
+        batch = add_decisions(conn, items, via=via, by=by)
         run = latest_run(conn)
         keys = sorted({(d.platform, d.post_id) for d in items if d.action in FOLDER_ACTIONS})
         if run is not None and keys:
@@ -316,14 +317,16 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
     return batch
 
 
-def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
+def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
+               by: str | None = None) -> int:
     """Undo a batch by adding an `undo` decision (nothing is deleted); returns posts affected."""
     keys = batch_keys(conn, batch)
     if not keys:
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via)
+        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via,
+                      by=by)
         run = latest_run(conn)
         if run is not None:
             _refresh_folders(conn, int(run["id"]), keys)
