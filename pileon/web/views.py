@@ -24,8 +24,8 @@ from pileon.records import LABELS
 from pileon.store.triage import (
     DecisionInput,
     PageFilter,
-    block_candidates,
     batch_keys,
+    block_candidates,
     cluster_sample,
     coordinated_clusters,
     decisions_for,
