@@ -13,8 +13,8 @@ import click
 
 from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
-from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
 from pileon.coordinate.mapreduce import map_partition
+from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
 from pileon.coordinate.run import analyse_sketch, reference_time
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
