@@ -208,7 +208,11 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
 @click.option("--port", type=int, default=8765, show_default=True,
               help="Port on 127.0.0.1; the next free one is used if it is taken.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
-def serve(db: Path, port: int, no_browser: bool) -> None:
+@click.option("--helper", "helpers", multiple=True, metavar="NAME",
+              help="Also print a one-time link for a trusted helper called NAME, who reviews"
+                   " To review and Shielded unblurred and decides; each decision records who"
+                   " made it. Repeatable. The author can remove a helper in Settings.")
+def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...]) -> None:
     """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
     from pileon.web.serve import serve_forever
 
@@ -216,7 +220,11 @@ def serve(db: Path, port: int, no_browser: bool) -> None:
         raise StoreError("no such database", path=str(db),
                          hint="run `pileon ingest` or `pileon demo` first")
     ensure_triaged(db)
-    serve_forever(db, port=port, open_browser=not no_browser)
+    names = tuple(dict.fromkeys(n.strip() for n in helpers if n.strip()))
+    if any(len(n) > 60 or not n.isprintable() for n in names):
+        raise click.BadParameter("a helper's name is at most 60 printable characters",
+                                 param_hint="--helper")
+    serve_forever(db, port=port, open_browser=not no_browser, helpers=names)
 
 
 @click.command(name="triage-eval")
