@@ -196,6 +196,8 @@ class MastodonSource:
     def sniff(self, head: bytes, path: Path) -> float:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
             return 0.0
+        if head.strip(b"\xef\xbb\xbf \t\r\n").replace(b" ", b"") == b"[]":
+            return 0.6  # an empty list of statuses (or accounts): 0 posts, not an unknown format
         if _MARKERS.search(head):
             return 0.9
         if _ACCOUNT_MARKERS.search(head) and b'"username"' in head:
