@@ -32,8 +32,9 @@ __all__ = [
 ]
 
 
-#: What reading one item of a page may raise: a missing field, or a value of the wrong JSON type.
-ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError)
+#: What reading one item of a page may raise: a missing field, a value of the wrong JSON type, or
+#: a number out of range (a timestamp of 2**63 seconds).
+ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError, OverflowError)
 
 
 class PageRecords:
