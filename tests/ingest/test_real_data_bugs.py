@@ -112,3 +112,20 @@ def test_empty_mastodon_list_is_zero_posts_and_error_bodies_are_named(
     result = CliRunner().invoke(main, ["ingest", str(db_path), str(error)])
     assert result.exit_code != 0
     assert "an error answer, not data: 'Record not found'" in result.output
+
+
+def test_mastodon_quote_fallback_dropped_and_port_kept(
+    ingest: IngestFn, tmp_path: Path, formats: Path
+) -> None:
+    context = json.loads((formats / "mastodon_context.json").read_text())
+    status = context["descendants"][0]
+    status["content"] = ('<p class="quote-inline">RE: <a href="https://social.example/@a/1">'
+                         'https://social.example/@a/1</a></p><p>this is my answer</p>')
+    status["spoiler_text"] = ""
+    status["account"] = {**status["account"], "acct": "lena",
+                         "url": "https://tiny.example:8443/@lena"}
+    path = tmp_path / "context.json"
+    path.write_text(json.dumps(context))
+    conn = ingest(path)
+    assert post(conn, "mastodon", status["id"])["text"] == "this is my answer"
+    assert account(conn, "mastodon", status["account"]["id"])["handle"] == "lena@tiny.example:8443"
