@@ -69,13 +69,17 @@ def connect_cluster(scheduler: str | None, workers: int | None,
         dashboard = None
     where = {"host": "127.0.0.1"} if processes else {}  # in-process workers talk inproc://
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                           dashboard_address=dashboard, silence_logs=logging.ERROR, **where)
+                           dashboard_address=dashboard, silence_logs=logging.CRITICAL, **where)
     return Client(cluster), cluster
 
 
 def _dashboard(client: Any, cluster: Any) -> str | None:
-    if cluster is not None and not cluster.scheduler_info.get("services", {}).get("dashboard"):
-        return None
+    """The dashboard address, when there is one (a local cluster serves it only with bokeh)."""
+    if cluster is not None:
+        try:
+            import bokeh  # noqa: F401
+        except ImportError:
+            return None
     try:
         return str(client.dashboard_link)
     except Exception:  # noqa: BLE001 - a remote scheduler without a dashboard
@@ -128,8 +132,9 @@ def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
             outcome = future.result()
         if not outcome["ok"]:
             failed.add(label)
-            report.failed.append({"partition": outcome["partition"], "error": outcome["error"]})
-            say(f"Error: partition {outcome['partition']}: {outcome['error']}")
+            for item in outcome.get("failures") or [outcome]:
+                report.failed.append({"partition": item["partition"], "error": item["error"]})
+                say(f"Error: partition {item['partition']}: {item['error']}")
 
 
 def run_campaign(campaign: Campaign, *, scheduler: str | None = None,

@@ -34,8 +34,15 @@ _CROSS = {"accounts_across_targets": ACROSS_ACCOUNTS, "waves_across_targets": WA
           "templates_across_threads": TEMPLATES}
 
 
-def _rows(paths: list[Path]) -> int:
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
+def _rows(paths: list[Path], unreadable: list[str]) -> int:
+    """Rows over partition files; a damaged file counts nothing and is listed."""
+    total = 0
+    for path in paths:
+        try:
+            total += pq.ParquetFile(path).metadata.num_rows
+        except (OSError, pa.ArrowException):
+            unreadable.append(str(path))
+    return total
 
 
 def _table(campaign: Campaign, name: str, threads: list[Thread]) -> pa.Table:
@@ -62,12 +69,13 @@ def _summary(campaign: Campaign, threads: list[Thread], tables: dict[str, pa.Tab
     clusters = tables["clusters"].column("thread").to_pylist()
     groups = tables["groups"].select(["thread", "coordinated"]).to_pylist()
     per_thread = []
+    unreadable: list[str] = []
     for t in threads:
         posts = sorted(campaign.table_dir("posts", t.name).glob("day=*/part.parquet"))
         scores = sorted(campaign.table_dir("scores", t.name).glob("day=*/part.parquet"))
         per_thread.append({
-            "thread": t.name, "source": t.source, "posts": _rows(posts),
-            "scored_posts": _rows(scores), "days": len(posts),
+            "thread": t.name, "source": t.source, "posts": _rows(posts, unreadable),
+            "scored_posts": _rows(scores, unreadable), "days": len(posts),
             "days_scored": len(scores), "clusters": clusters.count(t.name),
             "coordinated_groups": sum(1 for g in groups if g["thread"] == t.name
                                       and g["coordinated"]),
@@ -79,7 +87,7 @@ def _summary(campaign: Campaign, threads: list[Thread], tables: dict[str, pa.Tab
                     "waves_across_targets": cross["waves_across_targets"].num_rows,
                     "templates_across_threads": cross["templates_across_threads"].num_rows})
     return {"campaign": str(campaign.root), "written_at": datetime.now(UTC).isoformat(),
-            "overall": overall, "threads": per_thread}
+            "overall": overall, "threads": per_thread, "unreadable_partitions": unreadable}
 
 
 def write_outputs(campaign: Campaign, threads: list[Thread], params: CoordinationParams) -> None:

@@ -70,7 +70,8 @@ def score_partition(root: str, thread: str, day: str, backend: str) -> dict[str,
 
 def sketch_partition(root: str, thread: str, day: str, params: dict[str, Any]) -> Any:
     """posts/thread=T/day=D → its coordination sketch (the map; kept in worker memory and
-    handed to the thread's reduce, never written). Raises: the reduce reports it."""
+    handed to the thread's reduce, never written). A failure comes back as an outcome dict,
+    which the reduce reports instead of running."""
     import pyarrow.parquet as pq
 
     from pileon.campaign.columns import POSTS, batch_from_table
@@ -78,9 +79,13 @@ def sketch_partition(root: str, thread: str, day: str, params: dict[str, Any]) -
     from pileon.campaign.layout import Campaign
     from pileon.coordinate.results import CoordinationParams
 
-    campaign = Campaign(Path(root))
-    table = pq.read_table(campaign.partition("posts", thread, day), schema=POSTS)
-    return sketch(batch_from_table(table), CoordinationParams(**params))
+    def work() -> dict[str, Any]:
+        campaign = Campaign(Path(root))
+        table = pq.read_table(campaign.partition("posts", thread, day), schema=POSTS)
+        return {"sketch": sketch(batch_from_table(table), CoordinationParams(**params))}
+
+    outcome = _guard(f"coordination map thread={thread} day={day}", work)
+    return outcome["sketch"] if outcome["ok"] else outcome
 
 
 def coordinate_thread(root: str, thread: str, params: dict[str, Any], *sketches: Any
@@ -92,6 +97,11 @@ def coordinate_thread(root: str, thread: str, params: dict[str, Any], *sketches:
     from pileon.coordinate.results import CoordinationParams
     from pileon.store import connect
     from pileon.store.coordination import load_accounts
+
+    failures = [s for s in sketches if isinstance(s, dict)]
+    if failures:
+        return {"ok": False, "partition": f"coordination thread={thread}",
+                "error": "not run: a map partition failed", "failures": failures}
 
     def work() -> dict[str, Any]:
         campaign = Campaign(Path(root))

@@ -238,8 +238,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                 as_json: bool) -> None:
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
-    Prints, per language, how many supportive replies the rules would shield and how many
-    abusive replies they would put in support (each should stay at or below 2%).
+    Prints, per language, how many supportive replies the rules would shield (target: at most
+    2%) and how many abusive replies they would put in support (target: at most 1%).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -251,7 +251,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     results = classifier.classify([str(r["text"]) for r in rows])
     items = [LabelledScores(str(r.get("lang") or result.lang),
                             frozenset(str(label) for label in r["labels"]),  # type: ignore[attr-defined]
-                            dict(result.scores)) for r, result in zip(rows, results, strict=True)]
+                            dict(result.scores), str(r["text"]))
+             for r, result in zip(rows, results, strict=True)]
     for rate in folder_rates(items, rules):
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
@@ -263,8 +264,17 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
             print_json(values)
             continue
         click.echo(f"{rate.lang:4} supportive shielded"
-                   f" {_share(rate.supportive_shielded, rate.supportive):16} abuse in support"
-                   f" {_share(rate.abusive_in_support, rate.abusive):16} folders {rate.folders}")
+                   f" {_share(rate.supportive_shielded, rate.supportive):16}"
+                   f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
+                   f" {_share(rate.abusive_in_support, rate.abusive):16}"
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+
+
+def _mark(rate: float | None, target: float) -> str:
+    """' ok' or ' OVER' beside a rate, against its target."""
+    if rate is None:
+        return "     "
+    return "   ok" if rate <= target else " OVER"
 
 
 def _share(n: int, total: int) -> str:

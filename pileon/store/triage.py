@@ -61,6 +61,7 @@ __all__ = [
     "coordination_finished_at",
     "scores_analyzed_at",
     "blockable_accounts",
+    "block_candidates",
     "scores_source",
     "set_setting",
     "start_run",
@@ -742,3 +743,27 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     supporters.update((str(p), str(a)) for p, a, action in marked if action == "mark_supportive")
     chosen = {(str(p), str(a)) for p, a, action in marked if action == "block"}
     return abusive | chosen, supporters - chosen  # the user's own "block" always wins
+
+
+def block_candidates(conn: sqlite3.Connection, run_id: int,
+                     yourself: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
+    """The accounts a block list would hold (see `blockable_accounts`), with their handle and
+    how many of their posts are in Shielded, most first: for the user to review before export."""
+    abusive, supporters = blockable_accounts(conn, run_id)
+    wanted = abusive - supporters - set(yourself)
+    shielded: dict[tuple[str, str], int] = {}
+    for platform, author, n in conn.execute(
+        "SELECT p.platform, p.author_id, COUNT(*) FROM post_folders f JOIN posts p ON"
+        " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
+        " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
+        shielded[(str(platform), str(author))] = int(n)
+    out: list[dict[str, Any]] = []
+    for platform, account in wanted:
+        row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
+                           (platform, account)).fetchone()
+        out.append({"platform": platform, "account_id": account,
+                    "handle": row[0] if row else None,
+                    "shielded": shielded.get((platform, account), 0)})
+    out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
+                            str(a["handle"] or a["account_id"])))
+    return out

@@ -116,6 +116,8 @@ def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
         return k
 
     def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
@@ -235,7 +237,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
                     read=[rules.sha256], wrote=[run_rows_digest(conn, "post_folders", run_id)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return TriageResult(run_id, len(rows), {f: counts.get(f, 0) for f in FOLDERS},
                         bool(scores), decided, time.perf_counter() - started)
@@ -308,7 +311,8 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
                     wrote=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return batch
 
@@ -330,6 +334,7 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
                     posts_payloads(conn, keys), read=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return len(keys)

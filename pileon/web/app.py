@@ -184,6 +184,7 @@ def create_app(db_path: Path, sessions: Sessions) -> Guard:
         Route("/folder/{name}", off_loop(views.folder_page_view)),
         Route("/post", off_loop(views.post_by_id)),
         Route("/post/{ref}", off_loop(views.post_page)),
+        Route("/block-list", off_loop(views.block_list_page)),
         Route("/settings", off_loop(views.settings_page), methods=["GET", "POST"]),
         Route("/lang", off_loop(views.set_language), methods=["POST"]),
         Route("/reveal", off_loop(views.reveal), methods=["POST"]),

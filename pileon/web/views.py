@@ -9,6 +9,7 @@ by an opaque ref (/post/<ref>), never by an id or URL that could hold a handle.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import replace
 from typing import Any
@@ -24,6 +25,7 @@ from pileon.store.triage import (
     DecisionInput,
     PageFilter,
     batch_keys,
+    block_candidates,
     cluster_sample,
     coordinated_clusters,
     decisions_for,
@@ -251,6 +253,9 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
     own = row["kind"] == "root" and row["folder"] is None \
         or (platform, row["author_id"]) in authors
     hidden = not own and is_blurred(row["folder"], unblur_all(request))
+    # Replies around a blurred one often name its writer ("@handle ..."): masked, so the
+    # thread does not tell who wrote what is hidden.
+    masked = row["author_handle"] if hidden and row["author_handle"] else None
     score = latest_score(conn, platform, post_id)
     scores: dict[str, float] = json.loads(score["scores_json"]) if score else {}
     evidence = json.loads(score["evidence_json"] or "[]") if score else []
@@ -262,9 +267,9 @@ async def _post(request: Request, found: tuple[str, str]) -> Response:
         above = post_detail(conn, run_id, platform, parent)
         if above is None:
             break
-        context.insert(0, _context_item(above, request, authors))
+        context.insert(0, _context_item(above, request, authors, masked))
         parent = above["reply_to"]
-    below = [_context_item(r, request, authors) for r in (
+    below = [_context_item(r, request, authors, masked) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
     raw = None if hidden else _own_record(request, row["raw_sha256"], post_id, row["uri"])
@@ -300,8 +305,15 @@ def _own_record(request: Request, sha256: str, post_id: str, uri: str | None) ->
     return web.payloads.own_record(sha256, lambda: raw_bytes(web.conn, sha256), post_id, uri)
 
 
-def _context_item(row: Any, request: Request,
-                  authors: frozenset[tuple[str, str]]) -> dict[str, Any]:
+def _mask_handle(text: str, handle: str | None) -> str:
+    if not handle:
+        return text
+    return re.sub("@" + re.escape(handle.lstrip("@")) + r"(?![\w.-]*\w)", "@…", text,
+                  flags=re.IGNORECASE)
+
+
+def _context_item(row: Any, request: Request, authors: frozenset[tuple[str, str]],
+                  masked: str | None = None) -> dict[str, Any]:
     own = (row["kind"] == "root" and row["folder"] is None) \
         or (row["platform"], row["author_id"]) in authors
     hidden = not own and is_blurred(row["folder"], unblur_all(request))
@@ -309,7 +321,7 @@ def _context_item(row: Any, request: Request,
             "post_id": row["post_id"], "ref": post_ref(row["platform"], row["post_id"]),
             "kind": row["kind"], "hidden": hidden, "own": own, "folder": row["folder"],
             "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
-            "text": None if hidden else row["text"],
+            "text": None if hidden else _mask_handle(row["text"], masked),
             "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
 
 
@@ -484,6 +496,23 @@ async def remove_helper(request: Request) -> Response:
     name = _str(form, "name") or ""
     web.sessions.remove_helper(name)
     return RedirectResponse("/settings?removed=" + quote(name) + "#helpers", status_code=303)
+
+
+async def block_list_page(request: Request) -> Response:
+    """The accounts a block or mute list would hold, for review before any export. Handles
+    are abusers' names: they are listed only after the user asks (?show=1)."""
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    web = state_of(request)
+    accounts = web.memo(("blocklist", *_stamp(request)), lambda: block_candidates(
+        web.conn, run_id, thread_context(web.conn).authors))
+    platforms: dict[str, int] = {}
+    for a in accounts:
+        platforms[a["platform"]] = platforms.get(a["platform"], 0) + 1
+    show = request.query_params.get("show") == "1"
+    return render(request, "blocklist.html", accounts=accounts if show else [], show=show,
+                  total=len(accounts), platforms=sorted(platforms.items()))
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

@@ -4,6 +4,7 @@ same scores, clusters and verdicts on the same threads, on a real 2-worker Local
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,42 @@ def test_dask_path_gives_the_same_scores_clusters_and_verdicts(
     summary = json.loads((campaign.root / "summary.json").read_text(encoding="utf-8"))
     assert summary["overall"]["posts"] == sum(a.thread.posts for a in added if a.thread)
     assert summary["overall"]["scored_posts"] == summary["overall"]["posts"]
+    _check_cross_target_outputs(campaign)
+
+
+def _check_cross_target_outputs(campaign: Campaign) -> None:
+    """The planted cross-target waves (tests/campaign/threadgen.py: the same template from the
+    same fresh accounts on both generated targets within minutes) are found, and the exports
+    hold what the summary says."""
+    waves = pq.read_table(campaign.cross("waves_across_targets")).to_pylist()
+    assert any({"target00", "target01"} <= set(w["threads"]) and w["accounts_on_several"] >= 5
+               for w in waves), waves
+    accounts = pq.read_table(campaign.cross("accounts_across_targets")).to_pylist()
+    wave_accounts = {a["account_id"] for a in accounts if a["coordinated_targets"] >= 2}
+    assert any(name.startswith("wave0-acct") for name in wave_accounts)
+    templates = pq.read_table(campaign.cross("templates_across_threads")).to_pylist()
+    assert any(t["targets"] >= 2 and t["coordinated_clusters"] >= 2 for t in templates)
+
+    summary = json.loads((campaign.root / "summary.json").read_text(encoding="utf-8"))
+    db = sqlite3.connect(campaign.root / "campaign.sqlite")
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert {"threads", "clusters", "groups", "accounts", "edges", "accounts_across_targets",
+                "waves_across_targets", "templates_across_threads"} <= tables
+        assert db.execute("SELECT sum(posts) FROM threads").fetchone()[0] == \
+            summary["overall"]["posts"]
+        assert db.execute("SELECT count(*) FROM waves_across_targets").fetchone()[0] == \
+            len(waves)
+        threads = json.loads(db.execute("SELECT threads FROM accounts_across_targets LIMIT 1"
+                                        ).fetchone()[0])
+        assert isinstance(threads, list) and len(threads) >= 2
+    finally:
+        db.close()
+
+    html = (campaign.root / "summary.html").read_text(encoding="utf-8")
+    assert "Waves that hit several targets" in html
+    # Template texts (they may be abuse) only behind a click, and escaped.
+    shown = templates[0]["template_text"]
+    body_outside_details = re.sub(r"<details>.*?</details>", "", html, flags=re.S)
+    assert shown not in body_outside_details
+    assert "<script" not in html
