@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from demo_db import build_demo_db
 from playwright.sync_api import Page, expect
 
 from pileon.records import ABUSIVE_LABELS
@@ -29,6 +30,20 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"safety-{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database of this module's own: the session's shared one is changed by other
+    browser tests' clicks (and their copies' fates), and here only the rules are judged."""
+    return build_demo_db(tmp_path_factory.mktemp("safety-demo"))
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path) -> Iterator[ServerThread]:
+    running = ServerThread(demo_db).start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
