@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from demo_db import build_demo_db
 from playwright.sync_api import Page, expect
 
 from pileon.records import ABUSIVE_LABELS
@@ -29,6 +30,20 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 def _shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"safety-{name}.png"))
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database of this module's own: the session's shared one is changed by other
+    browser tests' clicks (and their copies' fates), and here only the rules are judged."""
+    return build_demo_db(tmp_path_factory.mktemp("safety-demo"))
+
+
+@pytest.fixture(scope="module")
+def server(demo_db: Path) -> Iterator[ServerThread]:
+    running = ServerThread(demo_db).start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
@@ -79,9 +94,15 @@ def test_no_abuse_and_no_wave_member_in_support_as_served(
         shown |= found
         page += 1
     assert shown == {key_of(p, i) for p, i, _ in support}  # the UI shows exactly Support
+    run = latest_run(db)
+    assert run is not None
+    # Other browser tests move some replies to Support by hand: the user's decisions win, so
+    # only the rules' own placements are judged here.
+    decided = {key_of(p, i) for p, i in db.execute(
+        "SELECT platform, post_id FROM post_folders WHERE run_id=? AND decided=1", (run["id"],))}
     abusive = {key_of(*k) for k, t in truth.items()
-               if set(t["labels"]) & ABUSIVE_LABELS}  # type: ignore[arg-type]
-    waves = {key_of(*k) for k, t in truth.items() if t["wave"]}
+               if set(t["labels"]) & ABUSIVE_LABELS} - decided  # type: ignore[arg-type]
+    waves = {key_of(*k) for k, t in truth.items() if t["wave"]} - decided
     assert abusive and waves
     assert shown & abusive == set()
     assert shown & waves == set()
