@@ -11,7 +11,8 @@ DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ruby
 
-.PHONY: venv system-deps demo test lint typecheck model eval eval-quick bench docs clean
+.PHONY: venv system-deps demo test lint typecheck model eval eval-quick bench docs clean fuzz \
+	kill-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +70,18 @@ eval-quick: venv
 
 bench: venv
 	$(PY) benchmarks/run.py
+
+# The long fuzz run: FUZZ_EXAMPLES (default 2000) hostile inputs per parser, eval and rules loader,
+# new ones each run (`pytest` alone runs 25 of each, the same every time, within CI's budget).
+FUZZ_EXAMPLES ?= 2000
+fuzz: venv
+	PILEON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/fuzz -p no:cacheprovider
+
+# kill -9 at random points of ingest, analyze and triage (KILLS times each): the database stays
+# intact, a re-run gives exactly the uninterrupted result, no temp output, no process left.
+KILLS ?= 20
+kill-test: venv
+	$(PY) benchmarks/kill_bench.py --kills $(KILLS)
 
 # docs/cli.md, docs/schema.md and docs/README.md, regenerated from the code (tests/test_docs.py
 # fails when they differ).

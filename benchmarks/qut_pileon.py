@@ -69,10 +69,12 @@ class Vocabulary:
         ranks = np.arange(1, len(self.words) + 1, dtype=np.float64)
         weights = 1 / ranks ** 1.05
         self.p = weights / weights.sum()
+        self.cdf = np.cumsum(self.p)
         self.rng = rng
 
     def draw(self, n: int) -> list[str]:
-        return [str(w) for w in self.words[self.rng.choice(len(self.words), n, p=self.p)]]
+        picked = np.minimum(np.searchsorted(self.cdf, self.rng.random(n)), len(self.words) - 1)
+        return self.words[picked].tolist()
 
     def sentence(self, lo: int, hi: int) -> list[str]:
         return self.draw(int(self.rng.integers(lo, hi + 1)))

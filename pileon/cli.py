@@ -62,7 +62,8 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, PileonError):
         return str(exc)
     if is_disk_full(exc):
-        return "the disk is full — nothing half-written was kept; free some space and run it again"
+        return ("the disk is full — what was stored before is intact; free some space and run"
+                " the same command again")
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc)
         if "locked" in text or "busy" in text:

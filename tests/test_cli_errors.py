@@ -97,3 +97,30 @@ def test_a_read_only_database_can_still_be_read(
     written = _run("ingest", db_path, FORMATS / "bluesky_getQuotes.json")
     assert written.exit_code == 1
     assert "read-only" in written.output and "Traceback" not in written.output
+
+
+def test_ingest_on_a_full_disk_says_so_and_keeps_the_database_whole(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _run("ingest", db_path, FORMATS / "mastodon_context.json").exit_code == 0
+    pages = sqlite3.connect(db_path).execute("PRAGMA page_count").fetchone()[0]
+    real_connect = sqlite3.connect
+
+    def small_disk(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        conn.execute(f"PRAGMA max_page_count={pages + 2}")  # SQLite's own SQLITE_FULL path
+        return conn
+
+    big = tmp_path / "big.jsonl"
+    big.write_text("".join(f'{{"id": "{i}", "text": "{"x" * 2000} {i}"}}\n' for i in range(400)),
+                   encoding="utf-8")
+    monkeypatch.setattr(store_db.sqlite3, "connect", small_disk)
+    result = _run("ingest", db_path, big)
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "the disk is full" in result.output
+    assert "cannot rollback" not in result.output and "Traceback" not in result.output
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    assert _run("stats", db_path).exit_code == 0

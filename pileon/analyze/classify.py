@@ -141,6 +141,8 @@ def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> d
 #: unless it rejects what it quotes.
 _HATE_LABELS = ("identity_attack", "threat", "atrocity_denial", "sexual_harassment")
 _SUPPORT_CAP = 0.45
+#: The model's labels a text without a single letter cannot get from the model alone.
+_WORDLESS_MUTED = np.array([label in ABUSIVE_LABELS or label == "profanity" for label in LABELS])
 
 
 def guard_support(read: ReadText, scores: dict[str, float]) -> dict[str, float]:
@@ -228,6 +230,10 @@ class BuiltinClassifier:
                 # so no label is given rather than a guess (language `und`, low confidence).
                 scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
             else:
+                if not any(ch.isalpha() for ch in read.text):
+                    # Emoji or punctuation only: the n-gram model has no words to weigh and
+                    # fired abuse on a row of smileys; the emoji lexicon (🔪, 🤡, ❤️) decides.
+                    row = np.where(_WORDLESS_MUTED, 0.0, row)
                 scores = guard_support(read, calibrate(combine(read, row), thresholds))
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored)

@@ -13,8 +13,9 @@ import click
 
 from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
+from pileon.coordinate.mapreduce import map_partition
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
-from pileon.coordinate.run import analyse_coordination
+from pileon.coordinate.run import analyse_sketch, reference_time
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.coordination import (
@@ -100,8 +101,11 @@ def coordination(db: Path, window: str, threshold: float, min_group: int,
             hint="use campaign mode (`pileon campaign`), which partitions the posts; "
                  "or pass --max-posts to try anyway")
     batch = load_batch(conn)
-    result = analyse_coordination(batch, load_accounts(conn), params)
-    run_id = save_result(conn, batch, result)
+    reference = reference_time(batch)
+    sketch = map_partition(batch, params)
+    del batch  # the texts are not needed past the map step: one sample per distinct text stays
+    result = analyse_sketch(sketch, load_accounts(conn), params, reference)
+    run_id = save_result(conn, sketch.posts, result)
     summary = _summary(conn, run_id)
     conn.close()
     summary["seconds"] = round(time.perf_counter() - started, 2)

@@ -11,13 +11,16 @@ import click
 
 from pileon.commands.output import byte_progress, console, echo, print_json
 from pileon.errors import InputFileError, PileonError
+from pileon.ingest.har import NOT_STORED
 from pileon.ingest.run import IngestResult, ingest_file
 from pileon.store import connect
 from pileon.store.queries import find_post, raw_payload, stats
 
 __all__ = ["COMMANDS"]
 
-FORMATS = ["auto", "x", "bluesky", "mastodon", "csv", "jsonl"]
+FORMATS = [
+    "auto", "x", "har", "zeeschuimer", "x-web", "x-archive", "bluesky", "mastodon", "csv", "jsonl",
+]
 
 
 def _parse_map(value: str | None) -> dict[str, str]:
@@ -44,7 +47,11 @@ def _parse_map(value: str | None) -> dict[str, str]:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def ingest(db: Path, files: tuple[Path, ...], fmt: str, column_map: str | None,
            platform: str | None, as_json: bool, quiet: bool) -> None:
-    """Ingest export files (X API v2, Bluesky, Mastodon JSON, CSV, JSONL) into DB.
+    """Ingest export files (X API v2, X web captures, Bluesky, Mastodon JSON, CSV, JSONL) into DB.
+
+    X web captures need no paid API: a browser HAR of x.com, Zeeschuimer NDJSON, a saved
+    GraphQL answer or twitter-web-exporter JSON, and X's account archive (tweets.js). From a
+    HAR only the x.com answers' bodies are kept; cookies and request headers are never stored.
 
     Raw bytes are kept with their SHA-256. Re-ingesting the same file adds nothing; an
     interrupted ingest is finished by running the same command again.
@@ -96,6 +103,8 @@ def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -
             report["surrogates_replaced"] = c.surrogates_replaced
         if c.integers_dropped:
             report["integers_dropped"] = c.integers_dropped
+        if result.format == "har":
+            report["not_stored"] = NOT_STORED
         print_json(report)
         return
     if quiet:
@@ -111,6 +120,8 @@ def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -
            if c.integers_dropped else ""),
         soft_wrap=True,  # one line per file, whatever the terminal width
     )
+    if result.format == "har":
+        console.print(f"{result.path}: {NOT_STORED}", soft_wrap=True)
 
 
 @click.command("stats")

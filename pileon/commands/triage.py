@@ -208,7 +208,11 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
 @click.option("--port", type=int, default=8765, show_default=True,
               help="Port on 127.0.0.1; the next free one is used if it is taken.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
-def serve(db: Path, port: int, no_browser: bool) -> None:
+@click.option("--helper", "helpers", multiple=True, metavar="NAME",
+              help="Also print a one-time link for a trusted helper called NAME, who reviews"
+                   " To review and Shielded unblurred and decides; each decision records who"
+                   " made it. Repeatable. The author can remove a helper in Settings.")
+def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...]) -> None:
     """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
     from pileon.web.serve import serve_forever
 
@@ -216,7 +220,11 @@ def serve(db: Path, port: int, no_browser: bool) -> None:
         raise StoreError("no such database", path=str(db),
                          hint="run `pileon ingest` or `pileon demo` first")
     ensure_triaged(db)
-    serve_forever(db, port=port, open_browser=not no_browser)
+    names = tuple(dict.fromkeys(n.strip() for n in helpers if n.strip()))
+    if any(len(n) > 60 or not n.isprintable() for n in names):
+        raise click.BadParameter("a helper's name is at most 60 printable characters",
+                                 param_hint="--helper")
+    serve_forever(db, port=port, open_browser=not no_browser, helpers=names)
 
 
 @click.command(name="triage-eval")
@@ -230,8 +238,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                 as_json: bool) -> None:
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
-    Prints, per language, how many supportive replies the rules would shield and how many
-    abusive replies they would put in support (each should stay at or below 2%).
+    Prints, per language, how many supportive replies the rules would shield (target: at most
+    2%) and how many abusive replies they would put in support (target: at most 1%).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -243,7 +251,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     results = classifier.classify([str(r["text"]) for r in rows])
     items = [LabelledScores(str(r.get("lang") or result.lang),
                             frozenset(str(label) for label in r["labels"]),  # type: ignore[attr-defined]
-                            dict(result.scores)) for r, result in zip(rows, results, strict=True)]
+                            dict(result.scores), str(r["text"]))
+             for r, result in zip(rows, results, strict=True)]
     for rate in folder_rates(items, rules):
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
@@ -255,8 +264,17 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
             print_json(values)
             continue
         click.echo(f"{rate.lang:4} supportive shielded"
-                   f" {_share(rate.supportive_shielded, rate.supportive):16} abuse in support"
-                   f" {_share(rate.abusive_in_support, rate.abusive):16} folders {rate.folders}")
+                   f" {_share(rate.supportive_shielded, rate.supportive):16}"
+                   f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
+                   f" {_share(rate.abusive_in_support, rate.abusive):16}"
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+
+
+def _mark(rate: float | None, target: float) -> str:
+    """' ok' or ' OVER' beside a rate, against its target."""
+    if rate is None:
+        return "     "
+    return "   ok" if rate <= target else " OVER"
 
 
 def _share(n: int, total: int) -> str:

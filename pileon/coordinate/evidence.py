@@ -93,20 +93,22 @@ class TextEvidence:
 
 
 class ShingleRarity:
-    """Posts per shingle across the thread, to ask how rare a template's shingles are."""
+    """Posts holding each shingle of the given templates, across the thread."""
 
-    def __init__(self, sets: ShingleSets, rows_per_key: np.ndarray) -> None:
+    def __init__(self, sets: ShingleSets, rows_per_key: np.ndarray, centres: np.ndarray) -> None:
         self._sets = sets
         self._rows = rows_per_key
-        weights = np.repeat(rows_per_key.astype(np.float64), sets.sizes)
-        order = np.argsort(sets.hashes, kind="stable")
-        ordered = sets.hashes[order]
-        if len(ordered):
-            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-            self.hashes = ordered[starts]
-            self.posts = np.add.reduceat(weights[order], starts)
-        else:
-            self.hashes, self.posts = ordered, np.zeros(0)
+        wanted = [sets.of(int(c)) for c in centres]
+        self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint32)
+        self.posts: np.ndarray = np.zeros(len(self.hashes))
+        step = 1 << 23  # shingles per pass: bounded temporaries at a million texts
+        for lo in range(0, len(sets.hashes) if len(self.hashes) else 0, step):
+            part = sets.hashes[lo:lo + step]
+            where = np.minimum(np.searchsorted(self.hashes, part), len(self.hashes) - 1)
+            hit = np.flatnonzero(self.hashes[where] == part)
+            owner = np.searchsorted(sets.starts, lo + hit, side="right") - 1
+            self.posts += np.bincount(where[hit], weights=rows_per_key[owner].astype(np.float64),
+                                      minlength=len(self.hashes))
 
     def outside(self, centre: int, members: np.ndarray) -> np.ndarray:
         """Posts holding each shingle of `centre`, outside the cluster's member keys."""

@@ -5,7 +5,7 @@ in-process and on a campaign partitioned across Dask workers.
         Over one columnar batch of posts (any subset of a thread or campaign): each row's
         distinct coordination text (`key_of`, -1 = nothing comparable), and per distinct text
         its 64-bit hash, folded text, one original sample, character-shingle sets, MinHash
-        signatures (keys x num_perm uint32) and LSH band keys (keys x bands uint64); plus the
+        signatures (keys x num_perm uint32) and LSH band keys (keys x bands uint32); plus the
         posts per minute and per account. Pure, picklable, numpy columns only (plus the id and
         text lists the batch came with).
 
@@ -83,7 +83,7 @@ class PartitionSketch:
     sample_text: list[str]  # one original text per key
     shingles: ShingleSets  # per key
     signatures: np.ndarray  # (keys x num_perm) uint32
-    bands: np.ndarray  # (keys x bands) uint64
+    bands: np.ndarray  # (keys x bands) uint32
     minutes: np.ndarray  # int64 epoch minutes with at least one dated post, ascending
     minute_posts: np.ndarray  # int64 posts in each of those minutes
     empty_texts: int  # rows whose text was empty before folding
@@ -131,7 +131,7 @@ def _take_sets(parts: Sequence[ShingleSets], picks: Sequence[np.ndarray]) -> Shi
         hashes.append(sets.hashes[starts + offsets])
     all_sizes = np.concatenate(sizes).astype(np.int64) if sizes else np.zeros(0, np.int64)
     starts = np.concatenate(([0], np.cumsum(all_sizes)[:-1])).astype(np.int64)
-    return ShingleSets(np.concatenate(hashes) if hashes else np.zeros(0, np.uint64),
+    return ShingleSets(np.concatenate(hashes) if hashes else np.zeros(0, np.uint32),
                        starts[: len(all_sizes)], all_sizes)
 
 

@@ -239,15 +239,18 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     found: list[TextCluster] = []
     if len(batch) >= 2 and len(sketch.key_text):
         key_clusters = centred_clusters(sketch.shingles, sketch.bands, rows_per_key,
-                                        params.jaccard_threshold, params.template_threshold)
+                                        params.jaccard_threshold, params.template_threshold,
+                                        sketch.signatures)
         found = rows_of_clusters(key_clusters, sketch.key_of)
     known = {key: sum(v is not None for v in signals.values())
              for key, signals in profiles.items()}
     ctx = _Context(batch, keys, profile, known, params, ThreadRate(sketch.minutes, sketch.minute_posts))
     rarity = None
     tokens = None
-    if any(len(c.rows) >= params.min_group_size for c in found):
-        rarity = ShingleRarity(sketch.shingles, rows_per_key)
+    big = [c for c in found if len(c.rows) >= params.min_group_size]
+    if big:
+        centres = np.unique(sketch.key_of[[c.template_row for c in big]])
+        rarity = ShingleRarity(sketch.shingles, rows_per_key, centres)
         tokens = common_tokens(sketch.key_text, rows_per_key)
     clusters = tuple(_cluster(i + 1, c, ctx, sketch, tokens, rarity, rows_per_key)
                      for i, c in enumerate(found))

@@ -7,9 +7,11 @@ streams the file, keeps each page's exact bytes as its RawPayload and turns prob
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +32,9 @@ __all__ = [
 ]
 
 
-#: What reading one item of a page may raise: a missing field, or a value of the wrong JSON type.
-ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError)
+#: What reading one item of a page may raise: a missing field, a value of the wrong JSON type, or
+#: a number out of range (a timestamp of 2**63 seconds).
+ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError, OverflowError)
 
 
 class PageRecords:
@@ -118,12 +121,36 @@ def need(record: Any, field: str, kind: str = "record") -> Any:
     return value
 
 
+#: Numbers below this are Unix seconds (1e11 s is the year 5138); from it up to _MS_LIMIT, milliseconds.
+_SECONDS_LIMIT = 1e11
+_MS_LIMIT = 1e14
+_X_DATE = "%a %b %d %H:%M:%S %z %Y"  # X's legacy format: "Tue Oct 10 07:57:53 +0000 2023"
+
+
+def _from_number(number: float, value: Any, field: str) -> datetime:
+    """Unix seconds or milliseconds, told apart by size; NaN, negative or huge is a RecordError."""
+    if not math.isfinite(number) or number < 0 or number >= _MS_LIMIT:
+        raise RecordError(
+            f"{field} {value!r} is not a usable time (Unix seconds or milliseconds since 1970)"
+        )
+    seconds = number / 1000.0 if number >= _SECONDS_LIMIT else number
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def parse_time(value: Any, field: str = "created_at") -> datetime | None:
-    """ISO 8601 (with Z or offset) or Unix seconds; None when absent; RecordError when garbled."""
+    """One coercion for every time a file states; None when absent; RecordError when garbled.
+
+    Accepts ISO 8601 (Z or offset; no offset means UTC), Unix seconds or milliseconds as a JSON
+    number or digit string (told apart by size), X's "Tue Oct 10 07:57:53 +0000 2023" and
+    RFC 2822 dates. NaN, negative and out-of-range values are RecordErrors, never crashes.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return _from_number(float(value), value, field)
+        except OverflowError:  # an int too large for a float
+            raise RecordError(f"{field} {value!r} is not a usable time") from None
     if isinstance(value, str):
         try:  # the common case first: API timestamps are ISO 8601, "Z" included (Python 3.11)
             moment = datetime.fromisoformat(value)
@@ -131,15 +158,21 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
         except ValueError:
             pass
         text = value.strip()
-        try:
-            if text.replace(".", "", 1).isdigit():
-                return datetime.fromtimestamp(float(text), UTC)
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except (ValueError, OverflowError, OSError):
-            pass
-        else:
+        if text.replace(".", "", 1).isdigit():
+            return _from_number(float(text), value, field)
+        for attempt in (
+            lambda: datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")),
+            lambda: datetime.strptime(text, _X_DATE),
+            lambda: parsedate_to_datetime(text),
+        ):
+            try:
+                moment = attempt()
+            except (ValueError, TypeError, OverflowError, IndexError):
+                continue
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    raise RecordError(f"{field} {value!r} is not a date (ISO 8601 or Unix seconds)")
+    raise RecordError(
+        f"{field} {value!r} is not a date (ISO 8601, Unix seconds/milliseconds or an X date)"
+    )
 
 
 def as_int(value: Any) -> int | None:

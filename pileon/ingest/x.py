@@ -32,6 +32,8 @@ _MARKERS = re.compile(
     rb'"(edit_history_tweet_ids|edit_history_post_ids|conversation_id|referenced_tweets'
     rb'|referenced_posts|note_tweet|in_reply_to_user_id)"\s*:'
 )
+# X's web app (GraphQL) answers share some field names with API v2 pages; these are web-only.
+_WEB_ONLY = re.compile(rb'"(__typename|rest_id|tweet_results|full_text|globalObjects)"\s*:')
 _ENVELOPE = re.compile(rb'"(data|includes|result_count|next_token|newest_id)"\s*:')
 # Field names changed in the 2.167 OpenAPI (tweet -> post); accept both spellings.
 _REFERENCED = ("referenced_tweets", "referenced_posts")
@@ -199,7 +201,7 @@ class XSource:
     def sniff(self, head: bytes, path: Path) -> float:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
             return 0.0
-        if not _MARKERS.search(head):
+        if not _MARKERS.search(head) or _WEB_ONLY.search(head):
             return 0.0
         # Tweet fields inside an API envelope; the same fields alone may be any JSON-lines export.
         return 0.9 if _ENVELOPE.search(head) else 0.3

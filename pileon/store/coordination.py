@@ -148,7 +148,8 @@ def save_result(conn: sqlite3.Connection, batch: PostBatch, result: Coordination
                            ("clusters", "cluster_members", "account_signals", "bursts")])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return run_id
 

@@ -67,10 +67,13 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have rolled back already (a full disk does): rolling back again would hide
+        # the real error behind "cannot rollback - no transaction is active".
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -139,12 +142,12 @@ def _connect_read_only(db_path: Path) -> sqlite3.Connection:
         except sqlite3.DatabaseError as exc:
             last = exc
             continue
-        known = MIGRATIONS[-1][0] if MIGRATIONS else 0
-        if not {v for v, _, _ in MIGRATIONS} <= _applied(conn):
+        missing = sorted({v for v, _, _ in MIGRATIONS} - _applied(conn))
+        if missing:
             conn.close()
             raise StoreError(
-                f"the database is read-only and its schema ({version}) needs an upgrade to"
-                f" {known}",
+                f"the database is read-only and needs this pileon's schema upgrade (schema"
+                f" {version}; missing migration(s) {', '.join(map(str, missing))})",
                 path=str(db_path),
                 hint="open it once where it can be written, or copy it somewhere writable",
             )

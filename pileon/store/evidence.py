@@ -211,12 +211,12 @@ class EvidenceWriter:
         try:
             self._write(batch)
         except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:
+            if not conn.in_transaction or (isinstance(exc, sqlite3.OperationalError) and (
+                is_disk_full(exc) or "locked" in str(exc) or "busy" in str(exc)
+            )):
+                raise  # the database, not the record, is the problem (SQLite may have rolled back)
             conn.execute("ROLLBACK TO batch")
             conn.execute("RELEASE batch")
-            if isinstance(exc, sqlite3.OperationalError) and (
-                is_disk_full(exc) or "locked" in str(exc) or "busy" in str(exc)
-            ):
-                raise  # the database, not the record, is the problem
             (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
              self.counts.accounts, self.counts.rejected) = before
             p = batch.payload

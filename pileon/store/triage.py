@@ -61,6 +61,7 @@ __all__ = [
     "coordination_finished_at",
     "scores_analyzed_at",
     "blockable_accounts",
+    "block_candidates",
     "scores_source",
     "set_setting",
     "start_run",
@@ -365,15 +366,19 @@ class PageFilter:
     until: str | None = None
     query: str | None = None
     decided_only: bool = False
+    match: str | None = None  # an FTS5 expression over post_search (pileon.web.search)
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
+    # With a search, the posts FTS5 found drive the query through the (run, platform, post)
+    # key ("+" keeps SQLite from walking the whole folder by its index instead).
+    plus = "+" if f.match else ""
     clauses: list[str] = ["f.run_id = ?"]
     args: list[Any] = [run_id]
     for column, value in (("f.folder", f.folder), ("f.category", f.category),
                           ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{plus}{column} = ?")
             args.append(value)
     if f.signal:
         clauses.append("(',' || f.signals || ',') LIKE ?")
@@ -386,7 +391,11 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
         args.append(f.until)
     if f.decided_only:
         clauses.append("f.decided = 1")
-    if f.query:
+    if f.match:
+        clauses.append("(f.platform, f.post_id) IN (SELECT k.platform, k.post_id FROM post_search s"
+                       " JOIN post_search_keys k ON k.id = s.rowid WHERE post_search MATCH ?)")
+        args.append(f.match)
+    elif f.query:
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
         escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
@@ -417,7 +426,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query:
+    if flt.query:  # (a search by `match` needs only post_folders: its clause names f alone)
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
@@ -447,14 +456,16 @@ class DecisionInput:
 
 
 def add_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                  via: str = "ui", batch: str | None = None) -> str:
-    """Store decisions as one batch (undone together); returns the batch id. No commit."""
+                  via: str = "ui", batch: str | None = None, by: str | None = None) -> str:
+    """Store decisions as one batch (undone together); returns the batch id. No commit.
+    `by`: the trusted helper who decided (None: the author)."""
     batch = batch or uuid.uuid4().hex
     now = to_iso(datetime.now(UTC))
     conn.executemany(
-        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via) for d in items])
+        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via,"
+        " decided_by) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via, by)
+         for d in items])
     return batch
 
 
@@ -732,3 +743,27 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     supporters.update((str(p), str(a)) for p, a, action in marked if action == "mark_supportive")
     chosen = {(str(p), str(a)) for p, a, action in marked if action == "block"}
     return abusive | chosen, supporters - chosen  # the user's own "block" always wins
+
+
+def block_candidates(conn: sqlite3.Connection, run_id: int,
+                     yourself: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
+    """The accounts a block list would hold (see `blockable_accounts`), with their handle and
+    how many of their posts are in Shielded, most first: for the user to review before export."""
+    abusive, supporters = blockable_accounts(conn, run_id)
+    wanted = abusive - supporters - set(yourself)
+    shielded: dict[tuple[str, str], int] = {}
+    for platform, author, n in conn.execute(
+        "SELECT p.platform, p.author_id, COUNT(*) FROM post_folders f JOIN posts p ON"
+        " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
+        " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
+        shielded[(str(platform), str(author))] = int(n)
+    out: list[dict[str, Any]] = []
+    for platform, account in wanted:
+        row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
+                           (platform, account)).fetchone()
+        out.append({"platform": platform, "account_id": account,
+                    "handle": row[0] if row else None,
+                    "shielded": shielded.get((platform, account), 0)})
+    out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
+                            str(a["handle"] or a["account_id"])))
+    return out

@@ -137,6 +137,10 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
         if doubt is not None and doubt[1] >= rules.support_max_abuse:
             explain["threshold"] = rules.support_max_abuse
             return FolderChoice("review", "supportive_with_doubt", doubt[0], explain)
+        severe = max(((v, k) for k, v in abuse.items() if k in SEVERE_LABELS), default=None)
+        if severe is not None and severe[0] >= rules.support_max_severe:
+            explain["threshold"] = rules.support_max_severe
+            return FolderChoice("review", "supportive_with_doubt", severe[1], explain)
         if rules.support_exclude_coordinated and (
                 post.coordinated_member or "coordinated" in post.signals):
             explain["why"] = "supportive words from a coordinated group: support is earned"
@@ -206,8 +210,8 @@ def apply_copy_fate(
     caller applies decisions), and a copy the user put in Shielded counts as earned for the
     others. Copies not analysed yet take the fate of the analysed ones. When
     `[clusters] shield_members` is false, copies of a shielded text go to review at most; so do
-    they when another copy earned Support on its own and the group is not coordinated (the
-    classifier disagrees with itself: the user decides, nothing is shown in clear).
+    they when another copy is clearly supportive (`support.protect_score`) and the group is not
+    coordinated (the classifier disagrees with itself: the user decides, nothing in clear).
     """
     decided = decided or {}
     changed: dict[tuple[str, str], FolderChoice] = {}
@@ -228,7 +232,8 @@ def apply_copy_fate(
         fate = FOLDERS[level] if level < 3 or rules.clusters.shield_members else "review"
         lowered = fate != FOLDERS[level]
         if fate == "shielded" and not group.coordinated and any(
-                choices[m].folder == "support" for m in present):
+                float(choices[m].explain.get("supportive", 0.0)) >= rules.support_protect
+                for m in present):
             # The copies disagree between clear support and abuse: neither shown in clear
             # nor hidden as abuse; the user looks (a coordinated group gets no such doubt).
             fate, lowered = "review", True

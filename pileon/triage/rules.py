@@ -42,6 +42,7 @@ class Rules:
     support_min: float
     support_protect: float
     support_max_abuse: float  # any abusive score at or above: review, never the first screen
+    support_max_severe: float  # the same for threat, sexual harassment, identity attack
     support_exclude_coordinated: bool  # coordinated groups never reach Support
     support_check_accusation: bool  # 2nd-person accusation + counter-speech cue: review
     inbox_max_abuse: float  # any abusive score at or above: review, not the clear Inbox
@@ -57,7 +58,8 @@ class Rules:
 # key -> (type, lower bound, upper bound); bounds None for booleans.
 _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
     "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0),
-                "max_abuse": (float, 0.0, 1.0), "exclude_coordinated": (bool, None, None),
+                "max_abuse": (float, 0.0, 1.0), "max_severe": (float, 0.0, 1.0),
+                "exclude_coordinated": (bool, None, None),
                 "check_accusation": (bool, None, None)},
     "inbox": {"max_abuse": (float, 0.0, 1.0), "severe_floor": (float, 0.0, 1.0)},
     "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
@@ -159,6 +161,7 @@ def parse_rules(text: str, source: str) -> Rules:
         support_min=float(s["min_score"]),
         support_protect=float(s["protect_score"]),
         support_max_abuse=float(s["max_abuse"]),
+        support_max_severe=float(s["max_severe"]),
         support_exclude_coordinated=bool(s["exclude_coordinated"]),
         support_check_accusation=bool(s["check_accusation"]),
         inbox_max_abuse=float(merged["inbox"]["max_abuse"]),

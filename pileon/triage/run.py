@@ -116,6 +116,8 @@ def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
         return k
 
     def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
@@ -235,7 +237,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
                     read=[rules.sha256], wrote=[run_rows_digest(conn, "post_folders", run_id)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return TriageResult(run_id, len(rows), {f: counts.get(f, 0) for f in FOLDERS},
                         bool(scores), decided, time.perf_counter() - started)
@@ -278,11 +281,12 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                     via: str = "ui", all_copies: bool = False) -> str:
+                     via: str = "ui", all_copies: bool = False, by: str | None = None) -> str:
     """Store the user's decisions as one batch and show their effect at once.
 
     With `all_copies`, each decision is also recorded for every copy of its post (same copy
-    group in the newest triage run): "apply to the 21 identical replies".
+    group in the newest triage run): "apply to the 21 identical replies". `by`: the trusted
+    helper who decided (None: the author).
     """
     for item in items:
         check_action(item.action, item.value)
@@ -296,7 +300,7 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
             items = list(dict.fromkeys(expanded))
     conn.execute("BEGIN IMMEDIATE")
     try:
-        batch = add_decisions(conn, items, via=via)
+        batch = add_decisions(conn, items, via=via, by=by)
         run = latest_run(conn)
         keys = sorted({(d.platform, d.post_id) for d in items if d.action in FOLDER_ACTIONS})
         if run is not None and keys:
@@ -307,19 +311,22 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
                     wrote=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return batch
 
 
-def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
+def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
+               by: str | None = None) -> int:
     """Undo a batch by adding an `undo` decision (nothing is deleted); returns posts affected."""
     keys = batch_keys(conn, batch)
     if not keys:
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via)
+        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via,
+                      by=by)
         run = latest_run(conn)
         if run is not None:
             _refresh_folders(conn, int(run["id"]), keys)
@@ -327,6 +334,7 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
                     posts_payloads(conn, keys), read=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return len(keys)

@@ -1,8 +1,9 @@
 """Raw payloads parsed once, not on every post view: a Mastodon context or a Bluesky thread is
 one 8 MB payload shared by thousands of replies, and a post page shows only its own part.
 
-The index maps each post's id and URI to its own object (compact JSON), for the few payloads
-viewed most recently; payloads are immutable (keyed on their SHA-256), so nothing goes stale.
+The index maps each post's id and URI to its own object (compact JSON), for the payloads viewed
+most recently up to a byte budget (a page of 50 replies costs little, a whole context a lot);
+payloads are immutable (keyed on their SHA-256), so nothing goes stale.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ _TEXT_KEYS = ("text", "content", "record", "full_text", "body", "message")
 
 
 class PayloadIndex:
-    """own_record(), answered from a per-payload index kept for the `size` newest payloads."""
+    """own_record(), answered from per-payload indexes kept for the newest payloads viewed, up to
+    `budget` bytes of raw payload in all."""
 
-    def __init__(self, size: int = 6) -> None:
-        self.size = size
+    def __init__(self, budget: int = 128 * 1024 * 1024) -> None:
+        self.budget = budget
         self._indexes: OrderedDict[str, dict[str, tuple[int, str]]] = OrderedDict()
+        self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def own_record(self, sha256: str, load: Callable[[], bytes | None], post_id: str,
@@ -42,8 +45,10 @@ class PayloadIndex:
             index = built
             with self._lock:
                 self._indexes[sha256] = index
-                while len(self._indexes) > self.size:
-                    self._indexes.popitem(last=False)
+                self._sizes[sha256] = len(raw)
+                while sum(self._sizes.values()) > self.budget and len(self._indexes) > 1:
+                    oldest, _ = self._indexes.popitem(last=False)
+                    del self._sizes[oldest]
         hits = [hit for hit in (index.get("id:" + post_id),
                                 index.get("uri:" + uri) if uri is not None else None) if hit]
         if not hits:

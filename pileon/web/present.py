@@ -12,12 +12,17 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+from babel import Locale
+from babel.dates import format_date, format_time
 
 from pileon.store.triage import post_ref
 
-__all__ = ["BIDI_CONTROLS", "CLEAR_FOLDERS", "Card", "is_blurred", "Segment", "card_from_row", "category_names", "evidence_segments",
-           "folder_names", "own_record", "rule_names", "signal_names"]
+__all__ = ["BIDI_CONTROLS", "CLEAR_FOLDERS", "Card", "Segment", "card_from_row", "category_names",
+           "day", "evidence_segments", "folder_names", "is_blurred", "language_name", "own_record",
+           "rule_names", "signal_names", "when"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -180,3 +185,49 @@ def own_record(raw: bytes, post_id: str, uri: str | None) -> str | None:
         elif isinstance(item, list):
             stack.extend(item)
     return None
+
+
+# --- dates and language names in the interface language (Babel) --------------------------------
+
+_BABEL_LOCALE = {"en": "en_GB", "fr": "fr", "az": "az", "hy": "hy", "ru": "ru"}
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def when(value: str | None, lang: str) -> str:
+    """A stored UTC time as the interface language writes a date and time ("7 déc. 2026, 10:13")."""
+    moment = _parse_iso(value)
+    if moment is None:
+        return value or ""
+    locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
+    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    return pattern.format(format_time(moment, "short", locale=locale),
+                          format_date(moment, "medium", locale=locale))
+
+
+def day(value: str | None, lang: str) -> str:
+    """A stored date as the interface language writes it ("7 дек. 2026 г.")."""
+    moment = _parse_iso(value)
+    if moment is None:
+        return value or ""
+    return format_date(moment, "medium", locale=Locale.parse(_BABEL_LOCALE.get(lang, "en_GB")))
+
+
+def language_name(code: str | None, lang: str, _: Callable[[str], str]) -> str:
+    """A language tag as a name in the interface language; `und` and unknown tags in words."""
+    if not code or code in ("und", "unknown", "?"):
+        return _("unknown language")
+    locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
+    base = code.replace("_", "-").split("-")[0].lower()
+    name = locale.languages.get(base)
+    if not name:
+        return _("another language (%(code)s)") % {"code": code}
+    return name[:1].upper() + name[1:]

@@ -66,3 +66,15 @@ def test_group_hate_is_not_support_and_its_negation_is_not_abuse() -> None:
         ["Honestly I want to kill all immigrants.", "I would never hurt immigrants."])
     assert set(hateful.labels) & ABUSIVE_LABELS and "supportive" not in hateful.labels
     assert not set(negated.labels) & ABUSIVE_LABELS
+
+
+def test_bad_input_gets_a_result_and_no_label_without_evidence() -> None:
+    texts = ["", "🙂🙂🙂", "a" * 100_000, "lone \ud800 surrogate", "🔪🔪 ⚰️"]
+    empty, smileys, huge, surrogate, knives = builtin_classifier().classify(texts)
+    assert empty.labels == ("neutral",) and smileys.labels != ()
+    assert not {"threat", "insult", "identity_attack"} & set(smileys.labels)
+    assert huge.truncated and surrogate.labels
+    assert "threat" in knives.labels and knives.evidence  # the emoji lexicon still reads these
+    for result in (smileys, huge, surrogate, knives):
+        given = set(result.labels) - {"neutral"}
+        assert given <= {e.category for e in result.evidence}, result

@@ -69,3 +69,17 @@ def test_plain_prose_fast_path_matches_the_full_normalizer() -> None:
             taken += 1
             assert fast == normalize(text).text, text
     assert taken > 1000  # the shortcut is actually used on plain text
+
+
+def test_batch_folding_matches_one_by_one() -> None:
+    import random
+
+    from pileon.coordinate.text_key import comparable_text, comparable_texts
+
+    rng = random.Random(4)
+    alphabet = "abcdefghijklmnopqrstuvwxyzXQYJW  ,.?'!1@çщա🔥\n"
+    texts = ["", "?", "lol", "Well said.", "s t u p i d", "shhh", "чох", "x\ny", "100%",
+             "Schtch ya", "aaa bbb", "ok\n", "   "]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+              for _ in range(3000)]
+    assert comparable_texts(texts) == [comparable_text(t) for t in texts]

@@ -172,3 +172,20 @@ def test_csv_with_classic_mac_line_endings(tmp_path: Path, db_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert _rows(db_path, "SELECT id, text FROM posts ORDER BY id") == [
         ("1", "hello"), ("2", "two\rlines"), ("3", "bye")]
+
+
+@pytest.mark.parametrize("moment", [2**63, 1e20, 1e308, 1e14, -(2**70)])
+def test_a_timestamp_out_of_range_rejects_that_status_only(
+    tmp_path: Path, db_path: Path, moment: float
+) -> None:
+    page = json.loads((FORMATS / "mastodon_context.json").read_text(encoding="utf-8"))
+    bad_id = page["descendants"][0]["id"]
+    page["descendants"][0]["created_at"] = moment
+    path = tmp_path / "context.json"
+    path.write_text(json.dumps(page), encoding="utf-8")
+    result = _run("ingest", db_path, path, "--json")
+    _no_traceback(result)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rejected"] == 1
+    ids = {row[0] for row in _rows(db_path, "SELECT id FROM posts WHERE placeholder IS NULL")}
+    assert bad_id not in ids and len(ids) == len(page["descendants"]) - 1 + len(page["ancestors"])
