@@ -43,7 +43,8 @@ KNOWN_SQL: dict[str, int] = {
     "pileon.report.translations": 6,
     "pileon.triage.run": 22,
     "pileon.web.app": 2,
-    "pileon.web.views": 8,
+    "pileon.web.search": 22,
+    "pileon.web.views": 10,
 }
 
 _SQL_TEXT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|BEGIN|COMMIT|"
