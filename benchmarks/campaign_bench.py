@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import resource
 import shutil
 import sqlite3
@@ -91,7 +92,8 @@ def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
     added = add_threads(campaign, dbs)
     add_s = time.perf_counter() - started
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
+                           host="127.0.0.1", dashboard_address=None,
+                           silence_logs=logging.CRITICAL)
     client = Client(cluster)
     started = time.perf_counter()
     report = run_campaign(campaign, client=client)

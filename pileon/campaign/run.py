@@ -152,6 +152,8 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                           hint=f"pileon campaign add {campaign.root} THREAD...")
     params_dict = asdict(params or CoordinationParams())
     report = RunReport()
+    for leftover in (campaign.root / "parquet").glob("**/.*.tmp-*"):
+        leftover.unlink(missing_ok=True)  # half-written by a killed run; never read
     cluster = None
     own = client is None
     if own:

@@ -163,3 +163,34 @@ def test_run_resumes_and_a_failing_partition_is_named_while_the_others_finish(
     assert (camp / "parquet" / "clusters" / "thread=target01" / "_done.json").is_file()
     assert not (camp / "parquet" / "clusters" / "thread=target00" / "_done.json").exists()
     assert (camp / "summary.html").is_file() and (camp / "campaign.sqlite").is_file()
+
+
+def test_a_killed_run_resumes_from_its_finished_partitions(fresh_dbs: list[Path],
+                                                           tmp_path: Path) -> None:
+    import os
+    import signal
+
+    camp = tmp_path / "camp"
+    runner = CliRunner()
+    runner.invoke(main, ["campaign", "init", str(camp)])
+    runner.invoke(main, ["campaign", "add", str(camp), *map(str, fresh_dbs)])
+    proc = subprocess.Popen([*PILEON, "campaign", "run", str(camp), "--workers", "2", "-q"],
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    scores = camp / "parquet" / "scores"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None \
+            and not list(scores.glob("thread=*/day=*/part.parquet")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its worker processes, mid-run
+    proc.wait()
+    finished = list(scores.glob("thread=*/day=*/part.parquet"))
+    assert finished, "no partition finished before the kill"
+    assert not (camp / "summary.json").exists()
+    resumed = _cli("campaign", "run", camp, "--workers", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    skipped = int(resumed.stderr.split("skipped ")[1].split()[0])
+    assert skipped >= len(finished) + len(fresh_dbs)  # finished scores + every export
+    summary = json.loads(_cli("campaign", "summary", camp, "--json").stdout)
+    assert summary["overall"]["scored_posts"] == summary["overall"]["posts"] > 1500
+    assert not list((camp / "parquet").glob("**/.*.tmp-*"))  # a killed write is cleared
