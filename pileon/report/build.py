@@ -200,12 +200,16 @@ def _write_raw(conn: Any, data: ReportData, folder: Path) -> None:
 def _write_data(data: ReportData, folder: Path) -> None:
     with (folder / POSTS_FILE).open("w", encoding="utf-8", newline="\n") as handle:
         fields = [f.name for f in dataclasses.fields(ReportPost)]
-        for post in data.posts:
+        for post in (*data.posts, *data.own_posts):
             # Not dataclasses.asdict: its deep copies cost seconds at 100k posts.
             record: dict[str, Any] = {name: getattr(post, name) for name in fields}
             record["evidence"] = [dataclasses.asdict(e) for e in post.evidence]
             record["translations"] = [dataclasses.asdict(t) for t in post.translations]
             record["reviewed_by_user"] = post.reviewed
+            record["parent"] = None if post.parent is None else {
+                "platform": post.parent.platform, "post_id": post.parent.post_id}
+            record["abusive"] = post.abusive
+            record["labelled_by"] = "user" if post.labelled_by_user else post.model
             handle.write(_encode(record) + "\n")
     summary = {
         "database": data.db_name, "generated_at": data.generated_at, "zone": data.zone_name,
@@ -218,6 +222,12 @@ def _write_data(data: ReportData, folder: Path) -> None:
                      for c in data.clusters],
         "custody_log": [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
                         for c in data.custody],
+        "targets": [dataclasses.asdict(t) for t in data.targets],
+        "bursts": [dataclasses.asdict(b) for b in data.bursts],
+        "accounts": [dataclasses.asdict(a) for a in data.accounts],
+        "incident": {"first": data.incident.first.number if data.incident.first else None,
+                     "recent": [p.number for p in data.incident.recent],
+                     "concerning": [p.number for p in data.incident.concerning]},
     }
     (folder / SUMMARY_FILE).write_text(
         json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n",

@@ -246,7 +246,8 @@ def read_parents(conn: sqlite3.Connection) -> dict[tuple[str, str], ParentRow]:
             "SELECT DISTINCT q.platform, q.id, a.handle, q.author_id, q.text, q.created_at,"
             f" q.url, q.uri FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
             " AND p.id = k.post_id JOIN posts q ON q.platform = p.platform"
-            " AND (q.id = p.reply_to OR q.id = p.quote_of) WHERE q.placeholder IS NULL"):
+            " AND (q.id = p.reply_to OR q.id = p.quote_of) LEFT JOIN accounts a"
+            " ON a.platform = q.platform AND a.id = q.author_id WHERE q.placeholder IS NULL"):
         parent = ParentRow(*row[:7])
         found[(parent.platform, parent.post_id)] = parent
         if row[7]:
