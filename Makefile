@@ -1,5 +1,6 @@
 # pileon: two commands for a fresh Debian machine with Python 3.11 and make.
-#   make demo   set everything up; generate, ingest, analyse, triage the bundled demo pile-on; write its
+#   make demo   set everything up; generate the bundled demo pile-on and run the one pipeline on it
+#               (ingest, analyse, coordination, triage: pileon/pipeline.py); write its
 #               evidence report (HTML + PDF); print the folders
 #   make test   set everything up (Python and Debian packages) and run the tests, ruff and mypy
 PYTHON ?= python3.11
@@ -10,7 +11,8 @@ DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ruby
 
-.PHONY: venv system-deps demo test lint typecheck model eval bench docs clean
+.PHONY: venv system-deps demo test lint typecheck model eval eval-quick bench docs clean fuzz \
+	kill-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +35,7 @@ system-deps:
 
 demo: venv system-deps
 	mkdir -p $(dir $(DEMO_DB))
-	$(VENV)/bin/pileon demo $(DEMO_DB)
-	$(VENV)/bin/pileon analyze $(DEMO_DB)
-	$(VENV)/bin/pileon coordination $(DEMO_DB)
-	$(VENV)/bin/pileon triage $(DEMO_DB)
+	$(VENV)/bin/pileon demo $(DEMO_DB) --run
 	$(VENV)/bin/pileon report $(DEMO_DB) --out $(dir $(DEMO_DB))report --pdf --force
 	$(VENV)/bin/pileon folders $(DEMO_DB)
 	@echo "next: $(VENV)/bin/pileon serve $(DEMO_DB)   (the review UI, on 127.0.0.1)"
@@ -54,16 +53,35 @@ typecheck: venv
 model: venv
 	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
 
-# The team's held-out dev set (all six languages) and HateCheck-style functional tests.
+# The team's held-out dev set (all six languages), HateCheck-style functional tests, and the
+# generalisation harness (pileon/analyze/harness.py: own cases for every HateCheck functionality,
+# foreign scripts, unseen public rows, leave-one-source-out, cross-writer rounds).
 eval: venv
 	mkdir -p bench-out
 	cat eval/dev/*.jsonl > bench-out/dev-all.jsonl
 	cat eval/functional/*.jsonl > bench-out/functional-all.jsonl
 	$(VENV)/bin/pileon eval bench-out/dev-all.jsonl
 	$(VENV)/bin/pileon eval bench-out/functional-all.jsonl
+	nice -n 10 $(PY) -m pileon.analyze.harness --json bench-out/harness.json
+
+# The same without the parts that refit models (LOSO, cross-writer): a minute instead of ~15.
+eval-quick: venv
+	$(PY) -m pileon.analyze.harness --quick --json bench-out/harness.json
 
 bench: venv
 	$(PY) benchmarks/run.py
+
+# The long fuzz run: FUZZ_EXAMPLES (default 2000) hostile inputs per parser, eval and rules loader,
+# new ones each run (`pytest` alone runs 25 of each, the same every time, within CI's budget).
+FUZZ_EXAMPLES ?= 2000
+fuzz: venv
+	PILEON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/fuzz -p no:cacheprovider
+
+# kill -9 at random points of ingest, analyze and triage (KILLS times each): the database stays
+# intact, a re-run gives exactly the uninterrupted result, no temp output, no process left.
+KILLS ?= 20
+kill-test: venv
+	$(PY) benchmarks/kill_bench.py --kills $(KILLS)
 
 # docs/cli.md, docs/schema.md and docs/README.md, regenerated from the code (tests/test_docs.py
 # fails when they differ).

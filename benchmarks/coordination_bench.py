@@ -1,8 +1,18 @@
-"""Coordination throughput and peak memory on the demo pile-on, beside a baseline in the same run.
+"""Coordination throughput, peak memory and quality on TWO generators in one run, beside baselines.
 
-    python benchmarks/coordination_bench.py                       # 100k demo: generate, ingest, analyse
-    python benchmarks/coordination_bench.py --size 1m --source plan   # 1M posts straight from the demo plan
-    python benchmarks/coordination_bench.py --db thread.db --truth truth.jsonl
+    python benchmarks/coordination_bench.py --size 100k,1m        # both generators, both sizes
+    python benchmarks/coordination_bench.py --size 1m --source plan --generators demo
+    python benchmarks/coordination_bench.py --db thread.db --truth truth.jsonl --generators demo
+
+Generators:
+  demo  the project's demo plan (pileon/demo), with profiles, through the store or straight
+        from the plan (--source plan)
+  qut   benchmarks/qut_pileon.py, written apart from the demo: one QUT-toolkit-layout CSV
+        without profile fields, ingested with --map; stock replies, slogans, chaining bait,
+        several targets, one 25-account wave per 1,000 posts. Measured as a user runs it:
+        `pileon coordination DB --json` in its own process (wall, peak RSS), then scored on
+        the store: coordinated-post precision/recall, co-wave pairs linked, organic accounts
+        linked, largest cluster.
 
 Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss) is its own:
   baseline     exact-duplicate grouping by hash of the raw text (what a plain GROUP BY finds)
@@ -11,7 +21,8 @@ Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxr
   datasketch   plain MinHash + MinHashLSH (128 permutations, 5-shingles, threshold 0.7) on the
                first --datasketch-posts posts only (it needs minutes at 100k)
 Wave membership precision and recall are measured against the demo's truth.jsonl.
-Targets (issue 5): 1M posts clustered in <= 60 s on 2 cores with peak RSS <= 2 GB.
+Targets (issue 15): at 1M posts on 2 cores <= 60 s and <= 2 GB peak; coordinated-post precision
+and recall >= 0.95; organic accounts linked <= 1%; co-wave pairs linked >= 95%.
 """
 
 from __future__ import annotations
@@ -149,6 +160,53 @@ def measure(what: str, args: argparse.Namespace) -> dict[str, Any]:
             "recall": hit / len(planted) if planted else None}
 
 
+def _qut(size: str, workdir: Path, datasketch_posts: int) -> dict[str, Any]:
+    """Generate, ingest and analyse the independent generator's thread; score it."""
+    from pileon.demo.generate import parse_size
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import qut_pileon
+
+    folder = workdir / f"qut-{size}"
+    started = time.perf_counter()
+    qut_pileon.generate(folder, parse_size(size))
+    generated = time.perf_counter() - started
+    db = workdir / f"qut-{size}.db"
+    started = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "pileon"), "ingest", str(db),
+                    str(folder / "thread.csv"), "--map", qut_pileon.INGEST_MAP, "--quiet"],
+                   check=True, capture_output=True)
+    ingested = time.perf_counter() - started
+    code = ("import json, resource, sys, time\n"
+            "from click.testing import CliRunner\n"
+            "from pileon.cli import main\n"
+            "t = time.perf_counter()\n"
+            "r = CliRunner().invoke(main, ['coordination', sys.argv[1], '--json'])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "print(json.dumps({'wall_s': time.perf_counter() - t, 'rss_mb': "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "
+            "'summary': json.loads(r.stdout)['counts']}))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(db)], check=True, capture_output=True,
+                         text=True).stdout
+    measured = json.loads(out.strip().splitlines()[-1])
+    quality = qut_pileon.score(db, folder)
+    row: dict[str, Any] = {"generator": "qut", "size": size, "generate_s": round(generated, 1),
+                           "ingest_s": round(ingested, 1), "wall_s": round(measured["wall_s"], 1),
+                           "rss_mb": round(measured["rss_mb"]), **quality,
+                           "window_effect": measured["summary"].get("window_effect")}
+    if datasketch_posts:
+        row["datasketch"] = _child_datasketch(str(db), datasketch_posts)
+    return row
+
+
+def _child_datasketch(db: str, posts: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", "datasketch", "--source", "store", "--db", db,
+               "--datasketch-posts", str(posts)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    r = dict(json.loads(output.strip().splitlines()[-1]))
+    return {"posts": r["posts"], "seconds": round(r["seconds"], 1), "rss_mb": round(r["rss_mb"])}
+
+
 def _child(what: str, args: argparse.Namespace) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", what, "--source", args.source,
                "--size", args.size, "--datasketch-posts", str(args.datasketch_posts)]
@@ -176,24 +234,14 @@ def _prepare_db(args: argparse.Namespace, workdir: Path) -> None:
     print(f"demo {args.size}: generated and ingested in {time.perf_counter() - started:.0f} s")
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", default="100k")
-    parser.add_argument("--source", choices=["store", "plan"], default="store")
-    parser.add_argument("--db")
-    parser.add_argument("--truth")
-    parser.add_argument("--datasketch-posts", type=int, default=10_000)
-    parser.add_argument("--child")
-    args = parser.parse_args(argv[1:])
-    if args.child:
-        print(json.dumps(measure(args.child, args)))
-        return 0
+def _demo(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.source == "store" and not args.db:
             _prepare_db(args, Path(tmp))
         runs = [_child(w, args) for w in ("baseline", "pileon", "datasketch")
                 if w != "datasketch" or args.datasketch_posts > 0]
     base = next(r for r in runs if r["what"] == "baseline")
+    print(f"demo {args.size}:")
     print(f"{'':12} {'posts':>9} {'seconds':>8} {'posts/s':>10} {'peak RSS':>9}  notes")
     for r in runs:
         rate = r["posts"] / r["seconds"] if r["seconds"] else float("inf")
@@ -205,6 +253,30 @@ def main(argv: list[str]) -> int:
                      f"{r['seconds'] / base['seconds']:.1f}x the baseline's time")
         print(f"{r['what']:12} {r['posts']:9d} {r['seconds']:8.2f} {rate:10.0f} "
               f"{r['rss_mb']:7.0f}MB  {notes}")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="100k", help="one size or a comma list: 100k,1m")
+    parser.add_argument("--generators", default="demo,qut")
+    parser.add_argument("--source", choices=["store", "plan"], default="store")
+    parser.add_argument("--db")
+    parser.add_argument("--truth")
+    parser.add_argument("--datasketch-posts", type=int, default=10_000)
+    parser.add_argument("--child")
+    args = parser.parse_args(argv[1:])
+    if args.child:
+        print(json.dumps(measure(args.child, args)))
+        return 0
+    generators = args.generators.split(",")
+    for size in args.size.split(","):
+        args.size = size
+        if "demo" in generators:
+            _demo(argparse.Namespace(**vars(args)))
+        if "qut" in generators:
+            with tempfile.TemporaryDirectory() as tmp:
+                row = _qut(size, Path(tmp), args.datasketch_posts)
+            print(f"qut {size}: " + json.dumps(row))
     return 0
 
 

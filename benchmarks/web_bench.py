@@ -8,7 +8,12 @@ requested through the real app in-process (httpx ASGITransport: routing, securit
 templates, no socket), beside a plain SELECT of the same 50 rows. Triage: `run_triage` over every
 reply with the default rules, beside a floor that only reads the same inputs and writes as many
 rows. Each part runs in its own subprocess, so its peak RSS (VmHWM) is its own.
-Targets: first page <= 200 ms; triage of 100k posts <= 10 s.
+Load (`--load`): the real server (uvicorn on 127.0.0.1, in its own process) under 1 and then 8
+concurrent clients (threads of a second process, keep-alive connections) cycling through the
+folders, the first screen, the overview and post pages (the Mastodon ones hold an 8 MB payload),
+for --seconds each. Server and clients share the machine's cores.
+Targets: first page <= 200 ms; triage of 100k posts <= 10 s; under 8 clients p95 <= 200 ms,
+throughput >= 4x one client's, 0 errors.
 """
 
 from __future__ import annotations
@@ -142,7 +147,115 @@ def triage_floor(db: Path) -> dict[str, object]:
     return out
 
 
+def serve_child(db: Path) -> None:
+    """The real server, in this process; prints its link, runs until killed."""
+    from pileon.web.serve import ServerThread
+
+    running = ServerThread(db).start()
+    print(json.dumps({"base": running.base, "link": running.link}), flush=True)
+    running.thread.join()
+
+
+def _load_urls(db: Path, count: int = 60) -> list[str]:
+    """Folder pages, the first screen, the overview and post pages of each platform."""
+    import sqlite3
+    from urllib.parse import urlencode
+
+    conn = sqlite3.connect(db)
+    run_id = conn.execute("SELECT MAX(id) FROM triage_runs").fetchone()[0]
+    posts = conn.execute(
+        "SELECT platform, post_id FROM post_folders WHERE run_id=? AND folder != 'shielded'"
+        " ORDER BY platform, post_id", (run_id,)).fetchall()
+    conn.close()
+    step = max(1, len(posts) // count)
+    picked = posts[::step][:count]
+    urls = [f"/folder/{f}" for f in FOLDERS] + ["/", "/overview", "/folder/inbox?page=3"]
+    urls += ["/post?" + urlencode({"p": p, "id": i}) for p, i in picked]
+    return urls
+
+
+def load(db: Path, clients: int, seconds: float) -> dict[str, object]:
+    import threading
+
+    import httpx
+
+    server = subprocess.Popen([sys.executable, __file__, "--child", "serve", "--db", str(db)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        with httpx.Client(base_url=info["base"]) as login:
+            assert login.get(info["link"]).status_code == 303
+            cookies = dict(login.cookies)
+        urls = _load_urls(db)
+        with httpx.Client(base_url=info["base"], cookies=cookies) as warm:
+            for url in urls:  # first views (payload parsing, caches) are not the steady state
+                warm.get(url, timeout=60)
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        stop = time.monotonic() + seconds
+
+        def client(index: int) -> None:
+            mine: list[float] = []
+            with httpx.Client(base_url=info["base"], cookies=cookies) as http:
+                n = index * 7
+                while time.monotonic() < stop:
+                    url = urls[n % len(urls)]
+                    n += 1
+                    started = time.perf_counter()
+                    try:
+                        status = http.get(url, timeout=30).status_code
+                    except httpx.HTTPError as exc:
+                        status = 0
+                        with lock:
+                            errors.append(f"{url}: {exc}")
+                    mine.append(time.perf_counter() - started)
+                    if status != 200 and status:
+                        with lock:
+                            errors.append(f"{url}: HTTP {status}")
+            with lock:
+                latencies.extend(mine)
+
+        began = time.monotonic()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.monotonic() - began
+    finally:
+        server.kill()
+        server.wait()
+    ordered = sorted(latencies)
+
+    def pct(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return {"clients": clients, "requests": len(ordered), "seconds": elapsed,
+            "per_second": len(ordered) / elapsed, "p50_ms": pct(0.50), "p95_ms": pct(0.95),
+            "max_ms": ordered[-1] * 1000, "errors": len(errors), "first_errors": errors[:3]}
+
+
+def run_load(db: Path, seconds: float) -> int:
+    one = load(db, 1, seconds)
+    eight = load(db, 8, seconds)
+    for r in (one, eight):
+        print(f"  {r['clients']} client(s): {r['requests']} requests in {r['seconds']:.1f} s ="
+              f" {r['per_second']:.1f} req/s; p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms,"
+              f" max {r['max_ms']:.0f} ms; {r['errors']} errors {r['first_errors'] or ''}")
+    ratio = float(eight["per_second"]) / float(one["per_second"])  # type: ignore[arg-type]
+    p95 = float(eight["p95_ms"])  # type: ignore[arg-type]
+    print(f"  8 clients: p95 {p95:.0f} ms (target <= 200: {'met' if p95 <= 200 else 'NOT met'});"
+          f" throughput x{ratio:.2f} one client's (target >= 4: {'met' if ratio >= 4 else 'NOT met'});"
+          f" errors {eight['errors']} (target 0)")
+    return 0
+
+
 def child(part: str, db: Path) -> None:
+    if part == "serve":
+        serve_child(db)
+        return
     print(json.dumps({"pages": pages, "triage": triage, "floor": triage_floor}[part](db)))
 
 
@@ -156,7 +269,11 @@ def run_child(part: str, db: Path) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="a triaged database (default: build the demo)")
-    parser.add_argument("--child", choices=["pages", "triage", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--load", action="store_true",
+                        help="only the load test: 1 then 8 concurrent clients on the real server")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each load run")
+    parser.add_argument("--child", choices=["pages", "triage", "floor", "serve"],
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.db)
@@ -164,6 +281,9 @@ def main() -> int:
     db = args.db or ROOT / "bench-out" / "web" / "thread.db"
     if not db.exists():
         db = build(db.parent)
+    if args.load:
+        print(f"load on {db}:")
+        return run_load(db, args.seconds)
     shown = run_child("pages", db)
     print(f"review UI on {db} ({shown['posts']:,} triaged replies), {REPEAT} requests each:")
     print(f"  {'page':10} {'first':>9} {'median':>9}   baseline SELECT of the same 50 rows")

@@ -84,6 +84,19 @@ class RawPayload:
             object.__setattr__(self, "sha256", sha256_hex(self.data))
 
 
+def _check_fields(record: object, text: tuple[str, ...], numbers: tuple[str, ...]) -> None:
+    """A value of the wrong JSON type (an object where text belongs) is refused when the record
+    is built, so the adapter keeps that one item aside instead of failing at the SQLite bind."""
+    for name in text:
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} is a JSON {type(value).__name__}, not text")
+    for name in numbers:
+        value = getattr(record, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{name} is a JSON {type(value).__name__}, not an integer")
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     platform: str
@@ -97,6 +110,9 @@ class Account:
     has_avatar: bool | None = None
     description: str | None = None
     url: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_fields(self, _ACCOUNT_TEXT, _ACCOUNT_NUMBERS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,17 @@ class Post:
     deleted_at_source: datetime | None = None
     # Placeholders such as Bluesky's #notFoundPost carry no text of their own.
     placeholder: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_fields(self, _POST_TEXT, ())
+
+
+_ACCOUNT_TEXT = ("platform", "id", "handle", "display_name", "description", "url")
+_ACCOUNT_NUMBERS = ("followers_count", "following_count", "posts_count")
+_POST_TEXT = (
+    "platform", "id", "text", "author_id", "uri", "url", "lang_reported", "reply_to", "quote_of",
+    "root_id", "kind", "placeholder",
+)
 
 
 @dataclass(frozen=True, slots=True)

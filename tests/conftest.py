@@ -17,3 +17,9 @@ def fixtures() -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "thread.db"
+
+
+@pytest.fixture(autouse=True)
+def _crash_log_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected error's traceback goes to a log file; in tests, never the user's own."""
+    monkeypatch.setenv("PILEON_LOG_DIR", str(tmp_path_factory.getbasetemp() / "pileon-logs"))

@@ -30,6 +30,7 @@ __all__ = [
     "calibrate",
     "combine",
     "decide",
+    "guard_support",
 ]
 
 #: Score floor a lexicon hit gives its category, by severity (1 mild, 2 clear, 3 severe).
@@ -117,6 +118,11 @@ def combine(read: ReadText, proba: Sequence[float] | np.ndarray) -> dict[str, fl
     return scores
 
 
+def _foreign(read: ReadText) -> bool:
+    """Written mostly in a script none of the six languages uses."""
+    return read.lang.script == "other"
+
+
 def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> dict[str, float]:
     """Rescale each label so its own threshold lands on 0.5 (piecewise linear, order kept).
 
@@ -128,6 +134,31 @@ def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> d
         t = min(max(thresholds.get(label, 0.5), 1e-3), 1 - 1e-3)
         v = min(max(float(value), 0.0), 1.0)
         out[label] = 0.5 * v / t if v < t else 0.5 + 0.5 * (v - t) / (1 - t)
+    return out
+
+
+#: Hate aimed at a group or at a person's safety: a reply carrying one of these is not support
+#: unless it rejects what it quotes.
+_HATE_LABELS = ("identity_attack", "threat", "atrocity_denial", "sexual_harassment")
+_SUPPORT_CAP = 0.45
+#: The model's labels a text without a single letter cannot get from the model alone.
+_WORDLESS_MUTED = np.array([label in ABUSIVE_LABELS or label == "profanity" for label in LABELS])
+
+
+def guard_support(read: ReadText, scores: dict[str, float]) -> dict[str, float]:
+    """No `supportive` beside hate the reply does not itself reject (calibrated scores).
+
+    Hate words also occur inside counter-speech ("those calling Armenians rats should be
+    ashamed"), so the model learned some of them as cues of support: "I hate <group>" came out
+    supportive. Support is kept only where a context rule found the rejecting construction
+    (negation, counter-speech, reported speech, quotation).
+    """
+    if not any(scores[label] >= 0.5 for label in _HATE_LABELS):
+        return scores
+    if any(i.rule in _REJECTING_RULES for i in read.context.items):
+        return scores
+    out = dict(scores)
+    out["supportive"] = min(out["supportive"], _SUPPORT_CAP)
     return out
 
 
@@ -193,10 +224,17 @@ class BuiltinClassifier:
         thresholds = self.thresholds
         scored = []
         for read, row in zip(reads, proba, strict=True):
-            if not read.text.strip():  # nothing was said: there is nothing to label
+            if not read.text.strip() or _foreign(read):
+                # Nothing was said, or it was said in a script outside the six languages
+                # (Arabic, Chinese, Georgian...): nothing the model or lexicons learned applies,
+                # so no label is given rather than a guess (language `und`, low confidence).
                 scores = {label: 1.0 if label == "neutral" else 0.0 for label in LABELS}
             else:
-                scores = calibrate(combine(read, row), thresholds)
+                if not any(ch.isalpha() for ch in read.text):
+                    # Emoji or punctuation only: the n-gram model has no words to weigh and
+                    # fired abuse on a row of smileys; the emoji lexicon (🔪, 🤡, ❤️) decides.
+                    row = np.where(_WORDLESS_MUTED, 0.0, row)
+                scores = guard_support(read, calibrate(combine(read, row), thresholds))
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored)
         return [self._result(read, scores, labels, explained.get(i, []))
@@ -204,7 +242,8 @@ class BuiltinClassifier:
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
                 model_evidence: list[Evidence]) -> Classification:
-        evidence = [_lexicon_evidence(i) for i in read.context.items if i.counts]
+        evidence = [] if _foreign(read) else [
+            _lexicon_evidence(i) for i in read.context.items if i.counts]
         evidence += model_evidence
         rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}))
         return Classification(
@@ -221,6 +260,8 @@ class BuiltinClassifier:
         One vectorization for the whole batch."""
         wanted: list[tuple[int, str]] = []
         for i, (read, _, labels) in enumerate(scored):
+            if _foreign(read):
+                continue
             lexicon = {a.category for a in read.context.items if a.counts}
             wanted += [(i, label) for label in labels
                        if label != "neutral" and label not in lexicon]

@@ -17,6 +17,7 @@ from typing import Any
 
 from pileon.errors import InputFileError
 from pileon.records import ABUSIVE_LABELS, LABELS
+from pileon.store.safe_text import safe_text
 
 __all__ = ["Case", "evaluate", "read_cases"]
 
@@ -49,29 +50,45 @@ def read_cases(path: Path, binary: bool = False) -> list[Case]:
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            text = row["text"]
-            if not isinstance(text, str):
-                raise TypeError("text is not a string")
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InputFileError(f"not a case ({exc})", path=str(path),
-                                 record=f"line {number}") from exc
-        lang = row.get("lang")
-        case_id = str(row.get("id", f"line-{number}"))
-        group = row.get("functionality") or row.get("hard")
-        group = str(group) if group else None
-        if binary or ("labels" not in row and "abusive" in row):
-            cases.append(Case(case_id, text, lang, None, bool(row.get("abusive")), group))
-            continue
-        labels = frozenset(row.get("labels") or ["neutral"])
-        unknown = labels - set(LABELS)
-        if unknown:
-            raise InputFileError(f"unknown label(s) {sorted(unknown)}; known: {', '.join(LABELS)}",
-                                 path=str(path), record=f"line {number}")
-        cases.append(Case(case_id, text, lang, labels, bool(labels & ABUSIVE_LABELS), group))
+            cases.append(_case(json.loads(line), number, binary))
+        except InputFileError as exc:
+            exc.path, exc.record = str(path), f"line {number}"
+            raise
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            if isinstance(exc, KeyError):
+                reason = f"missing field {exc}"
+            raise InputFileError(f"not a case ({reason})", path=str(path),
+                                 record=f"line {number}") from None
     if not cases:
         raise InputFileError("no cases in file", path=str(path))
     return cases
+
+
+def _case(row: Any, number: int, binary: bool) -> Case:
+    """One case, every field checked for its JSON type (a file is untrusted input too)."""
+    if not isinstance(row, dict):
+        raise TypeError(f"a JSON {type(row).__name__}, not an object")
+    text = row["text"]
+    if not isinstance(text, str):
+        raise TypeError("text is not a string")
+    text = safe_text(text)[0]  # a lone surrogate cannot be printed or encoded
+    lang = row.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise TypeError(f"lang is a JSON {type(lang).__name__}, not a language code")
+    case_id = safe_text(str(row.get("id", f"line-{number}")))[0]
+    group = row.get("functionality") or row.get("hard")
+    group = safe_text(str(group))[0] if group else None
+    if binary or ("labels" not in row and "abusive" in row):
+        return Case(case_id, text, lang, None, bool(row.get("abusive")), group)
+    given = row.get("labels") or ["neutral"]
+    if not isinstance(given, list) or not all(isinstance(x, str) for x in given):
+        raise TypeError("labels must be a list of label names")
+    labels = frozenset(given)
+    unknown = labels - set(LABELS)
+    if unknown:
+        raise InputFileError(f"unknown label(s) {sorted(unknown)}; known: {', '.join(LABELS)}")
+    return Case(case_id, text, lang, labels, bool(labels & ABUSIVE_LABELS), group)
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:

@@ -36,7 +36,7 @@ class LangGuess:
 
     lang: str  # az | tr | ru | en | hy | fr | und
     confidence: float
-    script: str  # latin | cyrillic | armenian | none
+    script: str  # latin | cyrillic | armenian | other (a script outside the six) | none
     translit: bool
 
 
@@ -269,6 +269,11 @@ def _detect(text: str, norm: Normalized | None) -> LangGuess | _Pending:
     cyrillic = len(_CYRILLIC.findall(clean))
     armenian = len(_ARMENIAN.findall(clean))
     letters = latin + cyrillic + armenian
+    foreign = sum(1 for c in clean if c.isalpha()) - letters
+    if foreign > letters:
+        # Arabic, Chinese, Georgian, Hebrew, Persian, Japanese...: none of the six languages,
+        # so nothing the model learned applies (see classify: such a text gets no labels).
+        return LangGuess("und", 0.05, "other", False)
     if letters < 2:
         return LangGuess("und", 0.05 if letters == 0 else 0.1, "none", False)
     if armenian >= max(latin, cyrillic):

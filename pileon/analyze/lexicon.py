@@ -413,7 +413,9 @@ class Lexicon:
             resource = resources.files("pileon.analyze").joinpath(
                 f"data/lexicons/{lang_or_path}.tsv"
             )
-            return cls.parse(resource.read_text("utf-8"), lang_or_path, str(resource))
+            lexicon = cls.parse(resource.read_text("utf-8"), lang_or_path, str(resource))
+            extra = group_entries(lang_or_path)
+            return cls(lang_or_path, (*lexicon.entries, *extra), str(resource)) if extra else lexicon
         path = Path(lang_or_path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -467,6 +469,52 @@ def _parse_line(fields: list[str], lang: str, path: str, number: int) -> Entry:
         raise ConfigError(f"pattern {pattern!r} has nothing left to match after normalization",
                           **where)
     return entry
+
+
+def expand_group_templates(templates: str, groups: str, lang: str,
+                           path: str = "<groups>") -> list[Entry]:
+    """Entries of a group-template file (`{G}`: every group term, `{D}`: nothing or one of the
+    `@determiners` line's alternatives) over a list of group terms (one a line)."""
+    terms = [line.strip() for line in groups.splitlines()
+             if line.strip() and not line.startswith("#")]
+    determiners = [""]
+    entries: list[Entry] = []
+    header_seen = False
+    for number, line in enumerate(templates.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if fields[0] == "@determiners":
+            determiners = ["", *(d.strip() for d in fields[1].split("|") if d.strip())]
+            continue
+        if not header_seen:
+            header_seen = True
+            if tuple(f.strip() for f in fields[:3]) == _HEADER:
+                continue
+        if len(fields) < 3 or "{G}" not in fields[2]:
+            raise ConfigError("a group template needs category, severity and a {G} pattern",
+                              path=path, record=f"line {number}")
+        seen: set[str] = set()
+        for term in terms:
+            for det in determiners if "{D}" in fields[2] else [""]:
+                pattern = " ".join(fields[2].replace("{D}", det).replace("{G}", term).split())
+                if pattern in seen:
+                    continue
+                seen.add(pattern)
+                entries.append(_parse_line([fields[0], fields[1], pattern, *fields[3:4]],
+                                           lang, path, number))
+    return entries
+
+
+@cache
+def group_entries(lang: str) -> tuple[Entry, ...]:
+    """The bundled group-directed templates of a language (data/lexicons/groups/), expanded."""
+    folder = resources.files("pileon.analyze").joinpath("data/lexicons/groups")
+    templates, groups = folder.joinpath(f"{lang}.tsv"), folder.joinpath(f"{lang}.groups")
+    if not (templates.is_file() and groups.is_file()):
+        return ()
+    return tuple(expand_group_templates(templates.read_text("utf-8"), groups.read_text("utf-8"),
+                                        lang, str(templates)))
 
 
 def load_lexicons(directory: str | Path | None = None) -> dict[str, Lexicon]:

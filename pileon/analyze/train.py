@@ -33,7 +33,17 @@ __all__ = ["Example", "load_examples", "main", "train"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEAM = _REPO / "training" / "team"
-DEFAULT_PUBLIC = _REPO.parent / "shared" / "data"
+
+
+def _public_default() -> Path:
+    """../shared/data beside the checkout, or two levels up (a git worktree under wt/)."""
+    for base in (_REPO.parent, _REPO.parent.parent):
+        if (base / "shared" / "data").is_dir():
+            return base / "shared" / "data"
+    return _REPO.parent / "shared" / "data"
+
+
+DEFAULT_PUBLIC = _public_default()
 LANGID_MODEL = Path(__file__).parent / "data" / "langid" / "model.npz"
 #: The team set is small but covers every label: its rows count this many times a public row.
 TEAM_WEIGHT = 4.0

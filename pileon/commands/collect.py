@@ -4,7 +4,6 @@ every N minutes, archiving every response; credentials only ever come from envir
 
 from __future__ import annotations
 
-import importlib
 import shutil
 import sqlite3
 import subprocess
@@ -29,7 +28,6 @@ from pileon.collect.watch import (
 )
 from pileon.collect.x import POST_READ_USD, PRICE_SOURCE, USER_READ_USD, CostBudget
 from pileon.commands.output import console, print_json
-from pileon.errors import PileonError
 from pileon.store import connect
 from pileon.store.collect import folder_counts_for
 
@@ -154,30 +152,11 @@ def collect(db: Path, url: str, as_json: bool, quiet: bool, **kw: Any) -> None:
         _say_result(result)
 
 
-def _run_analysis(conn: sqlite3.Connection) -> str | None:
-    """Score what is not analysed yet, if this pileon has a classifier (else say why not)."""
-    try:
-        module = importlib.import_module("pileon.analyze.run")
-    except ImportError:
-        return "not analysed: pileon analyze not available"
-    entry = getattr(module, "analyze_db", None)
-    if not callable(entry):
-        return "not analysed: pileon analyze not available"
-    try:
-        entry(conn)
-    except PileonError as exc:
-        return f"not analysed: {exc}"
-    return None
-
-
 def _after_round(conn: sqlite3.Connection, keys: Sequence[tuple[str, str]]) -> Verdicts:
-    note = _run_analysis(conn)
-    try:
-        from pileon.triage.rules import load_rules
-        from pileon.triage.run import run_triage
-    except ModuleNotFoundError:
-        return Verdicts(None, None, note or "not triaged: pileon triage not available")
-    run_triage(conn, load_rules(None))
+    """The one pipeline's live round (analyze, coordination, triage), then this round's counts."""
+    from pileon.pipeline import run_live_round
+
+    note = run_live_round(conn)
     counts = folder_counts_for(conn, keys) or {}
     if note is not None:
         return Verdicts(None, None, note)

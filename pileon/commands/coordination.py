@@ -11,13 +11,15 @@ from typing import Any
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
+from pileon.coordinate.mapreduce import map_partition
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
-from pileon.coordinate.run import analyse_coordination
+from pileon.coordinate.run import analyse_sketch, reference_time
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.coordination import (
+    count_posts,
     latest_run,
     load_accounts,
     load_batch,
@@ -30,6 +32,8 @@ from pileon.store.coordination import (
 
 __all__ = ["COMMANDS"]
 
+#: Posts one `pileon coordination` process takes on: 1M measured at about 1 GB peak.
+MAX_THREAD_POSTS = 3_000_000
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|min|h)?\s*$")
 
 
@@ -39,6 +43,10 @@ def parse_window(value: str) -> int:
     if not match or int(match.group(1)) <= 0:
         raise ConfigError(f"window {value!r} is not a duration", hint="use e.g. 10m, 90s or 1h")
     return int(match.group(1)) * {"s": 1, None: 1, "m": 60, "min": 60, "h": 3600}[match.group(2)]
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
 def _run_or_fail(conn: Any, db: Path) -> Any:
@@ -66,20 +74,38 @@ def _when(iso: str | None) -> str:
               help="Exact Jaccard two texts need to count as near-duplicates.")
 @click.option("--min-group", type=click.IntRange(2), default=5, show_default=True,
               help="Posts (and distinct accounts) a synchronised group needs.")
+@click.option("--max-posts", type=click.IntRange(1), default=None,
+              help="Refuse threads larger than this (default 3,000,000: about 2 GB).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def coordination(db: Path, window: str, threshold: float, min_group: int, as_json: bool) -> None:
-    """Find near-duplicate clusters, bursts and suspicious accounts in DB; write a new run.
+def coordination(db: Path, window: str, threshold: float, min_group: int,
+                 max_posts: int | None, as_json: bool) -> None:
+    """Find near-duplicate clusters, bursts and groups consistent with coordination in DB.
 
-    Each run is kept beside the older ones (tables coordination_runs, clusters,
+    A group counts when its template is specific and its posts are far tighter in time than
+    the thread's own rate predicts; profile fields add evidence only when present. Results
+    are "consistent with coordination", not proof. Each run is kept beside the older ones
+    (tables coordination_runs, clusters,
     cluster_members, bursts, account_signals, coaction_edges).
     """
     params = CoordinationParams(window_s=parse_window(window), jaccard_threshold=threshold,
                                 min_group_size=min_group, min_group_accounts=min_group)
     conn = connect(db, create=False)
     started = time.perf_counter()
+    posts = count_posts(conn)
+    limit = max_posts or MAX_THREAD_POSTS
+    if posts > limit:
+        conn.close()
+        raise ConfigError(
+            f"{db}: {posts:,} posts are more than one process analyses within the 2 GB memory "
+            f"target ({limit:,}); nothing was computed",
+            hint="use campaign mode (`pileon campaign`), which partitions the posts; "
+                 "or pass --max-posts to try anyway")
     batch = load_batch(conn)
-    result = analyse_coordination(batch, load_accounts(conn), params)
-    run_id = save_result(conn, batch, result)
+    reference = reference_time(batch)
+    sketch = map_partition(batch, params)
+    del batch  # the texts are not needed past the map step: one sample per distinct text stays
+    result = analyse_sketch(sketch, load_accounts(conn), params, reference)
+    run_id = save_result(conn, sketch.posts, result)
     summary = _summary(conn, run_id)
     conn.close()
     summary["seconds"] = round(time.perf_counter() - started, 2)
@@ -109,10 +135,19 @@ def _print_summary(s: dict[str, Any]) -> None:
     out = console.print
     out(f"[bold]Coordination run {s['run_id']}[/] over {c['posts']} posts ({s['seconds']} s)")
     out(f"window W = {p['window_s'] // 60} min; {WINDOW_SEMANTICS}")
-    out(f"near-duplicate clusters: {c['clusters']} ({c['clustered_posts']} posts); "
-        f"synchronised groups: {c['synchronised_groups']}; "
-        f"coordinated (time + account evidence): {c['coordinated_groups']} groups, "
-        f"{c['coordinated_posts']} posts, {c['accounts_in_coordinated_groups']} accounts")
+    out(f"near-duplicate clusters: {c['clusters']} ({c['clustered_posts']} posts, largest "
+        f"{c.get('largest_cluster', '?')}); synchronised groups: {c['synchronised_groups']}; "
+        f"consistent with coordination (text + time evidence): {c['coordinated_groups']} "
+        f"groups, {c['coordinated_posts']} posts, {c['accounts_in_coordinated_groups']} accounts")
+    if c.get("evidence_rule"):
+        out(f"rule: {c['evidence_rule']}")
+    effect = c.get("window_effect") or {}
+    if effect:
+        out("window effect (same clusters, W re-judged): " + "; ".join(
+            f"W = {_duration(int(k.split('_')[1][:-1]))}: "
+            f"{effect[k]} groups, {effect[k.replace('groups', 'posts')]} posts"
+            for k in sorted(effect, key=lambda k: int(k.split("_")[1][:-1]))
+            if k.endswith("_coordinated_groups")))
     out(f"co-action graph: {c['components']} components, largest {c['largest_component']} "
         "accounts")
     if s["largest_clusters"]:
@@ -156,17 +191,17 @@ def clusters(db: Path, min_size: int, coordinated: bool, as_json: bool) -> None:
         for cluster in found:
             print_json(cluster)
         return
-    click.echo(f"run {run['id']}: {len(found)} cluster(s) with >= {min_size} posts. "
+    echo(f"run {run['id']}: {len(found)} cluster(s) with >= {min_size} posts. "
                f"{run['window_semantics']}")
     for c in found:
         cats = ", ".join(f"{k} {v}" for k, v in (c["categories"] or {}).items()) or "not classified"
-        click.echo(f"#{c['id']}  {c['size']} posts, {c['accounts']} accounts, {c['verdict']}, "
+        echo(f"#{c['id']}  {c['size']} posts, {c['accounts']} accounts, {c['verdict']}, "
                    f"{_when(c['first_at'])} .. {_when(c['last_at'])}, similarity "
                    f"{c['min_similarity']:.2f}-1.00 (mean {c['mean_similarity']:.2f})")
-        click.echo(f"    template: {_short(c['template_text'], 90)}")
-        click.echo(f"    categories: {cats}")
+        echo(f"    template: {_short(c['template_text'], 90)}")
+        echo(f"    categories: {cats}")
         for g in c["groups"]:
-            click.echo(f"    group {g['index']}: {g['size']} posts, {g['accounts']} accounts, "
+            echo(f"    group {g['index']}: {g['size']} posts, {g['accounts']} accounts, "
                        f"{_when(g['first_at'])} .. {_when(g['last_at'])}: {g['why']}")
 
 

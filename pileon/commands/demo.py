@@ -1,7 +1,9 @@
-"""`pileon demo`: write the generated demo pile-on next to DB and ingest it, then summarise."""
+"""`pileon demo`: write the generated demo pile-on next to DB and ingest it, then summarise;
+with --run, analyse, coordinate and triage it too (the one pipeline, as `pileon run`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -10,14 +12,14 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
-    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 
 from pileon.commands.output import byte_progress, console, print_json
+from pileon.commands.pipeline import stage_line
 from pileon.demo import DemoSummary, generate, parse_size, summarize
-from pileon.ingest.run import IngestResult, ingest_file
+from pileon.pipeline import STAGES, PipelineOptions, PipelineResult, StageDone, run_pipeline
 from pileon.store import connect
 
 __all__ = ["COMMANDS"]
@@ -50,10 +52,12 @@ def _counts(values: dict[str, int]) -> str:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the generated files [default: <DB stem>-demo-files/ next to DB].")
 @click.option("--no-ingest", is_flag=True, help="Only write the files; do not touch DB.")
+@click.option("--run", "run_all", is_flag=True,
+              help="After ingesting, analyse, find coordination and triage (the whole pipeline).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def demo(db: Path, size: str, seed: int, out: Path | None, no_ingest: bool, as_json: bool,
-         quiet: bool) -> None:
+def demo(db: Path, size: str, seed: int, out: Path | None, no_ingest: bool, run_all: bool,
+         as_json: bool, quiet: bool) -> None:
     """Write an invented viral pile-on as X, Bluesky and Mastodon files and ingest it into DB.
 
     The thread is an Azerbaijani writer's post about the war, with replies in az, tr, ru, en,
@@ -68,39 +72,49 @@ def demo(db: Path, size: str, seed: int, out: Path | None, no_ingest: bool, as_j
         task = progress.add_task("generate demo", total=posts)
         files = generate(folder, posts, seed, progress=lambda n: progress.advance(task, n))
     summary = summarize(folder)
-    results: list[IngestResult] = []
+    result: PipelineResult | None = None
     if not no_ingest:
         conn = connect(db)
+        bars: list[Progress] = []
+
+        def ingest_progress(path: Path) -> Callable[[int], None]:
+            for old in bars:
+                old.stop()
+            bar = byte_progress(silent)
+            bars.append(bar)
+            bar.start()
+            task = bar.add_task(f"ingest {path.name}", total=path.stat().st_size)
+            return lambda n: bar.advance(task, n)
+
+        def say(done: StageDone) -> None:
+            for old in bars:
+                old.stop()
+            if not silent and done.stage != "ingest":
+                console.print(stage_line(done), markup=False)
+
         try:
-            for path in files:
-                with byte_progress(silent) as bar:
-                    file_task = bar.add_task(f"ingest {path.name}", total=path.stat().st_size)
-
-                    def advance(n: int, bar: Progress = bar, task: TaskID = file_task) -> None:
-                        bar.advance(task, n)
-
-                    results.append(ingest_file(conn, path, progress=advance))
+            result = run_pipeline(conn, files, PipelineOptions(
+                stages=STAGES if run_all else ("ingest",)), ingest_progress=ingest_progress,
+                on_stage=say)
         finally:
+            for old in bars:
+                old.stop()
             conn.close()
-    _report(db, folder, files, summary, results, as_json=as_json, quiet=quiet, seed=seed)
+    _report(db, folder, files, summary, result, as_json=as_json, quiet=quiet, seed=seed)
 
 
 def _report(db: Path, folder: Path, files: list[Path], summary: DemoSummary,
-            results: list[IngestResult], *, as_json: bool, quiet: bool, seed: int) -> None:
-    ingested = {
-        "posts": sum(r.counts.posts for r in results),
-        "accounts": sum(r.counts.accounts for r in results),
-        "rejected": sum(r.counts.rejected for r in results),
-        "payloads_new": sum(r.counts.payloads_new for r in results),
-        "payloads_already_stored": sum(r.counts.payloads_seen for r in results),
-    }
+            result: PipelineResult | None, *, as_json: bool, quiet: bool, seed: int) -> None:
+    stage = result.get("ingest") if result else None
+    ingested = dict(stage.summary) if stage else None
     if as_json:
         print_json({"folder": str(folder), "files": [str(f) for f in files], "seed": seed,
                     "generated": {"posts": summary.posts, "by_platform": summary.by_platform,
                                   "by_kind": summary.by_kind, "by_lang": summary.by_lang,
                                   "by_label": summary.by_label, "waves": summary.waves,
                                   "first_at": summary.first_at, "last_at": summary.last_at},
-                    "ingested": ingested if results else None})
+                    "ingested": ingested,
+                    "pipeline": result.to_json() if result else None})
         return
     if quiet:
         return
@@ -114,11 +128,13 @@ def _report(db: Path, folder: Path, files: list[Path], summary: DemoSummary,
     out(f"time span   {summary.first_at} .. {summary.last_at} ({_hours(summary):.1f} h)")
     out(f"waves       {len(summary.waves)} coordinated: {_counts(summary.waves)} posts")
     out(f"labels      {_counts(summary.by_label)}  (generator's labels, see truth.jsonl)")
-    if results:
+    if ingested is not None:
         out(f"ingested into {db}: {ingested['posts']} posts, {ingested['accounts']} accounts, "
             f"{ingested['payloads_new']} new payloads ({ingested['payloads_already_stored']} "
             f"already stored), {ingested['rejected']} rejected records")
-        out(f"next: pileon stats {db}")
+        ran = result is not None and result.get("triage") is not None
+        out(f"next: pileon serve {db}" if ran else f"next: pileon run {db}  (analyse, "
+            "find coordination, triage)")
 
 
 COMMANDS = [demo]

@@ -9,15 +9,18 @@ from typing import Any
 
 import click
 
-from pileon.commands.output import byte_progress, console, print_json
+from pileon.commands.output import byte_progress, console, echo, print_json
 from pileon.errors import InputFileError, PileonError
+from pileon.ingest.har import NOT_STORED
 from pileon.ingest.run import IngestResult, ingest_file
 from pileon.store import connect
 from pileon.store.queries import find_post, raw_payload, stats
 
 __all__ = ["COMMANDS"]
 
-FORMATS = ["auto", "x", "bluesky", "mastodon", "csv", "jsonl"]
+FORMATS = [
+    "auto", "x", "har", "zeeschuimer", "x-web", "x-archive", "bluesky", "mastodon", "csv", "jsonl",
+]
 
 
 def _parse_map(value: str | None) -> dict[str, str]:
@@ -44,7 +47,11 @@ def _parse_map(value: str | None) -> dict[str, str]:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def ingest(db: Path, files: tuple[Path, ...], fmt: str, column_map: str | None,
            platform: str | None, as_json: bool, quiet: bool) -> None:
-    """Ingest export files (X API v2, Bluesky, Mastodon JSON, CSV, JSONL) into DB.
+    """Ingest export files (X API v2, X web captures, Bluesky, Mastodon JSON, CSV, JSONL) into DB.
+
+    X web captures need no paid API: a browser HAR of x.com, Zeeschuimer NDJSON, a saved
+    GraphQL answer or twitter-web-exporter JSON, and X's account archive (tweets.js). From a
+    HAR only the x.com answers' bodies are kept; cookies and request headers are never stored.
 
     Raw bytes are kept with their SHA-256. Re-ingesting the same file adds nothing; an
     interrupted ingest is finished by running the same command again.
@@ -87,9 +94,18 @@ def _ingest_one(conn: sqlite3.Connection, path: Path, fmt: str, options: dict[st
 def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -> None:
     c = result.counts
     if as_json:
-        print_json({"file": result.path, "format": result.format, "payloads_new": c.payloads_new,
-                    "payloads_already_stored": c.payloads_seen, "posts": c.posts,
-                    "accounts": c.accounts, "rejected": c.rejected})
+        report: dict[str, Any] = {
+            "file": result.path, "format": result.format, "payloads_new": c.payloads_new,
+            "payloads_already_stored": c.payloads_seen, "posts": c.posts,
+            "accounts": c.accounts, "rejected": c.rejected}
+        # Only when something had to be made safe for storage (keeps the common case unchanged).
+        if c.surrogates_replaced:
+            report["surrogates_replaced"] = c.surrogates_replaced
+        if c.integers_dropped:
+            report["integers_dropped"] = c.integers_dropped
+        if result.format == "har":
+            report["not_stored"] = NOT_STORED
+        print_json(report)
         return
     if quiet:
         return
@@ -97,9 +113,15 @@ def _report(result: IngestResult, *, as_json: bool, quiet: bool, chosen: bool) -
     console.print(
         f"{result.path}: format {result.format} ({how}); {c.payloads_new} new payloads,"
         f" {c.payloads_seen} already stored; {c.posts} posts, {c.accounts} accounts"
-        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else ""),
+        + (f"; [yellow]{c.rejected} rejected records kept aside[/]" if c.rejected else "")
+        + (f"; {c.surrogates_replaced} invalid characters (lone surrogates) stored as U+FFFD"
+           if c.surrogates_replaced else "")
+        + (f"; {c.integers_dropped} numbers beyond 64 bits stored as unknown"
+           if c.integers_dropped else ""),
         soft_wrap=True,  # one line per file, whatever the terminal width
     )
+    if result.format == "har":
+        console.print(f"{result.path}: {NOT_STORED}", soft_wrap=True)
 
 
 @click.command("stats")
@@ -159,15 +181,15 @@ def show(db: Path, post_id: str, raw: bool, as_json: bool) -> None:
             continue
         for key, value in record.items():
             if key != "raw":
-                click.echo(f"{key:18} {value}")
+                echo(f"{key:18} {value}")
         if payload is not None:
-            click.echo(f"{'raw sha256':18} {payload['sha256']}")
-            click.echo(f"{'raw source':18} {payload['source']} {payload['locator'] or ''}")
-            click.echo(f"{'fetched at':18} {payload['fetched_at']}")
-            click.echo(f"{'adapter':18} {payload['adapter']} {payload['adapter_version']}")
+            echo(f"{'raw sha256':18} {payload['sha256']}")
+            echo(f"{'raw source':18} {payload['source']} {payload['locator'] or ''}")
+            echo(f"{'fetched at':18} {payload['fetched_at']}")
+            echo(f"{'adapter':18} {payload['adapter']} {payload['adapter_version']}")
             if raw:
-                click.echo("raw payload:")
-                click.echo(record["raw"]["text"])
+                echo("raw payload:")
+                echo(record["raw"]["text"])
     conn.close()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
 from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
@@ -89,7 +89,7 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
 
 def _print_explain(item: dict[str, object]) -> None:
-    out = click.echo
+    out = echo
     out(f"{item['platform']}:{item['id']}  folder {item['folder']}"
         + (" (your decision)" if item["decided_by_user"] else ""))
     out(f"  rules put it in {item['model_folder']} by rule '{item['rule']}'"
@@ -112,8 +112,16 @@ def _print_explain(item: dict[str, object]) -> None:
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
         out(f"  member of coordinated cluster {item['cluster_id']}")
-    if "cluster" in explain:
-        out(f"  moved by the cluster rule: {explain['cluster']}")
+    if "accusation" in explain:
+        out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
+            f" {explain['cue']!r}: support is earned, so it waits in review")
+    copies = explain.get("copies")
+    if isinstance(copies, dict):
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
+            f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")
+    if explain.get("kind"):
+        out(f"  aimed at you as a {explain['kind']}")
     for d in item["decisions"]:  # type: ignore[attr-defined]
         out(f"  your decision {d['decided_at']}: {d['action']} {d['value'] or ''}"
             f" {('— ' + d['reason']) if d['reason'] else ''}")
@@ -125,7 +133,8 @@ def _print_explain(item: dict[str, object]) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per post: id, platform, text, folder, labels, lang, ...")
 @click.option("--show-shielded", is_flag=True,
-              help="Print the text of shielded posts too (hidden by default in the terminal).")
+              help="Print the text of shielded and to-review posts too (hidden by default in"
+                   " the terminal, as they are blurred in the review UI; --json keeps it).")
 def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) -> None:
     """Counts per folder, or the posts of one folder (--json: one object a line)."""
     ensure_triaged(db)
@@ -153,7 +162,9 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
             text = row["text"]
             if row["folder"] == "shielded" and not show_shielded:
                 text = f"[hidden: {row['category'] or 'abuse'}]"
-            click.echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
+            elif row["folder"] == "review" and not show_shielded:
+                text = f"[hidden, might be: {row['category'] or 'not checked yet'}]"
+            echo(f"{row['platform']}:{row['post_id']}  {row['lang'] or '?':3} "
                        f"{text.replace(chr(10), ' ')[:120]}")
     finally:
         conn.close()
@@ -167,8 +178,11 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
 @click.option("--value", help="Folder for move, text for note, category for mark_abuse.")
 @click.option("--reason", help="Why (kept with the decision).")
 @click.option("--platform", help="Platform, when an id exists on several.")
+@click.option("--all-copies", is_flag=True,
+              help="Apply the decision to every copy of each post too (the same text, or the"
+                   " same coordination cluster, in the newest triage run).")
 def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
-           reason: str | None, platform: str | None) -> None:
+           reason: str | None, platform: str | None, all_copies: bool) -> None:
     """Record your own decision about posts; it wins over the model and is kept forever."""
     conn = connect(db, create=False)
     try:
@@ -180,10 +194,13 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
             if not rows:
                 raise StoreError(f"no post with id {post_id!r}", path=str(db))
             items.extend(DecisionInput(r[0], r[1], action, value, reason) for r in rows)
-        batch = record_decisions(conn, items, via="cli")
+        batch = record_decisions(conn, items, via="cli", all_copies=all_copies)
+        recorded = int(conn.execute("SELECT COUNT(*) FROM decisions WHERE batch=?",
+                                    (batch,)).fetchone()[0])
     finally:
         conn.close()
-    console.print(f"recorded {len(items)} decision(s) ({action}), batch {batch}")
+    console.print(f"recorded {recorded} decision(s) ({action}), batch {batch}"
+                  + (f" ({recorded - len(items)} of them on copies)" if all_copies else ""))
 
 
 @click.command()
@@ -191,7 +208,11 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
 @click.option("--port", type=int, default=8765, show_default=True,
               help="Port on 127.0.0.1; the next free one is used if it is taken.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
-def serve(db: Path, port: int, no_browser: bool) -> None:
+@click.option("--helper", "helpers", multiple=True, metavar="NAME",
+              help="Also print a one-time link for a trusted helper called NAME, who reviews"
+                   " To review and Shielded unblurred and decides; each decision records who"
+                   " made it. Repeatable. The author can remove a helper in Settings.")
+def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...]) -> None:
     """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
     from pileon.web.serve import serve_forever
 
@@ -199,7 +220,11 @@ def serve(db: Path, port: int, no_browser: bool) -> None:
         raise StoreError("no such database", path=str(db),
                          hint="run `pileon ingest` or `pileon demo` first")
     ensure_triaged(db)
-    serve_forever(db, port=port, open_browser=not no_browser)
+    names = tuple(dict.fromkeys(n.strip() for n in helpers if n.strip()))
+    if any(len(n) > 60 or not n.isprintable() for n in names):
+        raise click.BadParameter("a helper's name is at most 60 printable characters",
+                                 param_hint="--helper")
+    serve_forever(db, port=port, open_browser=not no_browser, helpers=names)
 
 
 @click.command(name="triage-eval")
@@ -213,8 +238,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                 as_json: bool) -> None:
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
-    Prints, per language, how many supportive replies the rules would shield and how many
-    abusive replies they would put in support (each should stay at or below 2%).
+    Prints, per language, how many supportive replies the rules would shield (target: at most
+    2%) and how many abusive replies they would put in support (target: at most 1%).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -226,7 +251,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     results = classifier.classify([str(r["text"]) for r in rows])
     items = [LabelledScores(str(r.get("lang") or result.lang),
                             frozenset(str(label) for label in r["labels"]),  # type: ignore[attr-defined]
-                            dict(result.scores)) for r, result in zip(rows, results, strict=True)]
+                            dict(result.scores), str(r["text"]))
+             for r, result in zip(rows, results, strict=True)]
     for rate in folder_rates(items, rules):
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
@@ -238,8 +264,17 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
             print_json(values)
             continue
         click.echo(f"{rate.lang:4} supportive shielded"
-                   f" {_share(rate.supportive_shielded, rate.supportive):16} abuse in support"
-                   f" {_share(rate.abusive_in_support, rate.abusive):16} folders {rate.folders}")
+                   f" {_share(rate.supportive_shielded, rate.supportive):16}"
+                   f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
+                   f" {_share(rate.abusive_in_support, rate.abusive):16}"
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+
+
+def _mark(rate: float | None, target: float) -> str:
+    """' ok' or ' OVER' beside a rate, against its target."""
+    if rate is None:
+        return "     "
+    return "   ok" if rate <= target else " OVER"
 
 
 def _share(n: int, total: int) -> str:

@@ -24,10 +24,12 @@ PROFILE_WEIGHTS: dict[str, float] = {
     "few_followers": 1.0,
     "few_posts": 1.0,
 }
-#: What the account did in this thread.
+#: What the account did in this thread. Replying often to a viral post and posting in several
+#: near-duplicate clusters (stock replies, slogans) are reported as context, weight 0: heavy
+#: organic repliers do both. Only membership of a coordinated group counts.
 BEHAVIOUR_WEIGHTS: dict[str, float] = {
-    "many_replies": 1.0,
-    "several_clusters": 1.0,
+    "many_replies": 0.0,
+    "several_clusters": 0.0,
     "coordinated_group": 2.0,
 }
 
@@ -100,9 +102,10 @@ def _reasons(account: Account | None, signals: Mapping[str, bool | None],
     if signals.get("few_posts") and account:
         reasons.append(f"{account.posts_count} posts in total")
     if signals.get("many_replies"):
-        reasons.append(f"{activity.replies} replies to this thread")
+        reasons.append(f"{activity.replies} replies to this thread (context, not counted)")
     if signals.get("several_clusters"):
-        reasons.append(f"posted in {activity.clusters} near-duplicate clusters")
+        reasons.append(f"posted in {activity.clusters} near-duplicate clusters (context, not "
+                       "counted)")
     if signals.get("coordinated_group"):
         reasons.append(f"member of {activity.coordinated_groups} coordinated group(s)")
     unknown = [name for name, value in signals.items() if value is None]

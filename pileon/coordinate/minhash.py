@@ -5,12 +5,12 @@ matched by sorting arrays of band keys (no per-text Python objects, no dicts of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ShingleSets", "candidate_pairs", "exact_jaccard", "minhash_signatures", "shingle_sets"]
+__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "estimated_jaccard", "exact_jaccard", "minhash_signatures", "shingle_sets"]
 
 _U64 = np.uint64
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
@@ -26,7 +26,7 @@ class ShingleSets:
     Text i owns `hashes[starts[i]:starts[i] + sizes[i]]`; every text has at least one.
     """
 
-    hashes: np.ndarray  # uint64 holding 32-bit values
+    hashes: np.ndarray  # uint32
     starts: np.ndarray  # int64
     sizes: np.ndarray  # int64
 
@@ -42,11 +42,21 @@ def _splitmix(values: np.ndarray) -> np.ndarray:
     return values ^ (values >> _U64(31))
 
 
-def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
-    """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle."""
+def shingle_sets(texts: Sequence[str], k: int, chunk: int = 20_000) -> ShingleSets:
+    """Character k-shingles of every (non-empty) text; a text shorter than k is one shingle.
+    Computed `chunk` texts at a time, so temporaries stay small at a million texts."""
+    if len(texts) > chunk:
+        parts = [_shingle_sets(texts[lo:lo + chunk], k) for lo in range(0, len(texts), chunk)]
+        sizes = np.concatenate([p.sizes for p in parts])
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
+        return ShingleSets(np.concatenate([p.hashes for p in parts]), starts, sizes)
+    return _shingle_sets(texts, k)
+
+
+def _shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
-        return ShingleSets(np.zeros(0, dtype=np.uint64), empty, empty)
+        return ShingleSets(np.zeros(0, dtype=np.uint32), empty, empty)
     padded = [t if len(t) >= k else t.ljust(k, "\x00") for t in texts]
     lengths = np.fromiter((len(t) for t in padded), dtype=np.int64, count=len(padded))
     codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -63,11 +73,13 @@ def shingle_sets(texts: Sequence[str], k: int) -> ShingleSets:
     owner = np.repeat(np.arange(len(padded), dtype=np.uint64), n_windows)
     positions = np.arange(n_windows.sum()) - np.repeat(np.cumsum(n_windows) - n_windows, n_windows)
     window_at = np.repeat(text_starts, n_windows) + positions
-    keys = np.unique((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    keys = np.sort((owner << _U64(32)) | mixed[window_at])  # distinct shingles per text
+    if len(keys) > 1:
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
     owners = (keys >> _U64(32)).astype(np.int64)
     sizes = np.bincount(owners, minlength=len(padded)).astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)
-    return ShingleSets(keys & _U64(0xFFFFFFFF), starts, sizes)
+    return ShingleSets((keys & _U64(0xFFFFFFFF)).astype(np.uint32), starts, sizes)
 
 
 def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +106,7 @@ def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarra
         last = int(np.searchsorted(ends, ends[first] - sets.sizes[first] + _CHUNK, "right"))
         last = max(last, first + 1)
         lo, hi = int(sets.starts[first]), int(ends[last - 1])
-        chunk = sets.hashes[lo:hi]
+        chunk = sets.hashes[lo:hi].astype(np.uint64)
         local_starts = sets.starts[first:last] - lo
         buffer = np.empty_like(chunk)
         with np.errstate(over="ignore"):
@@ -107,35 +119,51 @@ def minhash_signatures(sets: ShingleSets, num_perm: int, seed: int) -> np.ndarra
     return signatures
 
 
-def candidate_pairs(signatures: np.ndarray, bands: int) -> np.ndarray:
-    """(m x 2) int64 pairs of texts sharing a whole band of their signature, i < j.
-
-    Within a bucket of equal band keys each text is paired with the bucket's first text and
-    with its predecessor, not with all others: linear in bucket size, and enough for
-    cluster-level membership because clusters are the connected components of verified pairs.
-    """
+def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
+    """(texts x bands) uint32: one hash per band of `num_perm // bands` signature rows (a
+    chance collision only proposes a pair that exact Jaccard then rejects)."""
     n, num_perm = signatures.shape
-    if n < 2:
-        return np.zeros((0, 2), dtype=np.int64)
     rows = num_perm // bands
-    found = []
+    out = np.empty((n, bands), dtype=np.uint32)
     with np.errstate(over="ignore"):
         for band in range(bands):
-            block = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
-            key = np.zeros(n, dtype=np.uint64)
-            for column in range(rows):
-                key = _splitmix(key ^ block[:, column])
-            order = np.argsort(key, kind="stable")
-            ordered = key[order]
-            same = ordered[1:] == ordered[:-1]
-            if not same.any():
-                continue
-            run_id = np.cumsum(np.concatenate(([True], ~same)))
-            run_first = np.flatnonzero(np.concatenate(([True], ~same)))
-            member = np.flatnonzero(np.concatenate(([False], same)))
-            heads = order[run_first[run_id[member] - 1]]
-            found.append(np.stack([heads, order[member]], axis=1))
-            found.append(np.stack([order[member - 1], order[member]], axis=1))
+            key = np.full(n, _U64(band + 1), dtype=np.uint64)
+            for column in range(band * rows, (band + 1) * rows):
+                key = _splitmix(key ^ signatures[:, column].astype(np.uint64))
+            out[:, band] = (key >> _U64(32)).astype(np.uint32)
+    return out
+
+
+def candidate_pairs(keys: np.ndarray,
+                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """(m x 2) int64 pairs of texts sharing a whole band (equal `band_keys` column), i < j.
+
+    Within a bucket of equal band keys each text is paired with the bucket's first text and
+    with its predecessor, not with all others: linear in bucket size. `keep(pairs)` (a
+    boolean mask) filters each band's pairs before they are collected. Clustering then looks a
+    member's neighbours' neighbours up too, so a bucket's members still meet its centre.
+    """
+    n = keys.shape[0]
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    found = []
+    for band in range(keys.shape[1]):
+        key = keys[:, band]
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            continue
+        run_id = np.cumsum(np.concatenate(([True], ~same)))
+        run_first = np.flatnonzero(np.concatenate(([True], ~same)))
+        member = np.flatnonzero(np.concatenate(([False], same)))
+        heads = order[run_first[run_id[member] - 1]]
+        band_pairs = np.concatenate([np.stack([heads, order[member]], axis=1),
+                                     np.stack([order[member - 1], order[member]], axis=1)])
+        band_pairs = band_pairs[band_pairs[:, 0] != band_pairs[:, 1]]
+        if keep is not None and len(band_pairs):
+            band_pairs = band_pairs[keep(band_pairs)]  # filtered band by band: bounded memory
+        found.append(band_pairs)
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(found)
@@ -144,6 +172,16 @@ def candidate_pairs(signatures: np.ndarray, bands: int) -> np.ndarray:
     packed = np.unique((pairs[:, 0].astype(np.uint64) << _U64(32)) | pairs[:, 1].astype(np.uint64))
     return np.stack([(packed >> _U64(32)).astype(np.int64),
                      (packed & _U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+
+
+def estimated_jaccard(signatures: np.ndarray, pairs: np.ndarray,
+                      chunk: int = 1 << 16) -> np.ndarray:
+    """MinHash estimate of each pair's Jaccard: the share of equal signature columns."""
+    out = np.empty(len(pairs), dtype=np.float32)
+    for lo in range(0, len(pairs), chunk):
+        part = pairs[lo:lo + chunk]
+        out[lo:lo + len(part)] = (signatures[part[:, 0]] == signatures[part[:, 1]]).mean(axis=1)
+    return out
 
 
 def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) -> np.ndarray:
@@ -161,7 +199,7 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) ->
             counts = sets.sizes[part[:, side]]
             starts = np.repeat(sets.starts[part[:, side]], counts)
             offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            values = sets.hashes[starts + offsets]
+            values = sets.hashes[starts + offsets].astype(np.uint64)
             lists.append((np.repeat(tag, counts) << _U64(32)) | values)
         merged = np.sort(np.concatenate(lists))
         doubled = merged[1:][merged[1:] == merged[:-1]] >> _U64(32)

@@ -20,8 +20,8 @@ __all__ = [
 
 #: Printed in every summary and in docs/coordination.md, word for word.
 WINDOW_SEMANTICS = (
-    "synchronised = every member's created_at lies within W of the group's FIRST member "
-    "(anchored window: first post .. first post + W), not 'each consecutive pair within W'"
+    "synchronised = EVERY PAIR of members posted within W of each other (the group spans at "
+    "most W: first post .. first post + W), not 'each consecutive pair within W', which chains"
 )
 
 
@@ -33,6 +33,7 @@ class CoordinationParams:
     num_perm: int = 60  # MinHash permutations
     bands: int = 20  # LSH bands (num_perm / bands = 3 rows each)
     jaccard_threshold: float = 0.4  # exact Jaccard a candidate pair must reach
+    template_threshold: float = 0.25  # ... and every member to its cluster's template
     seed: int = 1
     window_s: int = 600  # W for synchronised groups and co-replies
     min_group_size: int = 5  # posts in a synchronised group
@@ -48,6 +49,13 @@ class CoordinationParams:
     burst_z: float = 4.0
     burst_min_excess: int = 5  # posts above the baseline in a burst minute
     co_reply_min: int = 2  # shared co-replies before two accounts are linked
+    specific_tokens: int = 5  # distinct tokens a specific template has
+    specific_bits: float = 40.0  # ... and bits of information against the rest of the thread
+    weak_tokens: int = 3  # ... a weak one (counts only with profile evidence)
+    weak_bits: float = 20.0
+    common_token_share: float = 0.01  # a token in >= this share of posts is not informative
+    rare_shingle_share: float = 0.0005  # a shingle in <= this share of posts elsewhere is rare
+    min_time_surprise: float = 6.0  # -log10 Poisson tail a tight group reaches
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
@@ -64,11 +72,14 @@ class SynchronisedGroup:
     first_ms: int
     last_ms: int
     profile_score: float | None  # mean profile score of its accounts; None = all unknown
-    coordinated: bool  # time AND account evidence
+    coordinated: bool  # text AND time evidence (profile evidence for a weak text)
     why: str
     # Members of a coordinated group whose own account looks established (known profile,
     # score below `ordinary_member`): same text in the same window, but not counted as the wave.
     ordinary: tuple[int, ...] = ()
+    expected: float | None = None  # cluster posts the thread's rate predicts in the window
+    time_surprise: float | None = None  # -log10 P(this many or more | expected)
+    text_level: str | None = None  # "specific" | "weak" | "none"
 
     @property
     def coordinated_members(self) -> tuple[int, ...]:
@@ -89,6 +100,9 @@ class NearDuplicateCluster:
     last_ms: int | None
     undated: int  # members without a timestamp
     groups: tuple[SynchronisedGroup, ...] = ()
+    informative_tokens: int | None = None  # of the template; None when not measured
+    text_bits: float | None = None  # information of the template's tokens (see evidence.py)
+    rare_share: float | None = None  # share of the template's shingles rare elsewhere
 
     @property
     def verdict(self) -> str:

@@ -6,7 +6,8 @@ store; here only records and arrays come in and a `CoordinationResult` goes out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -19,8 +20,17 @@ from pileon.coordinate.accounts import (
 )
 from pileon.coordinate.batch import NO_TIME, PostBatch
 from pileon.coordinate.bursts import find_bursts
+from pileon.coordinate.evidence import (
+    ShingleRarity,
+    TextEvidence,
+    ThreadRate,
+    TokenCounts,
+    common_tokens,
+    text_evidence,
+)
 from pileon.coordinate.graph import co_action_edges, co_reply_groups, components
-from pileon.coordinate.near_duplicates import TextCluster, near_duplicate_groups
+from pileon.coordinate.mapreduce import PartitionSketch, map_partition
+from pileon.coordinate.near_duplicates import TextCluster, centred_clusters, rows_of_clusters
 from pileon.coordinate.results import (
     AccountSignals,
     CoordinationParams,
@@ -31,7 +41,7 @@ from pileon.coordinate.results import (
 from pileon.coordinate.synchrony import anchored_windows
 from pileon.records import Account
 
-__all__ = ["analyse_coordination", "reference_time"]
+__all__ = ["analyse_coordination", "analyse_sketch", "reference_time"]
 
 
 def reference_time(batch: PostBatch) -> datetime | None:
@@ -48,42 +58,84 @@ def reference_time(batch: PostBatch) -> datetime | None:
     return datetime.fromtimestamp(moment / 1000, UTC)
 
 
-def _judge(group: np.ndarray, batch: PostBatch, keys: list[str | None],
-           profile: Mapping[str, float | None], params: CoordinationParams,
-           index: int) -> SynchronisedGroup:
+@dataclass
+class _Context:
+    batch: PostBatch
+    keys: list[str | None]
+    profile: Mapping[str, float | None]
+    known: Mapping[str, int]  # profile signals the payload carried, per account
+    params: CoordinationParams
+    rate: ThreadRate
+
+
+def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | None,
+           cluster_posts: int, window_ms: int) -> SynchronisedGroup:
+    params, keys = ctx.params, ctx.keys
     accounts = {key for r in group.tolist() if (key := keys[r])}
-    scores = [s for key in accounts if (s := profile.get(key)) is not None]
+    # A profile says something only with at least two known fields (a handle alone does not).
+    scores = [s for key in accounts
+              if (s := ctx.profile.get(key)) is not None and ctx.known.get(key, 0) >= 2]
     mean = float(np.mean(scores)) if scores else None
-    enough_accounts = len(accounts) >= params.min_group_accounts
-    evidence = mean is not None and mean >= params.account_evidence
-    if not enough_accounts:
-        why = f"only {len(accounts)} distinct account(s) in the window"
-    elif mean is None:
-        why = "posted within the window; account evidence unknown (no profile fields)"
-    elif not evidence:
-        why = f"posted within the window; accounts look ordinary (profile score {mean:.2f})"
+    times = ctx.batch.created_ms[group]
+    expected, surprise = ctx.rate.surprise(int(times.min()), window_ms, cluster_posts,
+                                           len(group))
+    profile_evidence = mean is not None and mean >= params.account_evidence
+    level = text.level if text else "none"
+    tight = surprise >= params.min_time_surprise
+    enough = len(accounts) >= params.min_group_accounts
+    coordinated = enough and tight and (
+        level == "specific" or (level == "weak" and profile_evidence))
+    timing = (f"{len(group)} posts within W where the thread's own rate predicts "
+              f"{expected:.2g} (surprise {min(surprise, 999):.1f})")
+    if mean is None:
+        profiles = "account profiles unknown (no profile fields): verdict rests on text and time"
     else:
-        why = f"{len(accounts)} accounts within the window; profile score {mean:.2f}"
+        profiles = f"profile score {mean:.2f}"
+    if not enough:
+        why = f"only {len(accounts)} distinct account(s) in the window"
+    elif not tight:
+        why = f"{timing}: no time evidence"
+    elif level == "none":
+        why = f"{timing}, but a short or common text ({text.describe() if text else 'no text'})" \
+              ": no text evidence"
+    elif not coordinated:
+        why = f"{timing}; {text.describe() if text else ''}; {profiles}: not enough together"
+    else:
+        why = f"consistent with coordination: {len(accounts)} accounts, {timing}; " \
+              f"{text.describe() if text else ''}; {profiles}"
     ordinary = tuple(r for r in group.tolist()
-                     if (score := profile.get(keys[r] or "")) is not None
-                     and score < params.ordinary_member)
-    if enough_accounts and evidence and ordinary:
+                     if (score := ctx.profile.get(keys[r] or "")) is not None
+                     and ctx.known.get(keys[r] or "", 0) >= 3
+                     and score < params.ordinary_member) if coordinated else ()
+    if ordinary:
         why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
-    times = batch.created_ms[group]
     return SynchronisedGroup(index=index, members=tuple(int(r) for r in group),
                              accounts=len(accounts), first_ms=int(times.min()),
                              last_ms=int(times.max()), profile_score=mean,
-                             coordinated=enough_accounts and evidence, why=why,
-                             ordinary=ordinary if enough_accounts and evidence else ())
+                             coordinated=coordinated, why=why, ordinary=ordinary,
+                             expected=round(expected, 6), time_surprise=round(surprise, 2),
+                             text_level=level)
 
 
-def _cluster(cluster_id: int, found: TextCluster, batch: PostBatch, keys: list[str | None],
-             profile: Mapping[str, float | None], params: CoordinationParams) -> NearDuplicateCluster:
+def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
+            window_ms: int) -> tuple[SynchronisedGroup, ...]:
+    windows = anchored_windows(dated, ctx.batch.created_ms, window_ms, ctx.params.min_group_size)
+    return tuple(_judge(w, ctx, i, text, len(dated), window_ms) for i, w in enumerate(windows))
+
+
+def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: PartitionSketch,
+             tokens: TokenCounts | None, rarity: ShingleRarity | None,
+             rows_per_key: np.ndarray) -> NearDuplicateCluster:
+    batch = ctx.batch
     rows = found.rows
     dated = rows[batch.created_ms[rows] != NO_TIME]
-    windows = anchored_windows(dated, batch.created_ms, params.window_s * 1000,
-                               params.min_group_size)
-    groups = tuple(_judge(w, batch, keys, profile, params, i) for i, w in enumerate(windows))
+    text = None
+    if len(dated) >= ctx.params.min_group_size and rarity is not None and tokens is not None:
+        centre = int(sketch.key_of[found.template_row])
+        members = np.unique(sketch.key_of[rows])
+        text = text_evidence(sketch.key_text, rows_per_key, tokens, rarity, centre, members,
+                             ctx.params)
+    groups = _groups(dated, ctx, text, ctx.params.window_s * 1000) if text else ()
     times = batch.created_ms[dated]
     return NearDuplicateCluster(
         id=cluster_id,
@@ -91,20 +143,55 @@ def _cluster(cluster_id: int, found: TextCluster, batch: PostBatch, keys: list[s
         similarity=tuple(round(float(s), 4) for s in found.similarity),
         template_row=found.template_row,
         template_text=batch.texts[found.template_row],
-        accounts=tuple(sorted({key for r in rows.tolist() if (key := keys[r])})),
+        accounts=tuple(sorted({key for r in rows.tolist() if (key := ctx.keys[r])})),
         first_ms=int(times.min()) if len(times) else None,
         last_ms=int(times.max()) if len(times) else None,
         undated=len(rows) - len(dated),
         groups=groups,
+        informative_tokens=text.informative if text else None,
+        text_bits=text.bits if text else None,
+        rare_share=round(text.rare_share, 4) if text else None,
     )
 
 
-def _not_computed(batch: PostBatch, accounts: Mapping[str, Account]) -> list[str]:
+def _window_effect(clusters: Sequence[NearDuplicateCluster], ctx: _Context) -> dict[str, int]:
+    """Coordinated groups and posts at W/2, W and 2W (re-judged on the same clusters)."""
+    effect: dict[str, int] = {}
+    for factor in (0.5, 1.0, 2.0):
+        window_ms = int(ctx.params.window_s * 1000 * factor)
+        label = f"window_{int(ctx.params.window_s * factor)}s"
+        groups = 0
+        posts = 0
+        for cluster in clusters:
+            if not cluster.groups and cluster.informative_tokens is None:
+                continue
+            if factor == 1.0:
+                judged = cluster.groups
+            else:
+                dated = np.array([r for r in cluster.members
+                                  if ctx.batch.created_ms[r] != NO_TIME], dtype=np.int64)
+                text = TextEvidence(0, cluster.informative_tokens or 0, cluster.text_bits or 0.0,
+                                    cluster.rare_share or 0.0, _level(cluster))
+                judged = _groups(dated, ctx, text, window_ms)
+            groups += sum(g.coordinated for g in judged)
+            posts += sum(len(g.coordinated_members) for g in judged)
+        effect[f"{label}_coordinated_groups"] = groups
+        effect[f"{label}_coordinated_posts"] = posts
+    return effect
+
+
+def _level(cluster: NearDuplicateCluster) -> str:
+    for group in cluster.groups:
+        if group.text_level:
+            return group.text_level
+    return "none"
+
+
+def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int) -> list[str]:
     notes = []
     n = len(batch)
     if n < 2:
         notes.append(f"near-duplicate clusters: {n} post(s); at least 2 are needed")
-    empty = sum(1 for t in batch.texts if not t.strip())
     if empty:
         notes.append(f"{empty} post(s) with empty text: not compared for near-duplicates")
     undated = int((~batch.dated).sum())
@@ -121,22 +208,51 @@ def _not_computed(batch: PostBatch, accounts: Mapping[str, Account]) -> list[str
     missing = len(authors - set(accounts))
     if missing:
         notes.append(f"{missing} account(s) have no profile in the payloads: their profile "
-                     "signals are unknown")
+                     "signals are unknown, and verdicts rest on text and time alone")
+    if len(authors) == 1 and n >= 2:
+        notes.append("one account posted everything: no co-action between accounts to find")
     return notes
 
 
 def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
                          params: CoordinationParams | None = None,
                          reference: datetime | None = None) -> CoordinationResult:
-    """Everything the coordination stage computes for one thread (or one partition)."""
+    """Everything the coordination stage computes for one in-memory thread: the map step over
+    the whole batch, then the reduce (see pileon.coordinate.mapreduce)."""
     params = params or CoordinationParams()
     reference = reference or reference_time(batch)
+    sketch = map_partition(batch, params)
+    result = analyse_sketch(sketch, accounts, params, reference)
+    return result
+
+
+def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
+                   params: CoordinationParams, reference: datetime | None) -> CoordinationResult:
+    """The reduce step over a merged sketch; rows index `sketch.posts`."""
+    batch = sketch.posts
     keys = batch.account_keys()
     authors = {key for key in keys if key}
     profiles = {key: profile_signals(accounts.get(key), reference, params) for key in authors}
     profile = {key: profile_score(signals) for key, signals in profiles.items()}
-    found = near_duplicate_groups(batch.texts, params) if len(batch) >= 2 else []
-    clusters = tuple(_cluster(i + 1, c, batch, keys, profile, params)
+    present = sketch.key_of[sketch.key_of >= 0]
+    rows_per_key = np.bincount(present, minlength=len(sketch.key_text)).astype(np.int64)
+    found: list[TextCluster] = []
+    if len(batch) >= 2 and len(sketch.key_text):
+        key_clusters = centred_clusters(sketch.shingles, sketch.bands, rows_per_key,
+                                        params.jaccard_threshold, params.template_threshold,
+                                        sketch.signatures)
+        found = rows_of_clusters(key_clusters, sketch.key_of)
+    known = {key: sum(v is not None for v in signals.values())
+             for key, signals in profiles.items()}
+    ctx = _Context(batch, keys, profile, known, params, ThreadRate(sketch.minutes, sketch.minute_posts))
+    rarity = None
+    tokens = None
+    big = [c for c in found if len(c.rows) >= params.min_group_size]
+    if big:
+        centres = np.unique(sketch.key_of[[c.template_row for c in big]])
+        rarity = ShingleRarity(sketch.shingles, rows_per_key, centres)
+        tokens = common_tokens(sketch.key_text, rows_per_key)
+    clusters = tuple(_cluster(i + 1, c, ctx, sketch, tokens, rarity, rows_per_key)
                      for i, c in enumerate(found))
 
     replies = Counter(key for key, kind in zip(keys, batch.kinds, strict=True)
@@ -173,7 +289,7 @@ def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
         accounts=tuple(signals),
         edges=tuple(edges),
         components=tuple(found_components),
-        not_computed=tuple(_not_computed(batch, accounts)),
+        not_computed=tuple(_not_computed(batch, accounts, sketch.empty_texts)),
+        notes=_window_effect(clusters, ctx),
         computed_at=datetime.now(UTC),
     )
-

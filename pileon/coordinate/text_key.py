@@ -10,9 +10,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from pileon.analyze.normalize import normalize
+import numpy as np
 
-__all__ = ["comparable_text", "coordination_text", "strip_addresses"]
+from pileon.analyze.normalize import _SPACED, _SQUEEZE, normalize
+
+__all__ = ["comparable_text", "comparable_texts", "coordination_text", "strip_addresses"]
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # @user, @user.bsky.social, @user@instance.social; an e-mail's @ is preceded by a word character.
@@ -20,6 +22,7 @@ _MENTION = re.compile(r"(?<!\w)@[\w.\-]+(?:@[\w.\-]+)?")
 _NOT_WORD = re.compile(r"[^a-z0-9 ]+")
 _REPEATS = re.compile(r"(.)\1+")
 _SPACES = re.compile(r" {2,}")
+_PLAIN = re.compile(r"[A-Za-z ,.?']*")
 
 # Cyrillic (Russian + Azerbaijani) and Armenian letters to Latin, then digraphs to one letter,
 # so "привет", "privet" and "prиvet" meet, and so do "çox", "cox" and "чох".
@@ -63,11 +66,23 @@ def strip_addresses(text: str) -> str:
     return _MENTION.sub(" ", _URL.sub(" ", text))
 
 
+def _plain_lower(stripped: str) -> str | None:
+    """`normalize(stripped).text` for plain ASCII prose (letters, spaces, , . ? '), with no
+    spaced-out letters and no letter repeated 3+ times: there it is just lower(); else None."""
+    if not _PLAIN.fullmatch(stripped):
+        return None
+    lowered = stripped.lower()
+    if _SPACED.search(lowered) or _SQUEEZE.search(lowered):
+        return None
+    return lowered
+
+
 def comparable_text(stripped: str) -> str:
     """The folded core of a text whose addresses are already stripped; "" if nothing is left."""
     if not stripped.strip():
         return ""
-    lowered = normalize(stripped).text
+    plain = _plain_lower(stripped)
+    lowered = plain if plain is not None else normalize(stripped).text
     # Armenian "ու" is one vowel; before the letter table splits it into "ov".
     lowered = lowered.replace("ու", "u")
     folded = _strip_marks(lowered.translate(_TRANSLATE)).translate(_TRANSLATE)
@@ -78,6 +93,52 @@ def comparable_text(stripped: str) -> str:
     if folded:
         return folded
     return _emoji_key(unicodedata.normalize("NFKC", stripped))
+
+
+_PLAIN_CODES = np.zeros(129, dtype=bool)  # code point (capped at 128) -> plain prose?
+for _c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,.?'":
+    _PLAIN_CODES[ord(_c)] = True
+_PLAIN_FOLD = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ,.?'",
+    b"abcdefghijklmnopqrstuvwxyz    ").translate(
+    bytes.maketrans(b"xqyjw", b"hgizv"))
+_REPEATS_IN_LINE = re.compile(rb"([^\n])\1+")
+_SPACES_BYTES = re.compile(rb" {2,}")
+
+
+def comparable_texts(stripped: list[str], chunk: int = 100_000) -> list[str]:
+    """`comparable_text` of many address-stripped texts at once: plain ASCII prose is folded
+    in a few passes over all of it joined (C speed), the rest one by one."""
+    if len(stripped) > chunk:
+        return [t for lo in range(0, len(stripped), chunk)
+                for t in _comparable_texts(stripped[lo:lo + chunk])]
+    return _comparable_texts(stripped)
+
+
+def _comparable_texts(stripped: list[str]) -> list[str]:
+    if not stripped:
+        return []
+    lengths = np.fromiter((len(t) for t in stripped), dtype=np.int64, count=len(stripped))
+    codes = np.frombuffer("".join(stripped).encode("utf-32-le", "surrogatepass"),
+                          dtype=np.uint32)
+    owner = np.repeat(np.arange(len(stripped)), lengths)
+    bad = np.zeros(len(stripped), dtype=bool)
+    bad[owner[~_PLAIN_CODES[np.minimum(codes, 128)]]] = True
+    plain = ["" if b else t for t, b in zip(stripped, bad.tolist(), strict=True)]
+    joined = "\n".join(plain).lower()
+    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    for pattern in (_SPACED, _SQUEEZE):
+        hits = [m.start() for m in pattern.finditer(joined)]
+        if hits:
+            bad[np.searchsorted(starts, np.array(hits), side="right") - 1] = True
+    folded = joined.encode("ascii").translate(_PLAIN_FOLD)
+    for digraph, letter in _DIGRAPHS:
+        folded = folded.replace(digraph.encode(), letter.encode())
+    folded = _SPACES_BYTES.sub(b" ", _REPEATS_IN_LINE.sub(rb"\1", folded))
+    out = [t.strip() for t in folded.decode("ascii").split("\n")]
+    for i in np.flatnonzero(bad).tolist():
+        out[i] = comparable_text(stripped[i])
+    return out
 
 
 @lru_cache(maxsize=4096)

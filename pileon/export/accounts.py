@@ -2,7 +2,9 @@
 
 Accounts are keyed on the platform's own id (a DID, a numeric id), never on the handle, so an
 account that changed its handle mid-thread is listed once. The thread's own author is never
-listed: nobody wants to block themselves.
+listed: nobody wants to block themselves. Nor is anyone who is not clearly abusive: an account
+is listed only when it has a post in Shielded (or one the user marked abusive) and no
+supportive post, so a supporter whose counter-speech was misread is never blocked.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from pileon.export.selection import ExportSelection
-from pileon.store.export import thread_authors
+from pileon.store.triage import blockable_accounts, thread_context
 
 __all__ = ["SelectedAccount", "selected_accounts"]
 
@@ -29,7 +31,8 @@ class SelectedAccount:
 def selected_accounts(selection: ExportSelection, platform: str
                       ) -> tuple[list[SelectedAccount], Counter[str]]:
     """Accounts on `platform` in order of their first selected post, and skipped posts by reason."""
-    yourself = thread_authors(selection.conn)
+    yourself = thread_context(selection.conn).authors
+    abusive, supporters = blockable_accounts(selection.conn, selection.run_id)
     found: dict[str, SelectedAccount] = {}
     skipped: Counter[str] = Counter()
     for post in selection.posts():
@@ -41,6 +44,12 @@ def selected_accounts(selection: ExportSelection, platform: str
             continue
         if (post.platform, post.author_id) in yourself:
             skipped["posts by the thread's author (you)"] += 1
+            continue
+        if (post.platform, post.author_id) in supporters:
+            skipped["posts by accounts that also wrote supportive replies"] += 1
+            continue
+        if (post.platform, post.author_id) not in abusive:
+            skipped["posts by accounts with nothing in Shielded"] += 1
             continue
         seen = found.get(post.author_id)
         if seen is None:

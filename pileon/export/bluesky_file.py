@@ -11,6 +11,7 @@ from typing import Any
 
 from pileon.export.accounts import selected_accounts
 from pileon.export.selection import ExportResult, ExportSelection
+from pileon.export.tabular import spreadsheet_cell
 
 __all__ = ["BlueskyListExporter"]
 
@@ -30,7 +31,8 @@ class BlueskyListExporter:
             writer = csv.writer(fh)
             writer.writerow(("did", "handle", "posts_in_selection"))
             for account in accounts:
-                writer.writerow([account.account_id, account.handle or "", account.posts])
+                writer.writerow([spreadsheet_cell(v) for v in (
+                    account.account_id, account.handle, account.posts)])
         return ExportResult(files=(out,), rows=len(accounts), unit="accounts",
                             skipped=dict(skipped),
                             notes=("to create the moderation list on Bluesky, run"

@@ -14,7 +14,7 @@ from typing import Any
 from pileon.export.selection import ExportResult, ExportSelection
 from pileon.store.export import ExportPost
 
-__all__ = ["CSV_COLUMNS", "CsvExporter", "JsonlExporter", "post_record"]
+__all__ = ["CSV_COLUMNS", "CsvExporter", "JsonlExporter", "post_record", "spreadsheet_cell"]
 
 #: Column order of the CSV (and key order of each JSONL object).
 CSV_COLUMNS: tuple[str, ...] = (
@@ -43,7 +43,8 @@ def post_record(post: ExportPost) -> dict[str, Any]:
     return values
 
 
-def _cell(value: Any) -> str:
+def spreadsheet_cell(value: Any) -> str:
+    """One CSV cell that no spreadsheet runs as a formula (every pileon CSV writes through it)."""
     if value is None:
         return ""
     if value.__class__ is str:  # the common case first: most cells are text
@@ -63,7 +64,7 @@ def _csv_row(post: ExportPost) -> list[str]:
     record["evidence"] = (json.dumps(record["evidence"], ensure_ascii=False)
                           if post.evidence else "")
     record["notes"] = "\n".join(post.notes)
-    return [_cell(record[c]) for c in CSV_COLUMNS]
+    return [spreadsheet_cell(record[c]) for c in CSV_COLUMNS]
 
 
 class CsvExporter:

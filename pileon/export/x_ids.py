@@ -11,6 +11,7 @@ from typing import Any
 
 from pileon.export.accounts import selected_accounts
 from pileon.export.selection import ExportResult, ExportSelection
+from pileon.export.tabular import spreadsheet_cell
 
 __all__ = ["X_COLUMNS", "XIdsExporter"]
 
@@ -35,8 +36,8 @@ class XIdsExporter:
             for account in accounts:
                 profile = (f"https://x.com/i/user/{account.account_id}"
                            if account.account_id.isdigit() else account.account_url or "")
-                writer.writerow([account.account_id, account.handle or "", profile,
-                                 account.posts, account.post_url or ""])
+                writer.writerow([spreadsheet_cell(v) for v in (
+                    account.account_id, account.handle, profile, account.posts, account.post_url)])
         return ExportResult(files=(out,), rows=len(accounts), unit="accounts",
                             skipped=dict(skipped),
                             notes=(NO_IMPORT,))

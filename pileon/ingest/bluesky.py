@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import RecordError
-from pileon.ingest.pages import PageRecords, as_int, need, parse_time, read_json_pages
+from pileon.ingest.pages import (
+    PageRecords,
+    as_int,
+    container,
+    need,
+    parse_time,
+    read_json_pages,
+)
 from pileon.records import Account, Post, SourceBatch
 
 __all__ = ["BlueskySource", "parse_bluesky_page", "web_url"]
@@ -173,8 +180,11 @@ def _thread(top: Any, found: PageRecords) -> None:
             found.add_post(post)
             if up and node.get("parent") is not None:
                 stack.append((node["parent"], where + ".parent", None, False, True))
-            if down:
-                for i, child in enumerate(node.get("replies") or []):
+            replies = node.get("replies") or []
+            if down and not isinstance(replies, list):
+                found.reject_item(where + ".replies", "'replies' is not a JSON array", replies)
+            elif down:
+                for i, child in enumerate(replies):
                     stack.append((child, f"{where}.replies[{i}]", post.id, True, False))
         else:
             found.reject_item(where, f"unknown thread node type {kind!r}", node)
@@ -187,11 +197,11 @@ def parse_bluesky_page(page: Any, found: PageRecords) -> None:
     if "thread" in page:
         _thread(page["thread"], found)
     elif "posts" in page:
-        for i, view in enumerate(page.get("posts") or []):
+        for i, view in enumerate(container(page, "posts", list)):
             with found.keep_aside(f"posts[{i}]", view):
                 found.add_post(_post(view, found))
     elif "profiles" in page:
-        for i, profile in enumerate(page.get("profiles") or []):
+        for i, profile in enumerate(container(page, "profiles", list)):
             with found.keep_aside(f"profiles[{i}]", profile):
                 found.add_account(_account(profile))
     elif "did" in page and "handle" in page:  # one profile on its own (getProfile)

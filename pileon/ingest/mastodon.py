@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 
 from pileon.errors import RecordError
 from pileon.ingest.html_text import html_to_text
-from pileon.ingest.pages import PageRecords, as_int, need, parse_time, read_json_pages
+from pileon.ingest.pages import (
+    PageRecords,
+    as_int,
+    container,
+    need,
+    parse_time,
+    read_json_pages,
+)
 from pileon.records import Account, Post, SourceBatch
 
 __all__ = ["MastodonSource", "normalise_acct", "parse_mastodon_page"]
@@ -140,8 +147,8 @@ def _context_root(statuses: list[Any]) -> str | None:
 
 
 def _context(page: Mapping[str, Any], found: PageRecords) -> None:
-    ancestors = page.get("ancestors") or []
-    descendants = page.get("descendants") or []
+    ancestors = container(page, "ancestors", list)
+    descendants = container(page, "descendants", list)
     everything = [*ancestors, *descendants]
     root = _context_root(everything)
     for where, statuses in (("ancestors", ancestors), ("descendants", descendants)):

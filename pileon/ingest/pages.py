@@ -7,9 +7,11 @@ streams the file, keeps each page's exact bytes as its RawPayload and turns prob
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +24,17 @@ __all__ = [
     "PageParser",
     "PageRecords",
     "as_int",
+    "container",
     "need",
     "parse_time",
     "read_json_pages",
+    "shape_reason",
 ]
 
 
-#: What reading one item of a page may raise: a missing field, or a value of the wrong JSON type.
-ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError)
+#: What reading one item of a page may raise: a missing field, a value of the wrong JSON type, or
+#: a number out of range (a timestamp of 2**63 seconds).
+ITEM_ERRORS = (RecordError, AttributeError, TypeError, ValueError, KeyError, OverflowError)
 
 
 class PageRecords:
@@ -62,7 +67,7 @@ class PageRecords:
         if isinstance(exc, RecordError):
             self.reject_item(where, exc.message, item)
         else:
-            self.reject_item(where, f"unexpected shape ({type(exc).__name__}: {exc})", item)
+            self.reject_item(where, shape_reason(exc), item)
 
     @contextmanager
     def keep_aside(self, where: str, item: Any) -> Iterator[None]:
@@ -76,6 +81,36 @@ class PageRecords:
 PageParser = Callable[[Any, PageRecords], None]
 
 
+def shape_reason(exc: Exception) -> str:
+    return f"unexpected shape ({type(exc).__name__}: {exc})"
+
+
+def container(page: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
+    """page[key] when it is absent/null or of the JSON type `kind` (list or dict); otherwise a
+    RecordError naming the field, e.g. `"posts": 1.5`."""
+    value = page.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind) or isinstance(value, bool | str):
+        wanted = "an array" if kind is list else "an object"
+        raise RecordError(
+            f"'{where}{key}' is a JSON {_json_type(value)}, not {wanted}"
+        )
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, Mapping) else type(value).__name__
+
+
 def need(record: Any, field: str, kind: str = "record") -> Any:
     """record[field], or a RecordError naming the missing field."""
     if not isinstance(record, Mapping):
@@ -86,12 +121,36 @@ def need(record: Any, field: str, kind: str = "record") -> Any:
     return value
 
 
+#: Numbers below this are Unix seconds (1e11 s is the year 5138); from it up to _MS_LIMIT, milliseconds.
+_SECONDS_LIMIT = 1e11
+_MS_LIMIT = 1e14
+_X_DATE = "%a %b %d %H:%M:%S %z %Y"  # X's legacy format: "Tue Oct 10 07:57:53 +0000 2023"
+
+
+def _from_number(number: float, value: Any, field: str) -> datetime:
+    """Unix seconds or milliseconds, told apart by size; NaN, negative or huge is a RecordError."""
+    if not math.isfinite(number) or number < 0 or number >= _MS_LIMIT:
+        raise RecordError(
+            f"{field} {value!r} is not a usable time (Unix seconds or milliseconds since 1970)"
+        )
+    seconds = number / 1000.0 if number >= _SECONDS_LIMIT else number
+    return datetime.fromtimestamp(seconds, UTC)
+
+
 def parse_time(value: Any, field: str = "created_at") -> datetime | None:
-    """ISO 8601 (with Z or offset) or Unix seconds; None when absent; RecordError when garbled."""
+    """One coercion for every time a file states; None when absent; RecordError when garbled.
+
+    Accepts ISO 8601 (Z or offset; no offset means UTC), Unix seconds or milliseconds as a JSON
+    number or digit string (told apart by size), X's "Tue Oct 10 07:57:53 +0000 2023" and
+    RFC 2822 dates. NaN, negative and out-of-range values are RecordErrors, never crashes.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), UTC)
+        try:
+            return _from_number(float(value), value, field)
+        except OverflowError:  # an int too large for a float
+            raise RecordError(f"{field} {value!r} is not a usable time") from None
     if isinstance(value, str):
         try:  # the common case first: API timestamps are ISO 8601, "Z" included (Python 3.11)
             moment = datetime.fromisoformat(value)
@@ -99,15 +158,21 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
         except ValueError:
             pass
         text = value.strip()
-        try:
-            if text.replace(".", "", 1).isdigit():
-                return datetime.fromtimestamp(float(text), UTC)
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except (ValueError, OverflowError, OSError):
-            pass
-        else:
+        if text.replace(".", "", 1).isdigit():
+            return _from_number(float(text), value, field)
+        for attempt in (
+            lambda: datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")),
+            lambda: datetime.strptime(text, _X_DATE),
+            lambda: parsedate_to_datetime(text),
+        ):
+            try:
+                moment = attempt()
+            except (ValueError, TypeError, OverflowError, IndexError):
+                continue
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    raise RecordError(f"{field} {value!r} is not a date (ISO 8601 or Unix seconds)")
+    raise RecordError(
+        f"{field} {value!r} is not a date (ISO 8601, Unix seconds/milliseconds or an X date)"
+    )
 
 
 def as_int(value: Any) -> int | None:
@@ -148,8 +213,13 @@ def read_json_pages(
         found = PageRecords(source, chunk.locator)
         try:
             parse_page(chunk.value, found)
-        except RecordError as exc:
-            reject = Rejected(source, chunk.locator, exc.message, chunk.data)
+        except ITEM_ERRORS as exc:  # a page whose containers have the wrong JSON type
+            reason = exc.message if isinstance(exc, RecordError) else shape_reason(exc)
+            reject = Rejected(source, chunk.locator, reason, chunk.data)
+            yield SourceBatch(payload=payload, rejected=(reject,))
+            continue
+        except RecursionError:
+            reject = Rejected(source, chunk.locator, "nested too deeply", chunk.data)
             yield SourceBatch(payload=payload, rejected=(reject,))
             continue
         yield SourceBatch(

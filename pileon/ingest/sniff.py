@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import BinaryIO
 
 from pileon.errors import FormatError, InputFileError
 from pileon.hookspecs import Source
 
-__all__ = ["HEAD_BYTES", "choose_source", "read_head"]
+__all__ = ["HEAD_BYTES", "choose_source", "compact_head", "read_head"]
 
 HEAD_BYTES = 256 * 1024
+#: When no adapter recognises the first 256 KB (one very long post text comes first), this much
+#: more is read with long strings collapsed, so the field names after them can be seen.
+WIDE_HEAD_BYTES = 16 * 1024 * 1024
+_SKIP = 1024 * 1024
+_LEADING = b"\xef\xbb\xbf \t\r\n"
+_LONG_STRING = re.compile(rb'"(?:[^"\\]|\\.){512,}"', re.DOTALL)
+
+
+def _content_start(handle: BinaryIO) -> int:
+    """The offset of the first byte that is not a BOM or whitespace (any amount of it)."""
+    offset = 0
+    while True:
+        block = handle.read(_SKIP)
+        if not block:
+            return offset
+        kept = block.lstrip(_LEADING)
+        if kept:
+            return offset + len(block) - len(kept)
+        offset += len(block)
+
+
+def compact_head(path: Path, size: int = WIDE_HEAD_BYTES) -> bytes:
+    """Up to `size` bytes from the first content byte, every string of 512+ characters as \"\"."""
+    with path.open("rb") as handle:
+        handle.seek(_content_start(handle))
+        data = handle.read(size)
+    return _LONG_STRING.sub(b'""', data)
 
 
 def read_head(path: Path) -> bytes:
@@ -19,6 +48,8 @@ def read_head(path: Path) -> bytes:
         raise InputFileError("is a directory, not a file", path=str(path))
     try:
         with path.open("rb") as handle:
+            # Leading whitespace (even megabytes of it) does not count against the head.
+            handle.seek(_content_start(handle))
             head = handle.read(HEAD_BYTES)
     except OSError as exc:
         raise InputFileError(f"cannot read ({exc.strerror})", path=str(path)) from exc
@@ -39,6 +70,11 @@ def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> 
     scored = sorted(
         ((source.sniff(head, path), name) for name, source in sources.items()), reverse=True
     )
+    if (not scored or scored[0][0] < 0.5) and len(head) >= HEAD_BYTES:
+        head = compact_head(path)
+        scored = sorted(
+            ((source.sniff(head, path), name) for name, source in sources.items()), reverse=True
+        )
     if fmt != "auto":
         if sources[fmt].sniff(head, path) > 0.0:
             return sources[fmt]

@@ -67,18 +67,35 @@ def iter_json_chunks(
 ) -> Iterator[JsonChunk]:
     """Yield every top-level record of a JSON, JSON-array or JSON-lines file, in file order."""
     with path.open("rb") as handle:
-        head = handle.read(64 * 1024)
-        handle.seek(len(_BOM) if head.startswith(_BOM) else 0)
-        body = head[len(_BOM):] if head.startswith(_BOM) else head
+        start, skipped_lines = _content_start(handle)  # a BOM and any amount of whitespace
+        handle.seek(start)
+        body = handle.read(64 * 1024)
+        handle.seek(start)
         first = body.lstrip()[:1]
         if path.suffix.lower() in _JSON_LINES_SUFFIXES or (
             first != b"[" and _looks_like_json_lines(body)
         ):
-            yield from _json_lines(handle, path, max_document_bytes)
-        elif first == b"[":
-            yield from _ValueStream(handle, path, max_document_bytes, in_array=True).chunks()
+            yield from _json_lines(handle, path, max_document_bytes, skipped_lines)
         else:
-            yield from _ValueStream(handle, path, max_document_bytes, in_array=False).chunks()
+            stream = _ValueStream(handle, path, max_document_bytes, in_array=first == b"[")
+            stream.line += skipped_lines
+            yield from stream.chunks()
+
+
+def _content_start(handle: IO[bytes]) -> tuple[int, int]:
+    """(offset of the first byte after a BOM and whitespace, line breaks skipped on the way)."""
+    offset = lines = 0
+    while True:
+        block = handle.read(_READ_SIZE)
+        if not block:
+            return offset, lines
+        if offset == 0 and block.startswith(_BOM):
+            offset, block = len(_BOM), block[len(_BOM):]
+        kept = block.lstrip()
+        lines += block.count(b"\n", 0, len(block) - len(kept))
+        if kept:
+            return offset + len(block) - len(kept), lines
+        offset += len(block)
 
 
 def _looks_like_json_lines(head: bytes) -> bool:
@@ -86,8 +103,10 @@ def _looks_like_json_lines(head: bytes) -> bool:
     return len(first_line) > 1 and first_line.startswith(b"{") and first_line.endswith(b"}")
 
 
-def _json_lines(handle: IO[bytes], path: Path, limit: int) -> Iterator[JsonChunk]:
-    lineno = 0
+def _json_lines(
+    handle: IO[bytes], path: Path, limit: int, skipped: int = 0
+) -> Iterator[JsonChunk]:
+    lineno = skipped
     while True:
         line = handle.readline(limit + 1)
         if not line:

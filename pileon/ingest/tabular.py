@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pileon.errors import FormatError, RecordError
-from pileon.ingest.pages import as_int, parse_time
+from pileon.ingest.pages import ITEM_ERRORS, as_int, parse_time, shape_reason
 from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
 from pileon.records import Account, Post, RawPayload, Rejected, SourceBatch, utc_now
 
@@ -38,6 +38,9 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 FIELDS: tuple[str, ...] = tuple(DEFAULT_COLUMNS)
 _KINDS = frozenset({"root", "reply", "quote", "mention", "repost"})
+# The csv module refuses fields over 131,072 characters by default; one record may be as large as
+# any JSON document pileon reads (the limit is process-wide, and only ever raised here).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_DOCUMENT_BYTES))
 
 
 def _resolve_columns(mapping: Mapping[str, str], available: set[str] | None) -> dict[str, str]:
@@ -132,8 +135,8 @@ def _batch(
     if error is None and row is not None:
         try:
             post, account = row_to_records(row, columns, platform)
-        except RecordError as exc:
-            error = exc.message
+        except ITEM_ERRORS as exc:
+            error = exc.message if isinstance(exc, RecordError) else shape_reason(exc)
         else:
             return SourceBatch(payload=payload, posts=(post,),
                                accounts=(account,) if account else ())
@@ -141,12 +144,30 @@ def _batch(
     return SourceBatch(payload=payload, rejected=(reject,))
 
 
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines with their endings: LF and CRLF as usual, and classic-Mac CR-only files
+    (no LF in the first 64 KB, a CR present) split on CR."""
+    head = handle.read(64 * 1024)
+    handle.seek(0)
+    if b"\n" in head or b"\r" not in head:
+        yield from handle
+        return
+    rest = b""
+    while block := handle.read(1024 * 1024):
+        parts = (rest + block).split(b"\r")
+        rest = parts.pop()
+        for part in parts:
+            yield part + b"\r"
+    if rest:
+        yield rest
+
+
 def _csv_records(handle: IO[bytes]) -> Iterator[tuple[int, bytes]]:
     """(first line number, exact bytes) of each CSV record; a quoted field may span lines."""
     pending: list[bytes] = []
     start = 0
     quotes = 0
-    for lineno, line in enumerate(handle, start=1):
+    for lineno, line in enumerate(_lines(handle), start=1):
         if not pending:
             start = lineno
         pending.append(line)
@@ -197,7 +218,11 @@ class CsvSource:
                 raise FormatError("the header row is not valid UTF-8", path=str(path),
                                   record="line 1", hint="save the CSV as UTF-8") from exc
             dialect = _dialect(header_text)
-            header = [h.strip() for h in next(csv.reader([header_text], dialect))]
+            try:
+                header = [h.strip() for h in next(csv.reader([header_text], dialect), [])]
+            except csv.Error as exc:
+                raise FormatError(f"the header row is not valid CSV ({exc})", path=str(path),
+                                  record="line 1") from exc
             columns = _resolve_columns(options.get("map") or {}, set(header))
             for field in ("id", "text"):
                 if columns.get(field) not in header:

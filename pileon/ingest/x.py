@@ -17,6 +17,7 @@ from pileon.ingest.pages import (
     ITEM_ERRORS,
     PageRecords,
     as_int,
+    container,
     need,
     parse_time,
     read_json_pages,
@@ -31,6 +32,8 @@ _MARKERS = re.compile(
     rb'"(edit_history_tweet_ids|edit_history_post_ids|conversation_id|referenced_tweets'
     rb'|referenced_posts|note_tweet|in_reply_to_user_id)"\s*:'
 )
+# X's web app (GraphQL) answers share some field names with API v2 pages; these are web-only.
+_WEB_ONLY = re.compile(rb'"(__typename|rest_id|tweet_results|full_text|globalObjects)"\s*:')
 _ENVELOPE = re.compile(rb'"(data|includes|result_count|next_token|newest_id)"\s*:')
 # Field names changed in the 2.167 OpenAPI (tweet -> post); accept both spellings.
 _REFERENCED = ("referenced_tweets", "referenced_posts")
@@ -129,13 +132,14 @@ def _placeholders(page: Mapping[str, Any], tweets: list[Any], found: PageRecords
     """Tweets named in `errors[]` (deleted, or from a protected account) become placeholders."""
     if not page.get("errors"):
         return
+    problems = container(page, "errors", list)
     children: dict[str, Mapping[str, Any]] = {}
     for tweet in tweets:
         if isinstance(tweet, Mapping):
             for ref in _first(tweet, _REFERENCED) or []:
                 if isinstance(ref, Mapping) and ref.get("type") == "replied_to":
                     children.setdefault(str(ref.get("id")), tweet)
-    for problem in page.get("errors") or []:
+    for problem in problems:
         if not isinstance(problem, Mapping) or problem.get("resource_type") not in ("tweet", "post"):
             continue
         missing = problem.get("resource_id") or problem.get("value")
@@ -163,11 +167,13 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     """Read one X API v2 response body (`data`, `includes`, `errors`, `meta`) into `found`."""
     if not isinstance(page, Mapping) or not ({"data", "includes", "errors", "meta"} & page.keys()):
         raise RecordError("not an X API v2 response: no 'data', 'includes', 'errors' or 'meta'")
-    includes = page.get("includes") or {}
+    includes = container(page, "includes", dict)
     data = page.get("data") or []
     if isinstance(data, Mapping):  # GET /2/tweets/:id answers with one object
         data = [data]
-    users = includes.get("users") or []
+    data = container({"data": data}, "data", list)
+    container(page, "errors", list)  # checked before anything is mapped
+    users = container(includes, "users", list, "includes.")
     usernames = {
         str(u["id"]): u["username"]
         for u in users
@@ -176,7 +182,7 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     for i, user in enumerate(users):
         with found.keep_aside(f"includes.users[{i}]", user):
             found.add_account(_account(user))
-    included = includes.get("tweets") or []
+    included = container(includes, "tweets", list, "includes.")
     for where, tweets in (("data", data), ("includes.tweets", included)):
         for i, tweet in enumerate(tweets):
             try:
@@ -195,7 +201,7 @@ class XSource:
     def sniff(self, head: bytes, path: Path) -> float:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
             return 0.0
-        if not _MARKERS.search(head):
+        if not _MARKERS.search(head) or _WEB_ONLY.search(head):
             return 0.0
         # Tweet fields inside an API envelope; the same fields alone may be any JSON-lines export.
         return 0.9 if _ENVELOPE.search(head) else 0.3

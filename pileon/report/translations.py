@@ -42,6 +42,7 @@ def translate_post(conn: sqlite3.Connection, ref: str, lang: str, text: str,
                                           "translator": translator, "chars": len(text)})
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return key

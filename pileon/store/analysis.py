@@ -14,7 +14,7 @@ from typing import Any
 
 from pileon import __version__
 from pileon.records import Score
-from pileon.store.db import to_iso
+from pileon.store.db import to_iso, transaction
 
 __all__ = [
     "count_unscored",
@@ -83,8 +83,7 @@ def write_scores(conn: sqlite3.Connection, run_id: int, scores: Sequence[Score])
          json.dumps(list(s.evidence), ensure_ascii=False), now)
         for s in scores
     ]
-    with conn:
-        conn.execute("BEGIN IMMEDIATE")
+    with transaction(conn):
         conn.executemany(
             "INSERT OR REPLACE INTO scores (run_id, platform, post_id, backend, model_version,"
             " lang, lang_confidence, labels_json, scores_json, evidence_json, analyzed_at)"

@@ -16,6 +16,7 @@ import numpy as np
 
 from pileon import __version__
 from pileon.coordinate.batch import NO_TIME, PostBatch
+from pileon.coordinate.evidence import evidence_rule
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
 from pileon.records import Account
 from pileon.store.custody import run_rows_digest
@@ -24,6 +25,7 @@ from pileon.store.evidence import log_custody
 
 __all__ = [
     "cluster_categories",
+    "count_posts",
     "latest_run",
     "load_accounts",
     "load_batch",
@@ -55,6 +57,11 @@ def _times_ms(values: list[str | None]) -> np.ndarray:
                            for _, v in present], dtype=np.int64)
     out[[i for i, _ in present]] = parsed
     return out
+
+
+def count_posts(conn: sqlite3.Connection) -> int:
+    """Posts with content: what `load_batch` would return, counted without loading them."""
+    return int(conn.execute("SELECT COUNT(*) FROM posts WHERE placeholder IS NULL").fetchone()[0])
 
 
 def load_batch(conn: sqlite3.Connection) -> PostBatch:
@@ -101,6 +108,9 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
             1 for a in result.accounts if a.signals.get("coordinated_group")),
         "components": len(result.components),
         "largest_component": len(result.components[0]) if result.components else 0,
+        "largest_cluster": max((len(c.members) for c in result.clusters), default=0),
+        "evidence_rule": evidence_rule(result.params),
+        "window_effect": dict(result.notes),
     }
 
 
@@ -138,7 +148,8 @@ def save_result(conn: sqlite3.Connection, batch: PostBatch, result: Coordination
                            ("clusters", "cluster_members", "account_signals", "bursts")])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return run_id
 
@@ -151,7 +162,10 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
                    "first_at": _ms_to_iso(g.first_ms), "last_at": _ms_to_iso(g.last_ms),
                    "profile_score": g.profile_score, "coordinated": g.coordinated,
                    "coordinated_members": len(g.coordinated_members),
-                   "ordinary_members": len(g.ordinary), "why": g.why}
+                   "ordinary_members": len(g.ordinary), "why": g.why,
+                   "expected": g.expected, "time_surprise": g.time_surprise,
+                   "text_level": g.text_level, "text_bits": c.text_bits,
+                   "informative_tokens": c.informative_tokens}
                   for g in c.groups]
         cluster_rows.append((
             run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),

@@ -2,6 +2,8 @@
 
 One transaction per group of batches, so a process killed half-way (even kill -9) leaves only
 whole payloads behind, and a re-run skips payloads it already holds (keyed on their SHA-256).
+Every row passes through `safe_text.Sanitizer` first; a batch that still cannot be stored is
+kept aside in `rejects` with the reason, and the rest of the file is stored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from datetime import UTC, datetime
 
 from pileon import __version__
 from pileon.records import Account, Post, Rejected, SourceBatch, sha256_hex
-from pileon.store.db import to_iso
+from pileon.store.db import is_disk_full, to_iso
+from pileon.store.safe_text import Sanitizer, safe_text
 
 __all__ = ["IngestCounts", "EvidenceWriter", "log_custody"]
 
@@ -27,6 +30,8 @@ class IngestCounts:
     posts: int = 0
     accounts: int = 0
     rejected: int = 0
+    surrogates_replaced: int = 0  # lone surrogates in text, stored as U+FFFD
+    integers_dropped: int = 0  # integers beyond 64 bits, stored as unknown
 
 
 _POST_UPSERT = """
@@ -130,7 +135,14 @@ def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
 
 
 def _reject_row(rej: Rejected, now: str) -> tuple[object, ...]:
-    return (rej.source, rej.locator, rej.reason, rej.raw, sha256_hex(rej.raw), now)
+    return (
+        safe_text(rej.source)[0],
+        safe_text(rej.locator)[0],
+        safe_text(rej.reason)[0],
+        rej.raw,
+        sha256_hex(rej.raw),
+        now,
+    )
 
 
 class EvidenceWriter:
@@ -144,10 +156,11 @@ class EvidenceWriter:
         self.payloads_new: set[str] = set()
         self.payloads_seen: set[str] = set()
         self._pending: list[SourceBatch] = []
+        self._clean = Sanitizer()
         now = to_iso(datetime.now(UTC))
         cur = conn.execute(
             "INSERT INTO ingest_runs (source, format, started_at) VALUES (?, ?, ?)",
-            (source, fmt, now),
+            (safe_text(source)[0], fmt, now),
         )
         self.run_id = int(cur.lastrowid or 0)
 
@@ -167,7 +180,9 @@ class EvidenceWriter:
         conn.execute("BEGIN IMMEDIATE")
         try:
             for batch in self._pending:
-                self._write(batch)
+                self._write_or_keep_aside(batch)
+            self.counts.surrogates_replaced = self._clean.surrogates_replaced
+            self.counts.integers_dropped = self._clean.integers_dropped
             conn.execute(
                 "UPDATE ingest_runs SET payloads_new=?, payloads_seen=?, posts=?, accounts=?,"
                 " rejected=? WHERE id=?",
@@ -182,9 +197,38 @@ class EvidenceWriter:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may already have rolled back (e.g. a full disk)
+                conn.execute("ROLLBACK")
             raise
         self._pending.clear()
+
+    def _write_or_keep_aside(self, batch: SourceBatch) -> None:
+        """Write one batch inside a savepoint; if SQLite refuses it, keep its bytes aside."""
+        conn = self.conn
+        before = (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
+                  self.counts.accounts, self.counts.rejected)
+        conn.execute("SAVEPOINT batch")
+        try:
+            self._write(batch)
+        except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:
+            if not conn.in_transaction or (isinstance(exc, sqlite3.OperationalError) and (
+                is_disk_full(exc) or "locked" in str(exc) or "busy" in str(exc)
+            )):
+                raise  # the database, not the record, is the problem (SQLite may have rolled back)
+            conn.execute("ROLLBACK TO batch")
+            conn.execute("RELEASE batch")
+            (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
+             self.counts.accounts, self.counts.rejected) = before
+            p = batch.payload
+            rej = Rejected(p.source, p.locator or "payload", f"cannot be stored: {exc}", p.data)
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO rejects (source, locator, reason, raw, raw_sha256,"
+                " rejected_at) VALUES (?,?,?,?,?,?)",
+                _reject_row(rej, to_iso(datetime.now(UTC)) or ""),
+            )
+            self.counts.rejected += cur.rowcount
+            return
+        conn.execute("RELEASE batch")
 
     def _write(self, batch: SourceBatch) -> None:
         conn = self.conn
@@ -202,7 +246,7 @@ class EvidenceWriter:
         cur = conn.execute(
             "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
             " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            (
+            self._clean.row((
                 p.sha256,
                 p.data,
                 len(p.data),
@@ -212,7 +256,7 @@ class EvidenceWriter:
                 p.adapter_version,
                 to_iso(p.fetched_at),
                 self.run_id,
-            ),
+            )),
         )
         if cur.rowcount == 0 and not self._claim_archived(p.sha256):
             self.counts.payloads_seen += 1
@@ -221,12 +265,16 @@ class EvidenceWriter:
         self.counts.payloads_new += 1
         self.payloads_new.add(p.sha256)
         seen = to_iso(p.fetched_at) or now
-        conn.executemany(_ACCOUNT_UPSERT, [_account_row(a, p.sha256, seen) for a in batch.accounts])
-        conn.executemany(_POST_UPSERT, [_post_row(x, p.sha256, seen) for x in batch.posts])
+        clean = self._clean.row
+        conn.executemany(
+            _ACCOUNT_UPSERT, [clean(_account_row(a, p.sha256, seen)) for a in batch.accounts]
+        )
+        conn.executemany(_POST_UPSERT, [clean(_post_row(x, p.sha256, seen)) for x in batch.posts])
         conn.executemany(
             "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text,"
             " placeholder, raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)",
-            [_version_row(x, p.sha256, seen) for x in batch.posts],
+            # The same text as the post's row: cleaned again, but not counted twice.
+            [Sanitizer().row(_version_row(x, p.sha256, seen)) for x in batch.posts],
         )
         self.counts.posts += len(batch.posts)
         self.counts.accounts += len(batch.accounts)
@@ -270,7 +318,7 @@ def log_custody(
             to_iso(datetime.now(UTC)),
             action,
             f"pileon {__version__}",
-            json.dumps(details, sort_keys=True, ensure_ascii=False),
+            safe_text(json.dumps(details, sort_keys=True, ensure_ascii=False))[0],
             json.dumps(sorted(set(sha256s))),
             json.dumps(sorted(set(read))),
             json.dumps(sorted(set(wrote))),

@@ -42,7 +42,12 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "rejected_by_reason": pairs(
             "SELECT reason, COUNT(*) FROM rejects GROUP BY reason ORDER BY 2 DESC LIMIT 20"
         ),
-        "ingest_runs_unfinished": one("SELECT COUNT(*) FROM ingest_runs WHERE finished_at IS NULL"),
+        # An interrupted run no longer counts once a later run of the same file has finished.
+        "ingest_runs_unfinished": one(
+            "SELECT COUNT(*) FROM ingest_runs r WHERE r.finished_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM ingest_runs later WHERE later.source = r.source"
+            " AND later.id > r.id AND later.finished_at IS NOT NULL)"
+        ),
     }
 
 

@@ -188,9 +188,16 @@ def abusive_keys(conn: sqlite3.Connection, run_id: int,
 
 
 def mention_keys(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Every mention of the user (kind = mention), whatever its folder."""
-    return [(str(a), str(b)) for a, b in conn.execute(
+    """Every mention of the user, whatever its folder: kind = mention, or a post stored as the
+    root of its own thread that the newest triage found naming the user (X, Bluesky)."""
+    found = [(str(a), str(b)) for a, b in conn.execute(
         "SELECT platform, id FROM posts WHERE kind = 'mention' AND placeholder IS NULL")]
+    seen = set(found)
+    found.extend(k for k in ((str(a), str(b)) for a, b in conn.execute(
+        "SELECT platform, post_id FROM post_folders WHERE run_id = (SELECT MAX(id) FROM"
+        " triage_runs WHERE finished_at IS NOT NULL) AND explain_json LIKE"
+        " '%\"kind\":\"mention\"%'")) if k not in seen)
+    return found
 
 
 def thread_roots(conn: sqlite3.Connection) -> list[ParentRow]:

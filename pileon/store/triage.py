@@ -5,6 +5,7 @@ triage works on a database that was never analysed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import uuid
@@ -44,6 +45,9 @@ __all__ = [
     "matching_keys",
     "overview",
     "post_detail",
+    "post_ref",
+    "key_for_ref",
+    "copies_of",
     "raw_bytes",
     "read_scores",
     "replies_to",
@@ -51,6 +55,13 @@ __all__ = [
     "support_summary",
     "undo_rows",
     "read_inputs",
+    "ThreadContext",
+    "thread_context",
+    "cluster_flags",
+    "coordination_finished_at",
+    "scores_analyzed_at",
+    "blockable_accounts",
+    "block_candidates",
     "scores_source",
     "set_setting",
     "start_run",
@@ -80,17 +91,70 @@ class InputRow:
     followers_count: int | None
     has_avatar: int | None
     author_id: str | None
+    kind: str = "reply"
+    text: str = ""
 
 
 def read_inputs(conn: sqlite3.Connection) -> Iterator[InputRow]:
-    """Every post with text (placeholders known only by id are skipped) and its author."""
+    """Every post with text (placeholders known only by id are skipped) and its author; root
+    posts too, since a mention of the author is stored as the root of its own thread."""
     cur = conn.execute(
         "SELECT p.platform, p.id, p.created_at, p.lang_reported, a.created_at,"
-        " a.followers_count, a.has_avatar, p.author_id FROM posts p LEFT JOIN accounts a"
-        " ON a.platform = p.platform AND a.id = p.author_id"
-        " WHERE p.placeholder IS NULL AND p.kind != 'root'")
+        " a.followers_count, a.has_avatar, p.author_id, p.kind, p.text FROM posts p"
+        " LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id"
+        " WHERE p.placeholder IS NULL AND p.kind != 'repost'")
     for row in cur:
         yield InputRow(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadContext:
+    """The posts collected around (the thread roots) and who wrote them: the user.
+
+    A root is a post `pileon collect` was pointed at, or per platform the post that most
+    other posts reply to, quote or name as their thread root. Its author's posts and the
+    roots themselves are context: shown as such, never sorted as support or abuse.
+    """
+
+    roots: frozenset[tuple[str, str]]
+    authors: frozenset[tuple[str, str]]
+    handles: Mapping[str, frozenset[str]]  # platform -> the authors' handles, lower case
+
+
+def thread_context(conn: sqlite3.Connection) -> ThreadContext:
+    roots: set[tuple[str, str]] = set()
+    if has_table(conn, "collect_rounds"):
+        roots.update((str(p), str(r)) for p, r in conn.execute(
+            "SELECT DISTINCT c.platform, c.root_id FROM collect_rounds c JOIN posts p"
+            " ON p.platform = c.platform AND p.id = c.root_id"))
+    best: dict[str, tuple[int, list[str]]] = {}
+    for platform, target, n in conn.execute(
+        "SELECT platform, target, COUNT(*) FROM (SELECT platform, id, root_id AS target"
+        " FROM posts WHERE root_id IS NOT NULL AND root_id != id UNION"
+        " SELECT platform, id, reply_to FROM posts WHERE reply_to IS NOT NULL UNION"
+        " SELECT platform, id, quote_of FROM posts WHERE quote_of IS NOT NULL)"
+        " GROUP BY platform, target"):
+        top = best.get(platform)
+        if top is None or n > top[0]:
+            best[platform] = (int(n), [str(target)])
+        elif n == top[0]:
+            top[1].append(str(target))
+    for platform, (_, targets) in best.items():
+        roots.update((platform, t) for t in targets)
+    authors: set[tuple[str, str]] = set()
+    handles: dict[str, set[str]] = {}
+    for platform, post_id in sorted(roots):
+        row = conn.execute(
+            "SELECT p.author_id, a.handle FROM posts p LEFT JOIN accounts a ON"
+            " a.platform = p.platform AND a.id = p.author_id WHERE p.platform=? AND p.id=?",
+            (platform, post_id)).fetchone()
+        if row is None or row[0] is None:
+            continue
+        authors.add((platform, str(row[0])))
+        if row[1]:
+            handles.setdefault(platform, set()).add(str(row[1]).lstrip("@").lower())
+    return ThreadContext(frozenset(roots), frozenset(authors),
+                         {k: frozenset(v) for k, v in handles.items()})
 
 
 def scores_source(conn: sqlite3.Connection) -> str | None:
@@ -146,6 +210,33 @@ def cluster_members(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]
     for cluster_id, platform, post_id in rows:
         clusters.setdefault(str(cluster_id), []).append((platform, post_id))
     return clusters
+
+
+def cluster_flags(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    """Posts the newest coordination run placed in a coordinated group (time + accounts)."""
+    if not has_table(conn, "cluster_members") \
+            or "coordinated" not in _columns(conn, "cluster_members"):
+        return set()
+    run = _latest_coordination_run(conn, "cluster_members")
+    sql = "SELECT platform, post_id FROM cluster_members WHERE coordinated = 1"
+    rows = conn.execute(sql + " AND run_id = ?", (run,)) if run is not None \
+        else conn.execute(sql)
+    return {(str(p), str(i)) for p, i in rows}
+
+
+def coordination_finished_at(conn: sqlite3.Connection) -> str | None:
+    """When the newest finished coordination run ended (None: never run)."""
+    if not has_table(conn, "coordination_runs"):
+        return None
+    row = conn.execute("SELECT MAX(finished_at) FROM coordination_runs").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+def scores_analyzed_at(conn: sqlite3.Connection) -> str | None:
+    if not has_table(conn, "scores"):
+        return None
+    row = conn.execute("SELECT MAX(analyzed_at) FROM scores").fetchone()
+    return None if row is None or row[0] is None else str(row[0])
 
 
 def coordinated_accounts(conn: sqlite3.Connection, min_score: float = 0.5) -> set[tuple[str, str]]:
@@ -204,6 +295,13 @@ class FolderRow:
     cluster_id: str | None
     decided: bool
     explain: Mapping[str, Any]
+    copies: str | None = None
+    copies_size: int = 1
+
+
+def post_ref(platform: str, post_id: str) -> str:
+    """The opaque name of a post in the review UI's addresses (no id, handle or URL in it)."""
+    return hashlib.sha256(f"{platform}\0{post_id}".encode()).hexdigest()[:20]
 
 
 def start_run(conn: sqlite3.Connection, rules_sha256: str, rules_source: str,
@@ -229,11 +327,12 @@ def write_folders(conn: sqlite3.Connection, run_id: int, rows: Iterable[FolderRo
 
     conn.executemany(
         "INSERT INTO post_folders (run_id, platform, post_id, created_at, lang, labels_json,"
-        " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json,"
+        " copies, copies_size, ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         ((run_id, r.platform, r.post_id, r.created_at, r.lang, labels_json(r.labels),
           r.category, r.model_folder, r.folder, r.rule, ",".join(r.signals), r.cluster_id,
-          int(r.decided), _COMPACT_JSON(r.explain)) for r in rows))
+          int(r.decided), _COMPACT_JSON(r.explain), r.copies, r.copies_size,
+          post_ref(r.platform, r.post_id)) for r in rows))
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, posts: int, counts: dict[str, int]) -> None:
@@ -267,15 +366,19 @@ class PageFilter:
     until: str | None = None
     query: str | None = None
     decided_only: bool = False
+    match: str | None = None  # an FTS5 expression over post_search (pileon.web.search)
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
+    # With a search, the posts FTS5 found drive the query through the (run, platform, post)
+    # key ("+" keeps SQLite from walking the whole folder by its index instead).
+    plus = "+" if f.match else ""
     clauses: list[str] = ["f.run_id = ?"]
     args: list[Any] = [run_id]
     for column, value in (("f.folder", f.folder), ("f.category", f.category),
                           ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{plus}{column} = ?")
             args.append(value)
     if f.signal:
         clauses.append("(',' || f.signals || ',') LIKE ?")
@@ -288,7 +391,11 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
         args.append(f.until)
     if f.decided_only:
         clauses.append("f.decided = 1")
-    if f.query:
+    if f.match:
+        clauses.append("(f.platform, f.post_id) IN (SELECT k.platform, k.post_id FROM post_search s"
+                       " JOIN post_search_keys k ON k.id = s.rowid WHERE post_search MATCH ?)")
+        args.append(f.match)
+    elif f.query:
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
         escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
@@ -304,7 +411,8 @@ _PAGE_COLUMNS = (
     "f.platform, f.post_id, f.created_at, f.lang, f.labels_json, f.category, f.model_folder,"
     " f.folder, f.rule, f.signals, f.cluster_id, f.decided, f.explain_json, p.text, p.kind,"
     " p.author_id, p.url, p.reply_to, p.deleted_at_source, p.raw_sha256,"
-    " a.handle AS author_handle, a.display_name AS author_display_name")
+    " a.handle AS author_handle, a.display_name AS author_display_name,"
+    " f.copies, f.copies_size, f.ref")
 
 
 def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offset: int,
@@ -318,7 +426,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query:
+    if flt.query:  # (a search by `match` needs only post_folders: its clause names f alone)
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
@@ -348,14 +456,16 @@ class DecisionInput:
 
 
 def add_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                  via: str = "ui", batch: str | None = None) -> str:
-    """Store decisions as one batch (undone together); returns the batch id. No commit."""
+                  via: str = "ui", batch: str | None = None, by: str | None = None) -> str:
+    """Store decisions as one batch (undone together); returns the batch id. No commit.
+    `by`: the trusted helper who decided (None: the author)."""
     batch = batch or uuid.uuid4().hex
     now = to_iso(datetime.now(UTC))
     conn.executemany(
-        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via)"
-        " VALUES (?,?,?,?,?,?,?,?)",
-        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via) for d in items])
+        "INSERT INTO decisions (batch, platform, post_id, action, value, reason, decided_at, via,"
+        " decided_by) VALUES (?,?,?,?,?,?,?,?,?)",
+        [(batch, d.platform, d.post_id, d.action, d.value, d.reason, now, via, by)
+         for d in items])
     return batch
 
 
@@ -524,6 +634,7 @@ def post_detail(conn: sqlite3.Connection, run_id: int, platform: str,
         " p.reply_to, p.quote_of, p.root_id, p.created_at, p.deleted_at_source, p.placeholder,"
         " p.lang_reported, p.raw_sha256, f.folder, f.model_folder, f.category, f.rule,"
         " f.labels_json, f.lang, f.signals, f.cluster_id, f.decided, f.explain_json,"
+        " f.copies, f.copies_size, f.run_id AS triaged_in,"
         " a.handle AS author_handle, a.display_name AS author_display_name,"
         " a.created_at AS author_created_at, a.followers_count, a.following_count,"
         " a.posts_count, a.has_avatar, r.source AS raw_source, r.locator AS raw_locator,"
@@ -574,3 +685,85 @@ def distinct_values(conn: sqlite3.Connection, run_id: int, column: str,
         f" AND folder=? UNION ALL SELECT (SELECT MIN({column}) FROM post_folders WHERE run_id=?"
         f" AND folder=? AND {column} > found.v) FROM found WHERE found.v IS NOT NULL)"
         " SELECT v FROM found WHERE v IS NOT NULL", (run_id, folder, run_id, folder))]
+
+
+def key_for_ref(conn: sqlite3.Connection, run_id: int, ref: str) -> tuple[str, str] | None:
+    """The post a UI address names; posts not triaged in `run_id` (new since) are looked up
+    among all posts."""
+    row = conn.execute("SELECT platform, post_id FROM post_folders WHERE run_id=? AND ref=?",
+                       (run_id, ref)).fetchone()
+    if row is not None:
+        return str(row[0]), str(row[1])
+    for platform, post_id in conn.execute("SELECT platform, id FROM posts"):
+        if post_ref(platform, post_id) == ref:
+            return str(platform), str(post_id)
+    return None
+
+
+def copies_of(conn: sqlite3.Connection, run_id: int,
+              keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`keys` and every copy of them (same copy group in `run_id`), each once, in order."""
+    out: dict[tuple[str, str], None] = {}
+    for platform, post_id in keys:
+        out[(platform, post_id)] = None
+        row = conn.execute("SELECT copies FROM post_folders WHERE run_id=? AND platform=?"
+                           " AND post_id=?", (run_id, platform, post_id)).fetchone()
+        if row is None or row[0] is None:
+            continue
+        for p, i in conn.execute("SELECT platform, post_id FROM post_folders WHERE run_id=?"
+                                 " AND copies=? ORDER BY created_at, post_id", (run_id, row[0])):
+            out[(str(p), str(i))] = None
+    return list(out)
+
+
+def blockable_accounts(conn: sqlite3.Connection, run_id: int
+                       ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(abusive, supporters): accounts with a post in Shielded or one the user marked abuse,
+    and accounts with a post in Support, marked supportive, or labelled supportive by the
+    classifier on its own words (not merely as a copy of a text shielded elsewhere).
+
+    A block list takes the first set minus the second: nobody who stood by the user is blocked,
+    unless the user chose to block that account themselves.
+    """
+    abusive = {(str(p), str(a)) for p, a in conn.execute(
+        "SELECT DISTINCT p.platform, p.author_id FROM post_folders f JOIN posts p"
+        " ON p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
+        " AND p.author_id IS NOT NULL", (run_id,))}
+    marked = conn.execute(
+        "SELECT DISTINCT p.platform, p.author_id, d.action FROM decisions d JOIN posts p"
+        " ON p.platform=d.platform AND p.id=d.post_id WHERE d.action IN ('mark_abuse',"
+        " 'mark_supportive', 'block') AND p.author_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " decisions u WHERE u.action='undo' AND u.value=d.batch)").fetchall()
+    abusive.update((str(p), str(a)) for p, a, action in marked if action == "mark_abuse")
+    supporters = {(str(p), str(a)) for p, a in conn.execute(
+        "SELECT DISTINCT p.platform, p.author_id FROM post_folders f JOIN posts p"
+        " ON p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND p.author_id IS NOT"
+        " NULL AND (f.folder='support' OR (f.labels_json LIKE '%\"supportive\"%'"
+        " AND f.rule != 'copies_share_fate'))", (run_id,))}
+    supporters.update((str(p), str(a)) for p, a, action in marked if action == "mark_supportive")
+    chosen = {(str(p), str(a)) for p, a, action in marked if action == "block"}
+    return abusive | chosen, supporters - chosen  # the user's own "block" always wins
+
+
+def block_candidates(conn: sqlite3.Connection, run_id: int,
+                     yourself: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
+    """The accounts a block list would hold (see `blockable_accounts`), with their handle and
+    how many of their posts are in Shielded, most first: for the user to review before export."""
+    abusive, supporters = blockable_accounts(conn, run_id)
+    wanted = abusive - supporters - set(yourself)
+    shielded: dict[tuple[str, str], int] = {}
+    for platform, author, n in conn.execute(
+        "SELECT p.platform, p.author_id, COUNT(*) FROM post_folders f JOIN posts p ON"
+        " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
+        " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
+        shielded[(str(platform), str(author))] = int(n)
+    out: list[dict[str, Any]] = []
+    for platform, account in wanted:
+        row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
+                           (platform, account)).fetchone()
+        out.append({"platform": platform, "account_id": account,
+                    "handle": row[0] if row else None,
+                    "shielded": shielded.get((platform, account), 0)})
+    out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
+                            str(a["handle"] or a["account_id"])))
+    return out

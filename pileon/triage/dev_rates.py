@@ -1,7 +1,7 @@
 """How the triage rules sort labelled replies: the two figures the default rules are tuned for.
 
-Supportive replies that end up shielded, and abusive replies that end up in support (target
-<= 2% each), per language. Pure: gold labels and classifier scores in, counts out; the
+Supportive replies that end up shielded (target <= 2%), and abusive replies that end up in
+support (target <= 1%), per language. Pure: gold labels and classifier scores in, counts out; the
 `pileon triage-eval` command does the reading and the classifying.
 """
 
@@ -25,6 +25,7 @@ class LabelledScores:
     lang: str
     gold: frozenset[str]
     scores: Mapping[str, float]
+    text: str | None = None  # for the text rules (accusation with a shame cue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +50,13 @@ class FolderRates:
 def folder_rates(items: Iterable[LabelledScores], rules: Rules) -> list[FolderRates]:
     """Per language (sorted), then "all": where the rules put supportive and abusive replies.
 
-    No account signals or clusters: this measures the rules on the text's scores alone.
+    No account signals or clusters: this measures the rules on each text and its scores alone
+    (copies and coordination can only make a folder stricter).
     """
     counts: dict[str, Counter[str]] = {}
     for n, item in enumerate(items):
-        folder = choose_folder(PostFacts("eval", str(n), None, item.lang, (), item.scores),
-                               rules).folder
+        folder = choose_folder(PostFacts("eval", str(n), None, item.lang, (), item.scores,
+                                         text=item.text), rules).folder
         supportive = "supportive" in item.gold
         abusive = bool(item.gold & ABUSIVE_LABELS)
         for lang in (item.lang, "all"):

@@ -1,25 +1,34 @@
 """Deciding a post's folder from its scores, its author's signals and its cluster: pure functions.
 
-`choose_folder` looks at one post; `apply_cluster_rule` then looks at whole coordinated clusters.
-Both return a FolderChoice saying which rule decided and with which numbers, for `--explain`.
+`choose_folder` looks at one post; `apply_copy_fate` then gives every group of copies (a
+coordination cluster, exact normalized-text twins) the strictest folder any copy earned. Both
+return a FolderChoice saying which rule decided and with which numbers, for `--explain`.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from pileon.records import ABUSIVE_LABELS, LABELS
+from pileon.triage.accusation import accusation_with_shame_cue
 from pileon.triage.rules import Rules
 
-__all__ = ["FOLDERS", "AccountFacts", "FolderChoice", "PostFacts", "account_signals",
-           "apply_cluster_rule", "choose_folder"]
+__all__ = ["FOLDERS", "SEVERE_LABELS", "STRICTNESS", "AccountFacts", "CopyGroup", "FolderChoice",
+           "PostFacts", "account_signals", "apply_copy_fate", "choose_folder", "copy_key"]
 
 #: The four folders, in the order the UI shows them.
 FOLDERS: tuple[str, ...] = ("support", "inbox", "review", "shielded")
+#: How strict a folder is: copies share the strictest one any copy earns.
+STRICTNESS: dict[str, int] = {"support": 0, "inbox": 1, "review": 2, "shielded": 3}
+#: Categories whose faintest trace keeps a reply out of the Inbox's clear text.
+SEVERE_LABELS: frozenset[str] = frozenset({"threat", "sexual_harassment", "identity_attack"})
 _ABUSE_ORDER = [label for label in LABELS if label in ABUSIVE_LABELS]
+_MENTION_OR_URL = re.compile(r"(?:^|(?<=\s))[@＠][\w.@-]+|https?://\S+|www\.\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +51,8 @@ class PostFacts:
     scores: Mapping[str, float] | None  # None: not analysed yet
     signals: tuple[str, ...] = ()
     cluster_id: str | None = None
+    text: str | None = None  # for the accusation rule; None: that rule is skipped
+    coordinated_member: bool = False  # in a coordinated group of `pileon coordination`
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +88,12 @@ def _is_throwaway(signals: Sequence[str], rules: Rules) -> bool:
 
 
 def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
-    """The folder one post goes to, before looking at clusters."""
+    """The folder one post goes to, before looking at its copies.
+
+    Asymmetric on purpose: Support must be earned (supportive, no abuse trace, not part of a
+    coordinated group, not an accusation dressed as counter-speech), and Inbox, shown in clear,
+    holds only replies without any abuse signal; everything in between waits in To review.
+    """
     if post.scores is None:
         return FolderChoice("review", "not_analysed", None,
                             {"why": "no classifier scores yet: run `pileon analyze`"})
@@ -116,46 +132,127 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
         top = max(over_review)[2]
         explain["threshold"] = rules.review[top]
         return FolderChoice("review", "review_threshold", top, explain)
+    doubt = max(abuse.items(), key=lambda kv: (kv[1], kv[0] in SEVERE_LABELS), default=None)
     if supportive >= rules.support_min:
-        doubt = max(abuse.items(), key=lambda kv: kv[1], default=None)
         if doubt is not None and doubt[1] >= rules.support_max_abuse:
             explain["threshold"] = rules.support_max_abuse
             return FolderChoice("review", "supportive_with_doubt", doubt[0], explain)
+        severe = max(((v, k) for k, v in abuse.items() if k in SEVERE_LABELS), default=None)
+        if severe is not None and severe[0] >= rules.support_max_severe:
+            explain["threshold"] = rules.support_max_severe
+            return FolderChoice("review", "supportive_with_doubt", severe[1], explain)
+        if rules.support_exclude_coordinated and (
+                post.coordinated_member or "coordinated" in post.signals):
+            explain["why"] = "supportive words from a coordinated group: support is earned"
+            return FolderChoice("review", "supportive_but_coordinated", doubt and doubt[0],
+                                explain)
+        if rules.support_check_accusation and post.text:
+            found = accusation_with_shame_cue(post.text, post.lang)
+            if found is not None:
+                explain["accusation"] = found.accusation
+                explain["cue"] = found.cue
+                return FolderChoice("review", "accusation_with_shame_cue",
+                                    (doubt and doubt[0]) or "bad_faith", explain)
         explain["threshold"] = rules.support_min
         return FolderChoice("support", "supportive", None, explain)
+    trace = _abuse_trace(abuse, rules)
+    if trace is not None:
+        explain["threshold"] = trace[1]
+        return FolderChoice("review", "abuse_trace", trace[0], explain)
     return FolderChoice("inbox", "default", None, explain)
 
 
-def apply_cluster_rule(
-    choices: Mapping[tuple[str, str], FolderChoice],
-    clusters: Mapping[str, Sequence[tuple[str, str]]],
-    rules: Rules,
-) -> dict[tuple[str, str], FolderChoice]:
-    """Moves the rest of a mostly-abusive coordinated cluster to review or shielded.
+def _abuse_trace(abuse: Mapping[str, float], rules: Rules) -> tuple[str, float] | None:
+    """The category (and floor) of the strongest abuse signal that keeps a reply out of the
+    Inbox, or None when there is no signal at all."""
+    found: list[tuple[float, str, float]] = []
+    for label, value in abuse.items():
+        floor = rules.inbox_severe_floor if label in SEVERE_LABELS else rules.inbox_max_abuse
+        if value >= floor:
+            found.append((value - floor, label, floor))
+    if not found:
+        return None
+    _, label, floor = max(found)
+    return label, floor
 
-    Supportive replies are never moved by this rule: a wave of copied kindness stays kind.
+
+def copy_key(text: str) -> str:
+    """The text with mentions, links, case, accents and punctuation taken out: two replies
+    with the same key are copies of one text."""
+    stripped = _MENTION_OR_URL.sub(" ", text)
+    folded = unicodedata.normalize("NFKD", stripped.casefold())
+    words = "".join(ch if ch.isalnum() else " " for ch in folded
+                    if not unicodedata.combining(ch)).split()
+    if words:
+        return " ".join(words)
+    return "".join(stripped.split())  # emoji-only replies: their emoji are the text
+
+
+@dataclass(frozen=True, slots=True)
+class CopyGroup:
+    """Posts that are copies of one text: `how` says why (coordination cluster, same text)."""
+
+    id: str
+    members: tuple[tuple[str, str], ...]
+    how: tuple[str, ...]  # "cluster", "same_text"
+    coordinated: bool = False
+
+
+def apply_copy_fate(
+    choices: Mapping[tuple[str, str], FolderChoice],
+    groups: Sequence[CopyGroup],
+    rules: Rules,
+    decided: Mapping[tuple[str, str], str] | None = None,
+) -> dict[tuple[str, str], FolderChoice]:
+    """One text, one fate: each copy takes the strictest folder any analysed copy earned.
+
+    `decided` holds the folders the user chose for some copies: those copies keep them (the
+    caller applies decisions), and a copy the user put in Shielded counts as earned for the
+    others. Copies not analysed yet take the fate of the analysed ones. When
+    `[clusters] shield_members` is false, copies of a shielded text go to review at most; so do
+    they when another copy is clearly supportive (`support.protect_score`) and the group is not
+    coordinated (the classifier disagrees with itself: the user decides, nothing in clear).
     """
+    decided = decided or {}
     changed: dict[tuple[str, str], FolderChoice] = {}
-    target = "shielded" if rules.clusters.shield_members else "review"
-    for cluster_id, members in clusters.items():
-        present = [m for m in members if m in choices]
-        if len(present) < rules.clusters.min_size:
+    for group in groups:
+        present = [m for m in group.members if m in choices]
+        if len(present) < 2 or ("same_text" not in group.how
+                                and len(present) < rules.clusters.min_size):
             continue
-        shielded = [m for m in present if choices[m].folder == "shielded"]
-        share = len(shielded) / len(present)
-        if share < rules.clusters.abusive_share:
+        earned = [(STRICTNESS[choices[m].folder], m) for m in present
+                  if choices[m].rule != "not_analysed"]
+        earned += [(STRICTNESS["shielded"], m) for m in present
+                   if decided.get(m) == "shielded"]
+        if not earned:
             continue
-        categories = [choices[m].category for m in shielded if choices[m].category]
-        category = max(set(categories), key=categories.count) if categories else None
+        level, strictest = max(earned, key=lambda e: (e[0], e[1] not in decided))
+        if group.coordinated and rules.support_exclude_coordinated:
+            level = max(level, STRICTNESS["review"])
+        fate = FOLDERS[level] if level < 3 or rules.clusters.shield_members else "review"
+        lowered = fate != FOLDERS[level]
+        if fate == "shielded" and not group.coordinated and any(
+                float(choices[m].explain.get("supportive", 0.0)) >= rules.support_protect
+                for m in present):
+            # The copies disagree between clear support and abuse: neither shown in clear
+            # nor hidden as abuse; the user looks (a coordinated group gets no such doubt).
+            fate, lowered = "review", True
+        source = choices[strictest]
+        category = source.category if source.folder == fate else None
         for member in present:
             choice = choices[member]
-            if choice.folder in ("shielded", "support") or choice.rule == "not_analysed":
-                continue
-            if float(choice.explain.get("supportive", 0.0)) >= rules.support_min:
+            if choice.folder == fate or (STRICTNESS[choice.folder] > STRICTNESS[fate]
+                                         and not lowered):
                 continue
             explain = dict(choice.explain)
-            explain["cluster"] = {"id": cluster_id, "size": len(present),
-                                  "shielded_share": round(share, 3)}
-            changed[member] = replace(choice, folder=target, rule="coordinated_cluster",
-                                      category=choice.category or category, explain=explain)
+            explain["copies"] = {"group": group.id, "size": len(present), "how": list(group.how),
+                                 "strictest_copy": f"{strictest[0]}:{strictest[1]}",
+                                 "its_folder": FOLDERS[level] if level < 4 else fate,
+                                 "its_rule": "your decision" if decided.get(strictest)
+                                 == "shielded" and choices[strictest].folder != "shielded"
+                                 else source.rule,
+                                 "own_folder": choice.folder}
+            changed[member] = replace(choice, folder=fate, rule="copies_share_fate",
+                                      category=choice.category or category or source.category,
+                                      explain=explain)
     return changed

@@ -42,6 +42,11 @@ class Rules:
     support_min: float
     support_protect: float
     support_max_abuse: float  # any abusive score at or above: review, never the first screen
+    support_max_severe: float  # the same for threat, sexual harassment, identity attack
+    support_exclude_coordinated: bool  # coordinated groups never reach Support
+    support_check_accusation: bool  # 2nd-person accusation + counter-speech cue: review
+    inbox_max_abuse: float  # any abusive score at or above: review, not the clear Inbox
+    inbox_severe_floor: float  # the same for threat, sexual harassment, identity attack
     shield: dict[str, float]
     review: dict[str, float]
     accounts: AccountSignalRules
@@ -53,7 +58,10 @@ class Rules:
 # key -> (type, lower bound, upper bound); bounds None for booleans.
 _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
     "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0),
-                "max_abuse": (float, 0.0, 1.0)},
+                "max_abuse": (float, 0.0, 1.0), "max_severe": (float, 0.0, 1.0),
+                "exclude_coordinated": (bool, None, None),
+                "check_accusation": (bool, None, None)},
+    "inbox": {"max_abuse": (float, 0.0, 1.0), "severe_floor": (float, 0.0, 1.0)},
     "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "review": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "account_signals": {
@@ -115,6 +123,12 @@ def parse_rules(text: str, source: str) -> Rules:
         match = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"not valid TOML: {exc}", path=source,
                           record=f"line {match.group(1)}" if match else None) from exc
+    except ValueError:  # an integer of more than 4,300 digits (Python's own limit)
+        raise ConfigError("not a usable rules file: a number has more than 4,300 digits",
+                          path=source, hint="thresholds are numbers between 0 and 1") from None
+    except RecursionError:
+        raise ConfigError("not a usable rules file: values nested too deeply",
+                          path=source) from None
     defaults = tomllib.loads(default_rules_text())
     merged: dict[str, dict[str, Any]] = {}
     for section, value in given.items():
@@ -147,6 +161,11 @@ def parse_rules(text: str, source: str) -> Rules:
         support_min=float(s["min_score"]),
         support_protect=float(s["protect_score"]),
         support_max_abuse=float(s["max_abuse"]),
+        support_max_severe=float(s["max_severe"]),
+        support_exclude_coordinated=bool(s["exclude_coordinated"]),
+        support_check_accusation=bool(s["check_accusation"]),
+        inbox_max_abuse=float(merged["inbox"]["max_abuse"]),
+        inbox_severe_floor=float(merged["inbox"]["severe_floor"]),
         shield={k: float(v) for k, v in merged["shield"].items()},
         review={k: float(v) for k, v in merged["review"].items()},
         accounts=AccountSignalRules(int(a["new_account_days"]), int(a["few_followers"]),
@@ -157,6 +176,15 @@ def parse_rules(text: str, source: str) -> Rules:
         source=source,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
+
+
+def _show(value: Any) -> str:
+    """A value for an error message, at most 60 characters (a rules file may hold anything)."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        text = f"a {type(value).__name__} too large to show"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check(section: str, key: str, value: Any, text: str, source: str) -> None:
@@ -173,8 +201,8 @@ def _check(section: str, key: str, value: Any, text: str, source: str) -> None:
     else:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
     if not ok:
-        raise ConfigError(f"'{section}.{key}' must be {kind.__name__}, not {value!r}",
+        raise ConfigError(f"'{section}.{key}' must be {kind.__name__}, not {_show(value)}",
                           path=source, record=where)
     if low is not None and high is not None and not low <= value <= high:
-        raise ConfigError(f"'{section}.{key}' = {value} is out of range {low}..{high}",
+        raise ConfigError(f"'{section}.{key}' = {_show(value)} is out of range {low}..{high}",
                           path=source, record=where)

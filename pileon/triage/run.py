@@ -11,7 +11,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,10 +22,14 @@ from pileon.store.evidence import log_custody
 from pileon.store.triage import (
     DecisionInput,
     FolderRow,
+    InputRow,
+    ThreadContext,
     add_decisions,
     batch_keys,
+    cluster_flags,
     cluster_members,
     coordinated_accounts,
+    copies_of,
     decisions_in_order,
     finish_run,
     latest_run,
@@ -34,6 +38,7 @@ from pileon.store.triage import (
     scores_source,
     set_folder,
     start_run,
+    thread_context,
     undo_rows,
     write_folders,
 )
@@ -47,15 +52,18 @@ from pileon.triage.decisions import (
 from pileon.triage.folders import (
     FOLDERS,
     AccountFacts,
+    CopyGroup,
     FolderChoice,
     PostFacts,
     account_signals,
-    apply_cluster_rule,
+    apply_copy_fate,
     choose_folder,
+    copy_key,
 )
 from pileon.triage.rules import Rules
 
-__all__ = ["TriageResult", "explain_post", "record_decisions", "run_triage", "undo_batch"]
+__all__ = ["TriageResult", "aimed_at_author", "explain_post", "record_decisions", "run_triage",
+           "undo_batch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +81,95 @@ def _stored(rows: Sequence[sqlite3.Row]) -> list[StoredDecision]:
                            r["value"], r["reason"], r["decided_at"], r["via"]) for r in rows]
 
 
+def aimed_at_author(row: InputRow, context: ThreadContext) -> str | None:
+    """How a post reaches the author ("reply", "quote", "mention"), or None for context: a
+    thread root, the author's own posts, and root posts that do not name the author."""
+    key = (row.platform, row.post_id)
+    if key in context.roots or (row.author_id is not None
+                                and (row.platform, row.author_id) in context.authors):
+        return None
+    if row.kind != "root":
+        return row.kind
+    text = row.text.lower()
+    for handle in context.handles.get(row.platform, ()):
+        local = handle.split("@")[0]
+        for name in {handle, local}:
+            at = text.find("@" + name)
+            while at >= 0:
+                after = text[at + 1 + len(name): at + 2 + len(name)]
+                if not (after.isalnum() or after in "_"):
+                    return "mention"
+                at = text.find("@" + name, at + 1)
+    return None
+
+
+def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
+                 clusters: dict[str, list[tuple[str, str]]],
+                 coordinated_posts: set[tuple[str, str]]) -> list[CopyGroup]:
+    """Coordination clusters and same-text twins, joined where they share a post."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(k: tuple[str, str]) -> tuple[str, str]:
+        while parent.get(k, k) != k:
+            parent[k] = parent.get(parent[k], parent[k])
+            k = parent[k]
+        return k
+
+    def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        parent.setdefault(a, a)
+        parent.setdefault(b, b)
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    how: dict[tuple[str, str], set[str]] = {}
+    for members in clusters.values():
+        present = [m for m in members if m in keys]
+        for m in present[1:]:
+            union(present[0], m)
+        for m in present:
+            how.setdefault(m, set()).add("cluster")
+    first_of: dict[str, tuple[str, str]] = {}
+    for row in inputs:
+        key = (row.platform, row.post_id)
+        if key not in keys:
+            continue
+        text_key = copy_key(row.text)
+        if not text_key:
+            continue
+        seen = first_of.setdefault(text_key, key)
+        if seen != key:
+            union(seen, key)
+            how.setdefault(seen, set()).add("same_text")
+            how.setdefault(key, set()).add("same_text")
+    grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for key in parent:
+        grouped.setdefault(find(key), []).append(key)
+    out = []
+    for root, members in grouped.items():
+        if len(members) < 2:
+            continue
+        kinds = set().union(*(how.get(m, set()) for m in members))
+        out.append(CopyGroup(f"{root[0]}:{root[1]}", tuple(sorted(members)),
+                             tuple(sorted(kinds)),
+                             any(m in coordinated_posts for m in members)))
+    return out
+
+
 def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
-    """Sort every reply into a folder; user decisions win. Writes a new run, returns counts."""
+    """Sort every post aimed at the author into a folder; user decisions win. Writes a new
+    run, returns counts."""
     started = time.perf_counter()
     scores = read_scores(conn)
     clusters = cluster_members(conn)
     member_of = {m: cid for cid, members in clusters.items() for m in members}
     coordinated = coordinated_accounts(conn)
-    inputs = list(read_inputs(conn))
+    coordinated_posts = cluster_flags(conn)
+    context = thread_context(conn)
+    inputs = [row for row in read_inputs(conn) if aimed_at_author(row, context) is not None]
     facts: dict[tuple[str, str], PostFacts] = {}
     times: dict[tuple[str, str], str | None] = {}
+    kinds: dict[tuple[str, str], str] = {}
     choices: dict[tuple[str, str], FolderChoice] = {}
     account_created: dict[str | None, datetime | None] = {}  # authors reply many times
     for row in inputs:
@@ -100,11 +187,12 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             row.platform, row.post_id, posted,
             (scored[0] if scored and scored[0] else None) or row.lang_reported,
             tuple(scored[1]) if scored else (), scored[2] if scored else None,
-            account_signals(account, posted, rules), member_of.get(key))
+            account_signals(account, posted, rules), member_of.get(key), row.text,
+            key in coordinated_posts)
         facts[key] = post
         times[key] = row.created_at
+        kinds[key] = "mention" if row.kind == "root" else row.kind
         choices[key] = choose_folder(post, rules)
-    choices.update(apply_cluster_rule(choices, clusters, rules))
 
     decisions = _stored(decisions_in_order(conn))
     undone = undone_batches(decisions)
@@ -112,20 +200,32 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
     for d in decisions:
         if d.action in FOLDER_ACTIONS:
             by_post.setdefault((d.platform, d.post_id), []).append(d)
+    user_folders: dict[tuple[str, str], str] = {}
+    for key, mine in by_post.items():
+        if key in choices:
+            found = effective_folder(mine, choices[key].folder, undone)
+            if found is not None:
+                user_folders[key] = found
+
+    groups = _copy_groups(inputs, set(facts), clusters, coordinated_posts)
+    group_of = {m: g for g in groups for m in g.members}
+    choices.update(apply_copy_fate(choices, groups, rules, user_folders))
 
     rows: list[FolderRow] = []
-    decided = 0
     for key, post in facts.items():
         choice = choices[key]
-        mine = by_post.get(key)
-        user_folder = None if mine is None else effective_folder(mine, choice.folder, undone)
-        decided += user_folder is not None
+        user_folder = user_folders.get(key)
+        group = group_of.get(key)
+        explain = dict(choice.explain)
+        explain["kind"] = kinds[key]
         rows.append(FolderRow(
             post.platform, post.post_id, times[key],
             post.lang, post.labels, choice.category, choice.folder,
             user_folder or choice.folder, choice.rule, post.signals, post.cluster_id,
-            user_folder is not None, choice.explain))
+            user_folder is not None, explain, group.id if group else None,
+            len(group.members) if group else 1))
     counts = dict(Counter(r.folder for r in rows))
+    decided = len(user_folders)
     conn.execute("BEGIN IMMEDIATE")
     try:
         run_id = start_run(conn, rules.sha256, rules.source, scores_source(conn))
@@ -137,7 +237,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
                     read=[rules.sha256], wrote=[run_rows_digest(conn, "post_folders", run_id)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return TriageResult(run_id, len(rows), {f: counts.get(f, 0) for f in FOLDERS},
                         bool(scores), decided, time.perf_counter() - started)
@@ -180,13 +281,26 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
-                     via: str = "ui") -> str:
-    """Store the user's decisions as one batch and show their effect at once."""
+                     via: str = "ui", all_copies: bool = False, by: str | None = None) -> str:
+    """Store the user's decisions as one batch and show their effect at once.
+
+    With `all_copies`, each decision is also recorded for every copy of its post (same copy
+    group in the newest triage run): "apply to the 21 identical replies". `by`: the trusted
+    helper who decided (None: the author).
+    """
     for item in items:
         check_action(item.action, item.value)
+    if all_copies:
+        run = latest_run(conn)
+        if run is not None:
+            expanded: list[DecisionInput] = []
+            for item in items:
+                expanded.extend(replace(item, platform=p, post_id=i) for p, i in copies_of(
+                    conn, int(run["id"]), [(item.platform, item.post_id)]))
+            items = list(dict.fromkeys(expanded))
     conn.execute("BEGIN IMMEDIATE")
     try:
-        batch = add_decisions(conn, items, via=via)
+        batch = add_decisions(conn, items, via=via, by=by)
         run = latest_run(conn)
         keys = sorted({(d.platform, d.post_id) for d in items if d.action in FOLDER_ACTIONS})
         if run is not None and keys:
@@ -197,19 +311,22 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
                     wrote=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return batch
 
 
-def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
+def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
+               by: str | None = None) -> int:
     """Undo a batch by adding an `undo` decision (nothing is deleted); returns posts affected."""
     keys = batch_keys(conn, batch)
     if not keys:
         return 0
     conn.execute("BEGIN IMMEDIATE")
     try:
-        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via)
+        add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via,
+                      by=by)
         run = latest_run(conn)
         if run is not None:
             _refresh_folders(conn, int(run["id"]), keys)
@@ -217,6 +334,7 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui") -> int:
                     posts_payloads(conn, keys), read=[decision_batch_digest(conn, batch)])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # a full disk may have rolled it back already
+            conn.execute("ROLLBACK")
         raise
     return len(keys)

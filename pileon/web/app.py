@@ -30,14 +30,25 @@ from pileon.store.triage import (
 )
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for, negotiate
-from pileon.web.present import category_names, folder_names, rule_names, signal_names
-from pileon.web.security import Guard, Sessions
+from pileon.web.offload import off_loop
+from pileon.web.payloads import PayloadIndex
+from pileon.web.present import (
+    category_names,
+    day,
+    folder_names,
+    language_name,
+    rule_names,
+    signal_names,
+    when,
+)
+from pileon.web.security import HELPER, Guard, Session, Sessions
 
-__all__ = ["WebState", "create_app", "render"]
+__all__ = ["WebState", "create_app", "helper_name", "render", "viewer_of"]
 
 T = TypeVar("T")
 
 STATIC = Path(__file__).parent / "static"
+BUSY_TIMEOUT_MS = 3000
 
 
 @dataclass
@@ -47,6 +58,7 @@ class WebState:
     env: Environment
     _local: threading.local = field(default_factory=threading.local)
     _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    payloads: PayloadIndex = field(default_factory=PayloadIndex)
 
     def memo(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         """`compute()` once per key. Keys carry the triage run and the newest decision's id, so
@@ -63,12 +75,21 @@ class WebState:
         run = latest_run(self.conn)
         return None if run is None else (int(run["id"]), decisions_stamp(self.conn))
 
+    def abandon_transaction(self) -> None:
+        """Roll back whatever this thread's connection left open when a view failed."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and conn.in_transaction:
+            conn.rollback()
+
     @property
     def conn(self) -> sqlite3.Connection:
         """One connection per thread (SQLite connections stay on the thread that opened them)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.db_path, create=False)
+            # A request should not hang for the CLI's 30 s behind another writer: after a few
+            # seconds the user gets the "database is busy" page, their action kept for a retry.
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             self._local.conn = conn
         return conn
 
@@ -78,7 +99,24 @@ def state_of(request: Request) -> WebState:
     return state
 
 
+def viewer_of(request: Request) -> Session | None:
+    """The session behind this request (its role: the author or a trusted helper)."""
+    found: Session | None = request.scope.get("state", {}).get("viewer")
+    return found
+
+
+def helper_name(request: Request) -> str | None:
+    """The trusted helper's name when a helper is looking, else None (the author)."""
+    viewer = viewer_of(request)
+    return viewer.name if viewer is not None and viewer.role == HELPER else None
+
+
 def language_of(request: Request) -> str:
+    viewer = viewer_of(request)
+    if viewer is not None and viewer.role == HELPER:  # a helper's choice is their own
+        if viewer.lang in LANGUAGES:
+            return str(viewer.lang)
+        return negotiate(request.headers.get("accept-language"))
     chosen = get_setting(state_of(request).conn, "lang")
     if chosen in LANGUAGES:
         return str(chosen)
@@ -86,6 +124,10 @@ def language_of(request: Request) -> str:
 
 
 def unblur_all(request: Request) -> bool:
+    """Shielded text shown in clear: for a trusted helper always, for the author only after
+    they turned on "unblur everything"."""
+    if helper_name(request) is not None:
+        return True
     return get_setting(state_of(request).conn, "unblur_all") == "1"
 
 
@@ -100,15 +142,22 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         run_id = stamp[0]
         counts = web.memo(("counts", *stamp), lambda: folder_counts(web.conn, run_id))
     undo = last_batch(web.conn)
+    viewer = viewer_of(request)
+    helper = helper_name(request)
     base = {
         "_": _, "ngettext": ngettext, "lang": lang, "languages": LANGUAGES,
+        "helper": helper, "viewer": viewer,
+        "when": lambda v: when(v, lang), "day": lambda v: day(v, lang),
+        "lang_name": lambda c: language_name(c, lang, _),
+        "focus": request.query_params.get("focus", ""),
         "csrf": web.sessions.csrf_for(request.scope.get("state", {}).get("session")) or "",
         "folders": FOLDERS, "folder_names": folder_names(_), "counts": counts,
         "category_names": category_names(_), "signal_names": signal_names(_), "rule_names": rule_names(_),
         "path": request.url.path, "full_path": _full_path(request),
         "unblur_all": unblur_all(request),
-        "lang_chosen": get_setting(web.conn, "lang") in LANGUAGES, "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
-        "done_n": request.query_params.get("n"),
+        "lang_chosen": helper is not None or get_setting(web.conn, "lang") in LANGUAGES, "undo": undo, "analysed": bool(run is not None and run["scores_source"]), "has_run": run is not None, "done": request.query_params.get("done"),
+        "done_n": request.query_params.get("n"), "request_did": request.query_params.get("did"),
+        "undone": request.query_params.get("undone"),
     }
     base.update(context)
     html = web.env.get_template(template).render(**base)
@@ -116,7 +165,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
 
 
 def _full_path(request: Request) -> str:
-    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("done", "n")]
+    query = [(k, v) for k, v in request.query_params.multi_items()
+             if k not in ("done", "n", "focus")]
     from urllib.parse import urlencode
 
     return request.url.path + ("?" + urlencode(query) if query else "")
@@ -129,15 +179,18 @@ def create_app(db_path: Path, sessions: Sessions) -> Guard:
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
     routes = [
-        Route("/", views.home),
-        Route("/overview", views.overview_page),
-        Route("/folder/{name}", views.folder_page_view),
-        Route("/post", views.post_page),
-        Route("/settings", views.settings_page, methods=["GET", "POST"]),
-        Route("/lang", views.set_language, methods=["POST"]),
-        Route("/reveal", views.reveal, methods=["POST"]),
-        Route("/actions", views.actions, methods=["POST"]),
-        Route("/undo", views.undo, methods=["POST"]),
+        Route("/", off_loop(views.home)),
+        Route("/overview", off_loop(views.overview_page)),
+        Route("/folder/{name}", off_loop(views.folder_page_view)),
+        Route("/post", off_loop(views.post_by_id)),
+        Route("/post/{ref}", off_loop(views.post_page)),
+        Route("/block-list", off_loop(views.block_list_page)),
+        Route("/settings", off_loop(views.settings_page), methods=["GET", "POST"]),
+        Route("/lang", off_loop(views.set_language), methods=["POST"]),
+        Route("/reveal", off_loop(views.reveal), methods=["POST"]),
+        Route("/actions", off_loop(views.actions), methods=["POST"]),
+        Route("/undo", off_loop(views.undo), methods=["POST"]),
+        Route("/helpers/remove", off_loop(views.remove_helper), methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: views.not_found,

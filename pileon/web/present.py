@@ -1,7 +1,9 @@
 """Turning stored rows into what a page shows: content warnings, highlighted evidence, cards.
 
-Shielded text is never put in a card unless the user chose to see it; the card carries only
-the category's content warning, and the text comes from /reveal on an explicit click.
+Only Support and Inbox are shown in clear. Shielded and To review text (and any reply not
+yet triaged) is never put in a card unless the user chose to see it; the card carries only the
+category's content warning ("might be: ..." in To review), and the text, name and address come
+from /reveal on an explicit click.
 """
 
 from __future__ import annotations
@@ -10,10 +12,17 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["BIDI_CONTROLS", "Card", "Segment", "card_from_row", "category_names", "evidence_segments",
-           "folder_names", "own_record", "rule_names", "signal_names"]
+from babel import Locale
+from babel.dates import format_date, format_time
+
+from pileon.store.triage import post_ref
+
+__all__ = ["BIDI_CONTROLS", "CLEAR_FOLDERS", "Card", "Segment", "card_from_row", "category_names",
+           "day", "evidence_segments", "folder_names", "is_blurred", "language_name", "own_record",
+           "rule_names", "signal_names", "when"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -52,6 +61,10 @@ def rule_names(_: Callable[[str], str]) -> dict[str, str]:
         "supportive_with_doubt": _("supportive, but with a trace of possible abuse, so it waits for you"),
         "default": _("neither abusive nor clearly supportive"),
         "coordinated_cluster": _("part of a group of near-identical replies that is mostly abuse"),
+        "supportive_but_coordinated": _("kind words, but sent by a coordinated group, so they wait for you"),
+        "accusation_with_shame_cue": _("accuses you directly while sounding like a defence, so it waits for you"),
+        "abuse_trace": _("carries a faint sign of abuse, so it is not shown in clear"),
+        "copies_share_fate": _("the same text as other replies: every copy goes where the strictest copy went"),
     }
 
 
@@ -112,14 +125,26 @@ class Card:
     deleted: bool
     coordinated: bool = False  # its cluster shows time + account evidence, not just wording
     reordered: bool = False  # holds bidi controls: the letters show in another order than sent
+    ref: str = ""  # the opaque name used in addresses (/post/<ref>)
+    copies: int = 1  # how many replies share this text (itself included)
 
 
 #: Explicit direction controls (embeddings, overrides, isolates) that reorder what is shown.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+#: The folders whose text is shown without a click.
+CLEAR_FOLDERS = frozenset({"support", "inbox"})
+
+
+def is_blurred(folder: str | None, unblur_all: bool) -> bool:
+    """True unless the reply was sorted into Support or Inbox (or the user unblurred all):
+    To review may be abuse, and a reply not triaged yet was never looked at."""
+    return folder not in CLEAR_FOLDERS and not unblur_all
+
+
 def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False) -> Card:
-    hidden = row["folder"] == "shielded" and not unblur_all
+    hidden = is_blurred(row["folder"], unblur_all)
     author = row["author_display_name"] or row["author_handle"] or row["author_id"]
     return Card(
         platform=row["platform"], post_id=row["post_id"], folder=row["folder"],
@@ -130,7 +155,9 @@ def card_from_row(row: sqlite3.Row, unblur_all: bool, coordinated: bool = False)
         text=None if hidden else row["text"], author=None if hidden else author,
         handle=None if hidden else row["author_handle"],
         deleted=row["deleted_at_source"] is not None, coordinated=coordinated,
-        reordered=not hidden and not BIDI_CONTROLS.isdisjoint(row["text"] or ""))
+        reordered=not hidden and not BIDI_CONTROLS.isdisjoint(row["text"] or ""),
+        ref=row["ref"] or post_ref(row["platform"], row["post_id"]),
+        copies=int(row["copies_size"] or 1))
 
 
 _TEXT_KEYS = ("text", "content", "record", "full_text", "body", "message")
@@ -158,3 +185,49 @@ def own_record(raw: bytes, post_id: str, uri: str | None) -> str | None:
         elif isinstance(item, list):
             stack.extend(item)
     return None
+
+
+# --- dates and language names in the interface language (Babel) --------------------------------
+
+_BABEL_LOCALE = {"en": "en_GB", "fr": "fr", "az": "az", "hy": "hy", "ru": "ru"}
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def when(value: str | None, lang: str) -> str:
+    """A stored UTC time as the interface language writes a date and time ("7 déc. 2026, 10:13")."""
+    moment = _parse_iso(value)
+    if moment is None:
+        return value or ""
+    locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
+    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    return pattern.format(format_time(moment, "short", locale=locale),
+                          format_date(moment, "medium", locale=locale))
+
+
+def day(value: str | None, lang: str) -> str:
+    """A stored date as the interface language writes it ("7 дек. 2026 г.")."""
+    moment = _parse_iso(value)
+    if moment is None:
+        return value or ""
+    return format_date(moment, "medium", locale=Locale.parse(_BABEL_LOCALE.get(lang, "en_GB")))
+
+
+def language_name(code: str | None, lang: str, _: Callable[[str], str]) -> str:
+    """A language tag as a name in the interface language; `und` and unknown tags in words."""
+    if not code or code in ("und", "unknown", "?"):
+        return _("unknown language")
+    locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
+    base = code.replace("_", "-").split("-")[0].lower()
+    name = locale.languages.get(base)
+    if not name:
+        return _("another language (%(code)s)") % {"code": code}
+    return name[:1].upper() + name[1:]

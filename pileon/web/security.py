@@ -9,7 +9,8 @@ answer. Views check the CSRF token of each POST with `check_csrf`.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
@@ -17,7 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSP", "SECURITY_HEADERS", "Guard", "Sessions", "check_csrf"]
+__all__ = ["AUTHOR", "CSP", "HELPER", "SECURITY_HEADERS", "Guard", "Session", "Sessions",
+           "check_csrf", "equal_secrets", "same_site_path"]
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
        " font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
@@ -37,33 +39,103 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
+#: Who holds a session: the author (shielded text stays blurred) or a trusted helper.
+AUTHOR, HELPER = "author", "helper"
+
+
+@dataclass
+class Session:
+    csrf: str
+    role: str = AUTHOR
+    name: str | None = None  # the helper's name; None for the author
+    lang: str | None = None  # a helper's own interface language (the author's is in the database)
+
+
 @dataclass
 class Sessions:
-    """The link token (printed once) and the sessions it has opened, each with a CSRF token."""
+    """One-time link tokens and the sessions they opened, each with a CSRF token and a role.
+
+    A token works once: the first request carrying it swaps it for a session cookie; the same
+    link opened again gets a calm "already used" page. `issue()` mints a new link (for the author
+    or a named helper); `remove_helper(name)` ends that helper's sessions and unused links.
+    """
 
     port: int
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     allowed_hosts: tuple[str, ...] = ()
-    _csrf: dict[str, str] = field(default_factory=dict)
+    token: str = ""  # the author's newest unused token (printed by `pileon serve`)
+    on_new_link: Callable[[str], None] | None = None  # prints a link asked for from the UI
+    _pending: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    _used: set[str] = field(default_factory=set)
+    _sessions: dict[str, Session] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         if not self.allowed_hosts:
             self.allowed_hosts = (f"127.0.0.1:{self.port}", f"localhost:{self.port}")
+        if not self.token:
+            self.issue()
 
     @property
     def cookie_name(self) -> str:
         return f"pileon_{self.port}"  # cookies ignore ports: two pileons must not collide
 
-    def open(self) -> str:
-        session = secrets.token_urlsafe(32)
-        self._csrf[session] = secrets.token_urlsafe(32)
+    def issue(self, role: str = AUTHOR, name: str | None = None) -> str:
+        """A new one-time token for the author, or for the helper called `name`."""
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._pending[token] = (role, name)
+        if role == AUTHOR:
+            self.token = token
+        return token
+
+    def exchange(self, token: str) -> str | None:
+        """The session a still-unused token opens (the token is spent), else None."""
+        with self._lock:
+            match = next((t for t in self._pending if equal_secrets(t, token)), None)
+            if match is None:
+                return None
+            role, name = self._pending.pop(match)
+            self._used.add(match)
+            session = secrets.token_urlsafe(32)
+            self._sessions[session] = Session(secrets.token_urlsafe(32), role, name)
         return session
 
-    def csrf_for(self, session: str | None) -> str | None:
-        return self._csrf.get(session or "")
+    def was_used(self, token: str) -> bool:
+        return any(equal_secrets(t, token) for t in list(self._used))
 
-    def link(self, host: str) -> str:
-        return f"http://{host}/?token={self.token}"
+    def open(self, role: str = AUTHOR, name: str | None = None) -> str:
+        """A session without a link (tests and benchmarks)."""
+        session = secrets.token_urlsafe(32)
+        with self._lock:
+            self._sessions[session] = Session(secrets.token_urlsafe(32), role, name)
+        return session
+
+    def get(self, session: str | None) -> Session | None:
+        return self._sessions.get(session or "")
+
+    def csrf_for(self, session: str | None) -> str | None:
+        found = self.get(session)
+        return None if found is None else found.csrf
+
+    def helpers(self) -> list[str]:
+        """Names of the helpers who have a link or a session, in order."""
+        names = {n for r, n in self._pending.values() if r == HELPER and n}
+        names |= {s.name for s in self._sessions.values() if s.role == HELPER and s.name}
+        return sorted(names)
+
+    def remove_helper(self, name: str) -> int:
+        """End every session and unused link of the helper `name`; returns how many."""
+        with self._lock:
+            gone = [t for t, (r, n) in self._pending.items() if r == HELPER and n == name]
+            for t in gone:
+                del self._pending[t]
+            ended = [s for s, v in self._sessions.items() if v.role == HELPER and v.name == name]
+            for s in ended:
+                del self._sessions[s]
+        return len(gone) + len(ended)
+
+    def link(self, host: str, token: str | None = None) -> str:
+        return f"http://{host}/?token={token or self.token}"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -106,24 +178,36 @@ class Guard:
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
         token = query.get("token")
         if token is not None:
-            if not secrets.compare_digest(token, self.sessions.token):
-                await _plain(send, 403, "This link is not valid. Use the link pileon printed.")
+            held = _cookie(scope, self.sessions.cookie_name)
+            opened = self.sessions.exchange(token)
+            if opened is None and self.sessions.get(held) is None:
+                used = self.sessions.was_used(token)
+                await _page(send, 403, USED_LINK if used else BAD_LINK)
                 return
-            opened = self.sessions.open()
             del query["token"]
-            clean = path + (("?" + urlencode(query)) if query else "")
-            cookie = (f"{self.sessions.cookie_name}={opened}; HttpOnly; SameSite=Strict;"
-                      " Path=/")
-            await send({"type": "http.response.start", "status": 303, "headers": [
-                (b"location", clean.encode("latin-1")), (b"set-cookie", cookie.encode()),
-                *SECURITY_HEADERS]})
+            clean = same_site_path(path) + (("?" + urlencode(query)) if query else "")
+            headers = [(b"location", clean.encode("latin-1")), *SECURITY_HEADERS]
+            if opened is not None:
+                cookie = (f"{self.sessions.cookie_name}={opened}; HttpOnly; SameSite=Strict;"
+                          " Path=/")
+                headers.append((b"set-cookie", cookie.encode()))
+            await send({"type": "http.response.start", "status": 303, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
+            return
+        if path == "/new-link" and scope["method"] == "POST":
+            # Asked for from the "already used" page: the new link goes to the terminal only.
+            if _header(scope, b"origin") not in (None, f"http://{host}"):
+                await _plain(send, 403, "Cross-site request refused.")
+                return
+            fresh = self.sessions.issue()
+            if self.sessions.on_new_link is not None:
+                self.sessions.on_new_link(self.sessions.link(host, fresh))
+            await _page(send, 200, NEW_LINK_PRINTED)
             return
         session = _cookie(scope, self.sessions.cookie_name)
         is_public = path.startswith(self.public_prefixes) if self.public_prefixes else False
         if not is_public and self.sessions.csrf_for(session) is None:
-            await _plain(send, 403, "Open pileon with the link it printed in your terminal"
-                                    " (pileon serve).")
+            await _page(send, 403, BAD_LINK)
             return
         if scope["method"] not in ("GET", "HEAD"):
             origin = _header(scope, b"origin")
@@ -137,7 +221,9 @@ class Guard:
             if origin is None and fetch_site not in (None, "same-origin", "none"):
                 await _plain(send, 403, "Cross-site request refused.")
                 return
-        scope.setdefault("state", {})["session"] = session
+        state = scope.setdefault("state", {})
+        state["session"] = session
+        state["viewer"] = self.sessions.get(session)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -147,6 +233,31 @@ class Guard:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+         "<title>pileon</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>"
+         "<body><main class=\"calm-page\">{body}</main></body></html>")
+USED_LINK = ("<h1>This link has already been used</h1><p>Each pileon link opens the review"
+             " page once, so that nobody else can open it after you. If this was you, the page"
+             " is already open in another tab or browser.</p><form method=\"post\""
+             " action=\"/new-link\"><p><button type=\"submit\">Print a new link in the"
+             " terminal</button></p></form><p>The new link appears in the terminal where"
+             " <code>pileon serve</code> runs.</p>")
+BAD_LINK = ("<h1>This link is not valid</h1><p>Use the link pileon printed in the terminal"
+            " where <code>pileon serve</code> runs.</p><form method=\"post\""
+            " action=\"/new-link\"><p><button type=\"submit\">Print a new link in the"
+            " terminal</button></p></form>")
+NEW_LINK_PRINTED = ("<h1>A new link is in the terminal</h1><p>Open the link pileon just printed"
+                    " in the terminal where <code>pileon serve</code> runs.</p>")
+
+
+async def _page(send: Send, status: int, body: str) -> None:
+    """A calm, self-contained HTML page (no user data in it) for link problems."""
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"text/html; charset=utf-8"), *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": _PAGE.format(body=body).encode("utf-8")})
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -159,4 +270,19 @@ def check_csrf(request: Request, sessions: Sessions, submitted: str | None) -> b
     """True when a POST carries this session's CSRF token (form field or X-CSRF-Token header)."""
     expected = sessions.csrf_for(request.scope.get("state", {}).get("session"))
     given = submitted or request.headers.get("x-csrf-token")
-    return bool(expected and given and secrets.compare_digest(expected, given))
+    return bool(expected and given and equal_secrets(expected, given))
+
+
+def equal_secrets(expected: str, given: str) -> bool:
+    """Constant-time comparison that takes any text: `secrets.compare_digest` raises on
+    non-ASCII str, so a token like `é` must be a plain "no", not a server error."""
+    return secrets.compare_digest(expected.encode("utf-8"),
+                                  given.encode("utf-8", "surrogatepass"))
+
+
+def same_site_path(path: str) -> str:
+    """A path that stays on this server when used as a redirect: `//evil.example/` and
+    `/\\evil.example` are protocol-relative to a browser, so leading slashes and backslashes
+    collapse into one `/`."""
+    rest = path.lstrip("/\\")
+    return "/" + rest.replace("\\", "%5C")

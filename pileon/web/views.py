@@ -1,13 +1,17 @@
 """The review UI's pages and actions: first screen, overview, folders, post, reveal, decisions.
 
-Every POST checks the session's CSRF token. Shielded text leaves the server only from /reveal,
-after the user clicked "show" on that one post (or turned on "unblur everything").
+Every POST checks the session's CSRF token. Blurred text (Shielded, To review, and any reply
+not triaged yet), with its author and address, leaves the server only from /reveal, after the
+user clicked "show" on that one post (or turned on "unblur everything"). Post pages are named
+by an opaque ref (/post/<ref>), never by an id or URL that could hold a handle.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
@@ -20,25 +24,31 @@ from pileon.records import LABELS
 from pileon.store.triage import (
     DecisionInput,
     PageFilter,
+    batch_keys,
+    block_candidates,
     cluster_sample,
     coordinated_clusters,
     decisions_for,
     distinct_values,
     folder_page,
+    key_for_ref,
     latest_run,
     latest_score,
     matching_keys,
     overview,
     post_detail,
+    post_ref,
     raw_bytes,
     replies_to,
     set_setting,
     support_summary,
+    thread_context,
 )
 from pileon.triage.decisions import ACTIONS
 from pileon.triage.folders import FOLDERS
 from pileon.triage.run import record_decisions, undo_batch
-from pileon.web.app import language_of, render, state_of, unblur_all
+from pileon.web import search
+from pileon.web.app import helper_name, language_of, render, state_of, unblur_all, viewer_of
 from pileon.web.chart import FOLDER_COLOURS, timeline_svg
 from pileon.web.i18n import LANGUAGES, gettext_for
 from pileon.web.present import (
@@ -47,7 +57,7 @@ from pileon.web.present import (
     card_from_row,
     evidence_segments,
     folder_names,
-    own_record,
+    is_blurred,
 )
 from pileon.web.security import check_csrf
 
@@ -78,6 +88,8 @@ def _run_id(request: Request) -> int | None:
 
 
 async def home(request: Request) -> Response:
+    if helper_name(request) is not None:  # a helper is here to review, not to be comforted
+        return RedirectResponse("/folder/review", status_code=303)
     run_id = _run_id(request)
     if run_id is None:
         return render(request, "empty.html")
@@ -87,7 +99,7 @@ async def home(request: Request) -> Response:
                               offset=(page - 1) * 20, limit=20)
     summary = state_of(request).memo(("summary", *_stamp(request)),
                                      lambda: support_summary(conn, run_id))
-    return render(request, "home.html", summary=summary,
+    return render(request, "home.html", summary=summary, unsorted=_unsorted(request),
                   cards=_cards(request, rows), total=total,
                   page=page, pages=max(1, -(-total // 20)), key_of=key_of)
 
@@ -106,6 +118,12 @@ async def overview_page(request: Request) -> Response:
     return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
                   similar=similar,
                   colours=FOLDER_COLOURS)
+
+
+def _unsorted(request: Request) -> bool:
+    """True when the newest triage ran before any analysis: nothing is really sorted yet."""
+    run = latest_run(state_of(request).conn)
+    return run is not None and run["scores_source"] is None
 
 
 def _stamp(request: Request) -> tuple[int, int]:
@@ -158,31 +176,86 @@ async def folder_page_view(request: Request) -> Response:
         return render(request, "empty.html")
     conn = state_of(request).conn
     flt = _filter_from(request.query_params, name)
+    # Searching hidden text tells whether some abuse holds a word: only after the user asks.
+    search_held = bool(flt.query and is_blurred(name, unblur_all(request))
+                       and request.query_params.get("inside") != "1")
+    flt = _searchable(conn, flt, held=search_held)
     page = max(1, _int(request.query_params.get("page"), 1))
-    rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    query = {k: v for k, v in request.query_params.items() if k not in ("page", "done", "n") and v}
+    # A search must not tell what a blurred reply says: in a blurred folder it finds nothing
+    # (not even a count) until the user asks to search the hidden text too, or unblurs all.
+    search_withheld = search_held
+    rows: list[sqlite3.Row]
+    if search_withheld:
+        rows, total = [], 0
+    else:
+        rows, total = folder_page(conn, run_id, flt, offset=(page - 1) * PAGE_SIZE,
+                                  limit=PAGE_SIZE)
+    query = {k: v for k, v in request.query_params.items()
+             if k not in ("page", "done", "n", "did", "focus") and v}
     return render(request, "folder.html", folder=name, cards=_cards(request, rows),
-        total=total, page=page,
+        total=total, page=page, search_withheld=search_withheld, unsorted=_unsorted(request),
         pages=max(1, -(-total // PAGE_SIZE)), flt=flt, query=query, urlencode=urlencode,
         langs=state_of(request).memo(("langs", *_stamp(request), name),
                                      lambda: distinct_values(conn, run_id, "lang", name)),
         categories=state_of(request).memo(
             ("categories", *_stamp(request), name),
             lambda: distinct_values(conn, run_id, "category", name)),
-        key_of=key_of,
+        key_of=key_of, search_held=search_held,
+        indexing=search.pending_count(conn) if flt.match else 0,
+        request_inside=request.query_params.get("inside") == "1", q=request.query_params.get("q", ""),
         filtered=any(query.get(k) for k in ("q", "category", "lang", "signal", "cluster",
                                             "since", "until")))
 
 
+def _searchable(conn: sqlite3.Connection, flt: PageFilter, *, held: bool) -> PageFilter:
+    """`flt` with its search words turned into an FTS5 match over every spelling (the index
+    first catches up with new or changed posts); with `held`, without the search."""
+    if not flt.query:
+        return flt
+    if held:
+        return replace(flt, query=None)
+    search.catch_up(conn)
+    expression = search.match_expression(flt.query)
+    if expression is None:
+        return replace(flt, query=None)
+    return replace(flt, query=None, match=expression)
+
+
+async def post_by_id(request: Request) -> Response:
+    """The older address (/post?p=..&id=..), still served for links kept from before; the UI
+    itself links only to /post/<ref>."""
+    return await _post(request, (request.query_params.get("p", ""),
+                                 request.query_params.get("id", "")))
+
+
+def _authors(request: Request) -> frozenset[tuple[str, str]]:
+    web = state_of(request)
+    return web.memo(("authors", *(web.stamp() or (0, 0))),
+                    lambda: thread_context(web.conn).authors)
+
+
 async def post_page(request: Request) -> Response:
-    platform = request.query_params.get("p", "")
-    post_id = request.query_params.get("id", "")
+    found = key_for_ref(state_of(request).conn, _run_id(request) or 0,
+                        request.path_params["ref"])
+    if found is None:
+        raise HTTPException(404)
+    return await _post(request, found)
+
+
+async def _post(request: Request, found: tuple[str, str]) -> Response:
     conn = state_of(request).conn
     run_id = _run_id(request) or 0
+    platform, post_id = found
     row = post_detail(conn, run_id, platform, post_id)
     if row is None:
         raise HTTPException(404)
-    hidden = row["folder"] == "shielded" and not unblur_all(request)
+    authors = _authors(request)
+    own = row["kind"] == "root" and row["folder"] is None \
+        or (platform, row["author_id"]) in authors
+    hidden = not own and is_blurred(row["folder"], unblur_all(request))
+    # Replies around a blurred one often name its writer ("@handle ..."): masked, so the
+    # thread does not tell who wrote what is hidden.
+    masked = row["author_handle"] if hidden and row["author_handle"] else None
     score = latest_score(conn, platform, post_id)
     scores: dict[str, float] = json.loads(score["scores_json"]) if score else {}
     evidence = json.loads(score["evidence_json"] or "[]") if score else []
@@ -194,29 +267,61 @@ async def post_page(request: Request) -> Response:
         above = post_detail(conn, run_id, platform, parent)
         if above is None:
             break
-        context.insert(0, _context_item(above, request))
+        context.insert(0, _context_item(above, request, authors, masked))
         parent = above["reply_to"]
-    below = [_context_item(r, request) for r in (
+    below = [_context_item(r, request, authors, masked) for r in (
         post_detail(conn, run_id, platform, x["id"]) for x in replies_to(conn, run_id, platform,
                                                                          post_id)) if r]
-    raw = None if hidden else own_record(raw_bytes(conn, row["raw_sha256"]) or b"", post_id,
-                                         row["uri"])
+    raw = None if hidden else _own_record(request, row["raw_sha256"], post_id, row["uri"])
     return render(
-        request, "post.html", post=row, hidden=hidden, key=key_of(platform, post_id),
+        request, "post.html", post=row, hidden=hidden, own=own, key=key_of(platform, post_id),
         segments=None if hidden else evidence_segments(row["text"], evidence),
         scores=sorted(((k, v) for k, v in scores.items() if k in LABELS), key=lambda kv: -kv[1]),
         labels=json.loads(row["labels_json"] or "[]"), raw=raw,
         signals=[s for s in (row["signals"] or "").split(",") if s],
         decisions=decisions_for(conn, platform, post_id), context=context, below=below,
-        explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS)
+        explain=json.loads(row["explain_json"] or "{}"), actions=ACTIONS,
+        latest=_latest_decision(conn, platform, post_id),
+        copies=int(row["copies_size"] or 1))
 
 
-def _context_item(row: Any, request: Request) -> dict[str, Any]:
-    hidden = row["folder"] == "shielded" and not unblur_all(request)
+#: Decisions that say where a reply belongs (notes, blocks and evidence do not).
+_PLACING = ("move", "mark_abuse", "mark_not_abuse", "mark_supportive")
+
+
+def _latest_decision(conn: sqlite3.Connection, platform: str, post_id: str) -> Any:
+    """The newest decision that placed this reply and is not undone, or None."""
+    undone = {r["value"] for r in conn.execute(
+        "SELECT value FROM decisions WHERE action = 'undo'")}
+    for d in reversed(decisions_for(conn, platform, post_id)):
+        if d["action"] in _PLACING and d["batch"] not in undone:
+            return d
+    return None
+
+
+def _own_record(request: Request, sha256: str, post_id: str, uri: str | None) -> str | None:
+    """The post's own part of its raw payload; each payload is parsed once, not per view."""
+    web = state_of(request)
+    return web.payloads.own_record(sha256, lambda: raw_bytes(web.conn, sha256), post_id, uri)
+
+
+def _mask_handle(text: str, handle: str | None) -> str:
+    if not handle:
+        return text
+    return re.sub("@" + re.escape(handle.lstrip("@")) + r"(?![\w.-]*\w)", "@…", text,
+                  flags=re.IGNORECASE)
+
+
+def _context_item(row: Any, request: Request, authors: frozenset[tuple[str, str]],
+                  masked: str | None = None) -> dict[str, Any]:
+    own = (row["kind"] == "root" and row["folder"] is None) \
+        or (row["platform"], row["author_id"]) in authors
+    hidden = not own and is_blurred(row["folder"], unblur_all(request))
     return {"key": key_of(row["platform"], row["post_id"]), "platform": row["platform"],
-            "post_id": row["post_id"], "kind": row["kind"], "hidden": hidden,
+            "post_id": row["post_id"], "ref": post_ref(row["platform"], row["post_id"]),
+            "kind": row["kind"], "hidden": hidden, "own": own, "folder": row["folder"],
             "category": row["category"], "created_at": row["created_at"], "lang": row["lang"],
-            "text": None if hidden else row["text"],
+            "text": None if hidden else _mask_handle(row["text"], masked),
             "author": None if hidden else (row["author_display_name"] or row["author_handle"])}
 
 
@@ -242,8 +347,7 @@ async def reveal(request: Request) -> Response:
         "segments": [{"text": s.text, "category": s.category}
                      for s in evidence_segments(row["text"], evidence)]}
     if _str(form, "raw") == "1":
-        body["raw"] = own_record(raw_bytes(conn, row["raw_sha256"]) or b"", parsed[1],
-                                 row["uri"]) or ""
+        body["raw"] = _own_record(request, row["raw_sha256"], parsed[1], row["uri"]) or ""
     return JSONResponse(body)
 
 
@@ -253,10 +357,14 @@ def _str(form: FormData, name: str) -> str | None:
 
 
 def _int(value: str | None, default: int) -> int:
+    """A page number from the URL, kept within what SQLite can bind (a 25-digit page is 500)."""
     try:
-        return int(value or default)
+        return max(-_INT_BOUND, min(_INT_BOUND, int(value or default)))
     except ValueError:
         return default
+
+
+_INT_BOUND = 10**9
 
 
 def _safe_back(value: str | None) -> str:
@@ -265,9 +373,13 @@ def _safe_back(value: str | None) -> str:
     return value
 
 
-def _with_done(back: str, batch: str, count: int) -> str:
+def _with_done(back: str, batch: str, count: int, did: str = "", focus: str = "") -> str:
+    """`back` with the result of an action (for the notice) and where focus goes next."""
+    back, _, fragment = back.partition("#")
     joiner = "&" if "?" in back else "?"
-    return f"{back}{joiner}done={quote(batch)}&n={count}"
+    extra = urlencode({k: v for k, v in (("did", did), ("focus", focus)) if v})
+    url = f"{back}{joiner}done={quote(batch)}&n={count}" + (f"&{extra}" if extra else "")
+    return url + (f"#{fragment}" if fragment else "")
 
 
 async def actions(request: Request) -> Response:
@@ -290,22 +402,29 @@ async def actions(request: Request) -> Response:
     scope = _str(form, "scope") or "selected"
     if scope == "filter" and run_id is not None:
         folder = _str(form, "folder")
-        keys = matching_keys(web.conn, run_id, _filter_from(form, folder if folder in FOLDERS
-                                                            else None))
+        flt = _filter_from(form, folder if folder in FOLDERS else None)
+        held = bool(flt.query and is_blurred(folder, unblur_all(request))
+                    and _str(form, "inside") != "1")
+        # a withheld search showed no reply, so it selects none (never the whole folder)
+        keys = [] if held else matching_keys(web.conn, run_id,
+                                             _searchable(web.conn, flt, held=False))
     elif scope == "cluster" and run_id is not None:
         cluster = _str(form, "cluster") or ""
         keys = matching_keys(web.conn, run_id, PageFilter(cluster_id=cluster)) if cluster else []
     else:
         keys = [k for k in (parse_key(str(v)) for v in form.getlist("key")) if k]
     back = _safe_back(_str(form, "back"))
+    focus = _str(form, "focus") or ""
     if not keys:
         return RedirectResponse(back, status_code=303)
     reason = (_str(form, "reason") or "").strip() or None
     batch = record_decisions(web.conn, [DecisionInput(p, i, action, value, reason)
-                                        for p, i in keys])
+                                        for p, i in keys],
+                             all_copies=_str(form, "all_copies") == "1", by=helper_name(request))
     if request.headers.get("accept") == "application/json":
         return JSONResponse({"batch": batch, "count": len(keys)})
-    return RedirectResponse(_with_done(back, batch, len(keys)), status_code=303)
+    did = action + (f":{value}" if action == "move" and value else "")
+    return RedirectResponse(_with_done(back, batch, len(keys), did, focus), status_code=303)
 
 
 async def undo(request: Request) -> Response:
@@ -314,11 +433,20 @@ async def undo(request: Request) -> Response:
     if not check_csrf(request, web.sessions, _str(form, "csrf")):
         raise HTTPException(403, "csrf")
     batch = _str(form, "batch") or ""
-    undo_batch(web.conn, batch)
+    undone_keys = batch_keys(web.conn, batch)
+    count = undo_batch(web.conn, batch, by=helper_name(request))
     back = _safe_back(_str(form, "back"))
     if request.headers.get("accept") == "application/json":
         return JSONResponse({"undone": batch})
-    return RedirectResponse(back, status_code=303)
+    base, _, fragment = back.partition("#")
+    joiner = "&" if "?" in base else "?"
+    # focus goes back to the reply the undo brought back (a post page keeps its own anchor)
+    focus = _str(form, "focus") or ""
+    if focus != "decision" and undone_keys:
+        focus = key_of(*undone_keys[0])
+    extra = urlencode({"undone": count, **({"focus": focus} if focus else {})})
+    return RedirectResponse(f"{base}{joiner}{extra}" + (f"#{fragment}" if fragment else ""),
+                            status_code=303)
 
 
 async def set_language(request: Request) -> Response:
@@ -327,7 +455,10 @@ async def set_language(request: Request) -> Response:
     if not check_csrf(request, web.sessions, _str(form, "csrf")):
         raise HTTPException(403, "csrf")
     lang = _str(form, "lang")
-    if lang in LANGUAGES:
+    viewer = viewer_of(request)
+    if lang in LANGUAGES and viewer is not None and helper_name(request) is not None:
+        viewer.lang = lang  # a helper's language is theirs alone, not the author's setting
+    elif lang in LANGUAGES:
         web.conn.execute("BEGIN IMMEDIATE")
         set_setting(web.conn, "lang", lang)
         web.conn.execute("COMMIT")
@@ -341,6 +472,8 @@ async def settings_page(request: Request) -> Response:
         form = await request.form()
         if not check_csrf(request, web.sessions, _str(form, "csrf")):
             raise HTTPException(403, "csrf")
+        if helper_name(request) is not None:
+            raise HTTPException(403, "only the author changes what the author sees")
         wanted = _str(form, "unblur_all")
         if wanted == "1" and _str(form, "confirm") != "yes":
             step = "confirm"  # ask once more before showing every shielded text
@@ -349,7 +482,37 @@ async def settings_page(request: Request) -> Response:
             set_setting(web.conn, "unblur_all", wanted)
             web.conn.execute("COMMIT")
             return RedirectResponse("/settings", status_code=303)
-    return render(request, "settings.html", step=step)
+    return render(request, "settings.html", step=step, helpers=web.sessions.helpers())
+
+
+async def remove_helper(request: Request) -> Response:
+    """The author ends a trusted helper's access: their sessions and unused links stop working."""
+    form = await request.form()
+    web = state_of(request)
+    if not check_csrf(request, web.sessions, _str(form, "csrf")):
+        raise HTTPException(403, "csrf")
+    if helper_name(request) is not None:
+        raise HTTPException(403, "only the author removes a helper")
+    name = _str(form, "name") or ""
+    web.sessions.remove_helper(name)
+    return RedirectResponse("/settings?removed=" + quote(name) + "#helpers", status_code=303)
+
+
+async def block_list_page(request: Request) -> Response:
+    """The accounts a block or mute list would hold, for review before any export. Handles
+    are abusers' names: they are listed only after the user asks (?show=1)."""
+    run_id = _run_id(request)
+    if run_id is None:
+        return render(request, "empty.html")
+    web = state_of(request)
+    accounts = web.memo(("blocklist", *_stamp(request)), lambda: block_candidates(
+        web.conn, run_id, thread_context(web.conn).authors))
+    platforms: dict[str, int] = {}
+    for a in accounts:
+        platforms[a["platform"]] = platforms.get(a["platform"], 0) + 1
+    show = request.query_params.get("show") == "1"
+    return render(request, "blocklist.html", accounts=accounts if show else [], show=show,
+                  total=len(accounts), platforms=sorted(platforms.items()))
 
 
 async def not_found(request: Request, exc: Exception) -> Response:

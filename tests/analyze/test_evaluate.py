@@ -123,3 +123,34 @@ def test_cli_eval_bad_file_is_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["eval", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 1
     assert "no such file" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("line", "needle"), [
+    ('{"text": "x", "labels": 5}', "labels must be a list"),
+    ('{"text": "x", "labels": [["insult"]]}', "labels must be a list"),
+    ('{"text": "x", "labels": {"insult": 1}}', "labels must be a list"),
+    ('{"text": "x", "labels": ' + "[" * 2000 + "]" * 2000 + "}", "nested too deeply"),
+    ('{"text": "x", "lang": 7, "labels": ["insult"]}', "lang is a JSON int"),
+    ('[1, 2]', "not an object"),
+    ('"just text"', "not an object"),
+])
+def test_cli_eval_rejects_wrongly_typed_cases_in_one_line(tmp_path: Path, line: str,
+                                                          needle: str) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"text": "fine", "labels": ["neutral"]}\n' + line + "\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["eval", str(cases)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.output.startswith(f"Error: {cases} (line 2): not a case") or (
+        result.output.startswith(f"Error: {cases} (line 2):")), result.output
+    assert needle in result.output
+
+
+def test_cli_eval_json_with_a_lone_surrogate(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"id": "s\\udc80", "text": "you are brave \\ud800", "labels": ["supportive"]}'
+                     '\n{"text": "idiot", "labels": ["insult"]}\n', encoding="ascii")
+    result = CliRunner().invoke(main, ["eval", str(cases), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["n"] == 2

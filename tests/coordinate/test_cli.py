@@ -37,7 +37,7 @@ def test_coordination_summary_names_the_window_and_the_wave(tmp_path: Path) -> N
     result = CliRunner().invoke(main, ["coordination", str(db), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert "within W of the group's FIRST member" in summary["window_semantics"]
+    assert "EVERY PAIR of members posted within W" in summary["window_semantics"]
     assert summary["counts"]["coordinated_groups"] == 1
     assert summary["counts"]["coordinated_posts"] == 30
     top = summary["largest_clusters"][0]
@@ -45,7 +45,11 @@ def test_coordination_summary_names_the_window_and_the_wave(tmp_path: Path) -> N
     assert summary["suspicious_accounts"][0]["signals"]["no_avatar"] is True
     human = CliRunner().invoke(main, ["coordination", str(db)])
     flat = " ".join(human.output.split())  # the console wraps lines at the terminal width
-    assert "coordinated (time + account evidence): 1 groups, 30 posts" in flat
+    assert "consistent with coordination (text + time evidence): 1 groups, 30 posts" in flat
+    assert "rule: consistent with coordination (not proof)" in flat
+    assert "window effect" in flat and "W = 5 min" in flat and "W = 20 min" in flat
+    assert set(summary["counts"]["window_effect"]) == {
+        f"window_{s}s_coordinated_{what}" for s in (300, 600, 1200) for what in ("groups", "posts")}
 
 
 def test_rerun_adds_a_new_version_and_clusters_lists_the_newest(tmp_path: Path) -> None:
@@ -92,3 +96,40 @@ def test_clusters_before_any_run_and_empty_database_say_what_to_do(tmp_path: Pat
     assert empty.exit_code == 0, empty.output
     flat = " ".join(empty.output.split())
     assert "0 posts" in flat and "at least 2 are needed" in flat
+
+
+def _csv_thread(tmp_path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A QUT-layout CSV (no profile fields), ingested with --map as a user would."""
+    path = tmp_path / "thread.csv"
+    lines = ["message_id,user_id,username,repost_id,reply_id,message,timestamp,urls"]
+    lines += [f"{mid},{user},{user},,,{text},{ts}," for mid, user, text, ts in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "thread.db"
+    result = CliRunner().invoke(main, ["ingest", str(db), str(path), "--map",
+                                       "id=message_id,reply_to=reply_id", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_all_identical_texts_from_one_account_say_what_cannot_be_computed(tmp_path: Path) -> None:
+    db = _csv_thread(tmp_path, [(str(n), "solo", "same words every time", "")
+                                for n in range(40)])
+    result = CliRunner().invoke(main, ["coordination", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    notes = " | ".join(summary["not_computed"])
+    assert "40 post(s) without a timestamp" in notes
+    assert "one account posted everything" in notes
+    assert summary["counts"]["clusters"] == 1 and summary["counts"]["coordinated_groups"] == 0
+
+
+def test_a_thread_beyond_the_memory_target_is_refused_with_campaign_mode_named(
+        tmp_path: Path) -> None:
+    db = _csv_thread(tmp_path, [(str(n), f"u{n}", f"text number {n}", str(1_780_000_000 + n))
+                                for n in range(30)])
+    result = CliRunner().invoke(main, ["coordination", str(db), "--max-posts", "20"])
+    assert result.exit_code != 0
+    assert "Error:" in result.output and "campaign mode" in result.output
+    assert "Traceback" not in result.output
+    with sqlite3.connect(db) as conn:  # nothing was written
+        assert conn.execute("SELECT COUNT(*) FROM coordination_runs").fetchone()[0] == 0

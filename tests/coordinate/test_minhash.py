@@ -7,6 +7,7 @@ import numpy as np
 from datasketch import MinHash
 
 from pileon.coordinate.minhash import (
+    band_keys,
     candidate_pairs,
     exact_jaccard,
     minhash_signatures,
@@ -59,7 +60,7 @@ def test_signature_agreement_estimates_jaccard_like_datasketch() -> None:
 
 def test_banding_proposes_near_copies_and_not_strangers() -> None:
     sets = shingle_sets(TEXTS, 5)
-    pairs = {tuple(p) for p in candidate_pairs(minhash_signatures(sets, 60, 1), 20).tolist()}
+    pairs = {tuple(p) for p in candidate_pairs(band_keys(minhash_signatures(sets, 60, 1), 20)).tolist()}
     assert (0, 1) in pairs
     assert (0, 2) not in pairs and (1, 2) not in pairs
 
@@ -68,4 +69,4 @@ def test_empty_and_single_inputs() -> None:
     empty = shingle_sets([], 5)
     assert minhash_signatures(empty, 60, 1).shape == (0, 60)
     one = shingle_sets(["hello there"], 5)
-    assert candidate_pairs(minhash_signatures(one, 60, 1), 20).shape == (0, 2)
+    assert candidate_pairs(band_keys(minhash_signatures(one, 60, 1), 20)).shape == (0, 2)

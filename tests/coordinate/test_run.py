@@ -87,21 +87,39 @@ def test_common_phrase_from_old_accounts_over_hours_is_not_coordinated() -> None
     phrase = max(result.clusters, key=lambda c: len(c.members))
     assert len(phrase.members) >= 85  # it IS one near-duplicate cluster
     assert phrase.verdict != "coordinated"
-    assert all("ordinary" in g.why for g in phrase.groups)
+    # The burst of 8 is tight in time, but a five-word thank-you is no evidence on its own,
+    # and these accounts' profiles add none.
+    assert phrase.groups and not any(g.coordinated for g in phrase.groups)
+    assert all("evidence" in g.why or "not enough together" in g.why for g in phrase.groups)
     assert not any(a.signals["coordinated_group"] for a in result.accounts)
 
 
-def test_same_window_without_account_fields_is_synchronised_not_coordinated() -> None:
+def test_without_account_fields_text_and_time_decide_and_say_so() -> None:
+    rng = random.Random(3)
+    thread = organic_thread(rng, 2000)
+    plant_wave(thread, rng, "w", "they are all paid liars and everyone knows it", 10,
+               ROOT_AT + timedelta(hours=5), edits=1)
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, {})  # no profiles at all
+    wave = max(result.clusters, key=lambda c: len({batch.ids[r] for r in c.members}
+                                                  & thread.waves["w"]))
+    assert wave.verdict == "coordinated"
+    (group,) = [g for g in wave.groups if g.coordinated]
+    assert "profiles unknown" in group.why and "text and time" in group.why
+    assert {batch.ids[r] for r in group.coordinated_members} == thread.waves["w"]
+    assert all(a.signals["no_avatar"] is None for a in result.accounts)
+
+
+def test_a_window_the_thread_itself_fills_is_no_time_evidence() -> None:
     rng = random.Random(3)
     thread = Thread()
     plant_wave(thread, rng, "w", "they are all paid liars and everyone knows it", 10, ROOT_AT,
                edits=1)
-    batch = PostBatch.from_posts(thread.posts)
-    result = analyse_coordination(batch, {})  # no profiles at all
+    result = analyse_coordination(PostBatch.from_posts(thread.posts), {})
     (cluster,) = result.clusters
+    # All ten posts of the thread are in those minutes: its own rate predicts all ten.
     assert cluster.verdict == "synchronised"
-    assert "unknown" in cluster.groups[0].why
-    assert all(a.signals["no_avatar"] is None for a in result.accounts)
+    assert "no time evidence" in cluster.groups[0].why
 
 
 def test_window_is_anchored_on_the_first_member() -> None:

@@ -47,3 +47,39 @@ def test_emoji_only_replies_compare_on_their_emoji() -> None:
 def test_any_text_folds_to_latin_letters_digits_or_symbols(text: str) -> None:
     folded = coordination_text(text)
     assert re.fullmatch(r"[a-z0-9 ]*", folded) or not any(c.isalnum() for c in folded)
+
+
+def test_plain_prose_fast_path_matches_the_full_normalizer() -> None:
+    """The shortcut for plain ASCII prose must give what normalize() gives, or not be taken."""
+    import random
+
+    from pileon.analyze.normalize import normalize
+    from pileon.coordinate.text_key import _plain_lower
+
+    rng = random.Random(9)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ    ,.?'"
+    samples = ["s t u p i d people", "sooo true", "l.o.l", "Well said.", "why?", "a b c d",
+               "it's OK, I guess", "you are a l i a r", "nooo way", "I A M here"]
+    samples += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+                for _ in range(3000)]
+    taken = 0
+    for text in samples:
+        fast = _plain_lower(text)
+        if fast is not None:
+            taken += 1
+            assert fast == normalize(text).text, text
+    assert taken > 1000  # the shortcut is actually used on plain text
+
+
+def test_batch_folding_matches_one_by_one() -> None:
+    import random
+
+    from pileon.coordinate.text_key import comparable_text, comparable_texts
+
+    rng = random.Random(4)
+    alphabet = "abcdefghijklmnopqrstuvwxyzXQYJW  ,.?'!1@çщա🔥\n"
+    texts = ["", "?", "lol", "Well said.", "s t u p i d", "shhh", "чох", "x\ny", "100%",
+             "Schtch ya", "aaa bbb", "ok\n", "   "]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+              for _ in range(3000)]
+    assert comparable_texts(texts) == [comparable_text(t) for t in texts]

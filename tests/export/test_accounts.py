@@ -47,3 +47,21 @@ def test_dry_run_shows_odd_handles_escaped_one_account_a_line(tmp_path: Path) ->
     assert result.stdout.splitlines() == [
         "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa\tevil\\u000aline.bsky.social",
         "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb\t\\u202elaicos.yksb.live"]
+
+
+def test_account_lists_neutralise_spreadsheet_formulas(tmp_path: Path) -> None:
+    # Handles are whatever a hostile file claims; a cell starting with = + - @ would be run by a
+    # spreadsheet. Both account CSVs use the main CSV export's rule (a leading apostrophe).
+    for platform, fmt, key in (("x", "x-ids", "username"), ("bluesky", "bluesky-list", "handle")):
+        ids = ("1", "2", "3", "4") if platform == "x" else tuple(
+            f"did:plc:{c * 24}" for c in "abcd")
+        db = small_db(tmp_path / f"{platform}.db", platform, [
+            Person(ids[0], '=HYPERLINK("http://evil.example","x")'), Person(ids[1], "+1+2"),
+            Person(ids[2], "-2+3"), Person(ids[3], "@SUM(A1)")])
+        out = tmp_path / f"{platform}.csv"
+        result = CliRunner().invoke(main, ["export", str(db), "--format", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        with out.open(encoding="utf-8", newline="") as fh:
+            handles = sorted(r[key] for r in csv.DictReader(fh))
+        assert handles == sorted(["'=HYPERLINK(\"http://evil.example\",\"x\")", "'+1+2", "'-2+3",
+                                  "'@SUM(A1)"])

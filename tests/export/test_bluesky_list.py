@@ -31,7 +31,13 @@ def _expected_dids(db: Path) -> list[str]:
         "SELECT p.author_id FROM post_folders f JOIN posts p ON p.platform=f.platform AND"
         " p.id=f.post_id WHERE f.folder='shielded' AND f.platform='bluesky' AND f.run_id="
         "(SELECT MAX(id) FROM triage_runs) AND p.author_id NOT IN (SELECT author_id FROM posts"
-        " WHERE kind='root') ORDER BY f.created_at, f.platform, f.post_id")]
+        " WHERE kind='root')"
+        # supporters are never blocked, even when one of their replies was shielded
+        " AND p.author_id NOT IN (SELECT q.author_id FROM post_folders g JOIN posts q ON"
+        " q.platform=g.platform AND q.id=g.post_id WHERE g.run_id=f.run_id AND q.author_id IS"
+        " NOT NULL AND (g.folder='support' OR (g.labels_json LIKE '%\"supportive\"%' AND"
+        " g.rule != 'copies_share_fate')))"
+        " ORDER BY f.created_at, f.platform, f.post_id")]
     conn.close()
     return list(dict.fromkeys(dids))
 

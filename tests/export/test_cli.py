@@ -28,10 +28,10 @@ def _export(*args: str) -> Result:
 
 def _custody(db: Path) -> list[dict]:
     conn = sqlite3.connect(db)
-    rows = [(json.loads(d), json.loads(s)) for d, s in conn.execute(
-        "SELECT details_json, sha256s_json FROM custody_log WHERE action='export' ORDER BY id")]
+    rows = [(json.loads(d), json.loads(w)) for d, w in conn.execute(
+        "SELECT details_json, wrote_json FROM custody_log WHERE action='export' ORDER BY id")]
     conn.close()
-    return [dict(details, sha256s=sha256s) for details, sha256s in rows]
+    return [dict(details, wrote=wrote) for details, wrote in rows]
 
 
 def test_every_builtin_format_is_a_registered_exporter_plugin() -> None:
@@ -52,7 +52,7 @@ def test_each_format_writes_its_file_and_logs_its_hash(fmt: str, demo_db: Path,
                                  "sha256": hashlib.sha256(out.read_bytes()).hexdigest()}]
     assert summary["rows"] > 0 and summary["selection"] == "folder shielded"
     logged = _custody(demo_db)[-1]
-    assert logged["format"] == fmt and logged["sha256s"] == [summary["files"][0]["sha256"]]
+    assert logged["format"] == fmt and logged["wrote"] == [summary["files"][0]["sha256"]]
     assert logged["files"][0]["path"] == str(out)
     assert [p.name for p in out.parent.iterdir()] == [out.name]  # no temporary leftovers
 

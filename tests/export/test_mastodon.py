@@ -47,7 +47,7 @@ def test_blocks_file_has_the_documented_header_and_one_address_a_row(
     assert len({line.lower() for line in lines[1:]}) == len(lines) - 1  # distinct accounts
 
 
-def test_blocks_list_every_shielded_mastodon_author_once(demo_db: Path, tmp_path: Path) -> None:
+def test_blocks_list_every_shielded_mastodon_author_once_but_no_supporter(demo_db: Path, tmp_path: Path) -> None:
     _export(demo_db, "mastodon-blocks", tmp_path / "blocks.csv")
     listed = (tmp_path / "blocks.csv").read_text(encoding="utf-8").splitlines()[1:]
     conn = sqlite3.connect(demo_db)
@@ -55,7 +55,12 @@ def test_blocks_list_every_shielded_mastodon_author_once(demo_db: Path, tmp_path
         "SELECT DISTINCT a.handle FROM post_folders f JOIN posts p ON p.platform=f.platform"
         " AND p.id=f.post_id JOIN accounts a ON a.platform=p.platform AND a.id=p.author_id"
         " WHERE f.folder='shielded' AND f.platform='mastodon'"
-        " AND f.run_id=(SELECT MAX(id) FROM triage_runs)")}
+        " AND f.run_id=(SELECT MAX(id) FROM triage_runs)"
+        # supporters are never blocked, even when one of their replies was shielded
+        " AND p.author_id NOT IN (SELECT q.author_id FROM post_folders g JOIN posts q ON"
+        " q.platform=g.platform AND q.id=g.post_id WHERE g.run_id=f.run_id AND q.author_id IS"
+        " NOT NULL AND (g.folder='support' OR (g.labels_json LIKE '%\"supportive\"%' AND"
+        " g.rule != 'copies_share_fate')))")}
     conn.close()
     assert set(listed) == expected
 
@@ -118,7 +123,8 @@ def test_the_thread_author_is_never_on_a_block_list(tmp_path: Path) -> None:
         Person("me", "me@home.example"), Person("2", "troll@x.example")])
     outcome = _export(db, "mastodon-blocks", tmp_path / "blocks.csv")
     assert (tmp_path / "blocks.csv").read_text().splitlines()[1:] == ["troll@x.example"]
-    assert outcome.result.skipped == {"posts by the thread's author (you)": 1}
+    # The author's own reply is context: never sorted into a folder, so never even selected.
+    assert outcome.result.skipped == {}
 
 
 def test_many_accounts_are_split_into_files_under_the_row_limit(

@@ -163,7 +163,7 @@ def test_category_language_and_marked_filters(demo_db: Path, tmp_path: Path) -> 
 def test_any_text_survives_a_csv_round_trip_exactly_or_made_inert(text: str) -> None:
     import io
 
-    from pileon.export.tabular import _cell
+    from pileon.export.tabular import spreadsheet_cell as _cell
 
     buffer = io.StringIO()
     csv.writer(buffer).writerow([_cell(text), "next"])

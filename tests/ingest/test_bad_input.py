@@ -79,7 +79,7 @@ def test_wrong_format_names_the_file_and_the_formats(db_path: Path, formats: Pat
     result = _run(db_path, path, "--format", "x")
     assert result.exit_code == 1
     assert f"Error: {path}: this is not a x file; it looks like mastodon" in result.output
-    assert "choose one of: bluesky, csv, jsonl, mastodon, x" in result.output
+    assert "choose one of: bluesky, csv, har, jsonl, mastodon, x, x-archive, x-web, zeeschuimer" in result.output
 
 
 def test_empty_file(db_path: Path, tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_bad_rows_are_rejected_with_line_and_reason(ingest: IngestFn, tmp_path: 
     rejects = {r["locator"]: r["reason"] for r in conn.execute("SELECT locator, reason FROM rejects")}
     assert rejects == {
         "line 3": "missing required field 'id' (column 'id')",
-        "line 4": "created_at 'yesterday' is not a date (ISO 8601 or Unix seconds)",
+        "line 4": "created_at 'yesterday' is not a date (ISO 8601, Unix seconds/milliseconds or an X date)",
         "line 5": "invalid UTF-8 at byte 6",
         "line 6": "missing required field 'text' (column 'text')",
     }

@@ -18,7 +18,7 @@ def case(lang: str, gold: set[str], **scores: float) -> LabelledScores:
 def test_rates_count_support_shielded_and_abuse_in_support_per_language() -> None:
     items = [
         case("az", {"supportive"}, supportive=0.9),
-        case("az", {"supportive"}, supportive=0.6, insult=0.8),  # shielded: a harm counted
+        case("az", {"supportive"}, supportive=0.3, insult=0.8),  # shielded: a harm counted
         case("az", {"insult"}, insult=0.9),
         case("ru", {"bad_faith"}, supportive=0.8),  # shown as support: the other harm
         case("ru", {"supportive", "profanity"}, supportive=0.9, profanity=0.9),

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from pileon.triage.folders import (
     AccountFacts,
+    CopyGroup,
     PostFacts,
     account_signals,
-    apply_cluster_rule,
+    apply_copy_fate,
     choose_folder,
+    copy_key,
 )
-from pileon.triage.rules import load_rules
+from pileon.triage.rules import load_rules, parse_rules
 
 RULES = load_rules(None)
+# Planted texts live in a data file (abuse text never in code).
+PLANTED = json.loads((Path(__file__).parent / "data" / "planted.json").read_text("utf-8"))
 NOW = datetime(2024, 11, 25, 12, tzinfo=UTC)
 
 
@@ -44,7 +50,7 @@ def test_support_with_a_trace_of_abuse_waits_in_review_not_on_the_first_screen()
     doubtful = choose_folder(post({"supportive": 0.6, "sexual_harassment": 0.25}), RULES)
     assert (doubtful.folder, doubtful.rule, doubtful.category) == (
         "review", "supportive_with_doubt", "sexual_harassment")
-    clean = choose_folder(post({"supportive": 0.6, "sexual_harassment": 0.1}), RULES)
+    clean = choose_folder(post({"supportive": 0.6, "sexual_harassment": 0.05}), RULES)
     assert clean.folder == "support"
 
 
@@ -69,20 +75,91 @@ def test_account_signals_say_nothing_when_the_platform_did_not_tell() -> None:
                                                  "coordinated")
 
 
-def test_a_mostly_abusive_cluster_takes_its_quiet_members_but_never_support() -> None:
+def _group(members: list[tuple[str, str]], how: tuple[str, ...] = ("cluster",),
+           coordinated: bool = False) -> CopyGroup:
+    return CopyGroup("g1", tuple(members), how, coordinated)
+
+
+def test_a_wave_whose_copies_disagree_shares_the_strictest_folder() -> None:
     members = [("x", str(i)) for i in range(6)]
-    choices = {m: choose_folder(post({"bad_faith": 0.9}, pid=m[1]), RULES) for m in members[:4]}
-    choices[members[4]] = choose_folder(post({"neutral": 0.8}, pid="4"), RULES)
-    choices[members[5]] = choose_folder(post({"supportive": 0.9}, pid="5"), RULES)
-    changed = apply_cluster_rule(choices, {"c1": members}, RULES)
-    assert set(changed) == {members[4]}
-    assert changed[members[4]].folder == "shielded"
-    assert changed[members[4]].rule == "coordinated_cluster"
-    assert changed[members[4]].explain["cluster"]["id"] == "c1"
-
-
-def test_a_small_cluster_is_ignored() -> None:
-    members = [("x", str(i)) for i in range(3)]
     choices = {m: choose_folder(post({"bad_faith": 0.9}, pid=m[1]), RULES) for m in members[:2]}
     choices[members[2]] = choose_folder(post({"neutral": 0.8}, pid="2"), RULES)
-    assert apply_cluster_rule(choices, {"c1": members}, RULES) == {}
+    choices[members[3]] = choose_folder(post({"insult": 0.45}, pid="3"), RULES)
+    choices[members[4]] = choose_folder(post({"neutral": 0.9}, pid="4"), RULES)
+    choices[members[5]] = choose_folder(post(None, pid="5"), RULES)
+    changed = apply_copy_fate(choices, [_group(members, coordinated=True)], RULES)
+    assert set(changed) == set(members[2:])
+    assert {c.folder for c in changed.values()} == {"shielded"}
+    assert changed[members[2]].rule == "copies_share_fate"
+    assert changed[members[2]].category == "bad_faith"
+    assert changed[members[2]].explain["copies"]["own_folder"] == "inbox"
+
+
+def test_copies_where_one_earned_support_wait_in_review_unless_coordinated() -> None:
+    members = [("x", "a"), ("x", "b")]
+    choices = {members[0]: choose_folder(post({"supportive": 0.95}, pid="a"), RULES),
+               members[1]: choose_folder(post({"insult": 0.9}, pid="b"), RULES)}
+    assert choices[members[0]].folder == "support"
+    plain = apply_copy_fate(choices, [_group(members, ("same_text",))], RULES)
+    assert {m: c.folder for m, c in plain.items()} == {members[0]: "review",
+                                                       members[1]: "review"}
+    coordinated = apply_copy_fate(choices, [_group(members, coordinated=True)], RULES)
+    assert coordinated[members[0]].folder == "shielded" and members[1] not in coordinated
+
+
+def test_a_coordinated_supportive_looking_group_never_reaches_support() -> None:
+    members = [("x", str(i)) for i in range(5)]
+    choices = {m: choose_folder(post({"supportive": 0.99}, pid=m[1]), RULES) for m in members}
+    assert {c.folder for c in choices.values()} == {"support"}
+    changed = apply_copy_fate(choices, [_group(members, coordinated=True)], RULES)
+    assert {c.folder for c in changed.values()} == {"review"} and len(changed) == 5
+    member = choose_folder(PostFacts("x", "9", NOW, "en", (), {"supportive": 0.99}, (),
+                                     coordinated_member=True), RULES)
+    assert (member.folder, member.rule) == ("review", "supportive_but_coordinated")
+    # The same kind words copied by people acting apart stay in Support.
+    assert apply_copy_fate(choices, [_group(members, ("same_text",))], RULES) == {}
+
+
+def test_a_user_decision_on_one_copy_counts_for_the_others_only_when_stricter() -> None:
+    members = [("x", "a"), ("x", "b"), ("x", "c")]
+    choices = {m: choose_folder(post({"neutral": 0.9}, pid=m[1]), RULES) for m in members}
+    shielded_by_user = apply_copy_fate(choices, [_group(members, ("same_text",))], RULES,
+                                       {members[0]: "shielded"})
+    assert {c.folder for c in shielded_by_user.values()} == {"shielded"}
+    assert shielded_by_user[members[1]].explain["copies"]["its_rule"] == "your decision"
+    kind_by_user = apply_copy_fate(choices, [_group(members, ("same_text",))], RULES,
+                                   {members[0]: "support"})
+    assert kind_by_user == {}
+
+
+def test_a_small_coordination_cluster_is_ignored_but_same_text_copies_never() -> None:
+    rules = parse_rules("[clusters]\nmin_size = 5\n", "test")
+    members = [("x", str(i)) for i in range(3)]
+    choices = {m: choose_folder(post({"bad_faith": 0.9}, pid=m[1]), rules) for m in members[:2]}
+    choices[members[2]] = choose_folder(post({"neutral": 0.8}, pid="2"), rules)
+    assert apply_copy_fate(choices, [_group(members)], rules) == {}
+    assert set(apply_copy_fate(choices, [_group(members, ("same_text",))], rules)) == \
+        {members[2]}
+
+
+def test_support_is_earned_floors_and_the_accusation_rule() -> None:
+    accused = PostFacts("x", "1", NOW, "az", (), {"supportive": 0.99}, (),
+                        text=_planted("accusation_az"))
+    choice = choose_folder(accused, RULES)
+    assert (choice.folder, choice.rule) == ("review", "accusation_with_shame_cue")
+    defended = PostFacts("x", "2", NOW, "en", (), {"supportive": 0.99}, (),
+                         text=_planted("counter_speech_en"))
+    assert choose_folder(defended, RULES).folder == "support"
+    threat = choose_folder(post({"neutral": 0.8, "threat": RULES.inbox_severe_floor}), RULES)
+    assert (threat.folder, threat.rule, threat.category) == ("review", "abuse_trace", "threat")
+    assert choose_folder(post({"neutral": 0.8, "insult": 0.09}), RULES).folder == "inbox"
+
+
+def test_copy_key_ignores_mentions_links_case_and_accents() -> None:
+    assert copy_key("@someone Merci, Gunay! https://t.co/x") == copy_key("merci gunay")
+    assert copy_key("🕊️🕊️ https://t.co/abc") == copy_key("@a 🕊️🕊️")
+    assert copy_key("merci") != copy_key("merci beaucoup")
+
+
+def _planted(name: str) -> str:
+    return PLANTED[name]

@@ -52,3 +52,17 @@ def test_missing_rules_file_says_so(tmp_path: Path) -> None:
 
 def test_the_rules_hash_changes_with_the_text() -> None:
     assert parse_rules("", "a").sha256 != parse_rules("[shield]\nthreat = 0.5\n", "b").sha256
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("version = 1\n[shield]\ninsult = " + "9" * 5000 + "\n", "more than 4,300 digits"),
+    ("a = " + "[" * 1000 + "]" * 1000 + "\n", "nested too deeply"),
+    ("[shield]\ninsult = " + "9" * 4000 + "\n", "out of range"),
+    ("[shield]\ninsult = [" + "1," * 3000 + "]\n", "must be float"),
+])
+def test_hostile_rules_files_are_one_clear_error(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=needle) as caught:
+        load_rules(path)
+    assert len(str(caught.value)) < 400  # one readable line, not the value echoed back

@@ -51,7 +51,8 @@ def test_one_folder_and_the_terminal_hides_shielded_text(thread_db: Path) -> Non
 def test_explain_names_rule_scores_signals_and_cluster(thread_db: Path) -> None:
     cli("triage", str(thread_db))
     out = cli("triage", str(thread_db), "--explain", "r23")
-    assert "rule 'coordinated_cluster'" in out
+    assert "rule 'copies_share_fate'" in out
+    assert "one text, one fate" in out
     assert "bad_faith 0.3" in out
     assert "new_account, no_avatar, few_followers" in out
     assert "7" in out

@@ -154,8 +154,11 @@ def test_post_page_shows_context_signals_evidence_and_hash(
         (run_id(db),)).fetchone()
     ui.goto(f"/post?p={row['platform']}&id={row['post_id']}")
     shot(ui, "post")
+    # To review is blurred like Shielded: nothing of the text until the click.
+    assert row["text"] not in ui.content()
+    ui.get_by_role("button", name="Show this reply").click()
     expect(ui.locator("article.detail mark").first).to_be_visible()
-    expect(ui.locator("article.detail .text")).to_have_text(row["text"])
+    expect(ui.locator("article.detail [data-role='text']")).to_have_text(row["text"])
     assert row["raw_sha256"] in ui.locator("code.hash").inner_text()
     expect(ui.get_by_role("heading", name="In reply to")).to_be_visible()
     rule = db.execute("SELECT rule FROM post_folders WHERE run_id=? AND platform=? AND"
@@ -188,7 +191,7 @@ def test_bulk_move_of_a_whole_cluster_then_undo(ui: Page, db: sqlite3.Connection
     group.get_by_role("combobox", name="Action for the whole group").select_option(
         "move:shielded")
     group.get_by_role("button", name="Apply").click()
-    expect(ui.get_by_role("status")).to_contain_text(f"Done for {size} replies.")
+    expect(ui.get_by_role("status")).to_contain_text(f"{size} replies moved to Shielded.")
     after = [folder_of(db, *key) for key in before]
     assert after == [("shielded", True)] * size
     shot(ui, "overview-after-bulk")
@@ -218,7 +221,7 @@ def test_a_decision_survives_reanalysis_and_retriage(ui: Page, db: sqlite3.Conne
     ui.get_by_role("combobox", name="Action").select_option("move:support")
     ui.get_by_role("textbox", name="Reason (optional)").fill("a kind question, keep it")
     ui.locator("form.decide").first.get_by_role("button", name="Apply").click()
-    expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
+    expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Support.")
     assert folder_of(db, platform, post_id) == ("support", True)
 
     # A newer model now calls it abuse, and triage runs again: the person's choice still wins.
@@ -239,7 +242,7 @@ def test_a_decision_survives_reanalysis_and_retriage(ui: Page, db: sqlite3.Conne
     expect(ui.locator("dd").first).to_have_text(re.compile(r"Support \(your decision\)"))
     expect(ui.locator(".history")).to_contain_text("a kind question, keep it")
     ui.goto("/folder/support?" + "q=" + row["text"][:30])
-    expect(card(ui, platform, post_id).locator(".tag.mine")).to_have_text("your decision")
+    expect(card(ui, platform, post_id).locator(".tag.mine")).to_have_text("decided")
 
 
 def test_the_link_token_becomes_an_httponly_strict_cookie(
@@ -248,10 +251,10 @@ def test_the_link_token_becomes_an_httponly_strict_cookie(
     page = context.new_page()
     response = page.goto(server.base + "/")
     assert response is not None and response.status == 403
-    assert "Open pileon with the link" in page.inner_text("body")
+    assert "Use the link pileon printed" in page.inner_text("body")
     response = page.goto(server.base + "/?token=not-the-token")
     assert response is not None and response.status == 403
-    response = page.goto(server.base + f"/folder/inbox?token={server.sessions.token}")
+    response = page.goto(server.base + f"/folder/inbox?token={server.sessions.issue()}")
     assert response is not None and response.status == 200
     assert page.url == server.base + "/folder/inbox"  # the token is gone from the address bar
     (cookie,) = context.cookies()
@@ -322,7 +325,7 @@ def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
     ui.goto(f"/post?p={HOSTILE_PLATFORM}&id=hostile-06")
     ui.get_by_role("combobox", name="Action").select_option("mark_abuse")
     ui.locator("form.decide").first.get_by_role("button", name="Apply").click()
-    expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
+    expect(ui.get_by_role("status")).to_contain_text("1 reply marked as abuse.")
     by_id = {pid: (folder_of(db, HOSTILE_PLATFORM, pid)[0], row)
              for pid, row in HOSTILE_ROWS.items()}
     for folder in sorted({f for f, _ in by_id.values()}):
@@ -333,7 +336,7 @@ def test_hostile_markup_renders_as_inert_text(ui: Page, server: ServerThread,
             if where != folder:
                 continue
             item = card(ui, HOSTILE_PLATFORM, pid)
-            if folder == "shielded":
+            if folder in ("shielded", "review"):  # both blurred until the click
                 item.get_by_role("button", name="Show this reply").click()
                 expect(item.locator('[data-role="text"]')).to_have_text(row["text"])
                 assert row["display_name"] in item.locator('[data-role="name"]').inner_text()
@@ -428,17 +431,18 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     ui.keyboard.press("x")
     expect(card(ui, rows[0]["platform"], rows[0]["post_id"]).locator("input.select")).to_be_checked()
     ui.keyboard.press("s")
-    expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
+    expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Support.")
     ui.wait_for_load_state()  # the shortcuts live in a deferred script
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("support", True)
     ui.keyboard.press("u")
     expect(ui.get_by_role("status")).to_have_count(0)
     ui.wait_for_load_state()
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("inbox", False)
+    # focus is back on the reply the undo brought back, not at the top of the page
+    ui.wait_for_function(f"({focused}) === {keys[0]!r}")
 
-    ui.keyboard.press("j")
     ui.keyboard.press("a")  # nothing selected: the focused reply goes
-    expect(ui.get_by_role("status")).to_contain_text("Done for 1 reply.")
+    expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Shielded.")
     ui.wait_for_load_state()  # the shortcuts live in a deferred script
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("shielded", True)
     ui.keyboard.press("u")
@@ -451,7 +455,7 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
         ui.keyboard.press("j")
         ui.keyboard.press("x")
     ui.keyboard.press("e")
-    expect(ui.get_by_role("status")).to_contain_text("Done for 2 replies.")
+    expect(ui.get_by_role("status")).to_contain_text("2 replies moved to the Inbox.")
     ui.wait_for_load_state()
     assert [folder_of(db, r["platform"], r["post_id"]) for r in review] == [("inbox", True)] * 2
     ui.keyboard.press("u")

@@ -20,10 +20,15 @@ SHIELDED_NAMES = ["Idiot hunter", "&lt;b&gt;bold&lt;/b&gt; name"]
 def test_first_screen_shows_support_and_calm_counts_only(client: Client) -> None:
     page = client.get("/").text
     assert "What people said to you" in page
-    assert "11 people wrote to stand by you" in page and "in 5 languages" in page
+    assert "11 people wrote to stand by you, in 5 languages." in page  # one sentence
     for pid in ("r01", "r02", "r03", "r04", "r05"):
         assert TEXT[pid].replace("'", "&#39;") in page
-    assert "11 replies are kept away from you" in page
+    # no abuse count anywhere on the first screen: not in the header, not in the calm links
+    assert "Replies that read as abuse are kept away from you" in page
+    assert '<span class="count">' not in page
+    shielded = connect(client.app.app.state.pileon.db_path).execute(
+        "SELECT COUNT(*) FROM post_folders WHERE folder='shielded'").fetchone()[0]
+    assert shielded == 11 and "11 replies" not in page and "11 repl" not in page
     for text in SHIELDED_TEXTS:
         assert text not in page
 
@@ -37,11 +42,21 @@ def test_shielded_folder_names_the_category_but_never_the_text_or_name(client: C
     assert page.count('class="reveal"') == 11
 
 
-def test_search_finds_shielded_posts_without_showing_them(client: Client) -> None:
+def test_search_in_a_blurred_folder_tells_nothing_until_the_user_asks(client: Client) -> None:
     page = client.get("/folder/shielded?q=IDIOT").text
-    assert "1 reply" in page or page.count('class="reveal"') == 1
+    assert page.count('class="reveal"') == 0 and 'data-role="search-withheld"' in page
+    assert '<span class="count">0</span>' in page  # not even how many replies match
+    # the answer does not depend on the hidden text at all
+    assert page == client.get("/folder/shielded?q=zzzznothing").text.replace(
+        "zzzznothing", "IDIOT")
+    asked = client.get("/folder/shielded?q=IDIOT&inside=1").text  # "also search hidden text"
+    assert asked.count('class="reveal"') == 1
+    assert "you are an idiot" not in asked and "Idiot hunter" not in asked
     assert "you are an idiot" not in page and "Idiot hunter" not in page
     assert 'value="IDIOT"' in page  # only what the user typed
+    client.post("/settings", {"unblur_all": "1", "confirm": "yes"})
+    page = client.get("/folder/shielded?q=IDIOT").text
+    assert "you are an idiot" in page.lower() and 'data-role="search-withheld"' not in page
 
 
 def test_search_is_case_insensitive_beyond_ascii(client: Client) -> None:
@@ -108,14 +123,14 @@ def test_bulk_by_filter_moves_every_match(client: Client) -> None:
                                         "action": "evidence", "back": "/folder/support"})
     assert "n=2" in response.headers["location"]
     notice = client.get(response.headers["location"]).text
-    assert "Done for 2 replies." in notice and "Undo" in notice
+    assert "2 replies added to the evidence report." in notice and "Undo" in notice
 
 
 def test_selected_replies_move_and_show_as_my_decision(client: Client) -> None:
     client.post("/actions", {"key": ["bluesky/r07", "bluesky/r08"], "action": "move:support",
                              "back": "/folder/inbox"})
     page = client.get("/folder/support").text
-    assert TEXT["r07"] in page and "your decision" in page
+    assert TEXT["r07"] in page and ">decided<" in page
 
 
 def test_overview_has_counts_chart_languages_and_clusters(client: Client) -> None:

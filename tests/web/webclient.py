@@ -45,7 +45,7 @@ class Client:
         return self.request("POST", url, data=fields, headers=headers, **kwargs)
 
     def login(self) -> Client:
-        response = self.get(f"/?token={self.sessions.token}")
+        response = self.get(f"/?token={self.sessions.issue()}")
         assert response.status_code == 303
         return self
 

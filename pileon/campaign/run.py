@@ -1,0 +1,203 @@
+"""`campaign run`: every thread's partitions through the same analyzers on a Dask cluster.
+
+Phases, each a set of independent tasks: export (thread DB → posts per day), then the analyze
+map (one task per thread and day) beside the coordination reduce (one task per thread); then, in
+this process, the cross-target reduce and the summary. A partition whose output file exists is
+skipped, so a killed run resumes where it stopped. A failing partition is reported in one line
+naming it; the other partitions finish.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pileon.campaign.layout import Campaign, Thread
+from pileon.campaign.tasks import (
+    DONE,
+    coordinate_thread,
+    export_thread,
+    score_partition,
+    sketch_partition,
+)
+from pileon.errors import ConfigError, NetworkError
+
+__all__ = ["RunReport", "connect_cluster", "run_campaign"]
+
+CONNECT_TIMEOUT_S = 5
+
+
+@dataclass(slots=True)
+class RunReport:
+    ran: int = 0
+    skipped: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    dashboard: str | None = None
+    workers: int = 0
+
+
+def connect_cluster(scheduler: str | None, workers: int | None,
+                    processes: bool = True) -> tuple[Any, Any]:
+    """(client, cluster): an existing scheduler, or an embedded LocalCluster on 127.0.0.1
+    sized to the machine (one single-threaded worker per core; the classifier is CPU-bound)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError("campaign mode needs Dask and pyarrow",
+                          hint="pip install 'pileon[campaign]'") from exc
+    if scheduler is not None:
+        if not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+            raise ConfigError(f"scheduler address {scheduler!r} is not an address",
+                              hint="use tcp://HOST:PORT")
+        try:
+            return Client(scheduler, timeout=CONNECT_TIMEOUT_S), None
+        except (OSError, TimeoutError) as exc:
+            raise NetworkError(f"Dask scheduler {scheduler} did not answer within "
+                               f"{CONNECT_TIMEOUT_S} s",
+                               hint="check the address, or leave out --scheduler to run on "
+                                    "this machine") from exc
+    n = workers or os.cpu_count() or 1
+    try:
+        import bokeh  # noqa: F401  (the dashboard needs it)
+
+        dashboard: str | None = "127.0.0.1:0"
+    except ImportError:
+        dashboard = None
+    where = {"host": "127.0.0.1"} if processes else {}  # in-process workers talk inproc://
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                           dashboard_address=dashboard, silence_logs=logging.CRITICAL, **where)
+    return Client(cluster), cluster
+
+
+def _dashboard(client: Any, cluster: Any) -> str | None:
+    """The dashboard address, when there is one (a local cluster serves it only with bokeh)."""
+    if cluster is not None:
+        try:
+            import bokeh  # noqa: F401
+        except ImportError:
+            return None
+    try:
+        return str(client.dashboard_link)
+    except Exception:  # noqa: BLE001 - a remote scheduler without a dashboard
+        return None
+
+
+def _exported(campaign: Campaign, thread: Thread) -> list[str] | None:
+    marker = campaign.table_dir("posts", thread.name) / DONE
+    if not marker.is_file():
+        return None
+    return list(json.loads(marker.read_text(encoding="utf-8"))["days"])
+
+
+def _coordinated(campaign: Campaign, thread: Thread, params: dict[str, Any]) -> bool:
+    marker = campaign.table_dir("clusters", thread.name) / DONE
+    if not marker.is_file():
+        return False
+    return json.loads(marker.read_text(encoding="utf-8")).get("params") == params
+
+
+def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
+          show_progress: bool, say: Callable[[str], None],
+          upstream: dict[str, list[str]] | None = None) -> None:
+    """Wait for every task; report each failure once, in one line naming its partition.
+    `upstream[label]` names the tasks a task depends on: when one of those failed, the
+    dependent is not reported again (it could not run)."""
+    if not labelled:
+        return
+    from distributed import wait
+
+    futures = [f for _, f in labelled]
+    if show_progress:
+        from distributed import progress
+
+        progress(futures)
+    wait(futures)
+    failed: set[str] = set()
+    for label, future in labelled:
+        report.ran += 1
+        if future.status == "error":
+            failed.add(label)
+            if any(u in failed for u in (upstream or {}).get(label, ())):
+                continue
+            exc = future.exception()
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+            outcome: dict[str, Any] = {"ok": False, "partition": label, "error": error}
+        elif label.startswith("coordination map "):
+            continue  # a sketch: it stays on the workers, for the reduce that took it
+        else:
+            outcome = future.result()
+        if not outcome["ok"]:
+            failed.add(label)
+            for item in outcome.get("failures") or [outcome]:
+                report.failed.append({"partition": item["partition"], "error": item["error"]})
+                say(f"Error: partition {item['partition']}: {item['error']}")
+
+
+def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
+                 workers: int | None = None, backend: str = "builtin",
+                 params: Any = None, processes: bool = True, show_progress: bool = False,
+                 say: Callable[[str], None] = lambda _m: None,
+                 client: Any = None) -> RunReport:
+    """Run (or resume) every thread's partitions; then the cross-target tables and summary."""
+    from pileon.campaign.summary import write_outputs
+    from pileon.coordinate.results import CoordinationParams
+
+    threads = campaign.threads()
+    if not threads:
+        raise ConfigError("the campaign has no threads yet", path=str(campaign.root),
+                          hint=f"pileon campaign add {campaign.root} THREAD...")
+    params_dict = asdict(params or CoordinationParams())
+    report = RunReport()
+    cluster = None
+    own = client is None
+    if own:
+        client, cluster = connect_cluster(scheduler, workers, processes)
+    try:
+        report.dashboard = _dashboard(client, cluster)
+        report.workers = len(client.scheduler_info()["workers"])
+        say(f"Dask: {report.workers} worker(s) at {client.scheduler.address}; dashboard: "
+            + (report.dashboard or "not available (pip install bokeh)"))
+        root = str(campaign.root)
+        todo = [t for t in threads if _exported(campaign, t) is None]
+        report.skipped += len(threads) - len(todo)
+        _wait(client, [(f"posts thread={t.name}",
+                        client.submit(export_thread, root, t.name, pure=False)) for t in todo],
+              report, show_progress, say)
+        tasks: list[tuple[str, Any]] = []
+        upstream: dict[str, list[str]] = {}
+        for t in threads:
+            days = _exported(campaign, t)
+            if days is None:
+                continue  # its export failed (reported above)
+            for day in days:
+                if campaign.partition("scores", t.name, day).is_file():
+                    report.skipped += 1
+                else:
+                    tasks.append((f"scores thread={t.name} day={day}", client.submit(
+                        score_partition, root, t.name, day, backend, pure=False)))
+            if _coordinated(campaign, t, params_dict):
+                report.skipped += 1
+                continue
+            label = f"coordination thread={t.name}"
+            sketches = []
+            for day in days:
+                sketch_label = f"coordination map thread={t.name} day={day}"
+                future = client.submit(sketch_partition, root, t.name, day, params_dict,
+                                       pure=False)
+                tasks.append((sketch_label, future))
+                sketches.append(future)
+                upstream.setdefault(label, []).append(sketch_label)
+            tasks.append((label, client.submit(coordinate_thread, root, t.name, params_dict,
+                                               *sketches, pure=False)))
+        _wait(client, tasks, report, show_progress, say, upstream)
+    finally:
+        if own:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    write_outputs(campaign, threads, CoordinationParams(**params_dict))
+    return report

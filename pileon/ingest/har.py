@@ -1,0 +1,163 @@
+"""HAR 1.2 files from a browser's network panel: the x.com answers inside, nothing else.
+
+Each usable entry's response body is one RawPayload: its exact bytes (base64 decoded when the
+browser encoded it) with the SHA-256, the request URL, the HTTP status and `startedDateTime` as
+the capture time. Request and response headers (cookies, `authorization`, `x-csrf-token`) and
+request bodies are never read into a record, so none of them can reach the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pileon.errors import FormatError, InputFileError, RecordError
+from pileon.ingest.pages import PageRecords, parse_time
+from pileon.ingest.streaming import MAX_DOCUMENT_BYTES
+from pileon.ingest.xweb import parse_web_answer
+from pileon.records import RawPayload, Rejected, SourceBatch, utc_now
+
+__all__ = ["HarSource", "NOT_STORED"]
+
+#: Said in the ingest output, and true: HAR headers are not read at all.
+NOT_STORED = "cookies, authorization, x-csrf-token and all other request headers were not stored"
+_X_HOSTS = ("x.com", "twitter.com")
+#: The answers that carry posts: GraphQL operations and the legacy adaptive search.
+_X_PATH = re.compile(
+    r"/i/api/graphql/[^/]+/(TweetDetail|SearchTimeline|UserTweets|UserTweetsAndReplies"
+    r"|TweetResultByRestId|TweetResultsByRestIds|HomeTimeline|HomeLatestTimeline|Likes"
+    r"|ListLatestTweetsTimeline|UserMedia|NotificationsTimeline|Bookmarks|QuoteTweets|Retweeters)"
+    r"|/i/api/2/(search/adaptive|notifications/(all|mentions)|timeline/conversation/\d+)\.json"
+    r"|/2/notifications/(all|mentions)\.json"
+)
+
+
+def _is_x_host(host: str) -> bool:
+    return any(host == h or host.endswith("." + h) for h in _X_HOSTS)
+
+
+def _body(content: Mapping[str, Any]) -> bytes | None:
+    text = content.get("text")
+    if not isinstance(text, str) or not text:
+        return None
+    if content.get("encoding") == "base64":
+        try:
+            return base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            return None
+    return text.encode("utf-8", "surrogatepass")
+
+
+class HarSource:
+    """The `har` source: a browser HAR capture of x.com."""
+
+    name = "har"
+    version = "1"
+
+    def sniff(self, head: bytes, path: Path) -> float:
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if start != b"{" or b'"log"' not in head[:65536]:
+            return 0.0
+        return 0.95 if b'"entries"' in head or b'"creator"' in head else 0.4
+
+    def read(self, path: Path, options: dict[str, Any]) -> Iterator[SourceBatch]:
+        # Everything is checked before the first batch: a HAR without X answers stores nothing.
+        batches = list(self._batches(path, options))
+        yield from batches
+
+    def _load(self, path: Path, options: Mapping[str, Any]) -> list[Any]:
+        limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
+        if path.stat().st_size > limit:
+            raise InputFileError(
+                f"this HAR is larger than {limit // (1024 * 1024)} MB", path=str(path),
+                hint="save a shorter capture (only the post's page), or several",
+            )
+        try:
+            har = json.loads(path.read_bytes().decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"this HAR is not UTF-8 (byte {exc.start + 1})", path=str(path)) from None
+        except json.JSONDecodeError as exc:
+            what = "truncated" if not path.read_bytes()[exc.pos:].strip() else "malformed"
+            raise FormatError(
+                f"this HAR is {what} (JSON breaks at line {exc.lineno}, column {exc.colno});"
+                " nothing was stored",
+                path=str(path),
+                hint="save the HAR again from the browser's network panel after the page loads",
+            ) from None
+        log = har.get("log") if isinstance(har, Mapping) else None
+        entries = log.get("entries") if isinstance(log, Mapping) else None
+        if not isinstance(entries, list):
+            raise FormatError("not a HAR file: no log.entries list", path=str(path))
+        return entries
+
+    def _batches(self, path: Path, options: Mapping[str, Any]) -> Iterator[SourceBatch]:
+        entries = self._load(path, options)
+        source = str(path)
+        hosts: dict[str, int] = {}
+        x_answers = 0
+        out: list[SourceBatch] = []
+        for i, entry in enumerate(entries, 1):
+            if not isinstance(entry, Mapping):
+                continue
+            request = entry.get("request") or {}
+            response = entry.get("response") or {}
+            url = request.get("url") if isinstance(request, Mapping) else None
+            if not isinstance(url, str) or not isinstance(response, Mapping):
+                continue
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            hosts[host] = hosts.get(host, 0) + 1
+            if not _is_x_host(host) or not _X_PATH.search(parts.path):
+                continue
+            body = _body(response.get("content") or {})
+            status = response.get("status")
+            locator = f"entry {i}: HTTP {status} {url}"
+            if body is None:
+                continue  # the browser kept no body (e.g. a cached or aborted request)
+            x_answers += 1
+            try:
+                fetched = parse_time(entry.get("startedDateTime"), "startedDateTime") or utc_now()
+            except RecordError:
+                fetched = utc_now()
+            payload = RawPayload(
+                data=body, source=source, adapter=self.name, adapter_version=self.version,
+                fetched_at=fetched, locator=locator,
+            )
+            found = PageRecords(source, locator)
+            try:
+                answer = json.loads(body)
+                parse_web_answer(answer, found)
+            except (ValueError, RecordError) as exc:
+                reason = exc.message if isinstance(exc, RecordError) else "response body is not JSON"
+                out.append(SourceBatch(payload, rejected=(Rejected(source, locator, reason, body),)))
+                continue
+            out.append(
+                SourceBatch(
+                    payload,
+                    posts=tuple(found.posts.values()),
+                    accounts=tuple(found.accounts.values()),
+                    rejected=tuple(found.rejected),
+                )
+            )
+        if not x_answers:
+            top = ", ".join(h for h, _ in sorted(hosts.items(), key=lambda kv: -kv[1])[:3]) or "none"
+            raise FormatError(
+                f"a HAR with no x.com answers holding posts ({len(entries)} requests;"
+                f" sites: {top}); nothing was stored",
+                path=str(path),
+                hint="open the post on x.com with the network panel recording, scroll through"
+                " the replies, then save all as HAR",
+            )
+        if not any(b.posts for b in out):
+            first = next((b.rejected[0].reason for b in out if b.rejected), "no posts")
+            raise FormatError(
+                f"a HAR whose {x_answers} x.com answers hold no posts ({first}); nothing was stored",
+                path=str(path),
+            )
+        yield from out

@@ -1,0 +1,307 @@
+"""X's web app answers (GraphQL and the legacy adaptive.json) into posts and accounts.
+
+The HAR, Zeeschuimer and saved-answer adapters all end here. Both of X's layouts are read: the
+older one with `legacy` user objects and the 2026-05 one (user fields under `core`, `avatar`,
+`relationship_counts`, `tweet_counts`, `privacy`, `verification`; a tweet's `legacy` may be null).
+Ids are strings end to end: only `rest_id` / `id_str` are used, never a JSON number.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pileon.errors import RecordError
+from pileon.ingest.pages import ITEM_ERRORS, PageRecords, as_int, parse_time, read_json_pages
+from pileon.ingest.x import has_custom_avatar
+from pileon.records import Account, Post, SourceBatch
+
+__all__ = [
+    "XGraphQLSource",
+    "graphql_error",
+    "looks_like_x_web",
+    "parse_tweet_result",
+    "parse_web_answer",
+]
+
+PLATFORM = "x"
+#: Keys under which X's web answers hold one tweet result.
+_RESULT_KEYS = ("tweet_results", "tweetResult", "quoted_status_result", "retweeted_status_result")
+_TWEET_TYPES = {"Tweet", "TweetWithVisibilityResults", "TweetTombstone", "TweetUnavailable"}
+_ENTRY_ID = re.compile(r"(?:tweet|conversationthread)-(\d+)")
+_WEB_MARKERS = re.compile(
+    rb'"(tweet_results|tweetResult|threaded_conversation_with_injections_v2|search_by_raw_query'
+    rb'|globalObjects|full_text|rest_id)"\s*:'
+)
+_METRICS = {
+    "reply_count": "reply_count",
+    "retweet_count": "repost_count",
+    "favorite_count": "like_count",
+    "quote_count": "quote_count",
+    "bookmark_count": "bookmark_count",
+}
+
+
+def looks_like_x_web(head: bytes) -> bool:
+    return _WEB_MARKERS.search(head) is not None
+
+
+def graphql_error(answer: Any) -> str | None:
+    """The message of a GraphQL error answer ({"errors": [...]} and no data), else None."""
+    if not isinstance(answer, Mapping) or answer.get("data"):
+        return None
+    errors = answer.get("errors")
+    if isinstance(errors, list) and errors:
+        first = errors[0] if isinstance(errors[0], Mapping) else {}
+        return str(first.get("message") or first.get("code") or "unknown error")[:200]
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def parse_user(user: Any) -> Account | None:
+    """A `User` result of either layout; None for a user X would not give (UserUnavailable)."""
+    if not isinstance(user, Mapping) or user.get("__typename") not in (None, "User"):
+        return None
+    user_id = _text(user.get("rest_id")) or _text(user.get("id_str"))
+    if user_id is None or not user_id.isdigit():
+        return None
+    legacy: Mapping[str, Any] = user["legacy"] if isinstance(user.get("legacy"), Mapping) else {}
+    core: Mapping[str, Any] = user["core"] if isinstance(user.get("core"), Mapping) else {}
+    counts = user.get("relationship_counts") or {}
+    tweets = user.get("tweet_counts") or {}
+    avatar = (user.get("avatar") or {}).get("image_url") or legacy.get("profile_image_url_https")
+    has_avatar = has_custom_avatar(avatar)
+    if has_avatar is None and isinstance(legacy.get("default_profile_image"), bool):
+        has_avatar = not legacy["default_profile_image"]
+    handle = _text(core.get("screen_name")) or _text(legacy.get("screen_name"))
+    bio = user.get("profile_bio") or {}
+    return Account(
+        platform=PLATFORM,
+        id=user_id,
+        handle=handle,
+        display_name=_text(core.get("name")) or _text(legacy.get("name")),
+        created_at=parse_time(core.get("created_at") or legacy.get("created_at")),
+        followers_count=as_int(counts.get("followers", legacy.get("followers_count"))),
+        following_count=as_int(counts.get("following", legacy.get("friends_count"))),
+        posts_count=as_int(tweets.get("tweets", legacy.get("statuses_count"))),
+        has_avatar=has_avatar,
+        description=_text(bio.get("description")) or _text(legacy.get("description")),
+        url=f"https://x.com/{handle}" if handle else None,
+    )
+
+
+def _placeholder(tweet_id: str, reason: str) -> Post:
+    return Post(
+        platform=PLATFORM,
+        id=tweet_id,
+        text="",
+        kind="root",
+        url=f"https://x.com/i/web/status/{tweet_id}",
+        placeholder=reason,
+    )
+
+
+def parse_tweet_result(
+    result: Any, found: PageRecords, where: str, fallback_id: str | None = None
+) -> str | None:
+    """Store one tweet result (and the quoted / reposted tweet inside it); its id, if known."""
+    if not isinstance(result, Mapping):
+        return None
+    kind_name = result.get("__typename")
+    if kind_name == "TweetWithVisibilityResults":
+        return parse_tweet_result(result.get("tweet"), found, where, fallback_id)
+    if kind_name in ("TweetTombstone", "TweetUnavailable") or (
+        kind_name is None and not result.get("rest_id") and not result.get("legacy")
+    ):
+        if fallback_id:
+            tombstone = str(((result.get("tombstone") or {}).get("text") or {}).get("text") or "")
+            gone = "deleted" in tombstone.lower() or result.get("reason") == "Deleted"
+            found.add_post(_placeholder(fallback_id, "not_found" if gone else "unavailable"))
+        return fallback_id
+    legacy = result.get("legacy") if isinstance(result.get("legacy"), Mapping) else None
+    tweet_id = _text(result.get("rest_id")) or (legacy and _text(legacy.get("id_str"))) or None
+    if tweet_id is None:
+        raise RecordError("tweet result has no 'rest_id'")
+    user = ((result.get("core") or {}).get("user_results") or {}).get("result")
+    account = parse_user(user)
+    if account is not None:
+        found.add_account(account)
+    quoted = parse_tweet_result(
+        result.get("quoted_status_result", {}).get("result")
+        if isinstance(result.get("quoted_status_result"), Mapping)
+        else None,
+        found,
+        where + " (quoted)",
+        legacy.get("quoted_status_id_str") if legacy else None,
+    )
+    if legacy is None:
+        # The 2026-05 layout may leave `legacy` null for a post X would not show in full.
+        note = _note_text(result)
+        if note is None:
+            found.add_post(
+                Post(
+                    platform=PLATFORM,
+                    id=tweet_id,
+                    text="",
+                    author_id=account.id if account else None,
+                    kind="root",
+                    url=f"https://x.com/i/web/status/{tweet_id}",
+                    placeholder="unavailable",
+                )
+            )
+            return tweet_id
+        legacy = {}
+    else:
+        note = _note_text(result)
+    found.add_post(_legacy_post(tweet_id, legacy, note, result, account, quoted, found, where))
+    return tweet_id
+
+
+def _note_text(result: Mapping[str, Any]) -> str | None:
+    note = ((result.get("note_tweet") or {}).get("note_tweet_results") or {}).get("result") or {}
+    return _text(note.get("text")) if isinstance(note, Mapping) else None
+
+
+def _legacy_post(
+    tweet_id: str,
+    legacy: Mapping[str, Any],
+    note: str | None,
+    result: Mapping[str, Any],
+    account: Account | None,
+    quoted: str | None,
+    found: PageRecords,
+    where: str,
+) -> Post:
+    text = note or _text(legacy.get("full_text")) or legacy.get("text")
+    if not isinstance(text, str):
+        raise RecordError("tweet has neither 'full_text' nor note_tweet text")
+    reposted = None
+    inner = legacy.get("retweeted_status_result")
+    if isinstance(inner, Mapping):
+        reposted = parse_tweet_result(inner.get("result"), found, where + " (reposted)")
+    reply_to = _text(legacy.get("in_reply_to_status_id_str"))
+    quoted = quoted or _text(legacy.get("quoted_status_id_str"))
+    if reposted:
+        kind = "repost"
+    elif reply_to:
+        kind = "reply"
+    elif quoted or legacy.get("is_quote_status") is True:
+        kind = "quote"
+    else:
+        kind = "root"
+    author_id = (account.id if account else None) or _text(legacy.get("user_id_str"))
+    handle = account.handle if account else None
+    metrics = {ours: v for theirs, ours in _METRICS.items() if type(v := legacy.get(theirs)) is int}
+    views = as_int((result.get("views") or {}).get("count"))
+    if views is not None:
+        metrics["impression_count"] = views
+    conversation = _text(legacy.get("conversation_id_str"))
+    return Post(
+        platform=PLATFORM,
+        id=tweet_id,
+        text=html.unescape(text) if "&" in text else text,  # X escapes &, < and > in text
+        author_id=author_id,
+        url=f"https://x.com/{handle}/status/{tweet_id}" if handle else None,
+        lang_reported=_text(legacy.get("lang")),
+        created_at=parse_time(legacy.get("created_at")),
+        reply_to=reply_to,
+        quote_of=reposted or quoted,
+        root_id=conversation or (tweet_id if kind == "root" else None),
+        kind=kind,
+        metrics=metrics or None,
+    )
+
+
+def _legacy_user(user_id: str, user: Mapping[str, Any]) -> Account | None:
+    return parse_user({**user, "rest_id": user.get("id_str") or user_id, "legacy": user})
+
+
+def _walk(value: Any, found: PageRecords, path: str, entry_id: str | None) -> None:
+    if isinstance(value, Mapping):
+        entry = value.get("entryId")
+        if isinstance(entry, str) and (match := _ENTRY_ID.fullmatch(entry)):
+            entry_id = match.group(1)
+        for key, inner in value.items():
+            if key in _RESULT_KEYS and isinstance(inner, Mapping) and "result" in inner:
+                try:
+                    parse_tweet_result(inner["result"], found, path + "." + key, entry_id)
+                except ITEM_ERRORS as exc:
+                    found.reject_error(path + "." + key, exc, inner["result"])
+            elif key == "user_results" and isinstance(inner, Mapping):
+                account = parse_user(inner.get("result"))
+                if account is not None:
+                    found.add_account(account)
+            elif isinstance(inner, Mapping | list):
+                _walk(inner, found, path + "." + key, entry_id)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            if isinstance(inner, Mapping | list):
+                _walk(inner, found, f"{path}[{i}]", entry_id)
+
+
+def parse_web_answer(answer: Any, found: PageRecords) -> None:
+    """Read one X web answer (GraphQL body, legacy adaptive.json or one tweet result)."""
+    message = graphql_error(answer)
+    if message is not None:
+        raise RecordError(f"an X GraphQL error answer, no posts: {message}")
+    if not isinstance(answer, Mapping):
+        raise RecordError(f"not an X web answer: a JSON {type(answer).__name__}")
+    glob = answer.get("globalObjects")
+    if isinstance(glob, Mapping):  # legacy adaptive.json: {"globalObjects": {"tweets", "users"}}
+        users = glob.get("users") or {}
+        for user_id, user in users.items() if isinstance(users, Mapping) else ():
+            with found.keep_aside(f"globalObjects.users.{user_id}", user):
+                account = _legacy_user(str(user_id), user)
+                if account is not None:
+                    found.add_account(account)
+        tweets = glob.get("tweets") or {}
+        for tweet_id, tweet in tweets.items() if isinstance(tweets, Mapping) else ():
+            with found.keep_aside(f"globalObjects.tweets.{tweet_id}", tweet):
+                user = users.get(str(tweet.get("user_id_str"))) if isinstance(users, Mapping) else None
+                account = _legacy_user(str(tweet.get("user_id_str")), user) if user else None
+                tid = str(tweet.get("id_str") or tweet_id)
+                found.add_post(_legacy_post(tid, tweet, None, {}, account, None, found, "tweet"))
+        return
+    if answer.get("__typename") in _TWEET_TYPES or ("rest_id" in answer and "legacy" in answer):
+        parse_tweet_result(answer, found, "tweet")  # one bare tweet result (Zeeschuimer's items)
+        return
+    before = len(found.posts) + len(found.rejected)
+    _walk(answer, found, "data", None)
+    if len(found.posts) + len(found.rejected) == before and not found.accounts:
+        raise RecordError("an X web answer with no posts in it")
+
+
+def _exporter_item(item: Any, found: PageRecords) -> None:
+    """One element of a saved file: a GraphQL answer, a bare tweet result or an exporter row."""
+    if isinstance(item, Mapping) and isinstance(item.get("metadata"), Mapping):
+        parse_tweet_result(item["metadata"], found, "metadata")  # twitter-web-exporter keeps it
+        return
+    parse_web_answer(item, found)
+
+
+class XGraphQLSource:
+    """The `x-web` source: saved X web answers (TweetDetail, SearchTimeline, ...) and exports."""
+
+    name = "x-web"
+    version = "1"
+
+    def sniff(self, head: bytes, path: Path) -> float:
+        start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if start not in (b"{", b"["):
+            return 0.0
+        if b'"log"' in head[:4096] and b'"entries"' in head:
+            return 0.0  # a HAR: its own adapter
+        if b'"timestamp_collected"' in head or b'"__import_meta"' in head:
+            return 0.0  # Zeeschuimer
+        return 0.85 if looks_like_x_web(head) else 0.0
+
+    def read(self, path: Path, options: dict[str, Any]) -> Iterator[SourceBatch]:
+        return read_json_pages(
+            path, options, adapter=self.name, version=self.version, parse_page=_exporter_item
+        )

@@ -1,0 +1,133 @@
+"""Search that finds every spelling: SQLite FTS5 over the analyzer's normalized text.
+
+Each post is indexed under all the spellings `pileon.analyze.normalize` gives its words: the
+base view (case, diacritics, homoglyphs, leetspeak and Azerbaijani Cyrillic folded), the
+translit views (Latin read as Russian or Armenian, Cyrillic read as Azerbaijani) and the
+Russian/Armenian "skeletons" that merge the letters translit cannot tell apart. A query goes
+through the same views, and matches when any one of its spellings matches (each word as a
+prefix). So `xain` finds `XAİN` and `хаин`, and `azerbaycanli` finds `azərbaycanlı`.
+
+Migration 0025 keeps post_search_pending filled by triggers on posts; `sync` indexes what is
+pending (the first search on a fresh database indexes everything once).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Sequence
+
+from pileon.analyze.normalize import (
+    armenian_skeleton,
+    normalize,
+    russian_skeleton,
+    script_variants,
+)
+
+__all__ = ["match_expression", "pending", "spellings", "sync"]
+
+_WORD = re.compile(r"\w+")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_ARMENIAN = re.compile("[\u0531-\u058f]")
+MAX_QUERY_WORDS = 8
+MAX_QUERY_CHARS = 200
+
+
+def _forms(text: str) -> list[str]:
+    """Every normalized spelling of `text`, the base one first."""
+    base = normalize(text)
+    forms = [base.text]
+    if _CYRILLIC.search(base.text):
+        forms.append(russian_skeleton(base.text))
+    if _ARMENIAN.search(base.text):
+        forms.append(armenian_skeleton(base.text))
+    for view in script_variants(base):
+        forms.append(view.text)
+        if view.view == "ru_translit":
+            forms.append(russian_skeleton(view.text))
+        elif view.view == "hy_translit":
+            forms.append(armenian_skeleton(view.text))
+    return list(dict.fromkeys(forms))
+
+
+def spellings(text: str) -> str:
+    """The indexed body of a post: each distinct word of each spelling, once."""
+    words: dict[str, None] = {}
+    for form in _forms(text):
+        for word in _WORD.findall(form):
+            words.setdefault(word, None)
+    return " ".join(words)
+
+
+def match_expression(query: str) -> str | None:
+    """An FTS5 MATCH expression for what the user typed (None when it holds no word).
+
+    Within one spelling every word must appear (as a word or a word's beginning); any spelling
+    may match. The user's text never reaches FTS5 syntax: each word is a quoted string.
+    """
+    alternatives: list[str] = []
+    for form in _forms(query[:MAX_QUERY_CHARS]):
+        words = _WORD.findall(form)[:MAX_QUERY_WORDS]
+        if words:
+            alternatives.append("(" + " AND ".join(f'"{w}"*' for w in words) + ")")
+    unique = list(dict.fromkeys(alternatives))
+    return " OR ".join(unique) if unique else None
+
+
+#: A search indexes at most this many waiting posts itself; more are left to `pileon serve`'s
+#: background indexer, so a first search on a big new database is not a minutes-long wait.
+INLINE_SYNC = 2000
+
+
+def pending(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM post_search_pending LIMIT 1").fetchone() is not None
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM post_search_pending").fetchone()[0])
+
+
+def catch_up(conn: sqlite3.Connection) -> int:
+    """Before a search: index what is waiting when that is quick; returns how many posts are
+    still waiting (the background indexer's work), 0 when the index is complete."""
+    if not pending(conn):
+        return 0
+    waiting = pending_count(conn)
+    if waiting <= INLINE_SYNC:
+        sync(conn)
+        return 0
+    return waiting
+
+
+def sync(conn: sqlite3.Connection, batch: int = 2000) -> int:
+    """Index every post whose text is new or changed; returns how many were indexed."""
+    done = 0
+    while True:
+        rows = conn.execute(
+            "SELECT q.post_rowid, p.text, p.platform, p.id FROM post_search_pending q"
+            " LEFT JOIN posts p ON p.rowid = q.post_rowid LIMIT ?", (batch,)).fetchall()
+        if not rows:
+            return done
+        _write(conn, [(int(r[0]), r[1], r[2], r[3]) for r in rows])
+        done += len(rows)
+
+
+def _write(conn: sqlite3.Connection,
+           items: Sequence[tuple[int, str | None, str | None, str | None]]) -> None:
+    """Index `(rowid, text, platform, post_id)` rows (text None: the post is gone)."""
+    bodies = [(rowid, spellings(text), platform, post_id)
+              for rowid, text, platform, post_id in items if text is not None]
+    gone = [(item[0],) for item in items]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
+        conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
+        conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)",
+                         [(b[0], b[1]) for b in bodies])
+        conn.executemany("INSERT INTO post_search_keys (id, platform, post_id) VALUES (?, ?, ?)",
+                         [(b[0], b[2], b[3]) for b in bodies])
+        conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
