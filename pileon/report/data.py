@@ -66,6 +66,8 @@ _ABUSE_ORDER = [label for label in LABELS if label in ABUSIVE_LABELS]
 #: then hatred of a group and denial of atrocities; the rest after.
 _CONCERN = {"threat": 0, "sexual_harassment": 1, "identity_attack": 2, "atrocity_denial": 3,
             "identity_denial": 4, "bad_faith": 5, "insult": 6, "ridicule": 7}
+#: Cluster verdicts reported in full as groups (timing evidence; coordinated adds accounts).
+_GROUP_VERDICTS = frozenset({"coordinated", "synchronised"})
 _USER_LABELS = frozenset({"mark_abuse", "mark_not_abuse", "mark_supportive", "move"})
 
 
@@ -333,8 +335,8 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
         notices=notices, targets=targets, own_posts=own_posts,
         accounts=_accounts(posts, clusters), incident=_incident(posts),
         bursts=read_bursts(conn, coord_run) if coord_run is not None else [],
-        coordinated=[c for c in clusters if c.verdict == "coordinated"],
-        near_duplicates=[c for c in clusters if c.verdict != "coordinated"])
+        coordinated=[c for c in clusters if c.verdict in _GROUP_VERDICTS],
+        near_duplicates=[c for c in clusters if c.verdict not in _GROUP_VERDICTS])
 
 
 def _incident(posts: Sequence[ReportPost]) -> Incident:

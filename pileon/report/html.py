@@ -157,7 +157,7 @@ def _group_lines(t: Catalog, cluster: ClusterRow) -> list[str]:
     """The evidence of coordination in words, one line per synchronised group."""
     lines = []
     for group in cluster.groups:
-        if not group.get("coordinated"):
+        if cluster.verdict == "coordinated" and not group.get("coordinated"):
             continue
         first, last = from_iso(group.get("first_at")), from_iso(group.get("last_at"))
         minutes = max(1, round((last - first).total_seconds() / 60)) if first and last else 0

@@ -231,11 +231,11 @@ def own_post_keys(conn: sqlite3.Connection,
 
 
 def coordinated_member_keys(conn: sqlite3.Connection, run_id: int) -> list[tuple[str, str]]:
-    """Every member of every cluster judged coordinated: the groups are reported in full."""
+    """Every member of every cluster judged coordinated or synchronised: reported in full."""
     return [(str(a), str(b)) for a, b in conn.execute(
         "SELECT m.platform, m.post_id FROM cluster_members m JOIN clusters c"
         " ON c.run_id = m.run_id AND c.id = m.cluster_id WHERE m.run_id = ?"
-        " AND c.verdict = 'coordinated'", (run_id,))]
+        " AND c.verdict IN ('coordinated', 'synchronised')", (run_id,))]
 
 
 def read_bursts(conn: sqlite3.Connection, run_id: int) -> list[BurstRow]:

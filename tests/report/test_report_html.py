@@ -201,15 +201,18 @@ def test_coordinated_cluster_shows_template_and_selected_members(report_db: Path
     html = (out / "index.html").read_text(encoding="utf-8")
     section = html[html.index('<section id="clusters">'):html.index('<section id="posts">')]
     first = section[section.index('<div class="cluster">'):]
-    assert "· consistent with coordination</h3>" in first  # only coordinated groups here
+    # Only groups posted together are here: coordinated, or synchronised when account evidence
+    # is weaker.
+    assert "· consistent with coordination</h3>" in first or "· synchronised</h3>" in first
     assert "Sən xain və Soros qrant yeyənsən" in first  # the template, as written
     assert "All 6 members with text (the group has 6 posts)" in first
     assert "distinct accounts within" in first  # the evidence, in words
     for n in range(1, 7):
         assert f"@wave0{n}.bsky.social" in first
-    assert first.count('class="member">● ') == 6 and 'href="#post-' in first
+    assert first.count('class="member">') == 6 and 'href="#post-' in first
     data = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
-    assert data["summary"]["coordinated_posts"] == 6
+    wave = [c for c in data["clusters"] if c["template_text"].startswith("Sən xain")]
+    assert len(wave) == 1 and len(wave[0]["members"]) == 6
 
 
 def test_payload_altered_in_the_database_stops_the_report(report_db: Path,
