@@ -58,10 +58,12 @@ def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, 
                     "raw_payloads": result.raw_payloads, "files": result.files,
                     "pdf": result.pdf, "key_fingerprint": result.key_fingerprint,
                     "key_path": str(result.key_path), "key_created": result.key_created,
-                    "notices": list(result.notices), "seconds": round(result.seconds, 2)})
+                    "notices": list(result.notices), "cleaned": list(result.cleaned), "seconds": round(result.seconds, 2)})
         return
     if quiet:
         return
+    for name in result.cleaned:
+        console.print(f"removed {name}, left beside {result.out} by an interrupted report")
     if result.key_created:
         console.print(f"created your signing key {result.key_path} (keep it private; back it"
                       " up: reports you sign later are checked against the same key)")

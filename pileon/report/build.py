@@ -7,9 +7,12 @@ end, so the target is either the old report (or absent) or the whole new one, ne
 from __future__ import annotations
 
 import dataclasses
+import errno
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -44,7 +47,8 @@ from pileon.store import connect, to_iso
 from pileon.store.evidence import log_custody
 from pileon.store.report import raw_payload
 
-__all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "resolve_zone"]
+__all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "remove_leftovers",
+           "resolve_zone"]
 
 RAW_DIR = "raw"
 HTML_FILE = "index.html"
@@ -53,6 +57,9 @@ POSTS_FILE = "data/posts.jsonl"
 SUMMARY_FILE = "data/report.json"
 #: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
 _MAX_PDF_PARTS = 4
+#: What a report folder holds at its top level (anything else: not ours, left alone).
+_REPORT_NAMES = frozenset({"raw", "data", "index.html", "report.pdf", "manifest.json",
+                           "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS"})
 _POSTS_PER_PART = 400
 # One shared encoder: json.dumps with options builds a new one per call (3x slower at 100k).
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -81,6 +88,7 @@ class ReportResult:
     key_fingerprint: str
     notices: tuple[str, ...]
     seconds: float
+    cleaned: tuple[str, ...] = ()  # leftover temporary folders of an interrupted report
 
 
 def resolve_zone(name: str | None) -> tuple[tzinfo, str]:
@@ -106,6 +114,22 @@ def _system_zone() -> str | None:
         if "zoneinfo/" in target:
             return target.split("zoneinfo/", 1)[1]
     return None
+
+
+def remove_leftovers(out: Path) -> tuple[str, ...]:
+    """Remove `.OUT.tmp-*` folders a killed report left beside OUT; returns their names.
+
+    Only folders of exactly the name pileon gives them (mkdtemp's 8-character suffix) are
+    touched, and only when they hold nothing but what a report writes.
+    """
+    pattern = re.compile(re.escape(f".{out.name}.tmp-") + r"[a-z0-9_]{8}")
+    removed = []
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
+        if pattern.fullmatch(path.name) and path.is_dir() and not path.is_symlink() and {
+                p.name for p in path.iterdir()} <= _REPORT_NAMES:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return tuple(removed)
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -135,6 +159,7 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         if options.pdf:
             check_fonts({options.lang, *(p.lang or "" for p in data.posts)})
         out.parent.mkdir(parents=True, exist_ok=True)
+        cleaned = remove_leftovers(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
             (tmp / RAW_DIR).mkdir()
@@ -162,6 +187,14 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
             (tmp / MANIFEST).write_bytes(manifest)
             (tmp / SIGNATURE).write_bytes(sign(key.private, manifest))
             _swap_in(tmp, out, options.force)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ReportError("no space left on the disk while writing the report",
+                                  path=str(out), hint="free some space, or choose an --out on"
+                                  " another disk; nothing half-written was left behind"
+                                  ) from exc
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -173,7 +206,7 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         conn.close()
     return ReportResult(out, digest, len(data.posts), len(data.raw_sha256s), len(files) + 2,
                         options.pdf, key.path, key.created, integrity.fingerprint,
-                        tuple(data.notices), time.perf_counter() - started)
+                        tuple(data.notices), time.perf_counter() - started, cleaned)
 
 
 def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:

@@ -78,6 +78,11 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
     key = _check_signature(folder, manifest_bytes, expected_key, problems)
     try:
         manifest: dict[str, Any] = json.loads(manifest_bytes)
+        if not isinstance(manifest, dict):
+            raise ValueError(f"a JSON {type(manifest).__name__}, not an object")
+        if not isinstance(manifest.get("public_key", {}), dict) or not isinstance(
+                manifest.get("public_key", {}).get("raw_hex", ""), str):
+            raise ValueError("public_key is not an object with a raw_hex string")
         if manifest.get("format") != FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
         listed = {str(f["path"]): str(f["sha256"]) for f in manifest["files"]}
@@ -107,6 +112,9 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
                                     f"SHA-256 is {found}, manifest.json says {expected}"))
     for path in sorted(present - set(listed) - UNLISTED):
         problems.append(Problem(path, "added", "not listed in manifest.json"))
+    for path in _empty_dirs(folder):
+        problems.append(Problem(path + "/", "added", "an empty folder, not in the report as"
+                                " written"))
     for sha in raw:
         if f"raw/{sha}.bin" not in listed:
             problems.append(Problem(f"raw/{sha}.bin", "missing", "raw payload not in the files"))
@@ -118,6 +126,16 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
                                     f"SHA-256 is {found}, the report digest is {digest}"))
     return VerifyResult(folder, tuple(problems), len(listed), len(raw), digest,
                         fingerprint(key) if key else None)
+
+
+def _empty_dirs(folder: Path) -> list[str]:
+    """Folders under `folder` holding no file at any depth (a report never has one)."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() and not path.is_symlink() and not any(
+                p.is_file() for p in path.rglob("*")):
+            found.append(path.relative_to(folder).as_posix())
+    return found
 
 
 def _check_signature(folder: Path, manifest: bytes, expected_key: Path | None,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from report_db import build_report_db, hostile_rows
 
@@ -270,3 +272,33 @@ def test_custody_log_names_what_ingest_read_and_wrote(tmp_path: Path) -> None:
     (read1, wrote1, about1), (read2, wrote2, about2) = [tuple(map(json.loads, r)) for r in rows]
     assert read1 == read2 == [file_sha]
     assert set(wrote1) == stored and wrote2 == [] and set(about2) == stored
+
+
+def test_leftover_temporary_folder_of_a_killed_report_is_removed_and_said(
+        report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    leftover = tmp_path / ".report.tmp-ab12cd34"
+    (leftover / "raw").mkdir(parents=True)
+    (leftover / "index.html").write_text("half")
+    mine = tmp_path / ".report.tmp-Keep-This-Mine"  # not a name pileon gives: left alone
+    mine.mkdir()
+    code, output = run("report", str(report_db), "--out", str(out))
+    assert code == 0, output
+    assert not leftover.exists() and mine.exists()
+    assert "removed .report.tmp-ab12cd34" in output and "interrupted report" in output
+
+
+def test_full_disk_is_one_clear_error_and_leaves_nothing(report_db: Path, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tiny)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        code, output = run("report", str(report_db), "--out", str(tiny / "report"))
+        assert code == 1 and "Traceback" not in output
+        assert output.startswith("Error:") and "no space left on the disk" in output
+        assert list(tiny.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(tiny)], check=False)
