@@ -43,6 +43,7 @@ from pileon.report.manifest import (
     sums_listing,
 )
 from pileon.report.pdf import check_fonts, write_pdf
+from pileon.report.tsa import TIMESTAMPS_DIR, request_token
 from pileon.store import connect, to_iso
 from pileon.store.evidence import log_custody
 from pileon.store.report import raw_payload
@@ -58,7 +59,7 @@ SUMMARY_FILE = "data/report.json"
 #: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
 _MAX_PDF_PARTS = 4
 #: What a report folder holds at its top level (anything else: not ours, left alone).
-_REPORT_NAMES = frozenset({"raw", "data", "index.html", "report.pdf", "manifest.json",
+_REPORT_NAMES = frozenset({"raw", "data", "timestamps", "index.html", "report.pdf", "manifest.json",
                            "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS"})
 _POSTS_PER_PART = 400
 # One shared encoder: json.dumps with options builds a new one per call (3x slower at 100k).
@@ -73,6 +74,7 @@ class ReportOptions:
     pdf: bool = False
     force: bool = False
     zone: str | None = None  # IANA name; None: this machine's zone
+    tsa: tuple[str, ...] = ()  # RFC 3161 timestamp authorities to ask; none: nothing is sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +188,14 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
                 key_fingerprint=integrity.fingerprint)
             (tmp / MANIFEST).write_bytes(manifest)
             (tmp / SIGNATURE).write_bytes(sign(key.private, manifest))
+            if options.tsa:
+                (tmp / TIMESTAMPS_DIR).mkdir()
+                for number, url in enumerate(options.tsa, start=1):
+                    token = request_token(url, tmp / MANIFEST)
+                    (tmp / TIMESTAMPS_DIR / f"{number:02d}.tsr").write_bytes(token)
+                (tmp / TIMESTAMPS_DIR / "authorities.txt").write_text(
+                    "".join(f"{n:02d}.tsr {url}\n" for n, url in enumerate(options.tsa, 1)),
+                    encoding="utf-8")
             _swap_in(tmp, out, options.force)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -201,7 +211,8 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         log_custody(conn, "report", {
             "out": str(out), "digest": digest, "posts": len(data.posts),
             "folders": list(options.folders), "lang": options.lang, "pdf": options.pdf,
-            "key_fingerprint": integrity.fingerprint}, data.raw_sha256s)
+            "key_fingerprint": integrity.fingerprint, "timestamp_authorities": list(options.tsa)},
+            data.raw_sha256s, wrote=[digest, hashlib.sha256(manifest).hexdigest()])
     finally:
         conn.close()
     return ReportResult(out, digest, len(data.posts), len(data.raw_sha256s), len(files) + 2,

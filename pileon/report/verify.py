@@ -26,6 +26,7 @@ from pileon.report.manifest import (
     file_sha256,
     folder_files,
 )
+from pileon.report.tsa import TIMESTAMPS_DIR, verify_token
 
 __all__ = ["Problem", "VerifyResult", "verify_report"]
 
@@ -49,6 +50,7 @@ class VerifyResult:
     raw_payloads: int
     digest: str | None
     key_fingerprint: str | None
+    timestamps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,8 +67,9 @@ def _load_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResult:
-    """Recompute every hash and the signature of a report folder."""
+def verify_report(folder: Path, expected_key: Path | None = None,
+                  tsa_ca: Path | None = None) -> VerifyResult:
+    """Recompute every hash and the signature of a report folder, and check its timestamps."""
     if not folder.is_dir():
         raise ReportError("not a report folder", path=str(folder))
     manifest_path = folder / MANIFEST
@@ -110,7 +113,14 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
         if found != expected:
             problems.append(Problem(path, "changed",
                                     f"SHA-256 is {found}, manifest.json says {expected}"))
-    for path in sorted(present - set(listed) - UNLISTED):
+    stamps = sorted(p for p in present if p.startswith(TIMESTAMPS_DIR + "/") and (
+        p.endswith(".tsr") or p == f"{TIMESTAMPS_DIR}/authorities.txt"))
+    for path in stamps:
+        if path.endswith(".tsr"):
+            failure = verify_token(folder / path, manifest_path, tsa_ca)
+            if failure is not None:
+                problems.append(Problem(path, "timestamp", failure))
+    for path in sorted(present - set(listed) - UNLISTED - set(stamps)):
         problems.append(Problem(path, "added", "not listed in manifest.json"))
     for path in _empty_dirs(folder):
         problems.append(Problem(path + "/", "added", "an empty folder, not in the report as"
@@ -125,7 +135,8 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
             problems.append(Problem(EVIDENCE_LIST, "digest",
                                     f"SHA-256 is {found}, the report digest is {digest}"))
     return VerifyResult(folder, tuple(problems), len(listed), len(raw), digest,
-                        fingerprint(key) if key else None)
+                        fingerprint(key) if key else None,
+                        sum(1 for p in stamps if p.endswith(".tsr")))
 
 
 def _empty_dirs(folder: Path) -> list[str]:
