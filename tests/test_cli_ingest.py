@@ -36,7 +36,7 @@ def test_json_report_and_second_run_adds_nothing(db_path: Path) -> None:
     path = FORMATS / "bluesky_getQuotes.json"
     first = json.loads(_run("ingest", db_path, path, "--json").stdout)
     assert first == {"file": str(path), "format": "bluesky", "payloads_new": 1,
-                     "payloads_already_stored": 0, "posts": 3, "accounts": 3, "rejected": 0}
+                     "payloads_already_stored": 0, "posts": 4, "accounts": 4, "rejected": 0}
     second = json.loads(_run("ingest", db_path, path, "--json", "--format", "bluesky").stdout)
     assert (second["payloads_new"], second["payloads_already_stored"], second["posts"]) == (0, 1, 0)
 

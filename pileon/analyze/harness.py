@@ -209,12 +209,14 @@ def _fit(rows: list[Example], reference: BuiltinClassifier, seed: int) -> Builti
 
 
 def loso(reference: BuiltinClassifier, team: Path, public: Path, seed: int,
-         say: Callable[[str], None]) -> dict[str, Any]:
+         say: Callable[[str], None], only: set[str] | None = None) -> dict[str, Any]:
     team_rows, sampled = load_examples(team, public, seed)
     everything = _all_public(public)
     rng = random.Random(seed)
     out = {}
     for source in sorted(everything):
+        if only is not None and source not in only:
+            continue
         say(f"loso: fitting without {source}")
         clf = _fit(team_rows + [e for e in sampled if e.source != source], reference, seed)
         rows = everything[source]
@@ -268,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the parts that refit models")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument("--loso", default="all",
+                        help="comma-separated sources to leave out (default: every source)")
+    parser.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
     parser.add_argument("--team", type=Path, default=DEFAULT_TEAM)
     parser.add_argument("--public", type=Path, default=DEFAULT_PUBLIC)
     parser.add_argument("--seed", type=int, default=13)
@@ -284,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
         report["unseen"] = unseen(reference.classify, args.public, args.seed)
         if not args.quick:
             report["rounds"] = rounds(reference, args.team, args.public, args.seed, say)
-            report["loso"] = loso(reference, args.team, args.public, args.seed, say)
+            if not args.no_loso:
+                only = None if args.loso == "all" else set(args.loso.split(","))
+                report["loso"] = loso(reference, args.team, args.public, args.seed, say, only)
     else:
         say(f"{args.public}: public data not found; unseen/loso/rounds skipped")
     report["predicted_judges"] = predictions(report)

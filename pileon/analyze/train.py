@@ -51,7 +51,7 @@ TEAM_WEIGHT = 4.0
 #: and `make model` stays a few minutes on 2 cores. An all-abusive source gets fewer, so the
 #: model does not learn the source instead of the abuse.
 _DEFAULT_CAP = 6000
-_CAPS = {"lingda_tr_offensive": 3000}
+_CAPS = {"lingda_tr_offensive": 3000, "offenseval2020_tr": 20000}
 #: Thresholds are chosen on out-of-fold predictions of the team set, from this many folds.
 THRESHOLD_FOLDS = 5
 _CONVERSATIONAL = ("supportive", "disagreement", "neutral")

@@ -93,6 +93,21 @@ def _quoted_uri(embed: Any) -> str | None:
     return str(uri) if uri else None
 
 
+def _embedded_quote(embed: Any, found: PageRecords) -> None:
+    """The quoted post the AppView delivers inside `embed` (record#view) is a post of its own."""
+    if not isinstance(embed, Mapping):
+        return
+    inner = embed.get("record")
+    if str(embed.get("$type", "")).startswith("app.bsky.embed.recordWithMedia"):
+        inner = inner.get("record") if isinstance(inner, Mapping) else None
+    if not isinstance(inner, Mapping) or inner.get("$type") != "app.bsky.embed.record#viewRecord":
+        return
+    quoted = {"uri": inner.get("uri"), "author": inner.get("author"),
+              "record": inner.get("value"), "indexedAt": inner.get("indexedAt")}
+    with found.keep_aside("embed.record", inner):
+        found.add_post(_post(quoted, found))
+
+
 def _post(view: Any, found: PageRecords) -> Post:
     """A postView (plus its author) as a Post; the author goes into `found`."""
     uri = str(need(view, "uri", "post"))
@@ -106,6 +121,7 @@ def _post(view: Any, found: PageRecords) -> Post:
     parent = _ref_uri(reply, "parent")
     root = _ref_uri(reply, "root")
     quote_of = _quoted_uri(record.get("embed"))
+    _embedded_quote(view.get("embed"), found)
     created = parse_time(record.get("createdAt"), "createdAt")
     indexed = parse_time(view.get("indexedAt"), "indexedAt")
     # createdAt is client-declared; like the AppView's sortAt, never trust a time in the future.

@@ -30,6 +30,7 @@ __all__ = ["MastodonSource", "normalise_acct", "parse_mastodon_page"]
 
 PLATFORM = "mastodon"
 _MARKERS = re.compile(rb'"(in_reply_to_id|in_reply_to_account_id|spoiler_text|reblogs_count|descendants)"\s*:')
+_QUOTE_FALLBACK = re.compile(r'<p class="quote-inline">.*?</p>', re.DOTALL)
 _ACCOUNT_MARKERS = re.compile(rb'"(acct|statuses_count|avatar_static)"\s*:')
 _METRICS = {
     "replies_count": "reply_count",
@@ -44,7 +45,14 @@ def normalise_acct(acct: str, profile_url: Any) -> str:
     acct = acct.lstrip("@")
     if "@" in acct or not isinstance(profile_url, str):
         return acct
-    host = urlsplit(profile_url).hostname
+    parts = urlsplit(profile_url)
+    host = parts.hostname
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if host and port:  # an instance on a non-default port keeps it: acct@host:port
+        host = f"{host}:{port}"
     return f"{acct}@{host}" if host else acct
 
 
@@ -87,7 +95,8 @@ def _status(status: Any, found: PageRecords, root: str | None) -> Post:
     content = status.get("content")
     if content is None:
         raise RecordError("status is missing required field 'content'")
-    text = html_to_text(str(content))
+    # Quote posts carry a "RE: <url>" fallback line for older servers; the quote is the link.
+    text = html_to_text(_QUOTE_FALLBACK.sub("", str(content)))
     spoiler = (status.get("spoiler_text") or "").strip()
     if spoiler:  # the content warning is part of what the author wrote
         text = f"{spoiler}\n\n{text}" if text else spoiler
@@ -196,6 +205,8 @@ class MastodonSource:
     def sniff(self, head: bytes, path: Path) -> float:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
             return 0.0
+        if head.strip(b"\xef\xbb\xbf \t\r\n").replace(b" ", b"") == b"[]":
+            return 0.6  # an empty list of statuses (or accounts): 0 posts, not an unknown format
         if _MARKERS.search(head):
             return 0.9
         if _ACCOUNT_MARKERS.search(head) and b'"username"' in head:

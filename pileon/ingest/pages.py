@@ -192,12 +192,23 @@ def read_json_pages(
     adapter: str,
     version: str,
     parse_page: PageParser,
+    capture_time: Callable[[Any], Any] | None = None,
 ) -> Iterator[SourceBatch]:
-    """Stream `path` page by page; one SourceBatch per page, line or array element."""
-    fetched_at = utc_now()
+    """Stream `path` page by page; one SourceBatch per page, line or array element.
+
+    `capture_time(page)` may name when the page was captured (a time the file states); that is
+    its fetched-at time, else the time of this import.
+    """
+    imported_at = utc_now()
     source = str(path)
     limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
     for chunk in iter_json_chunks(path, max_document_bytes=limit):
+        fetched_at = imported_at
+        if capture_time is not None and chunk.value is not None:
+            try:
+                fetched_at = parse_time(capture_time(chunk.value), "capture time") or imported_at
+            except RecordError:
+                fetched_at = imported_at
         payload = RawPayload(
             data=chunk.data,
             source=source,

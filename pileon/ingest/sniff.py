@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import BinaryIO
@@ -58,6 +59,25 @@ def read_head(path: Path) -> bytes:
     return head
 
 
+def _error_body(head: bytes) -> str | None:
+    """The message of a small JSON error body ({"error": "Not Found"}, {"errors": [...]})."""
+    if len(head) > 64 * 1024:
+        return None
+    try:
+        value = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict) or value.get("data"):
+        return None
+    for key in ("error", "error_description", "detail", "title", "message"):
+        if isinstance(value.get(key), str) and value[key]:
+            return str(value[key])[:200]
+    errors = value.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
+    return None
+
+
 def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> Source:
     """The forced format, or the adapter most confident about the file's first bytes."""
     if fmt != "auto" and fmt not in sources:
@@ -84,6 +104,13 @@ def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> 
             path=str(path),
             hint="leave out --format to let pileon detect it, or choose one of: "
             + ", ".join(sorted(sources)),
+        )
+    message = _error_body(head)
+    if message is not None:
+        raise FormatError(
+            f"an error answer, not data: {message!r}; nothing was stored",
+            path=str(path),
+            hint="the request that saved this file failed; fetch or save it again",
         )
     if not scored or scored[0][0] < 0.5:
         raise FormatError(

@@ -82,6 +82,10 @@ def _account(user: Any) -> Account:
 
 def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
     tweet_id = str(need(tweet, "id", "tweet"))
+    edits = tweet.get("edit_history_tweet_ids") or tweet.get("edit_history_post_ids")
+    if isinstance(edits, list) and len(edits) > 1 and str(edits[0]).isdigit():
+        # An edited post is one post with versions: keyed by its first id, each text a version.
+        tweet_id = str(edits[0])
     note = tweet.get("note_tweet") or tweet.get("note_post")
     text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
     if text is None:
@@ -163,8 +167,54 @@ def _placeholders(page: Mapping[str, Any], tweets: list[Any], found: PageRecords
         )
 
 
+def _error_answer(page: Mapping[str, Any]) -> str | None:
+    """The message of an API error body ({"error": ...} / {"title", "detail"}), else None."""
+    if "data" in page or "includes" in page:
+        return None
+    for key in ("error", "detail", "title", "message"):
+        if isinstance(page.get(key), str) and page[key]:
+            return page[key][:200]
+    return None
+
+
+def _is_user(item: Any) -> bool:
+    return isinstance(item, Mapping) and "username" in item and "text" not in item
+
+
+def _flattened_tweet(page: Mapping[str, Any], found: PageRecords) -> None:
+    """One `twarc2 flatten` line: a tweet with its `author` (and quoted tweets) embedded."""
+    author = page.get("author")
+    usernames: dict[str, str] = {}
+    if isinstance(author, Mapping):
+        with found.keep_aside("author", author):
+            account = _account(author)
+            found.add_account(account)
+            if account.handle:
+                usernames[account.id] = account.handle
+    found.add_post(_post(page, usernames))
+    for ref in _first(page, _REFERENCED) or ():
+        inner = ref.get("tweet") if isinstance(ref, Mapping) else None
+        if isinstance(inner, Mapping) and inner.get("id") and inner.get("text") is not None:
+            with found.keep_aside(f"referenced_tweets ({ref.get('type')})", inner):
+                _flattened_tweet(inner, found)
+
+
+def capture_time(page: Any) -> Any:
+    """The capture time a page states about itself (twarc's `__twarc.retrieved_at`)."""
+    if isinstance(page, Mapping):
+        twarc = page.get("__twarc")
+        if isinstance(twarc, Mapping):
+            return twarc.get("retrieved_at")
+    return None
+
+
 def parse_x_page(page: Any, found: PageRecords) -> None:
     """Read one X API v2 response body (`data`, `includes`, `errors`, `meta`) into `found`."""
+    if isinstance(page, Mapping) and (message := _error_answer(page)) is not None:
+        raise RecordError(f"an error answer from the X API, no posts: {message}")
+    if isinstance(page, Mapping) and "data" not in page and page.get("id") and "text" in page:
+        _flattened_tweet(page, found)  # twarc2 flatten: one tweet a line
+        return
     if not isinstance(page, Mapping) or not ({"data", "includes", "errors", "meta"} & page.keys()):
         raise RecordError("not an X API v2 response: no 'data', 'includes', 'errors' or 'meta'")
     includes = container(page, "includes", dict)
@@ -183,6 +233,11 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
         with found.keep_aside(f"includes.users[{i}]", user):
             found.add_account(_account(user))
     included = container(includes, "tweets", list, "includes.")
+    for i, user in enumerate(data):
+        if _is_user(user):  # GET /2/users pages: the data are accounts
+            with found.keep_aside(f"data[{i}]", user):
+                found.add_account(_account(user))
+    data = [item for item in data if not _is_user(item)]
     for where, tweets in (("data", data), ("includes.tweets", included)):
         for i, tweet in enumerate(tweets):
             try:
@@ -201,12 +256,17 @@ class XSource:
     def sniff(self, head: bytes, path: Path) -> float:
         if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
             return 0.0
-        if not _MARKERS.search(head) or _WEB_ONLY.search(head):
+        if _WEB_ONLY.search(head):
             return 0.0
+        if b'"__twarc"' in head and _MARKERS.search(head):
+            return 0.9  # twarc2 output, flattened or not
+        if not _MARKERS.search(head):
+            return 0.7 if re.search(rb'"data"\s*:\s*\[\s*\{[^{}]*"username"\s*:', head) else 0.0
         # Tweet fields inside an API envelope; the same fields alone may be any JSON-lines export.
         return 0.9 if _ENVELOPE.search(head) else 0.3
 
     def read(self, path: Path, options: dict[str, Any]) -> Iterator[SourceBatch]:
         return read_json_pages(
-            path, options, adapter=self.name, version=self.version, parse_page=parse_x_page
+            path, options, adapter=self.name, version=self.version, parse_page=parse_x_page,
+            capture_time=capture_time,
         )

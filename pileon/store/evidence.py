@@ -40,7 +40,12 @@ INSERT INTO posts (platform, id, kind, text, author_id, uri, url, lang_reported,
                    raw_sha256, seen_at)
 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(platform, id) DO UPDATE SET
-    kind = CASE WHEN excluded.placeholder IS NULL THEN excluded.kind ELSE posts.kind END,
+    -- 'reply' is also what a source without kinds guesses (a bare CSV/JSONL): it never
+    -- replaces a kind a richer source stated; a stated kind does replace a guessed 'reply'.
+    kind = CASE WHEN excluded.placeholder IS NOT NULL THEN posts.kind
+                WHEN posts.placeholder IS NOT NULL THEN excluded.kind
+                WHEN excluded.kind = 'reply' AND posts.kind <> 'reply' THEN posts.kind
+                ELSE excluded.kind END,
     text = CASE WHEN excluded.placeholder IS NULL THEN excluded.text ELSE posts.text END,
     author_id = COALESCE(excluded.author_id, posts.author_id),
     uri = COALESCE(excluded.uri, posts.uri),

@@ -60,9 +60,13 @@ def test_deleted_parent_is_a_not_found_placeholder(ingest: IngestFn, formats: Pa
 
 def test_quotes_link_to_the_quoted_post(ingest: IngestFn, formats: Path) -> None:
     conn = ingest(formats / "bluesky_getQuotes.json")
-    quotes = conn.execute("SELECT id, kind, quote_of FROM posts ORDER BY id").fetchall()
+    quotes = conn.execute("SELECT id, kind, quote_of FROM posts WHERE id <> ? ORDER BY id",
+                          (ROOT,)).fetchall()
     assert len(quotes) == 3
     assert {(q["kind"], q["quote_of"]) for q in quotes} == {("quote", ROOT)}
+    # the quoted post itself arrives inside each quote's embed (record#viewRecord): stored too
+    quoted = post(conn, "bluesky", ROOT)
+    assert quoted["kind"] == "root" and quoted["text"]
     # recordWithMedia nests the quoted record one level deeper
     mira = post(conn, "bluesky", "at://did:plc:mrm4z7wqnadd7aoz32t3eje6/app.bsky.feed.post/3mgz5lbkedkfg")
     assert mira["quote_of"] == ROOT
@@ -104,7 +108,7 @@ def test_paged_quotes_as_json_lines(ingest: IngestFn, formats: Path, tmp_path: P
     path.write_text("\n".join(json.dumps(p, ensure_ascii=False) for p in (first, second)), "utf-8")
     conn = ingest(path)
     assert count(conn, "raw_payloads") == 2
-    assert count(conn, "posts") == 3
+    assert count(conn, "posts") == 4  # three quotes and the quoted post from their embeds
 
 
 def test_web_url_of_an_at_uri() -> None:

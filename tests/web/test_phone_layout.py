@@ -36,6 +36,9 @@ def own_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = sqlite3.connect(target)
     source.backup(copy)
     source.close()
+    # the language and unblur choices other modules made stay theirs: start as a new user
+    copy.execute("DELETE FROM ui_settings WHERE key IN ('lang', 'unblur_all')")
+    copy.commit()
     copy.close()
     return target
 
