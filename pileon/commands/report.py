@@ -41,10 +41,13 @@ def _folders(ctx: click.Context, param: click.Parameter, value: str | None) -> t
 @click.option("--force", is_flag=True, help="Replace an existing report folder, whole.")
 @click.option("--tz", "zone", metavar="ZONE",
               help="Time zone for local times, e.g. Europe/Paris [default: this machine's].")
+@click.option("--tsa", "tsa", multiple=True, metavar="URL",
+              help="Get an RFC 3161 timestamp over manifest.json from this timestamp authority"
+                   " (repeatable). Without it nothing is sent anywhere.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON summary object.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, force: bool,
-           zone: str | None, as_json: bool, quiet: bool) -> None:
+           zone: str | None, tsa: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Write an evidence report folder: HTML (and PDF), raw payloads, signed hash manifest.
 
     Includes the shielded folder, the folders named by --include, and every post you marked
@@ -52,16 +55,18 @@ def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, 
     Check it later, or on another machine, with `pileon verify OUT`.
     """
     result = build_report(db, ReportOptions(out=out, lang=lang, folders=include, pdf=pdf,
-                                            force=force, zone=zone))
+                                            force=force, zone=zone, tsa=tsa))
     if as_json:
         print_json({"out": str(result.out), "digest": result.digest, "posts": result.posts,
                     "raw_payloads": result.raw_payloads, "files": result.files,
                     "pdf": result.pdf, "key_fingerprint": result.key_fingerprint,
                     "key_path": str(result.key_path), "key_created": result.key_created,
-                    "notices": list(result.notices), "seconds": round(result.seconds, 2)})
+                    "notices": list(result.notices), "cleaned": list(result.cleaned), "seconds": round(result.seconds, 2)})
         return
     if quiet:
         return
+    for name in result.cleaned:
+        console.print(f"removed {name}, left beside {result.out} by an interrupted report")
     if result.key_created:
         console.print(f"created your signing key {result.key_path} (keep it private; back it"
                       " up: reports you sign later are checked against the same key)")
@@ -82,23 +87,28 @@ def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, 
 @click.option("--key", "expected_key", type=click.Path(dir_okay=False, exists=True,
                                                        path_type=Path),
               help="A public key (PEM) you trust: fail unless the report was signed with it.")
+@click.option("--tsa-ca", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="CA certificate(s) (PEM) to check timestamp tokens against [default: the"
+                   " system's CAs].")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def verify(folder: Path, expected_key: Path | None, as_json: bool) -> None:
+def verify(folder: Path, expected_key: Path | None, tsa_ca: Path | None, as_json: bool) -> None:
     """Check a report folder: every file's SHA-256, the digest and the Ed25519 signature.
 
     Prints OK, or each item that changed, went missing or was added; exits 1 on any problem.
     """
-    result = verify_report(folder, expected_key)
+    result = verify_report(folder, expected_key, tsa_ca)
     if as_json:
         print_json({"ok": result.ok, "folder": str(folder), "digest": result.digest,
                     "files": result.files, "raw_payloads": result.raw_payloads,
-                    "key_fingerprint": result.key_fingerprint,
+                    "key_fingerprint": result.key_fingerprint, "timestamps": result.timestamps,
                     "problems": [{"item": p.item, "what": p.what, "detail": p.detail}
                                  for p in result.problems]})
     elif result.ok:
         click.echo(f"OK {folder}: {result.files} files and {result.raw_payloads} raw payloads"
                    f" match, signature valid\ndigest {result.digest}\n"
-                   f"signed by {result.key_fingerprint}")
+                   f"signed by {result.key_fingerprint}"
+                   + (f"\n{result.timestamps} timestamp token(s) valid" if result.timestamps
+                      else ""))
     else:
         for problem in result.problems:
             click.echo(f"FAILED {problem}")

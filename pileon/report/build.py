@@ -7,9 +7,12 @@ end, so the target is either the old report (or absent) or the whole new one, ne
 from __future__ import annotations
 
 import dataclasses
+import errno
+import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -40,11 +43,13 @@ from pileon.report.manifest import (
     sums_listing,
 )
 from pileon.report.pdf import check_fonts, write_pdf
+from pileon.report.tsa import TIMESTAMPS_DIR, request_token
 from pileon.store import connect, to_iso
 from pileon.store.evidence import log_custody
 from pileon.store.report import raw_payload
 
-__all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "resolve_zone"]
+__all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "remove_leftovers",
+           "resolve_zone"]
 
 RAW_DIR = "raw"
 HTML_FILE = "index.html"
@@ -53,6 +58,9 @@ POSTS_FILE = "data/posts.jsonl"
 SUMMARY_FILE = "data/report.json"
 #: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
 _MAX_PDF_PARTS = 4
+#: What a report folder holds at its top level (anything else: not ours, left alone).
+_REPORT_NAMES = frozenset({"raw", "data", "timestamps", "index.html", "report.pdf", "manifest.json",
+                           "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS"})
 _POSTS_PER_PART = 400
 # One shared encoder: json.dumps with options builds a new one per call (3x slower at 100k).
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -66,6 +74,7 @@ class ReportOptions:
     pdf: bool = False
     force: bool = False
     zone: str | None = None  # IANA name; None: this machine's zone
+    tsa: tuple[str, ...] = ()  # RFC 3161 timestamp authorities to ask; none: nothing is sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,7 @@ class ReportResult:
     key_fingerprint: str
     notices: tuple[str, ...]
     seconds: float
+    cleaned: tuple[str, ...] = ()  # leftover temporary folders of an interrupted report
 
 
 def resolve_zone(name: str | None) -> tuple[tzinfo, str]:
@@ -106,6 +116,22 @@ def _system_zone() -> str | None:
         if "zoneinfo/" in target:
             return target.split("zoneinfo/", 1)[1]
     return None
+
+
+def remove_leftovers(out: Path) -> tuple[str, ...]:
+    """Remove `.OUT.tmp-*` folders a killed report left beside OUT; returns their names.
+
+    Only folders of exactly the name pileon gives them (mkdtemp's 8-character suffix) are
+    touched, and only when they hold nothing but what a report writes.
+    """
+    pattern = re.compile(re.escape(f".{out.name}.tmp-") + r"[a-z0-9_]{8}")
+    removed = []
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
+        if pattern.fullmatch(path.name) and path.is_dir() and not path.is_symlink() and {
+                p.name for p in path.iterdir()} <= _REPORT_NAMES:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return tuple(removed)
 
 
 def check_target(out: Path, force: bool) -> None:
@@ -135,6 +161,7 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         if options.pdf:
             check_fonts({options.lang, *(p.lang or "" for p in data.posts)})
         out.parent.mkdir(parents=True, exist_ok=True)
+        cleaned = remove_leftovers(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
             (tmp / RAW_DIR).mkdir()
@@ -161,19 +188,36 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
                 key_fingerprint=integrity.fingerprint)
             (tmp / MANIFEST).write_bytes(manifest)
             (tmp / SIGNATURE).write_bytes(sign(key.private, manifest))
+            if options.tsa:
+                (tmp / TIMESTAMPS_DIR).mkdir()
+                for number, url in enumerate(options.tsa, start=1):
+                    token = request_token(url, tmp / MANIFEST)
+                    (tmp / TIMESTAMPS_DIR / f"{number:02d}.tsr").write_bytes(token)
+                (tmp / TIMESTAMPS_DIR / "authorities.txt").write_text(
+                    "".join(f"{n:02d}.tsr {url}\n" for n, url in enumerate(options.tsa, 1)),
+                    encoding="utf-8")
             _swap_in(tmp, out, options.force)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ReportError("no space left on the disk while writing the report",
+                                  path=str(out), hint="free some space, or choose an --out on"
+                                  " another disk; nothing half-written was left behind"
+                                  ) from exc
+            raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         log_custody(conn, "report", {
             "out": str(out), "digest": digest, "posts": len(data.posts),
             "folders": list(options.folders), "lang": options.lang, "pdf": options.pdf,
-            "key_fingerprint": integrity.fingerprint}, data.raw_sha256s)
+            "key_fingerprint": integrity.fingerprint, "timestamp_authorities": list(options.tsa)},
+            data.raw_sha256s, wrote=[digest, hashlib.sha256(manifest).hexdigest()])
     finally:
         conn.close()
     return ReportResult(out, digest, len(data.posts), len(data.raw_sha256s), len(files) + 2,
                         options.pdf, key.path, key.created, integrity.fingerprint,
-                        tuple(data.notices), time.perf_counter() - started)
+                        tuple(data.notices), time.perf_counter() - started, cleaned)
 
 
 def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:
@@ -200,12 +244,16 @@ def _write_raw(conn: Any, data: ReportData, folder: Path) -> None:
 def _write_data(data: ReportData, folder: Path) -> None:
     with (folder / POSTS_FILE).open("w", encoding="utf-8", newline="\n") as handle:
         fields = [f.name for f in dataclasses.fields(ReportPost)]
-        for post in data.posts:
+        for post in (*data.posts, *data.own_posts):
             # Not dataclasses.asdict: its deep copies cost seconds at 100k posts.
             record: dict[str, Any] = {name: getattr(post, name) for name in fields}
             record["evidence"] = [dataclasses.asdict(e) for e in post.evidence]
             record["translations"] = [dataclasses.asdict(t) for t in post.translations]
             record["reviewed_by_user"] = post.reviewed
+            record["parent"] = None if post.parent is None else {
+                "platform": post.parent.platform, "post_id": post.parent.post_id}
+            record["abusive"] = post.abusive
+            record["labelled_by"] = "user" if post.labelled_by_user else post.model
             handle.write(_encode(record) + "\n")
     summary = {
         "database": data.db_name, "generated_at": data.generated_at, "zone": data.zone_name,
@@ -218,6 +266,12 @@ def _write_data(data: ReportData, folder: Path) -> None:
                      for c in data.clusters],
         "custody_log": [{f.name: getattr(c, f.name) for f in dataclasses.fields(c)}
                         for c in data.custody],
+        "targets": [dataclasses.asdict(t) for t in data.targets],
+        "bursts": [dataclasses.asdict(b) for b in data.bursts],
+        "accounts": [dataclasses.asdict(a) for a in data.accounts],
+        "incident": {"first": data.incident.first.number if data.incident.first else None,
+                     "recent": [p.number for p in data.incident.recent],
+                     "concerning": [p.number for p in data.incident.concerning]},
     }
     (folder / SUMMARY_FILE).write_text(
         json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n",

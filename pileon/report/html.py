@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,6 +30,8 @@ from pileon.report.charts import (
 )
 from pileon.report.data import EvidenceSpan, ReportData, ReportPost
 from pileon.report.locale import Catalog
+from pileon.store.db import from_iso
+from pileon.store.report import ClusterRow
 
 __all__ = ["Integrity", "post_text", "render_html", "render_parts", "visible"]
 
@@ -95,6 +98,25 @@ def _details(details: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+@cache
+def model_quality() -> dict[str, dict[str, Any]]:
+    """Measured quality per shipped model version (quality.toml), for the method section."""
+    source = resources.files("pileon.report") / "quality.toml"
+    return dict(tomllib.loads(source.read_text(encoding="utf-8")))
+
+
+def _qualities(models: Sequence[tuple[str, int]]) -> list[tuple[str, dict[str, Any] | None]]:
+    """(model, measured quality or None) for every classifier version that labelled posts."""
+    table = model_quality()
+    return [(model, table.get(model.split("/", 1)[-1])) for model, _ in models]
+
+
+def _short(text: str | None, limit: int = 280) -> str:
+    if not text:
+        return ""
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pileon.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -102,6 +124,7 @@ def _environment() -> Environment:
     env.filters["post_text"] = post_text
     env.filters["details"] = _details
     env.filters["utc"] = _utc
+    env.filters["short"] = _short
     return env
 
 
@@ -116,6 +139,35 @@ def _account_line(t: Catalog, p: ReportPost) -> str:
     if p.coordination_score is not None:
         parts.append(t("coordination_score", score=f"{p.coordination_score:.2f}"))
     return " · ".join(parts)
+
+
+def _words(t: Catalog) -> dict[str, str]:
+    """Words printed on every post, looked up once per report."""
+    keys = {"unknown": "unknown", "labels": "labels", "folder": "folder",
+            "post_id": "post_id", "raw": "raw_sha256", "marked": "marked_evidence",
+            "posted": "posted_at", "captured": "captured_at", "account_id": "account_id",
+            "in_reply": "in_reply_to", "not_labelled": "not_labelled",
+            "user_labelled": "labelled_by_user", "decisions": "your_decisions",
+            "note": "your_note", "reply_to": "reply_to_id", "quote_of": "quote_of_id",
+            "thread": "thread_id"}
+    return {name: t(key) for name, key in keys.items()}
+
+
+def _group_lines(t: Catalog, cluster: ClusterRow) -> list[str]:
+    """The evidence of coordination in words, one line per synchronised group."""
+    lines = []
+    for group in cluster.groups:
+        if cluster.verdict == "coordinated" and not group.get("coordinated"):
+            continue
+        first, last = from_iso(group.get("first_at")), from_iso(group.get("last_at"))
+        minutes = max(1, round((last - first).total_seconds() / 60)) if first and last else 0
+        score = group.get("profile_score")
+        lines.append(t("group_words", size=group.get("size", 0),
+                       accounts=group.get("accounts", 0), minutes=minutes,
+                       first=_utc(group.get("first_at")), last=_utc(group.get("last_at")),
+                       profile=t("unknown") if score is None else f"{float(score):.2f}"))
+    lines.append(t("group_similarity", similarity=f"{cluster.mean_similarity:.2f}"))
+    return lines
 
 
 def _charts(data: ReportData, t: Catalog) -> list[tuple[str, Markup]]:
@@ -184,7 +236,9 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
         automated_by=cache(lambda model: t("automated_by", model=model)),
         folder_name=cache(lambda folder: t.name("folders", folder)),
         action_list=lambda actions: names("actions", actions),
-        post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""))
+        post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""),
+        qualities=_qualities(data.models), posts_all=data.posts,
+        group_lines=lambda c: _group_lines(t, c), w=_words(t))
     with target.open("w", encoding="utf-8", newline="\n") as handle:
         for chunk in stream:
             handle.write(chunk)

@@ -26,6 +26,7 @@ from pileon.report.manifest import (
     file_sha256,
     folder_files,
 )
+from pileon.report.tsa import TIMESTAMPS_DIR, verify_token
 
 __all__ = ["Problem", "VerifyResult", "verify_report"]
 
@@ -49,6 +50,7 @@ class VerifyResult:
     raw_payloads: int
     digest: str | None
     key_fingerprint: str | None
+    timestamps: int = 0
 
     @property
     def ok(self) -> bool:
@@ -65,8 +67,9 @@ def _load_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResult:
-    """Recompute every hash and the signature of a report folder."""
+def verify_report(folder: Path, expected_key: Path | None = None,
+                  tsa_ca: Path | None = None) -> VerifyResult:
+    """Recompute every hash and the signature of a report folder, and check its timestamps."""
     if not folder.is_dir():
         raise ReportError("not a report folder", path=str(folder))
     manifest_path = folder / MANIFEST
@@ -78,6 +81,11 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
     key = _check_signature(folder, manifest_bytes, expected_key, problems)
     try:
         manifest: dict[str, Any] = json.loads(manifest_bytes)
+        if not isinstance(manifest, dict):
+            raise ValueError(f"a JSON {type(manifest).__name__}, not an object")
+        if not isinstance(manifest.get("public_key", {}), dict) or not isinstance(
+                manifest.get("public_key", {}).get("raw_hex", ""), str):
+            raise ValueError("public_key is not an object with a raw_hex string")
         if manifest.get("format") != FORMAT:
             raise ValueError(f"format {manifest.get('format')!r}, expected {FORMAT!r}")
         listed = {str(f["path"]): str(f["sha256"]) for f in manifest["files"]}
@@ -105,8 +113,18 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
         if found != expected:
             problems.append(Problem(path, "changed",
                                     f"SHA-256 is {found}, manifest.json says {expected}"))
-    for path in sorted(present - set(listed) - UNLISTED):
+    stamps = sorted(p for p in present if p.startswith(TIMESTAMPS_DIR + "/") and (
+        p.endswith(".tsr") or p == f"{TIMESTAMPS_DIR}/authorities.txt"))
+    for path in stamps:
+        if path.endswith(".tsr"):
+            failure = verify_token(folder / path, manifest_path, tsa_ca)
+            if failure is not None:
+                problems.append(Problem(path, "timestamp", failure))
+    for path in sorted(present - set(listed) - UNLISTED - set(stamps)):
         problems.append(Problem(path, "added", "not listed in manifest.json"))
+    for path in _empty_dirs(folder):
+        problems.append(Problem(path + "/", "added", "an empty folder, not in the report as"
+                                " written"))
     for sha in raw:
         if f"raw/{sha}.bin" not in listed:
             problems.append(Problem(f"raw/{sha}.bin", "missing", "raw payload not in the files"))
@@ -117,7 +135,18 @@ def verify_report(folder: Path, expected_key: Path | None = None) -> VerifyResul
             problems.append(Problem(EVIDENCE_LIST, "digest",
                                     f"SHA-256 is {found}, the report digest is {digest}"))
     return VerifyResult(folder, tuple(problems), len(listed), len(raw), digest,
-                        fingerprint(key) if key else None)
+                        fingerprint(key) if key else None,
+                        sum(1 for p in stamps if p.endswith(".tsr")))
+
+
+def _empty_dirs(folder: Path) -> list[str]:
+    """Folders under `folder` holding no file at any depth (a report never has one)."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir() and not path.is_symlink() and not any(
+                p.is_file() for p in path.rglob("*")):
+            found.append(path.relative_to(folder).as_posix())
+    return found
 
 
 def _check_signature(folder: Path, manifest: bytes, expected_key: Path | None,

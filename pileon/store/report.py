@@ -231,11 +231,11 @@ def own_post_keys(conn: sqlite3.Connection,
 
 
 def coordinated_member_keys(conn: sqlite3.Connection, run_id: int) -> list[tuple[str, str]]:
-    """Every member of every cluster judged coordinated: the groups are reported in full."""
+    """Every member of every cluster judged coordinated or synchronised: reported in full."""
     return [(str(a), str(b)) for a, b in conn.execute(
         "SELECT m.platform, m.post_id FROM cluster_members m JOIN clusters c"
         " ON c.run_id = m.run_id AND c.id = m.cluster_id WHERE m.run_id = ?"
-        " AND c.verdict = 'coordinated'", (run_id,))]
+        " AND c.verdict IN ('coordinated', 'synchronised')", (run_id,))]
 
 
 def read_bursts(conn: sqlite3.Connection, run_id: int) -> list[BurstRow]:
@@ -253,7 +253,8 @@ def read_parents(conn: sqlite3.Connection) -> dict[tuple[str, str], ParentRow]:
             "SELECT DISTINCT q.platform, q.id, a.handle, q.author_id, q.text, q.created_at,"
             f" q.url, q.uri FROM {_KEYS} k JOIN posts p ON p.platform = k.platform"
             " AND p.id = k.post_id JOIN posts q ON q.platform = p.platform"
-            " AND (q.id = p.reply_to OR q.id = p.quote_of) WHERE q.placeholder IS NULL"):
+            " AND (q.id = p.reply_to OR q.id = p.quote_of) LEFT JOIN accounts a"
+            " ON a.platform = q.platform AND a.id = q.author_id WHERE q.placeholder IS NULL"):
         parent = ParentRow(*row[:7])
         found[(parent.platform, parent.post_id)] = parent
         if row[7]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from report_db import build_report_db, hostile_rows
 
 from pileon.cli import main
+from pileon.records import ABUSIVE_LABELS
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -48,7 +52,7 @@ def test_report_lists_shielded_and_evidence_posts_with_their_facts(report_db: Pa
     # The content warning comes before any abusive text is quoted.
     assert html.index("Content warning") < html.index("satqın")
     # r04 is supportive but marked as evidence by the user: included, and says so.
-    assert "Спасибо за честность" in html and "marked as evidence by you" in html
+    assert "Спасибо за честность" in html and "marked as evidence by the account holder" in html
     # The user's note, escaped; the deleted post marked; UTC and Baku time side by side.
     assert "reported to the platform on 26 Nov &lt;b&gt;no reply&lt;/b&gt;" in html
     assert "deleted at the source (noticed 2024-11-27 00:00:00 UTC)" in html
@@ -61,7 +65,7 @@ def test_report_lists_shielded_and_evidence_posts_with_their_facts(report_db: Pa
     assert "Çox sağ ol" not in html
     posts = [json.loads(x) for x in (out / "data/posts.jsonl").read_text("utf-8").splitlines()]
     assert {p["post_id"] for p in posts} >= {"r04", "r10", "h01", "h05"}
-    assert len(posts) == manifest["selection"]["posts"]
+    assert len([p for p in posts if not p["own"]]) == manifest["selection"]["posts"]
 
 
 def test_include_adds_folders(report_db: Path, tmp_path: Path) -> None:
@@ -120,19 +124,15 @@ def test_existing_output_folder_is_refused_then_replaced_whole_with_force(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_empty_selection_says_so(tmp_path: Path) -> None:
+def test_report_before_triage_is_refused_and_says_what_to_run(tmp_path: Path) -> None:
     db = build_report_db(tmp_path / "bare.db", scores=False, clusters=False, hostile=False,
                          triage=False, decisions=False)
     out = tmp_path / "report"
     code, output = run("report", str(db), "--out", str(out))
-    assert code == 0, output
-    assert "no posts selected" in output
-    html = (out / "index.html").read_text(encoding="utf-8")
-    assert "No posts were selected" in html
-    assert "`pileon triage` has not been run" in html
-    assert "`pileon analyze` has not been run" in html
-    assert "`pileon coordination` has not been run" in html
-    assert run("verify", str(out))[0] == 0
+    assert code == 1
+    assert output.startswith("Error: bare.db:") and "never sorted into folders" in output
+    assert "pileon triage bare.db" in output and "Traceback" not in output
+    assert not out.exists() and [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_unscored_and_uncoordinated_database_still_reports(tmp_path: Path) -> None:
@@ -203,15 +203,18 @@ def test_coordinated_cluster_shows_template_and_selected_members(report_db: Path
     html = (out / "index.html").read_text(encoding="utf-8")
     section = html[html.index('<section id="clusters">'):html.index('<section id="posts">')]
     first = section[section.index('<div class="cluster">'):]
-    first = first[:first.index('</div>\n  <div class="cluster">')]
-    assert "· coordinated</h3>" in first  # coordinated clusters come first
+    # Only groups posted together are here: coordinated, or synchronised when account evidence
+    # is weaker.
+    assert "· consistent with coordination</h3>" in first or "· synchronised</h3>" in first
     assert "Sən xain və Soros qrant yeyənsən" in first  # the template, as written
-    assert "Members in this report: 6 of the cluster&#39;s 6 posts" in first
+    assert "All 6 members with text (the group has 6 posts)" in first
+    assert "distinct accounts within" in first  # the evidence, in words
     for n in range(1, 7):
         assert f"@wave0{n}.bsky.social" in first
-    assert first.count('class="member">● ') == 6 and 'href="#post-' in first
+    assert first.count('class="member">') == 6 and 'href="#post-' in first
     data = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
-    assert data["summary"]["coordinated_posts"] == 6
+    wave = [c for c in data["clusters"] if c["template_text"].startswith("Sən xain")]
+    assert len(wave) == 1 and len(wave[0]["members"]) == 6
 
 
 def test_payload_altered_in_the_database_stops_the_report(report_db: Path,
@@ -227,3 +230,75 @@ def test_payload_altered_in_the_database_stops_the_report(report_db: Path,
     assert code == 1
     assert sha in output and "does not match its SHA-256" in output
     assert not out.exists() and [p for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_report_holds_every_abusive_post_whatever_its_folder_and_reads_as_a_third_party(
+        report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert run("report", str(report_db), "--out", str(out))[0] == 0
+    html = (out / "index.html").read_text(encoding="utf-8")
+    conn = sqlite3.connect(report_db)
+    labelled = {(p, i, f) for p, i, f, labels in conn.execute(
+        "SELECT platform, post_id, folder, labels_json FROM post_folders")
+        if set(json.loads(labels)) & ABUSIVE_LABELS}
+    conn.close()
+    assert {f for _, _, f in labelled} - {"shielded"}, "the fixture needs abuse outside Shielded"
+    posts = {(p["platform"], p["post_id"]): p for p in
+             map(json.loads, (out / "data/posts.jsonl").read_text("utf-8").splitlines())}
+    assert {(p, i) for p, i, _ in labelled} <= set(posts)
+    assert all(posts[(p, i)]["abusive"] for p, i, _ in labelled)
+    # Sections a third party needs, in order; the near-duplicate appendix after the posts.
+    order = ['id="incident"', 'id="timeline"', 'id="clusters"', 'id="accounts"',
+             'id="posts"', 'id="own"', 'id="method"', 'id="notice"', 'id="custody"',
+             'id="appendix"']
+    at = [html.index(f"<section {marker}") for marker in order]
+    assert at == sorted(at)
+    assert html.index("Content warning") < at[0]
+    assert "Posts you" not in html and "Your decisions" not in html
+    assert "I confirm my bona fide belief" in html and "Exact URLs of the content" in html
+
+
+def test_custody_log_names_what_ingest_read_and_wrote(tmp_path: Path) -> None:
+    source = Path(__file__).parent.parent / "fixtures" / "formats" / "bluesky_getPostThread.json"
+    db = tmp_path / "t.db"
+    assert run("ingest", str(db), str(source))[0] == 0
+    assert run("ingest", str(db), str(source))[0] == 0  # again: nothing new is written
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT read_json, wrote_json, sha256s_json FROM custody_log"
+                        " WHERE action = 'ingest' ORDER BY id").fetchall()
+    stored = {r[0] for r in conn.execute("SELECT sha256 FROM raw_payloads")}
+    conn.close()
+    file_sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    (read1, wrote1, about1), (read2, wrote2, about2) = [tuple(map(json.loads, r)) for r in rows]
+    assert read1 == read2 == [file_sha]
+    assert set(wrote1) == stored and wrote2 == [] and set(about2) == stored
+
+
+def test_leftover_temporary_folder_of_a_killed_report_is_removed_and_said(
+        report_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    leftover = tmp_path / ".report.tmp-ab12cd34"
+    (leftover / "raw").mkdir(parents=True)
+    (leftover / "index.html").write_text("half")
+    mine = tmp_path / ".report.tmp-Keep-This-Mine"  # not a name pileon gives: left alone
+    mine.mkdir()
+    code, output = run("report", str(report_db), "--out", str(out))
+    assert code == 0, output
+    assert not leftover.exists() and mine.exists()
+    assert "removed .report.tmp-ab12cd34" in output and "interrupted report" in output
+
+
+def test_full_disk_is_one_clear_error_and_leaves_nothing(report_db: Path, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(tiny)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        code, output = run("report", str(report_db), "--out", str(tiny / "report"))
+        assert code == 1 and "Traceback" not in output
+        assert output.startswith("Error:") and "no space left on the disk" in output
+        assert list(tiny.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(tiny)], check=False)

@@ -160,3 +160,36 @@ def test_manifest_naming_files_outside_the_folder_is_refused(report: Path, tmp_p
     assert code == 1
     assert "FAILED unreadable: ../outside.txt" in output
     assert "FAILED signature: manifest.json" in output
+
+
+def test_an_added_empty_folder_is_named(report: Path) -> None:
+    (report / "raw" / "planted").mkdir()
+    code, output = run("verify", str(report))
+    assert code == 1 and "FAILED added: raw/planted/" in output
+
+
+@pytest.mark.parametrize("body", ["[1, 2, 3]", '"a string"', "null",
+                                  '{"format": "pileon-report-manifest/1", "public_key": "x"}',
+                                  '{"format": "pileon-report-manifest/1",'
+                                  ' "public_key": {"raw_hex": 7}}'])
+def test_a_manifest_of_the_wrong_shape_is_named_not_a_traceback(report: Path, body: str) -> None:
+    (report / "manifest.json").write_text(body + "\n")
+    code, output = run("verify", str(report))
+    assert code == 1 and "Traceback" not in output
+    assert "FAILED unreadable: manifest.json" in output
+    assert "FAILED signature: manifest.json" in output
+
+
+def test_a_manifest_swapped_in_from_another_report_is_named(report: Path,
+                                                           pristine: Path) -> None:
+    other = report.parent / "other"
+    shutil.copytree(report, other)
+    (other / "data" / "report.json").write_text("{}\n")  # a different report, re-signed below
+    body = json.loads((report / "manifest.json").read_text())
+    for entry in body["files"]:
+        if entry["path"] == "data/report.json":
+            entry["sha256"] = "f" * 64
+    (report / "manifest.json").write_text(json.dumps(body, indent=1, sort_keys=True) + "\n")
+    code, output = run("verify", str(report))
+    assert code == 1 and "FAILED signature: manifest.json" in output
+    assert "FAILED changed: data/report.json" in output
