@@ -11,15 +11,21 @@ DEMO_DB ?= demo/thread.db
 APT_PACKAGES := chromium fonts-noto-core fonts-noto-color-emoji fonts-dejavu fontconfig poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 ruby
 
-.PHONY: venv system-deps demo test lint typecheck model eval eval-quick bench docs clean fuzz \
+.PHONY: venv run-venv system-deps demo test lint typecheck model eval eval-quick bench docs clean fuzz \
 	kill-test
 
-$(VENV)/.installed: pyproject.toml
+# Two layers: what pileon needs to run (make demo), and the test-only extras on top (make test).
+$(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-run
 	$(PIP) install --quiet -e '.[test]'
 	touch $@
 
+run-venv: $(VENV)/.installed-run
 venv: $(VENV)/.installed
 
 # Debian packages: Chromium for the UI tests, WeasyPrint's libraries and fonts covering
@@ -33,7 +39,7 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-demo: venv system-deps
+demo: run-venv system-deps
 	mkdir -p $(dir $(DEMO_DB))
 	$(VENV)/bin/pileon demo $(DEMO_DB) --run
 	$(VENV)/bin/pileon report $(DEMO_DB) --out $(dir $(DEMO_DB))report --pdf --force
