@@ -10,6 +10,7 @@ one-time link, and where keyboard focus lands after an action.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -223,6 +224,17 @@ def test_the_helper_sees_shielded_text_decides_under_their_name_and_can_be_remov
             undo_batch(db, row[0])
 
 
+
+def _wait_until(page: Page, expression: str, want: object, seconds: float = 10.0) -> None:
+    """Poll `expression` until it equals `want`. (Playwright's wait_for_function compiles its
+    predicate with eval in the page, which the UI's Content-Security-Policy rightly refuses.)"""
+    deadline = time.monotonic() + seconds
+    got = page.evaluate(expression)
+    while got != want and time.monotonic() < deadline:
+        time.sleep(0.05)
+        got = page.evaluate(expression)
+    assert got == want, (expression, got, want)
+
 def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
                                                        own_server: ServerThread,
                                                        db: sqlite3.Connection) -> None:
@@ -236,19 +248,19 @@ def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
         page.keyboard.press("j")  # on the second reply
         page.keyboard.press("s")  # move it: focus goes to the reply after it, not to the top
         expect(page.locator("#notice")).to_contain_text("1 reply moved to Support.")
-        page.wait_for_function(f"({focused}) === {keys[2]!r}")
+        _wait_until(page, focused, keys[2])
         expect(page.locator("#live")).to_have_text("1 reply moved to Support.")
         page.keyboard.press("j")  # and j goes on from there
         assert page.evaluate(focused) == keys[3]
         page.keyboard.press("u")
         expect(page.locator("#notice")).to_contain_text("Undone")
-        page.wait_for_function(f"({focused}) === {keys[1]!r}")  # the reply that came back
+        _wait_until(page, focused, keys[1])  # the reply that came back
         expect(page.locator("#notice")).to_contain_text("Undone")
         # the same keys on a reply's own page, and on the first screen
         page.goto(f"/post?p={rows[0]['platform']}&id={rows[0]['post_id']}")
         page.keyboard.press("e" if rows[0]["folder"] != "inbox" else "r")
         expect(page.locator("#decision")).to_contain_text("Your decision: this reply was moved")
-        page.wait_for_function(f"({focused}) === 'decision'")
+        _wait_until(page, focused, "decision")
         page.keyboard.press("u")
         expect(page.locator("#notice")).to_contain_text("Undone")
         page.goto("/")
@@ -263,7 +275,7 @@ def test_focus_comes_back_to_the_list_after_each_action(chromium: Browser,
         page.wait_for_load_state()  # the shortcuts live in a deferred script
         page.keyboard.press("u")
         expect(page.locator("#notice")).to_contain_text("Undone")
-        page.wait_for_function(f"({focused}) === {home_key!r}")  # back on that reply
+        _wait_until(page, focused, home_key)  # back on that reply
     finally:
         page.context.close()
 
