@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -439,7 +440,12 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     ui.wait_for_load_state()
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("inbox", False)
     # focus is back on the reply the undo brought back, not at the top of the page
-    ui.wait_for_function(f"({focused}) === {keys[0]!r}")
+    # (polled with evaluate: wait_for_function compiles its predicate with eval, which the
+    # UI's Content-Security-Policy refuses)
+    deadline = time.monotonic() + 10
+    while ui.evaluate(focused) != keys[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ui.evaluate(focused) == keys[0]
 
     ui.keyboard.press("a")  # nothing selected: the focused reply goes
     expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Shielded.")
