@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from demo_db import build_demo_db  # noqa: E402
 from triaged_db import triaged  # noqa: E402
 from webclient import Client  # noqa: E402
 
+from pileon.store import connect  # noqa: E402
 from pileon.web.serve import ServerThread  # noqa: E402
 
 
@@ -69,3 +71,18 @@ def context(chromium: Browser, server: ServerThread) -> Iterator[BrowserContext]
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def db(demo_db: Path) -> Iterator[sqlite3.Connection]:
+    """A connection to the demo database this module serves (`demo_db` may be the module's own)."""
+    conn = connect(demo_db)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture
+def ui(page: Page, server: ServerThread) -> Page:
+    """A page holding a session: the one-time link was opened, the cookie is set."""
+    page.goto(server.link)
+    return page

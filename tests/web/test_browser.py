@@ -12,17 +12,14 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from chromium import REBIND_HOST
 from demo_db import HOSTILE, HOSTILE_PLATFORM, cli, write_scores
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from pileon.store import connect
 from pileon.store.triage import PageFilter, folder_page, latest_run
 from pileon.triage.folders import FOLDERS
 from pileon.web.i18n import LANGUAGES, gettext_for
@@ -40,20 +37,6 @@ def shot(target: Page | Any, name: str, *, full: bool = False) -> bytes:
     data: bytes = target.screenshot(path=str(SHOTS / f"{name}.png"),
                                     **({"full_page": True} if full else {}))
     return data
-
-
-@pytest.fixture
-def db(demo_db: Path) -> Iterator[sqlite3.Connection]:
-    conn = connect(demo_db)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def ui(page: Page, server: ServerThread) -> Page:
-    """A page holding a session: the one-time link was opened, the cookie is set."""
-    page.goto(server.link)
-    return page
 
 
 def run_id(conn: sqlite3.Connection) -> int:

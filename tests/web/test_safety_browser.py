@@ -19,7 +19,6 @@ from demo_db import build_demo_db
 from playwright.sync_api import Page, expect
 
 from pileon.records import ABUSIVE_LABELS
-from pileon.store import connect
 from pileon.store.triage import latest_run
 from pileon.web.serve import ServerThread
 from pileon.web.views import PAGE_SIZE, key_of
@@ -44,19 +43,6 @@ def server(demo_db: Path) -> Iterator[ServerThread]:
     running = ServerThread(demo_db).start()
     yield running
     running.stop()
-
-
-@pytest.fixture
-def db(demo_db: Path) -> Iterator[sqlite3.Connection]:
-    conn = connect(demo_db)
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def ui(page: Page, server: ServerThread) -> Page:
-    page.goto(server.link)
-    return page
 
 
 def _truth(demo_db: Path) -> dict[tuple[str, str], dict[str, object]]:
