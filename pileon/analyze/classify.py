@@ -18,8 +18,17 @@ from typing import Any
 import numpy as np
 
 from pileon.analyze.context import Adjusted
-from pileon.analyze.features import ReadText, featurize, read_texts, word_spans, word_vectors
-from pileon.analyze.model import LexiconLinearClassifier, load_model
+from pileon.analyze.embed import StaticEmbedder
+from pileon.analyze.features import (
+    ReadText,
+    featurize,
+    read_texts,
+    stopwords,
+    word_spans,
+    word_vectors,
+)
+from pileon.analyze.head import EmbeddingHead, head_inputs, load_head, mix
+from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier, load_model
 from pileon.records import ABUSIVE_LABELS, LABELS
 
 __all__ = [
@@ -173,15 +182,27 @@ class BuiltinClassifier:
 
     name = "builtin"
 
-    def __init__(self, model_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path | None = None, embed_dir: Path | None = None) -> None:
         self.model_dir = model_dir
+        self.embed_dir = embed_dir
         self._loaded: tuple[LexiconLinearClassifier, dict[str, Any]] | None = None
+        #: The multilingual part (embedding table + head), None where the model has none.
+        self._second: tuple[StaticEmbedder, EmbeddingHead] | None = None
         self._memory: dict[str, Classification] = {}
         self._memory_version: str | None = None
 
     def _load(self) -> tuple[LexiconLinearClassifier, dict[str, Any]]:
         if self._loaded is None:  # loaded on first use: registering a backend costs nothing
-            self._loaded = load_model(self.model_dir)
+            model, meta = load_model(self.model_dir)
+            found = load_head(self.model_dir or MODEL_DIR)
+            embedder = StaticEmbedder.load(self.embed_dir) if found else None
+            if found and embedder is not None:
+                head, head_meta = found
+                self._second = (embedder, head)
+                meta = {**meta, "ngram_version": meta["version"],
+                        "embed_version": embedder.version,
+                        "version": f"{meta['version']}+e{head_meta['head_sha256'][:8]}"}
+            self._loaded = (model, meta)
         return self._loaded
 
     @property
@@ -199,6 +220,16 @@ class BuiltinClassifier:
     @property
     def thresholds(self) -> dict[str, float]:
         return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
+
+    def raw_proba(self, reads: Sequence[ReadText]) -> np.ndarray:
+        """The statistical models' probabilities (n, labels), before rules and calibration:
+        the n-gram model, mixed with the embedding head where the model has one."""
+        proba = self.model.predict_proba(featurize(reads))
+        if self._second is not None:
+            embedder, head = self._second
+            proba = mix(proba, head.predict_proba(head_inputs(embedder, reads)), head.alpha,
+                        self.model.thresholds_, head.thresholds_)
+        return proba
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """One result per text, in order. A text already read (a copy-paste wave repeats the
@@ -220,7 +251,7 @@ class BuiltinClassifier:
         reads = read_texts(texts)
         if not reads:
             return []
-        proba = self.model.predict_proba(featurize(reads))
+        proba = self.raw_proba(reads)
         thresholds = self.thresholds
         scored = []
         for read, row in zip(reads, proba, strict=True):
@@ -278,14 +309,20 @@ class BuiltinClassifier:
             words += [w for w, _, _ in spans[i]]
         contributions = np.asarray(word_vectors(words) @ self.model.weights_by_feature())
         out: dict[int, list[Evidence]] = {}
+        stop = stopwords()
         for i, label in wanted:
             if not spans.get(i):
                 continue
             block = contributions[starts[i]:starts[i] + len(spans[i]), LABELS.index(label)]
+            content = np.asarray([w.lower() not in stop for w, _, _ in spans[i]])
+            if content.any():
+                # A function word ("you", "je", "не") is never the reason shown for a label.
+                block = np.where(content, block, -np.inf)
             for rank, k in enumerate(np.argsort(-block)[:_MODEL_WORDS]):
                 # The words that weigh clearly for the label; at least the one that weighs most,
                 # so no label is ever shown without a reason.
-                if block[k] <= (0.0 if rank == 0 else 0.5):
+                if block[k] <= (0.0 if rank == 0 else 0.5) and not (rank == 0 and
+                                                                      np.isfinite(block[k])):
                     break
                 _, start, end = spans[i][k]
                 out.setdefault(i, []).append(Evidence(start, end, scored[i][0].text[start:end],

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +30,7 @@ __all__ = [
     "featurize",
     "read_text",
     "read_texts",
+    "stopwords",
     "word_spans",
     "word_vectors",
 ]
@@ -137,12 +140,37 @@ def featurize(reads: Sequence[ReadText]) -> sp.csr_matrix:
     return sp.hstack([chars, words, dense], format="csr", dtype=np.float32)
 
 
+#: Links: none of their words ("https", "www", a domain) is ever a reason for a label.
+_LINK_RE = re.compile(r"(?:https?://|www\.)\S+")
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    """Function words of the six languages (data/stopwords/), normalized like the text: they
+    carry a sentence, not its meaning, so they are never shown as the reason for a label."""
+    folder = resources.files("pileon.analyze").joinpath("data/stopwords")
+    words: set[str] = set()
+    for lang in LANGUAGES:
+        path = folder.joinpath(f"{lang}.txt")
+        if path.is_file():
+            for line in path.read_text("utf-8").splitlines():
+                if line.strip() and not line.startswith("#"):
+                    words.add(normalize(line.strip()).text)
+    return frozenset(words)
+
+
 def word_spans(read: ReadText) -> list[tuple[str, int, int]]:
-    """Words of the normalized text with their spans in the ORIGINAL text (for explanations)."""
+    """Words of the normalized text with their spans in the ORIGINAL text (for explanations).
+    Handles, the words of links and bare numbers are left out: they are never a reason."""
     out = []
-    for match in _WORD_RE.finditer(read.norm.text):
-        if match.start() and read.norm.text[match.start() - 1] == "@":
+    text = read.norm.text
+    links = [m.span() for m in _LINK_RE.finditer(text)] if ("http" in text or "www." in text) \
+        else []
+    for match in _WORD_RE.finditer(text):
+        if match.start() and text[match.start() - 1] == "@":
             continue  # a handle names someone; it is not a reason for a label
+        if match.group().isdigit() or any(a <= match.start() < b for a, b in links):
+            continue
         start, end = read.norm.original_span(match.start(), match.end())
         out.append((match.group(), start, end))
     return out

@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 
 from pileon.analyze.classify import combine
+from pileon.analyze.embed import StaticEmbedder
 from pileon.analyze.features import featurize, read_texts
+from pileon.analyze.head import EmbeddingHead, head_inputs
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
 from pileon.records import ABUSIVE_LABELS, LABELS
 
-__all__ = ["Example", "load_examples", "main", "train"]
+__all__ = ["Example", "load_examples", "main", "train", "train_head"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEAM = _REPO / "training" / "team"
@@ -57,6 +59,9 @@ THRESHOLD_FOLDS = 5
 _CONVERSATIONAL = ("supportive", "disagreement", "neutral")
 #: Supportive replies are what the author most needs to see: their threshold favours recall.
 _RECALL_BETA = {"supportive": 2.0, "disagreement": 1.5}
+#: The embedding head: its regularisation and its weight in the mixture (head.py).
+HEAD_C = 1.0
+HEAD_ALPHA = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +233,43 @@ def train(team: list[Example], public: list[Example], seed: int = 13, C: float =
     return model, meta
 
 
+def train_head(team: list[Example], public: list[Example], embedder: StaticEmbedder,
+               seed: int = 13, C: float = HEAD_C, alpha: float = HEAD_ALPHA, log: bool = True,
+               folds: int | None = None) -> EmbeddingHead:
+    """Fit the embedding head (head.py) on the static multilingual vectors of every training
+    text. Its per-label thresholds are chosen on out-of-fold team predictions (same seeded
+    folds as the n-gram model, public rows always in the fit), then it is refit on all."""
+    def say(msg: str) -> None:
+        if log:
+            print(msg, file=sys.stderr, flush=True)
+
+    k = folds or THRESHOLD_FOLDS
+    say(f"head: embedding {len(team) + len(public)} texts")
+    X_team = head_inputs(embedder, read_texts([e.text for e in team]))
+    X_public = head_inputs(embedder, read_texts([e.text for e in public]))
+    Y_team, known_team, w_team = _matrices(team)
+    Y_public, known_public, w_public = _matrices(public)
+    fold = np.asarray(_folds(team, k, seed))
+    proba = np.zeros((len(team), len(LABELS)))
+    for f in range(k):
+        inside = fold != f
+        head = EmbeddingHead(C=C, alpha=alpha, random_state=seed).fit(
+            np.vstack([X_team[inside], X_public]), np.vstack([Y_team[inside], Y_public]),
+            np.concatenate([w_team[inside], w_public]),
+            np.vstack([known_team[inside], known_public]))
+        proba[~inside] = head.predict_proba(X_team[~inside])
+    thresholds = np.array([_best_threshold(proba[:, j], Y_team[:, j],
+                                           _RECALL_BETA.get(label, 1.0))
+                           for j, label in enumerate(LABELS)])
+    say("head thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
+                                                                           strict=True)))
+    head = EmbeddingHead(C=C, alpha=alpha, random_state=seed).fit(
+        np.vstack([X_team, X_public]), np.vstack([Y_team, Y_public]),
+        np.concatenate([w_team, w_public]), np.vstack([known_team, known_public]))
+    head.thresholds_ = thresholds
+    return head
+
+
 def train_langid(team: list[Example], public: list[Example], out: Path, seed: int = 13,
                  per_source: int = 1500) -> float:
     """Fit the character n-gram language model behind `langid` and write it to `out`.
@@ -278,6 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--C", type=float, default=2.0)
     parser.add_argument("--langid-only", action="store_true",
                         help="retrain only the language model")
+    parser.add_argument("--head-only", action="store_true",
+                        help="keep the n-gram model in --out, retrain only the embedding head")
+    parser.add_argument("--embed", type=Path, default=None,
+                        help="embedding table folder (default: the shipped data/embed)")
+    parser.add_argument("--alpha", type=float, default=HEAD_ALPHA)
+    parser.add_argument("--head-C", type=float, default=HEAD_C)
     args = parser.parse_args(argv)
     if not args.team.is_dir():
         print(f"{args.team}: team training set not found", file=sys.stderr)
@@ -286,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.public}: public data not found; training on the team set only",
               file=sys.stderr)
     team, public = load_examples(args.team, args.public, args.seed)
+    if args.head_only:
+        return _write_head(team, public, args)
     langid_out = LANGID_MODEL
     accuracy = train_langid(team, public, langid_out, args.seed)
     print(f"language model written to {langid_out} (hold-out accuracy {accuracy:.3f})",
@@ -295,6 +345,22 @@ def main(argv: list[str] | None = None) -> int:
     model, meta = train(team, public, args.seed, args.C)
     version = model.save(args.out, meta)
     print(f"model {version} written to {args.out}")
+    return _write_head(team, public, args)
+
+
+def _write_head(team: list[Example], public: list[Example], args: argparse.Namespace) -> int:
+    embedder = StaticEmbedder.load(args.embed)
+    if embedder is None:
+        print("no embedding table (python -m pileon.analyze.distill): n-gram model only",
+              file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    head = train_head(team, public, embedder, args.seed, args.head_C, args.alpha)
+    meta = {"date": datetime.now(UTC).strftime("%Y.%m.%d"), "seed": args.seed,
+            "embed_version": embedder.version, "threshold_folds": THRESHOLD_FOLDS,
+            "train_seconds": round(time.perf_counter() - started, 1)}
+    digest = head.save(args.out, meta)
+    print(f"embedding head {digest} (alpha {head.alpha}) written to {args.out}")
     return 0
 
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from pileon.analyze.classify import builtin_classifier
 from pileon.analyze.harness import expand_functional, foreign, foreign_cases, round_of
 from pileon.analyze.langid import detect_language
+
+_REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_foreign_script_case_is_und_with_no_label() -> None:
@@ -78,3 +84,54 @@ def test_bad_input_gets_a_result_and_no_label_without_evidence() -> None:
     for result in (smileys, huge, surrogate, knives):
         given = set(result.labels) - {"neutral"}
         assert given <= {e.category for e in result.evidence}, result
+
+
+@pytest.mark.parametrize(("lang", "hateful", "pattern"), [
+    ("tr", "Bütün ermenilerden nefret ediyorum.", "ermeniler* nefret ediyorum"),
+    ("az", "Bu qaraçılar ölsün!", "qaraçılar ölsün"),
+    ("ru", "Ненавижу всех цыган.", "ненавижу всех цыган*"),
+    ("hy", "Բոլոր գնչուներին պետք է սպանել", "գնչուներ* պետք է սպանել"),
+])
+def test_group_templates_of_every_language_reach_the_lexicon(lang: str, hateful: str,
+                                                              pattern: str) -> None:
+    from pileon.analyze.lexicon import Lexicon, group_entries
+    from pileon.records import ABUSIVE_LABELS
+
+    entries = group_entries(lang)
+    assert len(entries) > 1000 and any(e.pattern == pattern for e in entries)
+    assert len(Lexicon.load(lang).entries) > len(entries)
+    result = builtin_classifier().classify([hateful])[0]
+    assert set(result.labels) & ABUSIVE_LABELS and "supportive" not in result.labels
+    assert any(e.source == "lexicon" and e.category in ("identity_attack", "threat")
+               for e in result.evidence), result.evidence
+
+
+def test_model_evidence_is_never_a_link_a_handle_a_number_or_a_function_word() -> None:
+    """Over the whole dev set: every word the model shows as a reason is a content word."""
+    import json
+
+    from pileon.analyze.features import stopwords
+    from pileon.analyze.normalize import normalize
+
+    rows = [json.loads(line) for path in sorted((_REPO / "eval" / "dev").glob("*.jsonl"))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    results = builtin_classifier().classify([r["text"] for r in rows])
+    stop = stopwords()
+    shown = bad = 0
+    for row, result in zip(rows, results, strict=True):
+        words = [w for w in normalize(row["text"]).text.split() if w.isalpha()]
+        all_stop = all(w in stop for w in words)
+        for e in result.evidence:
+            if e.source != "model":
+                continue
+            shown += 1
+            text = row["text"]
+            word = normalize(e.text).text
+            in_link = any(a <= e.start < a + len(m) for m in text.split()
+                          for a in [text.find(m)] if m.startswith(("http", "www.")))
+            handle = e.start > 0 and text[e.start - 1] == "@"
+            if in_link or handle or word.isdigit() or (word in stop and not all_stop):
+                bad += 1
+                print("bad evidence:", repr(e.text), "in", repr(text))
+    assert shown > 300  # the audit looked at real explanations
+    assert bad == 0
