@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pileon.analyze.context import Adjusted
-from pileon.analyze.embed import StaticEmbedder
+from pileon.analyze.embed import StaticEmbedder, text_words
 from pileon.analyze.features import (
     ReadText,
     featurize,
@@ -284,6 +284,24 @@ class BuiltinClassifier:
             backend=self.name, model_version=self.version, translit=read.lang.translit,
             truncated=read.truncated, rules=rules)
 
+    def _mixed_contributions(self, ngram: np.ndarray,
+                             scored: Sequence[tuple[ReadText, dict[str, float], tuple[str, ...]]],
+                             order: list[int], starts: dict[int, int], words: list[str]
+                             ) -> np.ndarray:
+        """Each word's share of a label's logit under the mixture: the n-gram part, plus the
+        head's weights on the word's vector (over the norm of its text's summed vector)."""
+        assert self._second is not None
+        embedder, head = self._second
+        vectors = np.stack([embedder.word_vector(w.lower())[0] for w in words])
+        per_word = vectors @ head.coef_[:, :embedder.dim].T
+        for row, i in enumerate(order):
+            total = np.zeros(embedder.dim, dtype=np.float32)
+            for w in text_words(scored[i][0].model_text):
+                total += embedder.word_vector(w)[0]
+            end = starts[order[row + 1]] if row + 1 < len(order) else len(words)
+            per_word[starts[i]:end] /= float(np.linalg.norm(total)) or 1.0
+        return (1 - head.alpha) * ngram + head.alpha * per_word
+
     def _model_evidence(self, scored: Sequence[tuple[ReadText, dict[str, float],
                                                     tuple[str, ...]]]
                         ) -> dict[int, list[Evidence]]:
@@ -308,6 +326,9 @@ class BuiltinClassifier:
             starts[i] = len(words)
             words += [w for w, _, _ in spans[i]]
         contributions = np.asarray(word_vectors(words) @ self.model.weights_by_feature())
+        if self._second is not None:
+            contributions = self._mixed_contributions(contributions, scored, order, starts,
+                                                      words)
         out: dict[int, list[Evidence]] = {}
         stop = stopwords()
         for i, label in wanted:
