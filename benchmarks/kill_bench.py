@@ -1,4 +1,4 @@
-"""kill -9 at random points of `pileon ingest`, `analyze` and `triage` (issue 19's target).
+"""kill -9 at random points of `pileon ingest`, `analyze`, `triage`, `coordination` (issue 19).
 
     python benchmarks/kill_bench.py                # 20 kills per stage on a 3,000-reply demo
     python benchmarks/kill_bench.py --kills 3 --size 1000
@@ -43,6 +43,21 @@ RESULT_SQL = {
                 " scores_json, evidence_json FROM scores"],
     "triage": ["SELECT f.platform, f.post_id, f.folder, f.category, f.rule FROM post_folders f"
                " WHERE f.run_id = (SELECT MAX(id) FROM triage_runs WHERE finished_at IS NOT NULL)"],
+    # The newest finished coordination run (an interrupted run is never read: no finished_at).
+    "coordination": [
+        f"SELECT {columns} FROM {table} WHERE run_id = (SELECT MAX(id) FROM coordination_runs"
+        " WHERE finished_at IS NOT NULL)" for table, columns in (
+            ("clusters", "id, kind, verdict, size, accounts, first_at, last_at, undated,"
+             " template_platform, template_post_id, template_text, mean_similarity,"
+             " min_similarity, groups_json"),
+            ("cluster_members", "cluster_id, platform, post_id, author_id, created_at,"
+             " similarity, group_index, coordinated"),
+            ("bursts", "start_at, end_at, posts, expected, peak_per_minute, peak_z,"
+             " clustered_posts"),
+            ("account_signals", "platform, account_id, handle, score, profile_score,"
+             " signals_json, reasons_json, replies, clusters, component"),
+            ("coaction_edges", "source, target, co_posts, co_replies"),
+        )],
 }
 
 
@@ -71,6 +86,8 @@ def command(stage: str, db: Path, files: list[Path]) -> list[str]:
         return [*PILEON, "ingest", str(db), *map(str, files), "-q"]
     if stage == "analyze":
         return [*PILEON, "analyze", str(db), "--quiet"]
+    if stage == "coordination":
+        return [*PILEON, "coordination", str(db), "--json"]
     return [*PILEON, "triage", str(db)]
 
 
@@ -154,6 +171,7 @@ def prepare(work: Path, size: int) -> tuple[Path, list[Path], dict[str, Path]]:
     shutil.copyfile(ingested, analysed)
     run(command("analyze", analysed, files))
     starts["triage"] = analysed
+    starts["coordination"] = ingested
     return files_dir, files, starts
 
 
@@ -162,7 +180,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20, help="kills per stage")
     parser.add_argument("--size", type=int, default=3000, help="demo size (replies)")
     parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--stages", default="ingest,analyze,triage")
+    parser.add_argument("--stages", default="ingest,analyze,triage,coordination")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     failures = 0
