@@ -167,9 +167,29 @@ class Guard:
         self.public_prefixes = tuple(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        """Every answer carries the security headers, a failure inside pileon's own code too:
+        uvicorn's fallback 500 (a crash before the response began, or no response at all)
+        would carry none of them."""
+        if scope["type"] != "http":  # lifespan is off and WebSocket is not served (serve.py)
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, tracked)
+        except Exception:
+            if not started:
+                await _plain(send, 500, FAILED)
+            raise  # uvicorn logs it and closes the connection
+        if not started:
+            await _plain(send, 500, FAILED)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = _header(scope, b"host") or ""
         if host not in self.sessions.allowed_hosts:
             await _plain(send, 421, "This address is not served here.")
@@ -251,6 +271,9 @@ BAD_LINK = ("<h1>This link is not valid</h1><p>Use the link pileon printed in th
             " terminal</button></p></form>")
 NEW_LINK_PRINTED = ("<h1>A new link is in the terminal</h1><p>Open the link pileon just printed"
                     " in the terminal where <code>pileon serve</code> runs.</p>")
+
+
+FAILED = "Something went wrong in pileon. Nothing was changed; the details are in the terminal."
 
 
 async def _page(send: Send, status: int, body: str) -> None:
