@@ -233,10 +233,12 @@ def day(value: str | None, lang: str) -> str:
 def language_name(code: str | None, lang: str, _: Callable[[str], str]) -> str:
     """A language tag as a name in the interface language; `und` and unknown tags in words."""
     if not code or code in ("und", "unknown", "?"):
-        return _("unknown language")
+        unknown = _("unknown language")  # capitalised like the names beside it
+        return unknown[:1].upper() + unknown[1:]
     locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
     base = code.replace("_", "-").split("-")[0].lower()
     name = locale.languages.get(base)
     if not name:
-        return _("another language (%(code)s)") % {"code": code}
+        other = _("another language (%(code)s)") % {"code": code}
+        return other[:1].upper() + other[1:]
     return name[:1].upper() + name[1:]
