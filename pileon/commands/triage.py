@@ -239,7 +239,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
     Prints, per language, how many supportive replies the rules would shield (target: at most
-    2%) and how many abusive replies they would put in support (target: at most 1%).
+    2%), how many abusive replies they would put in support (target: at most 1%), and how
+    many supportive replies reach Support (the higher the better).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -257,6 +258,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
                   "supportive_shielded_rate": rate.supportive_shielded_rate,
+                  "supportive_in_support": rate.supportive_in_support,
+                  "supportive_in_support_rate": rate.supportive_in_support_rate,
                   "abusive": rate.abusive, "abusive_in_support": rate.abusive_in_support,
                   "abusive_in_support_rate": rate.abusive_in_support_rate,
                   "folders": rate.folders}
@@ -267,7 +270,9 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                    f" {_share(rate.supportive_shielded, rate.supportive):16}"
                    f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
                    f" {_share(rate.abusive_in_support, rate.abusive):16}"
-                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} supportive in support"
+                   f" {_share(rate.supportive_in_support, rate.supportive):16} folders"
+                   f" {rate.folders}")
 
 
 def _mark(rate: float | None, target: float) -> str:

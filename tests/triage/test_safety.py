@@ -107,7 +107,9 @@ def test_a_wave_whose_copies_disagree_is_shielded_whole_without_a_coordination_r
     assert {found[w] for w in ("w1", "w2", "w3")} == {("shielded", "copies_share_fate"),
                                                       ("shielded", "shield_threshold")}
     out = cli("triage", planted, "--explain", "w3")
-    assert "one text, one fate: 3 copies (same_text)" in out and "this copy alone: inbox" in out
+    # Read alone, w3 (scored neutral) waits in To review for its own words: a second-person
+    # accusation ("xain! sen azerbaycanli deyilsen") is never shown in the clear Inbox.
+    assert "one text, one fate: 3 copies (same_text)" in out and "this copy alone: review" in out
 
 
 def test_a_supportive_score_with_a_second_person_accusation_is_not_support(
