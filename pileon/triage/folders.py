@@ -308,7 +308,8 @@ def apply_copy_fate(
             # The copies disagree between clear support and abuse: neither shown in clear
             # nor hidden as abuse; the user looks (a coordinated group gets no such doubt).
             fate, lowered = "review", True
-        if (fate == "review" and not group.coordinated and consensus
+        if (fate == "review" and level == STRICTNESS["review"] and not group.coordinated
+                and consensus
                 and not any(decided.get(m) for m in present)
                 and all(choices[m].folder != "review" or choices[m].rule in SOFT_RULES
                         for m in present)):
