@@ -111,12 +111,21 @@ def _print_explain(item: dict[str, object]) -> None:
         + ("  (throwaway: shield thresholds lowered by"
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
-        out(f"  member of coordinated cluster {item['cluster_id']}")
+        out(f"  member of near-duplicate cluster {item['cluster_id']}")
     if "accusation" in explain:
         out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
             f" {explain['cue']!r}: support is earned, so it waits in review")
+    words = explain.get("words")
+    if isinstance(words, dict) and words:
+        out("  its words: " + ", ".join(f"{kind} cue {found!r}" for kind, found in words.items()))
     copies = explain.get("copies")
-    if isinstance(copies, dict):
+    if isinstance(copies, dict) and "read_together" in copies:
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" only single scores held them back, so each exact text is read together (average"
+            f" supportive {copies.get('mean_supportive', '?')}):"
+            f" {copies['read_together']} (this copy alone: {copies['own_folder']} by"
+            f" '{copies['own_rule']}')")
+    elif isinstance(copies, dict):
         out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
             f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
             f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")

@@ -247,7 +247,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             post.lang, post.labels, choice.category, choice.folder,
             user_folder or choice.folder, choice.rule, post.signals, post.cluster_id,
             user_folder is not None, explain, group.id if group else None,
-            len(group.members) if group else 1))
+            len(group.members) if group else 1, kinds[key]))
     counts = dict(Counter(r.folder for r in rows))
     decided = len(user_folders)
     conn.execute("BEGIN IMMEDIATE")
