@@ -45,14 +45,14 @@ def ensure_triaged(db: Path) -> None:
 
 
 @click.command()
-@_DB
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A rules TOML file (default: the commented defaults shipped with pileon).")
 @click.option("--explain", "explain_id", metavar="POST_ID",
               help="Say which rule put this post where, with which scores; change nothing.")
 @click.option("--print-default-rules", is_flag=True, help="Print the default rules and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def triage(db: Path, rules_path: Path | None, explain_id: str | None,
+def triage(db: Path | None, rules_path: Path | None, explain_id: str | None,
            print_default_rules: bool, as_json: bool) -> None:
     """Sort replies into folders: support, inbox, review, shielded.
 
@@ -64,6 +64,8 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
         click.echo(default_rules_text(), nl=False)
         return
+    if db is None:
+        raise click.UsageError("Missing argument 'DB'.")
     rules = load_rules(rules_path)
     conn = connect(db, create=False)
     try:
