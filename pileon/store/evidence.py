@@ -87,6 +87,10 @@ ON CONFLICT(platform, id) DO UPDATE SET
 WHERE excluded.seen_at >= accounts.seen_at
 """
 
+_VERSION_INSERT = (
+    "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text, placeholder,"
+    " raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)"
+)
 
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one shared encoder is ~3x faster.
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
@@ -151,16 +155,22 @@ def _reject_row(rej: Rejected, now: str) -> tuple[object, ...]:
 
 
 class EvidenceWriter:
-    """Writes batches from one ingest run; commit happens every `group` batches."""
+    """Writes batches from one ingest run; a commit happens every `group` batches or every
+    `rows` rows (posts, accounts and rejects), whichever comes first."""
 
-    def __init__(self, conn: sqlite3.Connection, *, source: str, fmt: str, group: int = 50):
+    def __init__(
+        self, conn: sqlite3.Connection, *, source: str, fmt: str, group: int = 1000,
+        rows: int = 5000,
+    ):
         self.conn = conn
         self.group = group
+        self.rows = rows
         self.counts = IngestCounts()
         #: SHA-256 of every payload this run stored or found already stored (custody log).
         self.payloads_new: set[str] = set()
         self.payloads_seen: set[str] = set()
         self._pending: list[SourceBatch] = []
+        self._pending_rows = 0
         self._clean = Sanitizer()
         now = to_iso(datetime.now(UTC))
         cur = conn.execute(
@@ -171,7 +181,8 @@ class EvidenceWriter:
 
     def add(self, batch: SourceBatch) -> None:
         self._pending.append(batch)
-        if len(self._pending) >= self.group:
+        self._pending_rows += 1 + len(batch.posts) + len(batch.accounts) + len(batch.rejected)
+        if len(self._pending) >= self.group or self._pending_rows >= self.rows:
             self.flush()
 
     def add_all(self, batches: Iterable[SourceBatch]) -> None:
@@ -184,8 +195,11 @@ class EvidenceWriter:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for batch in self._pending:
-                self._write_or_keep_aside(batch)
+            if not self._write_group(self._pending):
+                # SQLite refused some record: redo the group one batch at a time, so only the
+                # batch holding it is kept aside and the rest is stored.
+                for batch in self._pending:
+                    self._write_or_keep_aside(batch)
             self.counts.surrogates_replaced = self._clean.surrogates_replaced
             self.counts.integers_dropped = self._clean.integers_dropped
             conn.execute(
@@ -206,12 +220,113 @@ class EvidenceWriter:
                 conn.execute("ROLLBACK")
             raise
         self._pending.clear()
+        self._pending_rows = 0
+
+    def _stored_payloads(self, shas: list[str]) -> dict[str, bool]:
+        """{sha256: still unparsed (archived by a live collector)} for the payloads already held."""
+        found: dict[str, bool] = {}
+        for start in range(0, len(shas), 500):
+            part = shas[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for sha, unparsed in self.conn.execute(
+                f"SELECT sha256, ingest_run_id IS NULL FROM raw_payloads WHERE sha256 IN ({marks})",
+                part,
+            ):
+                found[sha] = bool(unparsed)
+        return found
+
+    def _write_group(self, batches: list[SourceBatch]) -> bool:
+        """Write every batch with one statement per table. False, with nothing written, when
+        SQLite refuses a record (the caller then writes batch by batch)."""
+        conn = self.conn
+        clean = self._clean
+        surrogates, integers = clean.surrogates_replaced, clean.integers_dropped
+        now = to_iso(datetime.now(UTC)) or ""
+        conn.execute("SAVEPOINT grp")
+        try:
+            rejects = [_reject_row(rej, now) for b in batches for rej in b.rejected]
+            rejected = conn.executemany(
+                "INSERT OR IGNORE INTO rejects (source, locator, reason, raw, raw_sha256,"
+                " rejected_at) VALUES (?,?,?,?,?,?)",
+                rejects,
+            ).rowcount if rejects else 0
+            parsed = [b for b in batches if b.posts or b.accounts]
+            stored = self._stored_payloads(list({b.payload.sha256 for b in parsed}))
+            new: list[SourceBatch] = []
+            seen: list[str] = []
+            taken: set[str] = set()
+            inserts: list[tuple[object, ...]] = []
+            claims: list[tuple[object, ...]] = []
+            for b in parsed:
+                p = b.payload
+                sha = p.sha256
+                if sha in taken or stored.get(sha) is False:
+                    seen.append(sha)  # stored, with everything parsed from it, earlier
+                    continue
+                taken.add(sha)
+                new.append(b)
+                if sha in stored:  # archived on arrival by a collector, unparsed: claim it
+                    claims.append((self.run_id, sha))
+                else:
+                    inserts.append(clean.row((
+                        sha, p.data, len(p.data), p.source, p.locator, p.adapter,
+                        p.adapter_version, to_iso(p.fetched_at), self.run_id,
+                    )))
+            if inserts:
+                conn.executemany(
+                    "INSERT INTO raw_payloads (sha256, data, size_bytes, source, locator,"
+                    " adapter, adapter_version, fetched_at, ingest_run_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    inserts,
+                )
+            if claims:
+                conn.executemany(
+                    "UPDATE raw_payloads SET ingest_run_id=? WHERE sha256=?", claims
+                )
+            accounts: list[tuple[object, ...]] = []
+            posts: list[tuple[object, ...]] = []
+            versions: list[tuple[object, ...]] = []
+            uncounted = Sanitizer()  # versions hold the posts' text again: not counted twice
+            for b in new:
+                p = b.payload
+                seen_at = to_iso(p.fetched_at) or now
+                accounts.extend(clean.row(_account_row(a, p.sha256, seen_at)) for a in b.accounts)
+                posts.extend(clean.row(_post_row(x, p.sha256, seen_at)) for x in b.posts)
+                versions.extend(uncounted.row(_version_row(x, p.sha256, seen_at)) for x in b.posts)
+            if accounts:
+                conn.executemany(_ACCOUNT_UPSERT, accounts)
+            if posts:
+                conn.executemany(_POST_UPSERT, posts)
+            if versions:
+                conn.executemany(_VERSION_INSERT, versions)
+        except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:
+            if not conn.in_transaction or (isinstance(exc, sqlite3.OperationalError) and (
+                is_disk_full(exc) or "locked" in str(exc) or "busy" in str(exc)
+            )):
+                raise  # the database, not a record, is the problem
+            conn.execute("ROLLBACK TO grp")
+            conn.execute("RELEASE grp")
+            clean.surrogates_replaced, clean.integers_dropped = surrogates, integers
+            return False
+        conn.execute("RELEASE grp")
+        c = self.counts
+        c.rejected += rejected
+        c.payloads_new += len(new)
+        c.payloads_seen += len(seen)
+        self.payloads_new.update(b.payload.sha256 for b in new)
+        self.payloads_seen.update(seen)
+        c.posts += sum(len(b.posts) for b in new)
+        c.accounts += sum(len(b.accounts) for b in new)
+        return True
 
     def _write_or_keep_aside(self, batch: SourceBatch) -> None:
         """Write one batch inside a savepoint; if SQLite refuses it, keep its bytes aside."""
         conn = self.conn
         before = (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
                   self.counts.accounts, self.counts.rejected)
+        cleaned = (self._clean.surrogates_replaced, self._clean.integers_dropped)
+        sha = batch.payload.sha256
+        known = (sha in self.payloads_new, sha in self.payloads_seen)
         conn.execute("SAVEPOINT batch")
         try:
             self._write(batch)
@@ -224,6 +339,11 @@ class EvidenceWriter:
             conn.execute("RELEASE batch")
             (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
              self.counts.accounts, self.counts.rejected) = before
+            self._clean.surrogates_replaced, self._clean.integers_dropped = cleaned
+            if not known[0]:
+                self.payloads_new.discard(sha)
+            if not known[1]:
+                self.payloads_seen.discard(sha)
             p = batch.payload
             rej = Rejected(p.source, p.locator or "payload", f"cannot be stored: {exc}", p.data)
             cur = conn.execute(
@@ -276,8 +396,7 @@ class EvidenceWriter:
         )
         conn.executemany(_POST_UPSERT, [clean(_post_row(x, p.sha256, seen)) for x in batch.posts])
         conn.executemany(
-            "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text,"
-            " placeholder, raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)",
+            _VERSION_INSERT,
             # The same text as the post's row: cleaned again, but not counted twice.
             [Sanitizer().row(_version_row(x, p.sha256, seen)) for x in batch.posts],
         )
