@@ -87,6 +87,13 @@ ON CONFLICT(platform, id) DO UPDATE SET
 WHERE excluded.seen_at >= accounts.seen_at
 """
 
+def _iso(moment: datetime | None) -> str | None:
+    """`to_iso`, without the time-zone conversion in the common case of a UTC time."""
+    if moment is not None and moment.tzinfo is UTC:
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return to_iso(moment)
+
+
 _VERSION_INSERT = (
     "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text, placeholder,"
     " raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)"
@@ -106,21 +113,21 @@ def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
         post.uri,
         post.url,
         post.lang_reported,
-        to_iso(post.created_at),
+        _iso(post.created_at),
         post.reply_to,
         post.quote_of,
         post.root_id,
         _sorted_json(dict(post.metrics)) if post.metrics is not None else None,
         post.placeholder,
         # A post first seen as not_found was already gone when this payload was fetched.
-        to_iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
+        _iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
         raw_sha,
         seen,
     )
 
 
 def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
-    state = json.dumps([post.text, post.placeholder, to_iso(post.deleted_at_source)])
+    state = json.dumps([post.text, post.placeholder, _iso(post.deleted_at_source)])
     content_sha = hashlib.sha256(state.encode("utf-8")).hexdigest()
     return (post.platform, post.id, content_sha, post.text, post.placeholder, raw_sha, seen)
 
@@ -131,7 +138,7 @@ def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
         acc.id,
         acc.handle,
         acc.display_name,
-        to_iso(acc.created_at),
+        _iso(acc.created_at),
         acc.followers_count,
         acc.following_count,
         acc.posts_count,
@@ -270,7 +277,7 @@ class EvidenceWriter:
                 else:
                     inserts.append(clean.row((
                         sha, p.data, len(p.data), p.source, p.locator, p.adapter,
-                        p.adapter_version, to_iso(p.fetched_at), self.run_id,
+                        p.adapter_version, _iso(p.fetched_at), self.run_id,
                     )))
             if inserts:
                 conn.executemany(
@@ -289,7 +296,7 @@ class EvidenceWriter:
             uncounted = Sanitizer()  # versions hold the posts' text again: not counted twice
             for b in new:
                 p = b.payload
-                seen_at = to_iso(p.fetched_at) or now
+                seen_at = _iso(p.fetched_at) or now
                 accounts.extend(clean.row(_account_row(a, p.sha256, seen_at)) for a in b.accounts)
                 posts.extend(clean.row(_post_row(x, p.sha256, seen_at)) for x in b.posts)
                 versions.extend(uncounted.row(_version_row(x, p.sha256, seen_at)) for x in b.posts)
