@@ -37,8 +37,8 @@ class IngestCounts:
 _POST_UPSERT = """
 INSERT INTO posts (platform, id, kind, text, author_id, uri, url, lang_reported, created_at,
                    reply_to, quote_of, root_id, metrics_json, placeholder, deleted_at_source,
-                   raw_sha256, seen_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   raw_sha256, seen_at, labels_json)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(platform, id) DO UPDATE SET
     -- 'reply' is also what a source without kinds guesses (a bare CSV/JSONL): it never
     -- replaces a kind a richer source stated; a stated kind does replace a guessed 'reply'.
@@ -63,6 +63,8 @@ ON CONFLICT(platform, id) DO UPDATE SET
              THEN excluded.seen_at END),
     raw_sha256 = CASE WHEN excluded.placeholder IS NULL THEN excluded.raw_sha256
                       ELSE posts.raw_sha256 END,
+    -- labels as last delivered (a label can be withdrawn); a source silent on labels keeps them
+    labels_json = COALESCE(excluded.labels_json, posts.labels_json),
     seen_at = excluded.seen_at
 WHERE excluded.seen_at >= posts.seen_at
 """
@@ -70,8 +72,8 @@ WHERE excluded.seen_at >= posts.seen_at
 _ACCOUNT_UPSERT = """
 INSERT INTO accounts (platform, id, handle, display_name, created_at, followers_count,
                       following_count, posts_count, has_avatar, description, url, raw_sha256,
-                      seen_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                      seen_at, labels_json)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(platform, id) DO UPDATE SET
     handle = COALESCE(excluded.handle, accounts.handle),
     display_name = COALESCE(excluded.display_name, accounts.display_name),
@@ -82,6 +84,7 @@ ON CONFLICT(platform, id) DO UPDATE SET
     has_avatar = COALESCE(excluded.has_avatar, accounts.has_avatar),
     description = COALESCE(excluded.description, accounts.description),
     url = COALESCE(excluded.url, accounts.url),
+    labels_json = COALESCE(excluded.labels_json, accounts.labels_json),
     raw_sha256 = excluded.raw_sha256,
     seen_at = excluded.seen_at
 WHERE excluded.seen_at >= accounts.seen_at
@@ -123,7 +126,14 @@ def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
         _iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
         raw_sha,
         seen,
+        _labels_json(post.labels),
     )
+
+
+def _labels_json(labels: tuple[tuple[str, str], ...] | None) -> str | None:
+    if labels is None:
+        return None
+    return json.dumps([{"val": val, "by": by} for val, by in labels], ensure_ascii=False)
 
 
 def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
@@ -147,6 +157,7 @@ def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
         acc.url,
         raw_sha,
         seen,
+        _labels_json(acc.labels),
     )
 
 
