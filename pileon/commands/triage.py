@@ -127,13 +127,18 @@ def _print_explain(item: dict[str, object]) -> None:
             f" {('— ' + d['reason']) if d['reason'] else ''}")
 
 
+#: What each folder is called in the review UI (docs/glossary.md), beside its id.
+FOLDER_TITLES = {"support": "Support", "inbox": "Inbox", "review": "To review (blurred)",
+                 "shielded": "Abusive replies (blurred)"}
+
+
 @click.command()
 @_DB
 @click.option("--folder", type=click.Choice(FOLDERS), help="Only this folder's posts.")
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per post: id, platform, text, folder, labels, lang, ...")
 @click.option("--show-shielded", is_flag=True,
-              help="Print the text of shielded and to-review posts too (hidden by default in"
+              help="Print the text of abusive and to-review posts too (hidden by default in"
                    " the terminal, as they are blurred in the review UI; --json keeps it).")
 def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) -> None:
     """Counts per folder, or the posts of one folder (--json: one object a line)."""
@@ -145,7 +150,7 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
         if not as_json and folder is None:
             counts = json.loads(run["counts_json"])
             for name in FOLDERS:
-                click.echo(f"{name:10} {counts.get(name, 0):8d}")
+                click.echo(f"{name:10} {counts.get(name, 0):8d}  {FOLDER_TITLES[name]}")
             return
         for row in iter_folder_posts(conn, int(run["id"]), folder):
             labels = json.loads(row["labels_json"])
@@ -210,20 +215,33 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
 @click.option("--helper", "helpers", multiple=True, metavar="NAME",
               help="Also print a one-time link for a trusted helper called NAME, who reviews"
-                   " To review and Shielded unblurred and decides; each decision records who"
-                   " made it. Repeatable. The author can remove a helper in Settings.")
-def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...]) -> None:
+                   " “To review” and “Abusive replies” unblurred and decides; each decision"
+                   " records who made it. Repeatable. The author can remove a helper in"
+                   " Settings.")
+@click.option("--new-link", is_flag=True,
+              help="Do not start a server: print a fresh one-time link from the one already"
+                   " running on DB (with --helper NAME: a link for that helper), without"
+                   " restarting it.")
+def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...],
+          new_link: bool) -> None:
     """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
-    from pileon.web.serve import serve_forever
+    from pileon.web.serve import request_new_link, serve_forever
 
     if not db.exists():
         raise StoreError("no such database", path=str(db),
                          hint="run `pileon ingest` or `pileon demo` first")
-    ensure_triaged(db)
     names = tuple(dict.fromkeys(n.strip() for n in helpers if n.strip()))
     if any(len(n) > 60 or not n.isprintable() for n in names):
         raise click.BadParameter("a helper's name is at most 60 printable characters",
                                  param_hint="--helper")
+    if new_link:
+        for name in names or (None,):
+            link = request_new_link(db, name)
+            console.print(f"new one-time link for your helper {name}: " if name
+                          else "new one-time link: ", end="", soft_wrap=True)
+            click.echo(link)  # the link alone on stdout, for scripts
+        return
+    ensure_triaged(db)
     serve_forever(db, port=port, open_browser=not no_browser, helpers=names)
 
 

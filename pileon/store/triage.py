@@ -366,19 +366,16 @@ class PageFilter:
     until: str | None = None
     query: str | None = None
     decided_only: bool = False
-    match: str | None = None  # an FTS5 expression over post_search (pileon.web.search)
+    match: str | None = None  # an FTS5 expression over post_search (pileon.store.search)
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
-    # With a search, the posts FTS5 found drive the query through the (run, platform, post)
-    # key ("+" keeps SQLite from walking the whole folder by its index instead).
-    plus = "+" if f.match else ""
     clauses: list[str] = ["f.run_id = ?"]
     args: list[Any] = [run_id]
     for column, value in (("f.folder", f.folder), ("f.category", f.category),
                           ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
         if value:
-            clauses.append(f"{plus}{column} = ?")
+            clauses.append(f"{column} = ?")
             args.append(value)
     if f.signal:
         clauses.append("(',' || f.signals || ',') LIKE ?")
@@ -391,11 +388,7 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
         args.append(f.until)
     if f.decided_only:
         clauses.append("f.decided = 1")
-    if f.match:
-        clauses.append("(f.platform, f.post_id) IN (SELECT k.platform, k.post_id FROM post_search s"
-                       " JOIN post_search_keys k ON k.id = s.rowid WHERE post_search MATCH ?)")
-        args.append(f.match)
-    elif f.query:
+    if f.query:  # (a search by `match` is pileon.store.search's, driven by what FTS5 found)
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
         escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
@@ -418,6 +411,10 @@ _PAGE_COLUMNS = (
 def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offset: int,
                 limit: int, newest_first: bool = True) -> tuple[list[sqlite3.Row], int]:
     """One page of posts matching `flt`, and how many match in all."""
+    if flt.match:
+        from pileon.store.search import search_page
+        return search_page(conn, run_id, flt, offset=offset, limit=limit,
+                           newest_first=newest_first)
     _register_fold(conn)
     where, args = _where(run_id, flt)
     join = (" FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id"
@@ -426,7 +423,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query:  # (a search by `match` needs only post_folders: its clause names f alone)
+    if flt.query:
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
@@ -437,6 +434,9 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
 def matching_keys(conn: sqlite3.Connection, run_id: int, flt: PageFilter,
                   cap: int = 200_000) -> list[tuple[str, str]]:
     """Every (platform, post_id) matching `flt`: the target of a bulk action by filter."""
+    if flt.match:
+        from pileon.store.search import search_keys
+        return search_keys(conn, run_id, flt, cap)
     _register_fold(conn)
     where, args = _where(run_id, flt)
     return [(str(a), str(b)) for a, b in conn.execute(
