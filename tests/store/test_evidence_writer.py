@@ -85,8 +85,8 @@ def test_a_payload_archived_by_a_collector_is_claimed_by_the_writer(tmp_path: Pa
     writer.add_all([batch, _batch(2)])
     counts = writer.finish()
     assert (counts.payloads_new, counts.payloads_seen, counts.posts) == (2, 0, 2)
-    assert _table(conn, "SELECT ingest_run_id FROM raw_payloads WHERE sha256 = '%s'" % p.sha256) == [
-        (writer.run_id,)]
+    claimed = conn.execute("SELECT ingest_run_id FROM raw_payloads WHERE sha256 = ?", (p.sha256,))
+    assert [tuple(r) for r in claimed] == [(writer.run_id,)]
 
 
 def test_groups_are_cut_by_rows_as_well_as_by_batches(tmp_path: Path) -> None:
