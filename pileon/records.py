@@ -110,6 +110,9 @@ class Account:
     has_avatar: bool | None = None
     description: str | None = None
     url: str | None = None
+    #: Labels delivered with the profile, as (value, who set it: "self" or a labeler's id);
+    #: None when the source says nothing about labels.
+    labels: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
         _check_fields(self, _ACCOUNT_TEXT, _ACCOUNT_NUMBERS)
@@ -133,6 +136,9 @@ class Post:
     deleted_at_source: datetime | None = None
     # Placeholders such as Bluesky's #notFoundPost carry no text of their own.
     placeholder: str | None = None
+    #: Labels delivered with the post (Bluesky self-labels such as "!no-unauthenticated", and
+    #: moderation services' labels), as (value, "self" or the labeler's id); None: not stated.
+    labels: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
         _check_fields(self, _POST_TEXT, ())

@@ -10,7 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page, as_mention
+from pileon.collect.round import CollectRound, Credential, Page, as_mention, as_quote
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.bluesky import BlueskySource, parse_bluesky_page
@@ -193,7 +193,8 @@ class BlueskyCollector:
             page = rnd.fetch(url, [*params, *extra], purpose=step, parser=parse_bluesky_page,
                              found_via=found_via, headers=headers,
                              accept=(400, 403, 404, 501) if optional else (),
-                             relabel=as_mention(self.root) if found_via == "mentions" else None)
+                             relabel=as_mention(self.root) if found_via == "mentions"
+                             else as_quote(self.root) if found_via == "quotes" else None)
             if not page.exchange.ok:
                 rnd.note(f"{step} not collected: {page.exchange.host} answered"
                          f" HTTP {page.status}")

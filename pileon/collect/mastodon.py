@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention
+from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention, as_quote
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.mastodon import MastodonSource, parse_mastodon_page
@@ -205,7 +205,7 @@ class MastodonCollector:
                      " give the author's token with --mastodon-token-env")
             return
         self._paged(rnd, "quotes", self._api(f"statuses/{self.root}/quotes"), [("limit", "40")],
-                    found_via="quotes", key=None)
+                    found_via="quotes", key=None, relabel=as_quote(self.root))
 
     def _mentions(self, rnd: CollectRound) -> None:
         if not self.token:

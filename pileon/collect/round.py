@@ -29,7 +29,7 @@ from pileon.store.collect import (
 )
 from pileon.store.evidence import EvidenceWriter
 
-__all__ = ["CollectRound", "Credential", "Page", "Relabel", "as_mention", "error_text"]
+__all__ = ["CollectRound", "Credential", "Page", "Relabel", "as_mention", "as_quote", "error_text"]
 
 
 Relabel = Callable[[Post], Post]
@@ -40,6 +40,19 @@ def as_mention(root: str) -> Relabel:
 
     def relabel(post: Post) -> Post:
         return replace(post, kind="mention") if post.kind == "root" and post.id != root else post
+
+    return relabel
+
+
+def as_quote(root: str) -> Relabel:
+    """A quote endpoint answers quotes of `root`: a post quoting it is a quote, even when it also
+    replies to someone in a thread (X then names it a reply). Other posts of the page (the root,
+    the posts they reply to) keep their kind."""
+
+    def relabel(post: Post) -> Post:
+        if post.quote_of == root and post.kind == "reply" and post.placeholder is None:
+            return replace(post, kind="quote")
+        return post
 
     return relabel
 

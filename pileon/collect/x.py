@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention
+from pileon.collect.round import CollectRound, Credential, Page, Relabel, as_mention, as_quote
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
 from pileon.ingest.x import XSource, parse_x_page
@@ -114,7 +114,9 @@ class XCollector:
     def run(self, rnd: CollectRound) -> None:
         author = self._root(rnd)
         since = previous_step_cursor(rnd.conn, self.target, rnd.round.id, "newest")
-        self._search(rnd, since)
+        conversation = rnd.state("conversation")
+        self._search(rnd, since, conversation.cursor if conversation and conversation.cursor
+                     else self.root)
         self._quotes(rnd)
         if self.mentions and author:
             self._mentions(rnd, author)
@@ -149,6 +151,13 @@ class XCollector:
                 f" {PRICE_SOURCE}); stopping before ${b.max_usd:.2f} (--max-cost)")
         author = str(tweet["author_id"]) if isinstance(tweet, Mapping) and tweet.get("author_id") \
             else None
+        # A post that is itself a reply sits in someone else's conversation: X's search knows
+        # the thread only by the conversation's own id (its first post), never by the reply's.
+        conversation = tweet.get("conversation_id") if isinstance(tweet, Mapping) else None
+        if isinstance(conversation, str) and conversation.isdigit() and conversation != self.root:
+            rnd.say(f"X: the post is a reply in conversation {conversation}; searching that"
+                    " conversation (the post and the posts above it are context, not replies)")
+            rnd.save("conversation", conversation, done=True)
         rnd.save("root", author, done=True)
         return author
 
@@ -190,8 +199,8 @@ class XCollector:
         if old is None or int(newest) > int(old):
             rnd.save("newest", newest, done=True)
 
-    def _search(self, rnd: CollectRound, since: str | None) -> None:
-        params = [("query", f"conversation_id:{self.root}")]
+    def _search(self, rnd: CollectRound, since: str | None, conversation: str) -> None:
+        params = [("query", f"conversation_id:{conversation}")]
         if since:
             params.append(("since_id", since))  # later rounds read only what is new
         self._paged(rnd, "search", "tweets/search/recent", params, token_param="next_token",
@@ -200,7 +209,8 @@ class XCollector:
     def _quotes(self, rnd: CollectRound) -> None:
         # Newest first: once a page holds only quotes already stored, the rest are stored too.
         self._paged(rnd, "quotes", f"tweets/{self.root}/quote_tweets", [("exclude", "retweets")],
-                    token_param="pagination_token", found_via="quotes", stop_when_known=True)
+                    token_param="pagination_token", found_via="quotes", stop_when_known=True,
+                    relabel=as_quote(self.root))
 
     def confirm_gone(self, rnd: CollectRound, post_ids: Sequence[str]) -> list[tuple[str, Page]]:
         return []  # see checks_deletions

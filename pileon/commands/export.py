@@ -92,12 +92,15 @@ class _ExportCommand(click.Command):
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option("--show-notifications", is_flag=True,
               help="mastodon-mutes: keep notifications from muted accounts (default: hide).")
+@click.option("--public", is_flag=True,
+              help="csv/jsonl meant for others: leave out the text of posts whose author asked"
+                   " to be shown to signed-in readers only (Bluesky !no-unauthenticated).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def export(db: Path, fmt: str, folder: str | None, categories: tuple[str, ...],
            langs: tuple[str, ...], marked: str | None, ids_file: Path | None,
-           out: Path | None, force: bool, show_notifications: bool, as_json: bool,
-           quiet: bool) -> None:
+           out: Path | None, force: bool, show_notifications: bool, public: bool,
+           as_json: bool, quiet: bool) -> None:
     """Export a folder or selection: all fields, block lists, or the raw evidence as WARC.
 
     Posts come from the newest `pileon triage` run, so your own decisions are applied. Files
@@ -111,7 +114,8 @@ def export(db: Path, fmt: str, folder: str | None, categories: tuple[str, ...],
     try:
         selection = make_selection(conn, db, flt, ids_file)
         outcome = run_export(conn, selection, fmt, target, force=force,
-                             options={"hide_notifications": not show_notifications})
+                             options={"hide_notifications": not show_notifications,
+                                      "public": public})
     finally:
         conn.close()
     if as_json:

@@ -14,12 +14,13 @@ from typing import Any
 from pileon.export.selection import ExportResult, ExportSelection
 from pileon.store.export import ExportPost
 
-__all__ = ["CSV_COLUMNS", "CsvExporter", "JsonlExporter", "post_record", "spreadsheet_cell"]
+__all__ = ["CSV_COLUMNS", "WITHHELD", "CsvExporter", "JsonlExporter", "post_record",
+           "spreadsheet_cell"]
 
 #: Column order of the CSV (and key order of each JSONL object).
 CSV_COLUMNS: tuple[str, ...] = (
-    "platform", "post_id", "kind", "created_at", "url", "uri", "reply_to", "text", "lang",
-    "lang_reported", "deleted_at_source", "folder", "model_folder", "decided_by_user",
+    "platform", "post_id", "kind", "created_at", "url", "uri", "reply_to", "text",
+    "text_withheld", "lang", "lang_reported", "deleted_at_source", "source_labels", "folder", "model_folder", "decided_by_user",
     "category", "rule", "labels", "scores", "evidence", "model", "author_id", "author_handle",
     "author_display_name", "author_url", "author_created_at", "author_followers",
     "author_following", "author_posts", "author_has_avatar", "account_signals",
@@ -32,9 +33,19 @@ CSV_COLUMNS: tuple[str, ...] = (
 _FORMULA_START = frozenset("=+-@\t\r")
 
 
-def post_record(post: ExportPost) -> dict[str, Any]:
-    """Every field of a post as plain JSON values, in CSV_COLUMNS order."""
-    values = {column: getattr(post, column) for column in CSV_COLUMNS}  # asdict deep-copies
+#: Why a post's text is left out of a --public export (the cell says it, in place of the text).
+WITHHELD = ("the author asked (Bluesky !no-unauthenticated) not to be shown to logged-out"
+            " readers")
+
+
+def post_record(post: ExportPost, *, public: bool = False) -> dict[str, Any]:
+    """Every field of a post as plain JSON values, in CSV_COLUMNS order. With `public`, the
+    text of a post whose author asked to be shown to signed-in readers only is left out."""
+    values = {column: getattr(post, column, None) for column in CSV_COLUMNS}  # asdict deep-copies
+    withheld = public and post.logged_in_only
+    values["text"] = "" if withheld else post.text
+    values["text_withheld"] = WITHHELD if withheld else None
+    values["source_labels"] = [dict(label) for label in post.source_labels]
     values["labels"] = list(post.labels)
     values["account_signals"] = list(post.account_signals)
     values["evidence"] = [dict(e) for e in post.evidence]
@@ -57,9 +68,12 @@ def spreadsheet_cell(value: Any) -> str:
     return "'" + text if text[:1] in _FORMULA_START else text
 
 
-def _csv_row(post: ExportPost) -> list[str]:
-    record = post_record(post)
+def _csv_row(post: ExportPost, public: bool) -> list[str]:
+    record = post_record(post, public=public)
     record["labels"] = ";".join(post.labels)
+    record["source_labels"] = ";".join(
+        f"{lab['val']} ({'author' if lab['by'] == 'self' else lab['by']}, {lab['on']})"
+        for lab in post.source_labels)
     record["account_signals"] = ";".join(post.account_signals)
     record["evidence"] = (json.dumps(record["evidence"], ensure_ascii=False)
                           if post.evidence else "")
@@ -81,7 +95,7 @@ class CsvExporter:
             writer = csv.writer(fh)
             writer.writerow(CSV_COLUMNS)
             for post in selection.posts():
-                writer.writerow(_csv_row(post))
+                writer.writerow(_csv_row(post, bool(options.get("public"))))
                 rows += 1
         return ExportResult(files=(out,), rows=rows, notes=(
             "cells that begin with = + - @ are prefixed with ' so a spreadsheet never runs"
@@ -98,6 +112,7 @@ class JsonlExporter:
         rows = 0
         with out.open("w", encoding="utf-8", newline="\n") as fh:
             for post in selection.posts():
-                fh.write(json.dumps(post_record(post), ensure_ascii=False) + "\n")
+                fh.write(json.dumps(post_record(post, public=bool(options.get("public"))),
+                                    ensure_ascii=False) + "\n")
                 rows += 1
         return ExportResult(files=(out,), rows=rows)

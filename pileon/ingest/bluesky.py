@@ -55,6 +55,30 @@ def web_url(uri: str, handle: str | None) -> str | None:
     return f"https://bsky.app/profile/{who}/post/{parts[2]}"
 
 
+def _labels(owner: str, *sources: Any) -> tuple[tuple[str, str], ...] | None:
+    """Labels as (value, "self" | labeler DID) from a view's `labels` array (label objects with
+    `src`, `val`, `neg`) and a record's `labels` (com.atproto.label.defs#selfLabels); None when
+    neither is there. A negation (`neg: true`) withdraws the label it names."""
+    stated = False
+    found: dict[tuple[str, str], None] = {}
+    for value in sources:
+        if isinstance(value, Mapping):  # a record's selfLabels: {"values": [{"val": ...}]}
+            value = [{**v, "src": owner} for v in value.get("values") or () if isinstance(v, Mapping)]
+        if not isinstance(value, list):
+            continue
+        stated = True
+        for label in value:
+            if not isinstance(label, Mapping) or not isinstance(label.get("val"), str):
+                continue
+            src = label.get("src")
+            key = (label["val"], "self" if src in (None, owner) else str(src))
+            if label.get("neg") is True:
+                found.pop(key, None)
+            else:
+                found[key] = None
+    return tuple(found) if stated else None
+
+
 def _account(profile: Any) -> Account:
     did = str(need(profile, "did", "profile"))
     handle = profile.get("handle")
@@ -71,6 +95,7 @@ def _account(profile: Any) -> Account:
         has_avatar="avatar" in profile,
         description=profile.get("description"),
         url=f"https://bsky.app/profile/{handle if handle and handle != 'handle.invalid' else did}",
+        labels=_labels(did, profile.get("labels")),
     )
 
 
@@ -144,6 +169,7 @@ def _post(view: Any, found: PageRecords) -> Post:
             ours: value for theirs, ours in _METRICS.items()
             if (value := as_int(view.get(theirs))) is not None
         } or None,
+        labels=_labels(account.id, view.get("labels"), record.get("labels")),
     )
 
 
@@ -206,11 +232,46 @@ def _thread(top: Any, found: PageRecords) -> None:
             found.reject_item(where, f"unknown thread node type {kind!r}", node)
 
 
+_V2_GONE = {
+    "app.bsky.unspecced.defs#threadItemNotFound": "not_found",
+    "app.bsky.unspecced.defs#threadItemBlocked": "blocked",
+    # the author lets only signed-in readers see it: known by its address, no text
+    "app.bsky.unspecced.defs#threadItemNoUnauthenticated": "unavailable",
+}
+
+
+def _thread_v2(items: list[Any], found: PageRecords) -> None:
+    """app.bsky.unspecced.getPostThreadV2: `thread` is a flat list of {uri, depth, value}, the
+    anchor at depth 0, its parents above (negative depth), replies below."""
+    root: str | None = None
+    for i, item in enumerate(items):
+        where = f"thread[{i}]"
+        value = item.get("value") if isinstance(item, Mapping) else None
+        if not isinstance(value, Mapping):
+            found.reject_item(where, "thread item has no 'value' object", item)
+            continue
+        kind = str(value.get("$type", ""))
+        if isinstance(value.get("post"), Mapping):
+            post: Post | None = None
+            with found.keep_aside(where + ".value.post", value["post"]):
+                post = _post(value["post"], found)
+            if post is not None:
+                found.add_post(post)
+                root = root or (post.root_id if post.kind == "reply" else post.id)
+        elif kind in _V2_GONE:
+            with found.keep_aside(where, item):
+                found.add_post(_placeholder({"uri": item.get("uri")}, _V2_GONE[kind], None, root))
+        else:
+            found.reject_item(where, f"unknown thread item type {kind!r}", item)
+
+
 def parse_bluesky_page(page: Any, found: PageRecords) -> None:
     """Read one getPostThread / getQuotes / searchPosts / getProfiles body into `found`."""
     if not isinstance(page, Mapping):
         raise RecordError("not a Bluesky response: expected a JSON object")
-    if "thread" in page:
+    if "thread" in page and isinstance(page["thread"], list):
+        _thread_v2(page["thread"], found)
+    elif "thread" in page:
         _thread(page["thread"], found)
     elif "posts" in page:
         for i, view in enumerate(container(page, "posts", list)):

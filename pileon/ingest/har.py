@@ -67,9 +67,9 @@ class HarSource:
         return 0.95 if b'"entries"' in head or b'"creator"' in head else 0.4
 
     def read(self, path: Path, options: dict[str, Any]) -> Iterator[SourceBatch]:
-        # Everything is checked before the first batch: a HAR without X answers stores nothing.
-        batches = list(self._batches(path, options))
-        yield from batches
+        # Nothing is passed on before the first answer holding posts: a HAR without X answers,
+        # or whose X answers hold no posts, stores nothing. After it, batches stream.
+        return self._batches(path, options)
 
     def _load(self, path: Path, options: Mapping[str, Any]) -> list[Any]:
         limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
@@ -101,8 +101,11 @@ class HarSource:
         source = str(path)
         hosts: dict[str, int] = {}
         x_answers = 0
-        out: list[SourceBatch] = []
-        for i, entry in enumerate(entries, 1):
+        held: list[SourceBatch] = []  # until the first answer with posts
+        streaming = False
+        requests = len(entries)
+        for i in range(1, requests + 1):
+            entry, entries[i - 1] = entries[i - 1], None  # each entry is let go once read
             if not isinstance(entry, Mapping):
                 continue
             request = entry.get("request") or {}
@@ -135,29 +138,35 @@ class HarSource:
                 parse_web_answer(answer, found)
             except (ValueError, RecordError) as exc:
                 reason = exc.message if isinstance(exc, RecordError) else "response body is not JSON"
-                out.append(SourceBatch(payload, rejected=(Rejected(source, locator, reason, body),)))
-                continue
-            out.append(
-                SourceBatch(
+                batch = SourceBatch(payload, rejected=(Rejected(source, locator, reason, body),))
+            else:
+                batch = SourceBatch(
                     payload,
                     posts=tuple(found.posts.values()),
                     accounts=tuple(found.accounts.values()),
                     rejected=tuple(found.rejected),
                 )
-            )
+            if streaming:
+                yield batch
+            elif batch.posts:
+                streaming = True
+                yield from held
+                held.clear()
+                yield batch
+            else:
+                held.append(batch)
         if not x_answers:
             top = ", ".join(h for h, _ in sorted(hosts.items(), key=lambda kv: -kv[1])[:3]) or "none"
             raise FormatError(
-                f"a HAR with no x.com answers holding posts ({len(entries)} requests;"
+                f"a HAR with no x.com answers holding posts ({requests} requests;"
                 f" sites: {top}); nothing was stored",
                 path=str(path),
                 hint="open the post on x.com with the network panel recording, scroll through"
                 " the replies, then save all as HAR",
             )
-        if not any(b.posts for b in out):
-            first = next((b.rejected[0].reason for b in out if b.rejected), "no posts")
+        if not streaming:
+            first = next((b.rejected[0].reason for b in held if b.rejected), "no posts")
             raise FormatError(
                 f"a HAR whose {x_answers} x.com answers hold no posts ({first}); nothing was stored",
                 path=str(path),
             )
-        yield from out

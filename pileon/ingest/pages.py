@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,36 @@ def _from_number(number: float, value: Any, field: str) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+_MONTHS = {name: n for n, name in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+
+
+def _x_date(text: str) -> datetime | None:
+    """"Tue Oct 10 07:57:53 +0000 2023" read directly; None for anything else (strptime then
+    gets its turn, so an unusual spelling is still read or refused the same way)."""
+    parts = text.split(" ")
+    if len(parts) != 6 or parts[0] not in _WEEKDAYS:
+        return None
+    month = _MONTHS.get(parts[1])
+    clock = parts[3].split(":")
+    zone = parts[4]
+    if (month is None or len(clock) != 3 or len(zone) != 5 or zone[0] not in "+-"
+            or not zone[1:].isdigit() or not parts[5].isdigit() or not parts[2].isdigit()
+            or not all(c.isdigit() for c in clock)):
+        return None
+    if zone[1:] == "0000":
+        tz = UTC
+    else:
+        minutes = int(zone[1:3]) * 60 + int(zone[3:])
+        tz = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
+    try:
+        return datetime(int(parts[5]), month, int(parts[2]), int(clock[0]), int(clock[1]),
+                        int(clock[2]), tzinfo=tz)
+    except ValueError:
+        return None
+
+
 def parse_time(value: Any, field: str = "created_at") -> datetime | None:
     """One coercion for every time a file states; None when absent; RecordError when garbled.
 
@@ -157,6 +187,9 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             pass
+        quick = _x_date(value)  # X's web and archive dates, without strptime's cost
+        if quick is not None:
+            return quick
         text = value.strip()
         if text.replace(".", "", 1).isdigit():
             return _from_number(float(text), value, field)

@@ -78,6 +78,28 @@ def _error_body(head: bytes) -> str | None:
     return None
 
 
+#: X API v2 answers that hold no posts (what twarc2 also writes): named, not misread as posts.
+_NOT_POSTS = (
+    (re.compile(rb'"tweet_count"\s*:\s*\d'), re.compile(rb'"start"\s*:'),
+     "X post counts (GET /2/tweets/counts: how many posts per hour or day), not posts"),
+    (re.compile(rb'"member_count"\s*:'), re.compile(rb'"owner_id"\s*:'),
+     "X lists (their names and owners), not posts"),
+    (re.compile(rb'"action"\s*:\s*"delete"'), re.compile(rb'"reason"\s*:'),
+     "X compliance results (which posts or accounts were deleted or made private), not posts"),
+)
+_POST_TEXT = re.compile(rb'"(text|full_text|content)"\s*:')
+
+
+def _not_posts(head: bytes) -> str | None:
+    """What a file of X answers that hold no posts holds, or None."""
+    if _POST_TEXT.search(head):
+        return None
+    for first, second, what in _NOT_POSTS:
+        if first.search(head) and second.search(head):
+            return what
+    return None
+
+
 def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> Source:
     """The forced format, or the adapter most confident about the file's first bytes."""
     if fmt != "auto" and fmt not in sources:
@@ -111,6 +133,13 @@ def choose_source(path: Path, sources: dict[str, Source], fmt: str = "auto") -> 
             f"an error answer, not data: {message!r}; nothing was stored",
             path=str(path),
             hint="the request that saved this file failed; fetch or save it again",
+        )
+    holds = _not_posts(head)
+    if holds is not None:
+        raise FormatError(
+            f"this file holds {holds}; nothing was stored",
+            path=str(path),
+            hint="pileon reads posts: save the conversation's search, the replies or the quotes",
         )
     if not scored or scored[0][0] < 0.5:
         raise FormatError(

@@ -281,12 +281,40 @@ def finish_round(
 def new_posts_of_round(conn: sqlite3.Connection, round_id: int) -> list[tuple[str, str]]:
     """(platform, post id) of the real posts (not placeholders) this round saw first."""
     return [(r[0], r[1]) for r in conn.execute(
-        "SELECT s.platform, s.post_id FROM collect_seen s JOIN posts p"
+        f"{_ABOVE} SELECT s.platform, s.post_id FROM collect_seen s JOIN posts p"
         " ON p.platform = s.platform AND p.id = s.post_id"
-        " WHERE s.round_id=? AND s.first_seen=1 AND p.placeholder IS NULL"
-        " AND p.kind != 'root' ORDER BY p.created_at, s.post_id",
+        " WHERE s.round_id=?1 AND s.first_seen=1 AND p.placeholder IS NULL"
+        f" AND p.kind != 'root'{_COUNTS}"
+        " ORDER BY p.created_at, s.post_id",
         (round_id,),
     )]
+
+
+#: The post a round collects around and every post above it (what it replies to, up to the
+#: thread's first post) are context, never counted as replies to it. When that post is itself a
+#: reply in someone else's thread, the thread's search also returns the other branches: only
+#: the posts below it count then (quotes and mentions count as before).
+_ABOVE = (
+    "WITH RECURSIVE above(id, depth) AS ("
+    " SELECT r.root_id, 0 FROM collect_rounds r WHERE r.id = ?1 AND r.root_id IS NOT NULL"
+    " UNION SELECT p.reply_to, above.depth + 1 FROM above"
+    " JOIN collect_rounds r ON r.id = ?1"
+    " JOIN posts p ON p.platform = r.platform AND p.id = above.id"
+    " WHERE p.reply_to IS NOT NULL AND above.depth < 10000),"
+    " below(id, depth) AS ("
+    " SELECT r.root_id, 0 FROM collect_rounds r WHERE r.id = ?1 AND r.root_id IS NOT NULL"
+    " UNION SELECT p.id, below.depth + 1 FROM below"
+    " JOIN collect_rounds r ON r.id = ?1"
+    " JOIN posts p ON p.platform = r.platform AND p.reply_to = below.id"
+    " WHERE below.depth < 10000),"
+    " nested(yes) AS (SELECT COUNT(*) > 1 FROM above)"
+)
+#: Whether a seen post counts as something that reached the post collected around.
+_COUNTS = (
+    " AND s.post_id NOT IN (SELECT id FROM above)"
+    " AND (s.found_via != 'thread' OR NOT (SELECT yes FROM nested)"
+    " OR s.post_id IN (SELECT id FROM below))"
+)
 
 
 def folder_counts_for(
@@ -377,10 +405,10 @@ def unknown_authors(conn: sqlite3.Connection, round_id: int, platform: str) -> l
 def new_kinds_of_round(conn: sqlite3.Connection, round_id: int) -> dict[str, int]:
     """How many real posts this round saw first, by kind (reply, quote, mention ...)."""
     return {str(r[0]): int(r[1]) for r in conn.execute(
-        "SELECT p.kind, COUNT(*) FROM collect_seen s JOIN posts p"
+        f"{_ABOVE} SELECT p.kind, COUNT(*) FROM collect_seen s JOIN posts p"
         " ON p.platform = s.platform AND p.id = s.post_id"
-        " WHERE s.round_id=? AND s.first_seen=1 AND p.placeholder IS NULL AND p.kind != 'root'"
-        " GROUP BY p.kind ORDER BY 2 DESC",
+        " WHERE s.round_id=?1 AND s.first_seen=1 AND p.placeholder IS NULL AND p.kind != 'root'"
+        f"{_COUNTS} GROUP BY p.kind ORDER BY 2 DESC",
         (round_id,),
     )}
 

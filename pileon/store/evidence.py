@@ -37,8 +37,8 @@ class IngestCounts:
 _POST_UPSERT = """
 INSERT INTO posts (platform, id, kind, text, author_id, uri, url, lang_reported, created_at,
                    reply_to, quote_of, root_id, metrics_json, placeholder, deleted_at_source,
-                   raw_sha256, seen_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   raw_sha256, seen_at, labels_json)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(platform, id) DO UPDATE SET
     -- 'reply' is also what a source without kinds guesses (a bare CSV/JSONL): it never
     -- replaces a kind a richer source stated; a stated kind does replace a guessed 'reply'.
@@ -63,6 +63,8 @@ ON CONFLICT(platform, id) DO UPDATE SET
              THEN excluded.seen_at END),
     raw_sha256 = CASE WHEN excluded.placeholder IS NULL THEN excluded.raw_sha256
                       ELSE posts.raw_sha256 END,
+    -- labels as last delivered (a label can be withdrawn); a source silent on labels keeps them
+    labels_json = COALESCE(excluded.labels_json, posts.labels_json),
     seen_at = excluded.seen_at
 WHERE excluded.seen_at >= posts.seen_at
 """
@@ -70,8 +72,8 @@ WHERE excluded.seen_at >= posts.seen_at
 _ACCOUNT_UPSERT = """
 INSERT INTO accounts (platform, id, handle, display_name, created_at, followers_count,
                       following_count, posts_count, has_avatar, description, url, raw_sha256,
-                      seen_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+                      seen_at, labels_json)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(platform, id) DO UPDATE SET
     handle = COALESCE(excluded.handle, accounts.handle),
     display_name = COALESCE(excluded.display_name, accounts.display_name),
@@ -82,11 +84,23 @@ ON CONFLICT(platform, id) DO UPDATE SET
     has_avatar = COALESCE(excluded.has_avatar, accounts.has_avatar),
     description = COALESCE(excluded.description, accounts.description),
     url = COALESCE(excluded.url, accounts.url),
+    labels_json = COALESCE(excluded.labels_json, accounts.labels_json),
     raw_sha256 = excluded.raw_sha256,
     seen_at = excluded.seen_at
 WHERE excluded.seen_at >= accounts.seen_at
 """
 
+def _iso(moment: datetime | None) -> str | None:
+    """`to_iso`, without the time-zone conversion in the common case of a UTC time."""
+    if moment is not None and moment.tzinfo is UTC:
+        return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
+    return to_iso(moment)
+
+
+_VERSION_INSERT = (
+    "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text, placeholder,"
+    " raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)"
+)
 
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one shared encoder is ~3x faster.
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
@@ -102,21 +116,28 @@ def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
         post.uri,
         post.url,
         post.lang_reported,
-        to_iso(post.created_at),
+        _iso(post.created_at),
         post.reply_to,
         post.quote_of,
         post.root_id,
         _sorted_json(dict(post.metrics)) if post.metrics is not None else None,
         post.placeholder,
         # A post first seen as not_found was already gone when this payload was fetched.
-        to_iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
+        _iso(post.deleted_at_source) or (seen if post.placeholder == "not_found" else None),
         raw_sha,
         seen,
+        _labels_json(post.labels),
     )
 
 
+def _labels_json(labels: tuple[tuple[str, str], ...] | None) -> str | None:
+    if labels is None:
+        return None
+    return json.dumps([{"val": val, "by": by} for val, by in labels], ensure_ascii=False)
+
+
 def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
-    state = json.dumps([post.text, post.placeholder, to_iso(post.deleted_at_source)])
+    state = json.dumps([post.text, post.placeholder, _iso(post.deleted_at_source)])
     content_sha = hashlib.sha256(state.encode("utf-8")).hexdigest()
     return (post.platform, post.id, content_sha, post.text, post.placeholder, raw_sha, seen)
 
@@ -127,7 +148,7 @@ def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
         acc.id,
         acc.handle,
         acc.display_name,
-        to_iso(acc.created_at),
+        _iso(acc.created_at),
         acc.followers_count,
         acc.following_count,
         acc.posts_count,
@@ -136,6 +157,7 @@ def _account_row(acc: Account, raw_sha: str, seen: str) -> tuple[object, ...]:
         acc.url,
         raw_sha,
         seen,
+        _labels_json(acc.labels),
     )
 
 
@@ -151,16 +173,22 @@ def _reject_row(rej: Rejected, now: str) -> tuple[object, ...]:
 
 
 class EvidenceWriter:
-    """Writes batches from one ingest run; commit happens every `group` batches."""
+    """Writes batches from one ingest run; a commit happens every `group` batches or every
+    `rows` rows (posts, accounts and rejects), whichever comes first."""
 
-    def __init__(self, conn: sqlite3.Connection, *, source: str, fmt: str, group: int = 50):
+    def __init__(
+        self, conn: sqlite3.Connection, *, source: str, fmt: str, group: int = 1000,
+        rows: int = 5000,
+    ):
         self.conn = conn
         self.group = group
+        self.rows = rows
         self.counts = IngestCounts()
         #: SHA-256 of every payload this run stored or found already stored (custody log).
         self.payloads_new: set[str] = set()
         self.payloads_seen: set[str] = set()
         self._pending: list[SourceBatch] = []
+        self._pending_rows = 0
         self._clean = Sanitizer()
         now = to_iso(datetime.now(UTC))
         cur = conn.execute(
@@ -171,7 +199,8 @@ class EvidenceWriter:
 
     def add(self, batch: SourceBatch) -> None:
         self._pending.append(batch)
-        if len(self._pending) >= self.group:
+        self._pending_rows += 1 + len(batch.posts) + len(batch.accounts) + len(batch.rejected)
+        if len(self._pending) >= self.group or self._pending_rows >= self.rows:
             self.flush()
 
     def add_all(self, batches: Iterable[SourceBatch]) -> None:
@@ -184,8 +213,11 @@ class EvidenceWriter:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for batch in self._pending:
-                self._write_or_keep_aside(batch)
+            if not self._write_group(self._pending):
+                # SQLite refused some record: redo the group one batch at a time, so only the
+                # batch holding it is kept aside and the rest is stored.
+                for batch in self._pending:
+                    self._write_or_keep_aside(batch)
             self.counts.surrogates_replaced = self._clean.surrogates_replaced
             self.counts.integers_dropped = self._clean.integers_dropped
             conn.execute(
@@ -206,12 +238,113 @@ class EvidenceWriter:
                 conn.execute("ROLLBACK")
             raise
         self._pending.clear()
+        self._pending_rows = 0
+
+    def _stored_payloads(self, shas: list[str]) -> dict[str, bool]:
+        """{sha256: still unparsed (archived by a live collector)} for the payloads already held."""
+        found: dict[str, bool] = {}
+        for start in range(0, len(shas), 500):
+            part = shas[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for sha, unparsed in self.conn.execute(
+                f"SELECT sha256, ingest_run_id IS NULL FROM raw_payloads WHERE sha256 IN ({marks})",
+                part,
+            ):
+                found[sha] = bool(unparsed)
+        return found
+
+    def _write_group(self, batches: list[SourceBatch]) -> bool:
+        """Write every batch with one statement per table. False, with nothing written, when
+        SQLite refuses a record (the caller then writes batch by batch)."""
+        conn = self.conn
+        clean = self._clean
+        surrogates, integers = clean.surrogates_replaced, clean.integers_dropped
+        now = to_iso(datetime.now(UTC)) or ""
+        conn.execute("SAVEPOINT grp")
+        try:
+            rejects = [_reject_row(rej, now) for b in batches for rej in b.rejected]
+            rejected = conn.executemany(
+                "INSERT OR IGNORE INTO rejects (source, locator, reason, raw, raw_sha256,"
+                " rejected_at) VALUES (?,?,?,?,?,?)",
+                rejects,
+            ).rowcount if rejects else 0
+            parsed = [b for b in batches if b.posts or b.accounts]
+            stored = self._stored_payloads(list({b.payload.sha256 for b in parsed}))
+            new: list[SourceBatch] = []
+            seen: list[str] = []
+            taken: set[str] = set()
+            inserts: list[tuple[object, ...]] = []
+            claims: list[tuple[object, ...]] = []
+            for b in parsed:
+                p = b.payload
+                sha = p.sha256
+                if sha in taken or stored.get(sha) is False:
+                    seen.append(sha)  # stored, with everything parsed from it, earlier
+                    continue
+                taken.add(sha)
+                new.append(b)
+                if sha in stored:  # archived on arrival by a collector, unparsed: claim it
+                    claims.append((self.run_id, sha))
+                else:
+                    inserts.append(clean.row((
+                        sha, p.data, len(p.data), p.source, p.locator, p.adapter,
+                        p.adapter_version, _iso(p.fetched_at), self.run_id,
+                    )))
+            if inserts:
+                conn.executemany(
+                    "INSERT INTO raw_payloads (sha256, data, size_bytes, source, locator,"
+                    " adapter, adapter_version, fetched_at, ingest_run_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    inserts,
+                )
+            if claims:
+                conn.executemany(
+                    "UPDATE raw_payloads SET ingest_run_id=? WHERE sha256=?", claims
+                )
+            accounts: list[tuple[object, ...]] = []
+            posts: list[tuple[object, ...]] = []
+            versions: list[tuple[object, ...]] = []
+            uncounted = Sanitizer()  # versions hold the posts' text again: not counted twice
+            for b in new:
+                p = b.payload
+                seen_at = _iso(p.fetched_at) or now
+                accounts.extend(clean.row(_account_row(a, p.sha256, seen_at)) for a in b.accounts)
+                posts.extend(clean.row(_post_row(x, p.sha256, seen_at)) for x in b.posts)
+                versions.extend(uncounted.row(_version_row(x, p.sha256, seen_at)) for x in b.posts)
+            if accounts:
+                conn.executemany(_ACCOUNT_UPSERT, accounts)
+            if posts:
+                conn.executemany(_POST_UPSERT, posts)
+            if versions:
+                conn.executemany(_VERSION_INSERT, versions)
+        except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:
+            if not conn.in_transaction or (isinstance(exc, sqlite3.OperationalError) and (
+                is_disk_full(exc) or "locked" in str(exc) or "busy" in str(exc)
+            )):
+                raise  # the database, not a record, is the problem
+            conn.execute("ROLLBACK TO grp")
+            conn.execute("RELEASE grp")
+            clean.surrogates_replaced, clean.integers_dropped = surrogates, integers
+            return False
+        conn.execute("RELEASE grp")
+        c = self.counts
+        c.rejected += rejected
+        c.payloads_new += len(new)
+        c.payloads_seen += len(seen)
+        self.payloads_new.update(b.payload.sha256 for b in new)
+        self.payloads_seen.update(seen)
+        c.posts += sum(len(b.posts) for b in new)
+        c.accounts += sum(len(b.accounts) for b in new)
+        return True
 
     def _write_or_keep_aside(self, batch: SourceBatch) -> None:
         """Write one batch inside a savepoint; if SQLite refuses it, keep its bytes aside."""
         conn = self.conn
         before = (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
                   self.counts.accounts, self.counts.rejected)
+        cleaned = (self._clean.surrogates_replaced, self._clean.integers_dropped)
+        sha = batch.payload.sha256
+        known = (sha in self.payloads_new, sha in self.payloads_seen)
         conn.execute("SAVEPOINT batch")
         try:
             self._write(batch)
@@ -224,6 +357,11 @@ class EvidenceWriter:
             conn.execute("RELEASE batch")
             (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
              self.counts.accounts, self.counts.rejected) = before
+            self._clean.surrogates_replaced, self._clean.integers_dropped = cleaned
+            if not known[0]:
+                self.payloads_new.discard(sha)
+            if not known[1]:
+                self.payloads_seen.discard(sha)
             p = batch.payload
             rej = Rejected(p.source, p.locator or "payload", f"cannot be stored: {exc}", p.data)
             cur = conn.execute(
@@ -276,8 +414,7 @@ class EvidenceWriter:
         )
         conn.executemany(_POST_UPSERT, [clean(_post_row(x, p.sha256, seen)) for x in batch.posts])
         conn.executemany(
-            "INSERT OR IGNORE INTO post_versions (platform, post_id, content_sha256, text,"
-            " placeholder, raw_sha256, seen_at) VALUES (?,?,?,?,?,?,?)",
+            _VERSION_INSERT,
             # The same text as the post's row: cleaned again, but not counted twice.
             [Sanitizer().row(_version_row(x, p.sha256, seen)) for x in batch.posts],
         )

@@ -14,6 +14,7 @@ from typing import Any
 from pileon.store.triage import has_table
 
 __all__ = [
+    "NO_UNAUTHENTICATED",
     "ExportFilter",
     "ExportPost",
     "all_payload_hashes",
@@ -26,6 +27,9 @@ __all__ = [
     "payload_hashes",
     "user_notes",
 ]
+
+#: Bluesky's self-label: the author asks apps not to show their posts to logged-out readers.
+NO_UNAUTHENTICATED = "!no-unauthenticated"
 
 # Marks the user can put on a post in the review UI that select it for an export.
 _MARKS = ("block", "evidence")
@@ -85,6 +89,15 @@ class ExportPost:
     evidence: tuple[Mapping[str, Any], ...] = ()
     model: str | None = None  # backend/model_version of the scores shown
     notes: tuple[str, ...] = ()
+    #: Labels the platform delivered (Bluesky): {"val", "by": "self" | labeler, "on": "post" |
+    #: "account"}; the author's own `!no-unauthenticated` asks not to be shown to logged-out readers.
+    source_labels: tuple[Mapping[str, str], ...] = ()
+
+    @property
+    def logged_in_only(self) -> bool:
+        """The author asked (on this post or on their profile) to be shown to signed-in readers only."""
+        return any(lab.get("val") == NO_UNAUTHENTICATED and lab.get("by") == "self"
+                   for lab in self.source_labels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +181,7 @@ def iter_posts(conn: sqlite3.Connection, run_id: int, flt: ExportFilter) -> Iter
         " a.display_name, a.url, a.created_at, a.followers_count, a.following_count,"
         " a.posts_count, a.has_avatar, a.raw_sha256,"
         " f.signals, f.cluster_id, f.folder, f.model_folder, f.decided, f.category, f.rule,"
-        " f.labels_json"]
+        " f.labels_json, p.labels_json, a.labels_json"]
     joins = [
         " FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id"
         " LEFT JOIN accounts a ON a.platform = p.platform AND a.id = p.author_id"]
@@ -214,6 +227,7 @@ def _post(row: tuple[Any, ...], origin: tuple[Any, Any, Any],
      deleted, raw_sha, author_id, handle, display_name,
      author_url, author_created, followers, following, posts, has_avatar, account_raw,
      signals, cluster_id, folder, model_folder, decided, category, rule, labels_json,
+     post_labels, account_labels,
      coordination, scores_json, evidence_json, backend, model_version) = row
     return ExportPost(
         platform=platform, post_id=post_id, kind=kind, text=text, created_at=created_at,
@@ -233,7 +247,17 @@ def _post(row: tuple[Any, ...], origin: tuple[Any, Any, Any],
         scores=json.loads(scores_json) if scores_json else {},
         evidence=tuple(json.loads(evidence_json)) if evidence_json else (),
         model=f"{backend}/{model_version}" if backend else None,
-        notes=tuple(notes.get((platform, post_id), ())))
+        notes=tuple(notes.get((platform, post_id), ())),
+        source_labels=_source_labels(post_labels, account_labels))
+
+
+def _source_labels(post_labels: str | None, account_labels: str | None
+                   ) -> tuple[Mapping[str, str], ...]:
+    found: list[Mapping[str, str]] = []
+    for on, text in (("post", post_labels), ("account", account_labels)):
+        for label in json.loads(text) if text else ():
+            found.append({"val": str(label.get("val")), "by": str(label.get("by")), "on": on})
+    return tuple(found)
 
 
 def keys_for_ids(conn: sqlite3.Connection, ids: Iterable[str]) -> tuple[list[tuple[str, str]],

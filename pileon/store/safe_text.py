@@ -44,6 +44,24 @@ class Sanitizer:
     fields: set[str] = field(default_factory=set)
 
     def row(self, values: tuple[object, ...]) -> tuple[object, ...]:
+        # The hot path of every ingest: a row of ASCII text, small ints and None is returned
+        # as it is; only a row holding something to fix (or to refuse) is rebuilt.
+        for value in values:
+            kind = type(value)
+            if kind is str:
+                if not value.isascii():  # type: ignore[attr-defined]
+                    try:
+                        value.encode("utf-8")  # type: ignore[attr-defined]
+                    except UnicodeEncodeError:
+                        return self._rebuild(values)
+            elif kind is int:
+                if not INT64_MIN <= value <= INT64_MAX:  # type: ignore[operator]
+                    return self._rebuild(values)
+            elif value is not None and kind is not bytes and kind is not float:
+                return self._rebuild(values)
+        return values
+
+    def _rebuild(self, values: tuple[object, ...]) -> tuple[object, ...]:
         out: list[object] = []
         for value in values:
             if isinstance(value, str):

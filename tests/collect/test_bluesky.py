@@ -291,3 +291,25 @@ def test_a_cut_that_gave_nothing_is_not_asked_again_until_it_changes(
                  uri=p.BSKY_ROOT)
     collect_round(conn, p.BSKY_URL, options, clock=clock)  # type: ignore[arg-type]
     assert subtree_asks() == 2  # the count moved: worth asking again
+
+
+def test_collecting_a_post_that_is_itself_a_reply_counts_only_what_is_below_it(
+    server: ReplayServer, conn: sqlite3.Connection, options: CollectOptions, clock: object
+) -> None:
+    full = p.bsky_thread()["thread"]
+    node = copy.deepcopy(p._node(full, p.KIRILL_POST))
+    parent = {k: v for k, v in copy.deepcopy(full).items() if k != "replies"}
+    answer = {"thread": {**node, "parent": parent}}  # what getPostThread gives for a reply
+    did, rkey = p.KIRILL_POST[len("at://"):].split("/")[0], p.KIRILL_POST.rsplit("/", 1)[1]
+    server.route(XRPC + "app.bsky.feed.getPostThread", Reply.json(answer), uri=p.KIRILL_POST)
+    server.route(XRPC + "app.bsky.feed.getQuotes", Reply.json({"posts": [], "uri": p.KIRILL_POST}),
+                 uri=p.KIRILL_POST)
+    server.route(XRPC + "app.bsky.actor.getProfiles", Reply.json(p.bsky_profiles()))
+    result = collect_round(conn, f"https://bsky.app/profile/{did}/post/{rkey}", options,
+                           clock=clock)  # type: ignore[arg-type]
+    stored = posts(conn)
+    assert stored[p.KIRILL_POST]["kind"] == "reply" and p.BSKY_ROOT in stored  # both kept
+    below = {"at://did:plc:tsvnnwu7xtemojtamjfqywrd/app.bsky.feed.post/3mgz2fj4kfkxe",
+             "at://did:plc:cvu56hwf4v44hgjbq2gckx64/app.bsky.feed.post/3mgz32mwnkktn"}
+    assert {pid for _, pid in result.new_posts} == below
+    assert result.new_by_kind == {"reply": 2}

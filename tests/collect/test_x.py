@@ -171,3 +171,51 @@ def test_missing_post_is_one_clear_error_and_a_deleted_parent_a_kept_placeholder
     row = conn.execute("SELECT placeholder, deleted_at_source FROM posts WHERE id=?",
                        ("2032766679825524794",)).fetchone()
     assert row["placeholder"] == "not_found" and row["deleted_at_source"] is not None
+
+
+NESTED = "2032763734600623268"  # a reply to X_ROOT, itself replied to twice (one deeper)
+
+
+def test_collecting_a_post_that_is_itself_a_reply(
+    server: ReplayServer, conn: sqlite3.Connection, x_options: CollectOptions, clock: FakeClock
+) -> None:
+    search = p.x_search()
+    post = next(t for t in search["data"] if t["id"] == NESTED)
+    user = next(u for u in search["includes"]["users"] if u["id"] == post["author_id"])
+    server.route(f"/2/tweets/{NESTED}", Reply.json({"data": post, "includes": {"users": [user]}}))
+    server.route(SEARCH, Reply.json(search))
+    quotes = f"/2/tweets/{NESTED}/quote_tweets"
+    quoting = copy.deepcopy(search["data"][-1])  # a quote of the post that also replies to X_ROOT
+    quoting.update(id="2032799000000000001",
+                   referenced_tweets=[{"type": "replied_to", "id": p.X_ROOT},
+                                      {"type": "quoted", "id": NESTED}])
+    server.route(quotes, Reply.json({"data": [quoting], "includes": search["includes"],
+                                     "meta": {"result_count": 1}}))
+    said: list[str] = []
+    result = collect_round(conn, f"https://x.com/someone/status/{NESTED}", x_options,
+                           clock=clock, say=said.append)  # type: ignore[arg-type]
+    asked = next(r for r in server.requests if r.path == SEARCH)
+    assert asked.query["query"] == [f"conversation_id:{p.X_ROOT}"]  # the thread's real id
+    assert any(f"reply in conversation {p.X_ROOT}" in m for m in said)
+    # only what is below the post (and the quote of it) reached it: not the post itself, not
+    # the post above it, not the other branches of the conversation
+    below = {"2032781545229662642", "2032783914234992406"}
+    assert {pid for _, pid in result.new_posts} == below | {quoting["id"]}
+    assert result.new_by_kind == {"reply": 2, "quote": 1}
+    kinds = dict(conn.execute("SELECT id, kind FROM posts").fetchall())
+    assert kinds[NESTED] == "reply" and kinds[quoting["id"]] == "quote"
+    assert {"2032770885666688002", "2032761087149603664"} <= set(kinds)  # stored, as context
+    # a second round (since_id) keeps to the same conversation
+    collect_round(conn, f"https://x.com/someone/status/{NESTED}", x_options, clock=clock)  # type: ignore[arg-type]
+    again = [r for r in server.requests if r.path == SEARCH][-1]
+    assert again.query["query"] == [f"conversation_id:{p.X_ROOT}"]
+
+
+def test_collecting_the_first_post_of_a_thread_counts_every_reply(
+    server: ReplayServer, conn: sqlite3.Connection, x_options: CollectOptions, clock: FakeClock
+) -> None:
+    serve_x(server)
+    result = collect_round(conn, p.X_URL, x_options, clock=clock)  # type: ignore[arg-type]
+    replies = {t["id"] for t in search_pages()[0]["data"]} | {"2032761000000000001"}
+    assert replies <= {pid for _, pid in result.new_posts}
+    assert result.new_by_kind["reply"] == len(replies)

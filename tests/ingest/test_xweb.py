@@ -231,12 +231,38 @@ def test_zeeschuimer_items_keyed_by_rest_id_with_capture_time(
     assert first.startswith("2026-07-09T10:00:00.123")
 
 
-def test_zeeschuimer_capture_of_another_platform_is_refused(tmp_path: Path, db_path: Path) -> None:
-    path = tmp_path / "zeeschuimer-tiktok.ndjson"
+@pytest.mark.parametrize(("platform", "item"), [
+    ("tiktok.com", {"desc": "hi", "id": "7301"}),
+    ("instagram.com", {"code": "C1x", "caption": {"text": "hi"}, "pk": "3301"}),
+])
+def test_zeeschuimer_capture_of_another_platform_is_refused(
+        platform: str, item: dict[str, Any], tmp_path: Path, db_path: Path) -> None:
+    CliRunner().invoke(main, ["ingest", str(db_path), str(_x_har(tmp_path))])  # stored before
+    conn = sqlite3.connect(db_path)
+    before = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+              for t in ("posts", "raw_payloads", "rejects")]
+    path = tmp_path / f"zeeschuimer-{platform}.ndjson"
     path.write_text(json.dumps({"item_id": "7301", "timestamp_collected": 1700000000000,
-                                "source_platform": "tiktok.com", "data": {"desc": "hi"}}) + "\n")
+                                "source_platform": platform, "data": item}) + "\n")
     result = CliRunner().invoke(main, ["ingest", str(db_path), str(path)])
-    assert result.exit_code != 0 and "tiktok.com, not of X" in result.output
+    assert result.exit_code != 0 and f"{platform}, not of X" in result.output
+    assert "Traceback" not in result.output and before[0] > 0
+    assert before == [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                      for t in ("posts", "raw_payloads", "rejects")]
+
+
+def test_har_answers_before_the_first_with_posts_are_kept_too(
+        ingest: IngestFn, tmp_path: Path) -> None:
+    error = b'{"errors":[{"message":"Rate limit exceeded","code":88}]}'
+    har = _write_har(tmp_path / "x.com.har", [
+        _har_entry("https://x.com/i/api/graphql/q/TweetDetail", error, started="2026-07-09T10:00:00Z"),
+        _har_entry("https://x.com/i/api/graphql/q/TweetDetail", DETAIL_2026.read_bytes(),
+                   started="2026-07-09T10:00:05Z"),
+    ])
+    conn = ingest(har)
+    [(locator, reason)] = conn.execute("SELECT locator, reason FROM rejects").fetchall()
+    assert locator.startswith("entry 1: HTTP 200") and "Rate limit exceeded" in reason
+    assert conn.execute("SELECT COUNT(*) FROM posts").fetchone()[0] > 0
 
 
 def test_visibility_results_tombstones_and_default_avatar(ingest: IngestFn, tmp_path: Path) -> None:
