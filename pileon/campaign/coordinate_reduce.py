@@ -18,9 +18,7 @@ import pyarrow as pa
 
 from pileon.coordinate.batch import NO_TIME, PostBatch
 from pileon.coordinate.mapreduce import (
-    KeyTexts,
     PartitionSketch,
-    _take_sets,
     map_partition,
     merge_sketches,
     reduce_sketches,
@@ -37,43 +35,11 @@ def sketch_partition(batch: PostBatch, params: CoordinationParams) -> PartitionS
     return map_partition(batch, params)
 
 
-def in_post_order(sketch: PartitionSketch) -> PartitionSketch:
-    """The merged sketch with its rows in (platform, id) order and its distinct texts numbered
-    by first appearance in that order: exactly the order the single-thread path reads a thread
-    in, so the reduce (whose clustering visits texts in order) gives the same clusters."""
-    posts = sketch.posts
-    order = np.array(sorted(range(len(posts)), key=lambda i: (posts.platforms[i], posts.ids[i])),
-                     dtype=np.int64)
-    old_key = sketch.key_of[order]
-    present = old_key[old_key >= 0]
-    unique, first = np.unique(present, return_index=True)
-    key_order = unique[np.argsort(first, kind="stable")].astype(np.int64)
-    renumber = np.full(len(sketch.key_hash), -1, dtype=np.int64)
-    renumber[key_order] = np.arange(len(key_order))
-    key_of = np.where(old_key >= 0, renumber[np.maximum(old_key, 0)], -1)
-    sample = [sketch.sample_text[int(k)] for k in key_order]
-
-    def take(column: Any) -> list[Any]:
-        return [column[int(i)] for i in order]
-
-    return PartitionSketch(
-        posts=PostBatch(platforms=take(posts.platforms), ids=take(posts.ids),
-                        texts=KeyTexts(key_of, sample), authors=take(posts.authors),
-                        created_ms=posts.created_ms[order], kinds=take(posts.kinds),
-                        reply_to=take(posts.reply_to), quote_of=take(posts.quote_of)),
-        key_of=key_of, key_hash=sketch.key_hash[key_order],
-        key_text=[sketch.key_text[int(k)] for k in key_order], sample_text=sample,
-        shingles=_take_sets([sketch.shingles], [key_order]),
-        signatures=sketch.signatures[key_order], bands=sketch.bands[key_order],
-        minutes=sketch.minutes, minute_posts=sketch.minute_posts,
-        empty_texts=sketch.empty_texts)
-
-
 def reduce_thread(thread: str, sketches: list[PartitionSketch],
                   accounts: Mapping[str, Account], params: CoordinationParams
                   ) -> dict[str, pa.Table]:
     """The reduce over every partition of one thread: its coordination tables."""
-    merged = in_post_order(merge_sketches(sketches))
+    merged = merge_sketches(sketches)
     reference = reference_time(merged.posts)
     batch, result = reduce_sketches(merged, accounts, params, reference)
     return tables_of(thread, batch, result)

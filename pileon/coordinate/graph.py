@@ -20,7 +20,8 @@ from pileon.coordinate.synchrony import anchored_windows
 __all__ = ["co_action_edges", "co_reply_groups", "components"]
 
 
-def co_reply_groups(batch: PostBatch, params: CoordinationParams) -> list[list[str]]:
+def co_reply_groups(batch: PostBatch, params: CoordinationParams,
+                    rank: np.ndarray | None = None) -> list[list[str]]:
     """Accounts that replied to the same quote-post within W of the group's first reply."""
     quote_ids = {(batch.platforms[i], batch.ids[i]) for i, kind in enumerate(batch.kinds)
                  if kind == "quote"}
@@ -34,7 +35,7 @@ def co_reply_groups(batch: PostBatch, params: CoordinationParams) -> list[list[s
     groups = []
     for rows in by_target.values():
         for window in anchored_windows(np.array(rows, dtype=np.int64), batch.created_ms,
-                                       params.window_s * 1000, 2):
+                                       params.window_s * 1000, 2, rank):
             accounts = sorted({key for r in window if (key := batch.account_key(int(r)))})
             if len(accounts) >= 2:
                 groups.append(accounts)

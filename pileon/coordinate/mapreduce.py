@@ -13,6 +13,11 @@ in-process and on a campaign partitioned across Dask workers.
         Concatenate partitions; distinct texts seen in several partitions become one key (by
         hash). Associative: partial merges (tree reduction) are allowed.
 
+    Nothing depends on how a thread was cut into partitions or in which order its rows came:
+    keys are numbered by the hash of their folded text, each key's sample text is the one of
+    its earliest post (ties: the hash of (platform, id)), and every tie the reduce breaks
+    (template post, window edges, cluster order) is broken by that same (time, hash) rank.
+
     reduce_sketches(sketch: PartitionSketch, accounts: Mapping[str, Account],
                     params: CoordinationParams, reference: datetime | None
                     ) -> tuple[PostBatch, CoordinationResult]
@@ -30,6 +35,7 @@ in-process and on a campaign partitioned across Dask workers.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +49,7 @@ from pileon.coordinate.near_duplicates import text_keys
 from pileon.coordinate.results import CoordinationParams, CoordinationResult
 from pileon.records import Account
 
-__all__ = ["PartitionSketch", "map_partition", "merge_sketches", "reduce_sketches"]
+__all__ = ["PartitionSketch", "map_partition", "merge_sketches", "reduce_sketches", "row_hashes"]
 
 _MINUTE_MS = 60_000
 
@@ -87,6 +93,22 @@ class PartitionSketch:
     minutes: np.ndarray  # int64 epoch minutes with at least one dated post, ascending
     minute_posts: np.ndarray  # int64 posts in each of those minutes
     empty_texts: int  # rows whose text was empty before folding
+    row_hash: np.ndarray  # uint64 per row: hash of (platform, id), the canonical tie-break
+    sample_rank: np.ndarray  # (keys x 2) int64: (created_ms, row hash) of each key's sample
+
+    def key_rank(self) -> np.ndarray:
+        """Each key's place in the order of its earliest post (the canonical order)."""
+        order = np.lexsort((self.sample_rank[:, 1], self.sample_rank[:, 0]))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
+
+    def row_rank(self) -> np.ndarray:
+        """Each row's place in the canonical order (time, then hash of (platform, id))."""
+        order = np.lexsort((self.row_hash.view(np.int64), self.posts.created_ms))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        return rank
 
 
 def _hash(text: str) -> int:
@@ -94,15 +116,43 @@ def _hash(text: str) -> int:
                                           digest_size=8).digest(), "little")
 
 
+def row_hashes(platforms: Sequence[str], ids: Sequence[str]) -> np.ndarray:
+    """64-bit hash of each row's (platform, id): CRC-32 and Adler-32 side by side (cheap, and
+    only ever a tie-break between posts of the same millisecond)."""
+    return np.fromiter(
+        ((zlib.crc32(b := f"{p}\x1f{i}".encode("utf-8", "surrogatepass")) << 32)
+         | zlib.adler32(b) for p, i in zip(platforms, ids, strict=True)),
+        dtype=np.uint64, count=len(ids))
+
+
 def map_partition(batch: PostBatch, params: CoordinationParams) -> PartitionSketch:
     """Text keys, signatures, band keys and per-minute counts of one partition."""
-    keys = text_keys(batch.texts)
-    sample = [""] * len(keys.keys)
-    if len(keys.keys):
-        present = np.flatnonzero(keys.key_of >= 0)
-        _, first = np.unique(keys.key_of[present], return_index=True)
-        sample = [batch.texts[int(present[i])] for i in first]
-    sets = shingle_sets(keys.keys, params.shingle_size)
+    found = text_keys(batch.texts)
+    key_hash = np.fromiter((_hash(k) for k in found.keys), dtype=np.uint64,
+                           count=len(found.keys))
+    # Keys numbered by hash, not by first appearance: the same texts get the same numbers
+    # whatever the partition holds besides them.
+    by_hash = np.argsort(key_hash, kind="stable")
+    renumber = np.empty(len(by_hash), dtype=np.int64)
+    renumber[by_hash] = np.arange(len(by_hash))
+    key_of = np.where(found.key_of >= 0, renumber[np.maximum(found.key_of, 0)], -1) \
+        if len(by_hash) else found.key_of
+    key_text = [found.keys[int(k)] for k in by_hash]
+    key_hash = key_hash[by_hash]
+    row_hash = row_hashes(batch.platforms, batch.ids)
+    sample: list[str] = []
+    sample_rank = np.zeros((len(key_text), 2), dtype=np.int64)
+    if len(key_text):
+        present = np.flatnonzero(key_of >= 0)
+        # Each key's sample: its earliest row (then smallest row hash).
+        signed = row_hash.view(np.int64)  # the same order as `sample_rank` and `row_rank`
+        order = present[np.lexsort((signed[present], batch.created_ms[present],
+                                    key_of[present]))]
+        first = order[np.concatenate(([True], key_of[order][1:] != key_of[order][:-1]))]
+        sample = [batch.texts[int(r)] for r in first]
+        sample_rank[:, 0] = batch.created_ms[first]
+        sample_rank[:, 1] = signed[first]
+    sets = shingle_sets(key_text, params.shingle_size)
     full = minhash_signatures(sets, params.num_perm, params.seed)
     bands = band_keys(full, params.bands)
     # The low 16 bits of each MinHash value are kept for similarity estimates (a chance match
@@ -112,32 +162,16 @@ def map_partition(batch: PostBatch, params: CoordinationParams) -> PartitionSket
     dated = batch.created_ms[batch.created_ms != NO_TIME]
     minutes, counts = np.unique(dated // _MINUTE_MS, return_counts=True)
     posts = PostBatch(platforms=batch.platforms, ids=batch.ids,
-                      texts=KeyTexts(keys.key_of, sample), authors=batch.authors,
+                      texts=KeyTexts(key_of, sample), authors=batch.authors,
                       created_ms=batch.created_ms, kinds=batch.kinds, reply_to=batch.reply_to,
                       quote_of=batch.quote_of)
     return PartitionSketch(
-        posts=posts, key_of=keys.key_of,
-        key_hash=np.fromiter((_hash(k) for k in keys.keys), dtype=np.uint64,
-                             count=len(keys.keys)),
-        key_text=keys.keys, sample_text=sample, shingles=sets, signatures=signatures,
-        bands=bands,
+        posts=posts, key_of=key_of, key_hash=key_hash, key_text=key_text, sample_text=sample,
+        shingles=sets, signatures=signatures, bands=bands,
         minutes=minutes.astype(np.int64), minute_posts=counts.astype(np.int64),
         empty_texts=sum(1 for t in batch.texts if not t.strip()),
+        row_hash=row_hash, sample_rank=sample_rank,
     )
-
-
-def _take_sets(parts: Sequence[ShingleSets], picks: Sequence[np.ndarray]) -> ShingleSets:
-    hashes, sizes = [], []
-    for sets, pick in zip(parts, picks, strict=True):
-        sizes.append(sets.sizes[pick])
-        counts = sets.sizes[pick]
-        starts = np.repeat(sets.starts[pick], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        hashes.append(sets.hashes[starts + offsets])
-    all_sizes = np.concatenate(sizes).astype(np.int64) if sizes else np.zeros(0, np.int64)
-    starts = np.concatenate(([0], np.cumsum(all_sizes)[:-1])).astype(np.int64)
-    return ShingleSets(np.concatenate(hashes) if hashes else np.zeros(0, np.uint32),
-                       starts[: len(all_sizes)], all_sizes)
 
 
 def merge_sketches(sketches: Sequence[PartitionSketch]) -> PartitionSketch:
@@ -147,23 +181,44 @@ def merge_sketches(sketches: Sequence[PartitionSketch]) -> PartitionSketch:
     if not sketches:
         raise ValueError("merge_sketches needs at least one sketch")
     hashes = np.concatenate([s.key_hash for s in sketches])
-    unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    ranks = np.concatenate([s.sample_rank for s in sketches])
     offsets = np.cumsum([0] + [len(s.key_hash) for s in sketches])
-    picks = [np.sort(first[(first >= lo) & (first < hi)]) - lo
-             for lo, hi in zip(offsets[:-1], offsets[1:], strict=True)]
-    # Keys are renumbered in the order of the kept first occurrences.
-    order = np.argsort(first, kind="stable")
-    new_of_unique = np.empty(len(unique), dtype=np.int64)
-    new_of_unique[order] = np.arange(len(unique))
+    # Per distinct hash (ascending: the new key numbers), the occurrence whose sample is the
+    # earliest post; every other column of a key is the same in every partition.
+    order = np.lexsort((ranks[:, 1], ranks[:, 0], hashes))
+    keep = np.concatenate(([True], hashes[order][1:] != hashes[order][:-1])) \
+        if len(order) else np.zeros(0, dtype=bool)
+    chosen = order[keep]
+    new_of_occurrence = np.cumsum(keep) - 1
+    new_key = np.empty(len(hashes), dtype=np.int64)
+    new_key[order] = new_of_occurrence
+    part_of = np.searchsorted(offsets, chosen, side="right") - 1
+    local = chosen - offsets[part_of]
+    picks = [np.flatnonzero(part_of == p) for p in range(len(sketches))]
     key_of = []
     for s, lo in zip(sketches, offsets[:-1], strict=True):
-        local = s.key_of.copy()
-        present = local >= 0
-        local[present] = new_of_unique[inverse[lo + local[present]]]
-        key_of.append(local)
+        mapped = s.key_of.copy()
+        present = mapped >= 0
+        mapped[present] = new_key[lo + mapped[present]]
+        key_of.append(mapped)
     key_of_all = np.concatenate(key_of)
-    sample = [s.sample_text[int(i)] for s, pick in zip(sketches, picks, strict=True)
-              for i in pick]
+
+    def per_key(column: str) -> list[str]:
+        values = [""] * len(chosen)
+        for p, where in enumerate(picks):
+            source = getattr(sketches[p], column)
+            for k, i in zip(where.tolist(), local[where].tolist(), strict=True):
+                values[k] = source[i]
+        return values
+
+    def stacked(column: str) -> np.ndarray:
+        first = getattr(sketches[0], column)
+        out = np.empty((len(chosen), *first.shape[1:]), dtype=first.dtype)
+        for p, where in enumerate(picks):
+            out[where] = getattr(sketches[p], column)[local[where]]
+        return out
+
+    sample = per_key("sample_text")
     minutes = np.concatenate([s.minutes for s in sketches])
     counts = np.concatenate([s.minute_posts for s in sketches])
     merged_minutes, where = np.unique(minutes, return_inverse=True)
@@ -179,19 +234,35 @@ def merge_sketches(sketches: Sequence[PartitionSketch]) -> PartitionSketch:
         quote_of=column("quote_of"),  # type: ignore[arg-type]
     )
     return PartitionSketch(
-        posts=posts, key_of=key_of_all,
-        key_hash=np.concatenate([s.key_hash[p] for s, p in zip(sketches, picks, strict=True)]),
-        key_text=[s.key_text[int(i)] for s, pick in zip(sketches, picks, strict=True)
-                  for i in pick],
-        sample_text=sample,
-        shingles=_take_sets([s.shingles for s in sketches], picks),
-        signatures=np.concatenate([s.signatures[p] for s, p in
-                                   zip(sketches, picks, strict=True)]),
-        bands=np.concatenate([s.bands[p] for s, p in zip(sketches, picks, strict=True)]),
+        posts=posts, key_of=key_of_all, key_hash=hashes[chosen],
+        key_text=per_key("key_text"), sample_text=sample,
+        shingles=_take_sets_in_order([s.shingles for s in sketches], part_of, local),
+        signatures=stacked("signatures"), bands=stacked("bands"),
         minutes=merged_minutes.astype(np.int64),
         minute_posts=np.bincount(where, weights=counts).astype(np.int64),
         empty_texts=sum(s.empty_texts for s in sketches),
+        row_hash=np.concatenate([s.row_hash for s in sketches]),
+        sample_rank=ranks[chosen],
     )
+
+
+def _take_sets_in_order(parts: Sequence[ShingleSets], part_of: np.ndarray,
+                        local: np.ndarray) -> ShingleSets:
+    """The shingle sets of key k = `parts[part_of[k]]`'s set `local[k]`, in key order."""
+    sizes = np.zeros(len(part_of), dtype=np.int64)
+    for p, sets in enumerate(parts):
+        where = part_of == p
+        sizes[where] = sets.sizes[local[where]]
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)[: len(sizes)]
+    hashes = np.empty(int(sizes.sum()), dtype=np.uint32)
+    for p, sets in enumerate(parts):
+        where = np.flatnonzero(part_of == p)
+        counts = sizes[where]
+        source = np.repeat(sets.starts[local[where]], counts)
+        target = np.repeat(starts[where], counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        hashes[target + offsets] = sets.hashes[source + offsets]
+    return ShingleSets(hashes, starts, sizes)
 
 
 def reduce_sketches(sketch: PartitionSketch, accounts: Mapping[str, Account],

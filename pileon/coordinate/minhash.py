@@ -17,6 +17,7 @@ _MIX1 = _U64(0xBF58476D1CE4E5B9)
 _MIX2 = _U64(0x94D049BB133111EB)
 _BASE = _U64(0x100000001B3)  # FNV-64 prime: the polynomial base of the rolling hash
 _CHUNK = 1 << 21  # shingles per signature chunk: bounded memory, cache-sized temporaries
+_ALL_PAIRS = 32  # LSH buckets up to this many texts propose every pair
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def candidate_pairs(keys: np.ndarray,
     """(m x 2) int64 pairs of texts sharing a whole band (equal `band_keys` column), i < j.
 
     Within a bucket of equal band keys each text is paired with the bucket's first text and
-    with its predecessor, not with all others: linear in bucket size. `keep(pairs)` (a
+    with its predecessor, not with all others: linear in bucket size; buckets of at most 32
+    texts propose all their pairs. `keep(pairs)` (a
     boolean mask) filters each band's pairs before they are collected. Clustering then looks a
     member's neighbours' neighbours up too, so a bucket's members still meet its centre.
     """
@@ -158,8 +160,23 @@ def candidate_pairs(keys: np.ndarray,
         run_first = np.flatnonzero(np.concatenate(([True], ~same)))
         member = np.flatnonzero(np.concatenate(([False], same)))
         heads = order[run_first[run_id[member] - 1]]
-        band_pairs = np.concatenate([np.stack([heads, order[member]], axis=1),
-                                     np.stack([order[member - 1], order[member]], axis=1)])
+        chunks = [np.stack([heads, order[member]], axis=1),
+                  np.stack([order[member - 1], order[member]], axis=1)]
+        # Small buckets (up to `_ALL_PAIRS` texts) give all their pairs: a wave's members
+        # are each a few edits from the template, so a member far from the bucket's first
+        # text would otherwise lose its only proposals.
+        run_size = np.diff(np.concatenate((run_first, [len(ordered)])))
+        size_of = run_size[run_id - 1]
+        small = np.flatnonzero((size_of >= 4) & (size_of <= _ALL_PAIRS))
+        if len(small):
+            position = small - run_first[run_id[small] - 1]
+            for back in range(2, _ALL_PAIRS):
+                has = position >= back
+                if not has.any():
+                    break
+                at = small[has]
+                chunks.append(np.stack([order[at - back], order[at]], axis=1))
+        band_pairs = np.concatenate(chunks)
         band_pairs = band_pairs[band_pairs[:, 0] != band_pairs[:, 1]]
         if keep is not None and len(band_pairs):
             band_pairs = band_pairs[keep(band_pairs)]  # filtered band by band: bounded memory

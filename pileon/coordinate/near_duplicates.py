@@ -77,12 +77,15 @@ def text_keys(texts: Sequence[str]) -> TextKeys:
 
 def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndarray,
                      threshold: float, template_threshold: float | None = None,
-                     signatures: np.ndarray | None = None) -> KeyClusters:
+                     signatures: np.ndarray | None = None,
+                     first_seen: np.ndarray | None = None) -> KeyClusters:
     """Template-centred clusters of keys; a cluster needs >= 2 posts (copies count).
 
     A text joins a centre when it is a near-copy (>= `threshold`) of the centre or of one of
     the centre's near-copies, AND is within `template_threshold` (default: `threshold`) of the
-    centre itself: the bound that keeps drifting chains apart."""
+    centre itself: the bound that keeps drifting chains apart. Centres are tried by weight;
+    among equal weights the text posted first (`first_seen`, a per-key rank; default the key
+    number) goes first."""
     bound = threshold if template_threshold is None else min(template_threshold, threshold)
     n = len(rows_per_key)
     cluster_of = np.full(n, -1, dtype=np.int64)
@@ -100,7 +103,8 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
     priority = graph @ weight + weight
     linked = np.diff(graph.indptr) > 0
     order = np.flatnonzero(linked | (rows_per_key >= 2))
-    order = order[np.lexsort((order, -priority[order]))]
+    tie = order if first_seen is None else first_seen[order]
+    order = order[np.lexsort((tie, -priority[order]))]
     centres: list[int] = []
     for key in order.tolist():
         if cluster_of[key] >= 0:
@@ -121,8 +125,9 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
         cluster_of[around[take]] = cid
         similarity[around[take]] = j[take]
     centre_arr = np.array(centres, dtype=np.int64)
-    # A cluster of one post (a lone text whose neighbours all went to other centres) joins the
-    # centre of a neighbour when it is within the threshold of THAT centre.
+    # A cluster of one post (a lone text whose neighbours all went to other centres, or
+    # were reached later) joins the centre of a neighbour when it is within the template
+    # bound of THAT centre: the same test a neighbour's neighbour passes in the loop above.
     if len(centre_arr):
         posts = np.bincount(cluster_of[cluster_of >= 0], weights=weight[cluster_of >= 0],
                             minlength=len(centre_arr))
@@ -133,7 +138,7 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
             a, target = a[cand], centre_arr[cluster_of[b[cand]]]
             if len(a):
                 j = exact_jaccard(sets, np.stack([a, target], axis=1))
-                ok = j >= threshold
+                ok = j >= bound
                 a, target, j = a[ok], target[ok], j[ok]
                 best = np.lexsort((-j, a))
                 a, target, j = a[best], target[best], j[best]
@@ -142,6 +147,8 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
                 cluster_of[a] = cluster_of[target]
                 similarity[a] = j
         _merge_close_centres(sets, both, cluster_of, centre_arr, similarity, weight, threshold)
+        _join_centres_directly(sets, bands, cluster_of, centre_arr, similarity, weight,
+                               threshold)
         posts = np.bincount(cluster_of[cluster_of >= 0], weights=weight[cluster_of >= 0],
                             minlength=len(centre_arr))
         keep = posts >= 2
@@ -203,21 +210,66 @@ def _merge_close_centres(sets: ShingleSets, both: np.ndarray, cluster_of: np.nda
     similarity[moved] = exact_jaccard(sets, np.stack([moved, centres[cluster_of[moved]]], axis=1))
 
 
-def rows_of_clusters(found: KeyClusters, key_of: np.ndarray) -> list[TextCluster]:
-    """Row-level clusters (largest first) from key-level ones."""
+def _join_centres_directly(sets: ShingleSets, bands: np.ndarray, cluster_of: np.ndarray,
+                           centres: np.ndarray, similarity: np.ndarray, weight: np.ndarray,
+                           threshold: float) -> None:
+    """In place: a text in no cluster that shares a band with a cluster's template and is a
+    near-copy (>= threshold) of THAT template joins it. Bucket pairs are only proposed with a
+    bucket's first text and each text's predecessor, so a wave member can miss its template's
+    pairs when it is far from the other members; the template itself is tested here."""
+    posts = np.bincount(cluster_of[cluster_of >= 0], weights=weight[cluster_of >= 0],
+                        minlength=len(centres))
+    live = np.flatnonzero(posts >= 2)
+    if not len(live):
+        return
+    alone = np.flatnonzero(cluster_of < 0)
+    if not len(alone):
+        return
+    live_centres = centres[live]
+    found = []
+    for band in range(bands.shape[1]):
+        values = bands[live_centres, band]
+        order = np.argsort(values, kind="stable")
+        values = values[order]
+        probe = bands[alone, band]
+        at = np.minimum(np.searchsorted(values, probe), len(values) - 1)
+        hit = values[at] == probe
+        found.append(np.stack([alone[hit], live[order[at[hit]]]], axis=1))
+    pairs = np.unique(np.concatenate(found), axis=0)
+    if not len(pairs):
+        return
+    j = exact_jaccard(sets, np.stack([pairs[:, 0], centres[pairs[:, 1]]], axis=1))
+    ok = j >= threshold
+    pairs, j = pairs[ok], j[ok]
+    best = np.lexsort((pairs[:, 1], -j, pairs[:, 0]))
+    pairs, j = pairs[best], j[best]
+    first = np.concatenate(([True], pairs[1:, 0] != pairs[:-1, 0])) if len(pairs) else \
+        np.zeros(0, dtype=bool)
+    cluster_of[pairs[first, 0]] = pairs[first, 1]
+    similarity[pairs[first, 0]] = j[first]
+
+
+def rows_of_clusters(found: KeyClusters, key_of: np.ndarray,
+                     rank: np.ndarray | None = None) -> list[TextCluster]:
+    """Row-level clusters (largest first) from key-level ones. `rank` (per row; default: row
+    order) picks each template's post (the earliest-ranked post of the centre text) and
+    orders clusters of equal size, so neither depends on the order the rows came in."""
+    rank = np.arange(len(key_of)) if rank is None else rank
     rows = np.flatnonzero(key_of >= 0)
     row_cluster = found.cluster_of[key_of[rows]]
     rows, row_cluster = rows[row_cluster >= 0], row_cluster[row_cluster >= 0]
-    order = np.argsort(row_cluster, kind="stable")
+    order = np.lexsort((rank[rows], row_cluster))
     rows, row_cluster = rows[order], row_cluster[order]
     wanted = np.arange(len(found.centres))
     lo = np.searchsorted(row_cluster, wanted)
     hi = np.searchsorted(row_cluster, wanted, side="right")
     clusters = []
     for c, a, b in zip(wanted.tolist(), lo.tolist(), hi.tolist(), strict=True):
-        members = rows[a:b]
+        members = rows[a:b]  # in rank order
         centre = found.centres[c]
         template_row = int(members[np.argmax(key_of[members] == centre)])
-        clusters.append(TextCluster(members, found.similarity[key_of[members]], template_row))
-    clusters.sort(key=lambda c: (-len(c.rows), int(c.rows[0])))
-    return clusters
+        members = np.sort(members)
+        clusters.append((int(rank[members].min()),
+                         TextCluster(members, found.similarity[key_of[members]], template_row)))
+    clusters.sort(key=lambda c: (-len(c[1].rows), c[0]))
+    return [c for _, c in clusters]

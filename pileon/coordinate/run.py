@@ -50,7 +50,7 @@ def reference_time(batch: PostBatch) -> datetime | None:
              if kind == "root" and batch.created_ms[i] != NO_TIME]
     dated = batch.created_ms[batch.dated]
     if roots:
-        moment = int(batch.created_ms[roots[0]])
+        moment = int(batch.created_ms[roots].min())
     elif len(dated):
         moment = int(dated.min())
     else:
@@ -66,6 +66,7 @@ class _Context:
     known: Mapping[str, int]  # profile signals the payload carried, per account
     params: CoordinationParams
     rate: ThreadRate
+    rank: np.ndarray  # per row: canonical order (time, hash of (platform, id)) for ties
 
 
 def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | None,
@@ -119,7 +120,8 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
 
 def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
             window_ms: int) -> tuple[SynchronisedGroup, ...]:
-    windows = anchored_windows(dated, ctx.batch.created_ms, window_ms, ctx.params.min_group_size)
+    windows = anchored_windows(dated, ctx.batch.created_ms, window_ms, ctx.params.min_group_size,
+                               ctx.rank)
     return tuple(_judge(w, ctx, i, text, len(dated), window_ms) for i, w in enumerate(windows))
 
 
@@ -237,14 +239,16 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     present = sketch.key_of[sketch.key_of >= 0]
     rows_per_key = np.bincount(present, minlength=len(sketch.key_text)).astype(np.int64)
     found: list[TextCluster] = []
+    rank = sketch.row_rank()
     if len(batch) >= 2 and len(sketch.key_text):
         key_clusters = centred_clusters(sketch.shingles, sketch.bands, rows_per_key,
                                         params.jaccard_threshold, params.template_threshold,
-                                        sketch.signatures)
-        found = rows_of_clusters(key_clusters, sketch.key_of)
+                                        sketch.signatures, sketch.key_rank())
+        found = rows_of_clusters(key_clusters, sketch.key_of, rank)
     known = {key: sum(v is not None for v in signals.values())
              for key, signals in profiles.items()}
-    ctx = _Context(batch, keys, profile, known, params, ThreadRate(sketch.minutes, sketch.minute_posts))
+    ctx = _Context(batch, keys, profile, known, params,
+                   ThreadRate(sketch.minutes, sketch.minute_posts), rank)
     rarity = None
     tokens = None
     big = [c for c in found if len(c.rows) >= params.min_group_size]
@@ -268,7 +272,7 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
                 members = sorted({k for r in group.coordinated_members if (k := keys[r])})
                 in_groups.update(members)
                 coordinated_groups.append(members)
-    edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params))
+    edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params, rank))
     found_components = components(edges, params)
     component_of = {name: i + 1 for i, members in enumerate(found_components) for name in members}
     signals: list[AccountSignals] = []

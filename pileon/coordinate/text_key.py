@@ -126,7 +126,9 @@ def _comparable_texts(stripped: list[str]) -> list[str]:
     bad[owner[~_PLAIN_CODES[np.minimum(codes, 128)]]] = True
     plain = ["" if b else t for t, b in zip(stripped, bad.tolist(), strict=True)]
     joined = "\n".join(plain).lower()
-    starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))
+    # Offsets in `joined`, where a row already sent one by one is an empty line: a regex hit
+    # is owned by the row it falls in, whatever else shares the batch.
+    starts = np.concatenate(([0], np.cumsum(np.where(bad, 0, lengths) + 1)[:-1]))
     for pattern in (_SPACED, _SQUEEZE):
         hits = [m.start() for m in pattern.finditer(joined)]
         if hits:
