@@ -198,8 +198,9 @@ def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Pat
     """The same report cut into `parts` HTML files at post boundaries, to print in parallel.
 
     The first part holds the cover up to the first posts, the last one the method and the
-    custody log. A part cannot know the page count of the parts before it, so the footers show
-    the posts on each page ("#12–#18") instead of page numbers.
+    custody log. A part cannot know the page count of the parts before it: its pages are
+    numbered after the parts are joined (pdf.py); every page's header names its posts
+    ("#12–#18") either way.
     """
     posts = data.posts
     size = -(-len(posts) // parts) if posts else 0
