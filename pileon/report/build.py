@@ -221,11 +221,9 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
 
 
 def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:
-    """report.pdf from index.html; a long report is printed in parts, one per core."""
+    """report.pdf: index.html's content with each exact copy printed as a table row under its
+    text; a long report is printed in parts, one per core."""
     parts = min(os.cpu_count() or 1, _MAX_PDF_PARTS, max(1, len(data.posts) // _POSTS_PER_PART))
-    if parts == 1:
-        write_pdf([folder / HTML_FILE], folder / PDF_FILE)
-        return
     with tempfile.TemporaryDirectory(prefix="pileon-pdf-") as scratch:
         write_pdf(render_parts(data, catalog, integrity, Path(scratch), parts),
                   folder / PDF_FILE)

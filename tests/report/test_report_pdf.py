@@ -199,17 +199,20 @@ def test_pdf_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
 
     parent = subprocess.Popen([sys.executable, "-c", _PRINT_IN_PARTS, str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)
-    assert parent.stdout is not None and parent.stdout.readline().strip() == "printing"
-    workers: list[int] = []
-    deadline = time.monotonic() + 60
-    while len(workers) < 2 and time.monotonic() < deadline:  # the pool's two printers
-        workers = [c for c in _children(parent.pid) if b"spawn_main" in _cmdline(c)]
-        time.sleep(0.2)
-    assert len(workers) >= 2, "the PDF workers never started"
-    time.sleep(1.0)  # let them get into WeasyPrint
-    parent.send_signal(signal.SIGKILL)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "printing"
+        workers: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:  # the pool's two printers
+            workers = [c for c in _children(parent.pid) if b"spawn_main" in _cmdline(c)]
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the PDF workers never started"
+        time.sleep(1.0)  # let them get into WeasyPrint
+    finally:  # a failed wait above must not leave the printers running
+        parent.send_signal(signal.SIGKILL)
     parent.wait()
-    parent.stdout.close()
+    if parent.stdout is not None:
+        parent.stdout.close()
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and any(_running(w) for w in workers):
         time.sleep(0.2)
