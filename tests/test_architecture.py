@@ -43,9 +43,6 @@ KNOWN_SQL: dict[str, int] = {
     "pileon.report.translations": 6,
     "pileon.triage.run": 22,
     "pileon.web.app": 2,
-    # The FTS5 search index (issue 18) landed with its SQL beside the spelling code; moving it
-    # into a store module needs the spellings passed in, since the store imports no stage.
-    "pileon.web.search": 22,
     "pileon.web.views": 10,
 }
 

@@ -45,14 +45,14 @@ def ensure_triaged(db: Path) -> None:
 
 
 @click.command()
-@_DB
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A rules TOML file (default: the commented defaults shipped with pileon).")
 @click.option("--explain", "explain_id", metavar="POST_ID",
               help="Say which rule put this post where, with which scores; change nothing.")
 @click.option("--print-default-rules", is_flag=True, help="Print the default rules and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def triage(db: Path, rules_path: Path | None, explain_id: str | None,
+def triage(db: Path | None, rules_path: Path | None, explain_id: str | None,
            print_default_rules: bool, as_json: bool) -> None:
     """Sort replies into folders: support, inbox, review, shielded.
 
@@ -64,6 +64,8 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
         click.echo(default_rules_text(), nl=False)
         return
+    if db is None:
+        raise click.UsageError("Missing argument 'DB'.")
     rules = load_rules(rules_path)
     conn = connect(db, create=False)
     try:
@@ -111,12 +113,21 @@ def _print_explain(item: dict[str, object]) -> None:
         + ("  (throwaway: shield thresholds lowered by"
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
-        out(f"  member of coordinated cluster {item['cluster_id']}")
+        out(f"  member of near-duplicate cluster {item['cluster_id']}")
     if "accusation" in explain:
         out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
             f" {explain['cue']!r}: support is earned, so it waits in review")
+    words = explain.get("words")
+    if isinstance(words, dict) and words:
+        out("  its words: " + ", ".join(f"{kind} cue {found!r}" for kind, found in words.items()))
     copies = explain.get("copies")
-    if isinstance(copies, dict):
+    if isinstance(copies, dict) and "read_together" in copies:
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" only single scores held them back, so each exact text is read together (average"
+            f" supportive {copies.get('mean_supportive', '?')}):"
+            f" {copies['read_together']} (this copy alone: {copies['own_folder']} by"
+            f" '{copies['own_rule']}')")
+    elif isinstance(copies, dict):
         out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
             f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
             f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")
@@ -127,13 +138,18 @@ def _print_explain(item: dict[str, object]) -> None:
             f" {('— ' + d['reason']) if d['reason'] else ''}")
 
 
+#: What each folder is called in the review UI (docs/glossary.md), beside its id.
+FOLDER_TITLES = {"support": "Support", "inbox": "Inbox", "review": "To review (blurred)",
+                 "shielded": "Abusive replies (blurred)"}
+
+
 @click.command()
 @_DB
 @click.option("--folder", type=click.Choice(FOLDERS), help="Only this folder's posts.")
 @click.option("--json", "as_json", is_flag=True,
               help="One JSON object per post: id, platform, text, folder, labels, lang, ...")
 @click.option("--show-shielded", is_flag=True,
-              help="Print the text of shielded and to-review posts too (hidden by default in"
+              help="Print the text of abusive and to-review posts too (hidden by default in"
                    " the terminal, as they are blurred in the review UI; --json keeps it).")
 def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) -> None:
     """Counts per folder, or the posts of one folder (--json: one object a line)."""
@@ -145,7 +161,7 @@ def folders(db: Path, folder: str | None, as_json: bool, show_shielded: bool) ->
         if not as_json and folder is None:
             counts = json.loads(run["counts_json"])
             for name in FOLDERS:
-                click.echo(f"{name:10} {counts.get(name, 0):8d}")
+                click.echo(f"{name:10} {counts.get(name, 0):8d}  {FOLDER_TITLES[name]}")
             return
         for row in iter_folder_posts(conn, int(run["id"]), folder):
             labels = json.loads(row["labels_json"])
@@ -210,20 +226,33 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
 @click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the link.")
 @click.option("--helper", "helpers", multiple=True, metavar="NAME",
               help="Also print a one-time link for a trusted helper called NAME, who reviews"
-                   " To review and Shielded unblurred and decides; each decision records who"
-                   " made it. Repeatable. The author can remove a helper in Settings.")
-def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...]) -> None:
+                   " “To review” and “Abusive replies” unblurred and decides; each decision"
+                   " records who made it. Repeatable. The author can remove a helper in"
+                   " Settings.")
+@click.option("--new-link", is_flag=True,
+              help="Do not start a server: print a fresh one-time link from the one already"
+                   " running on DB (with --helper NAME: a link for that helper), without"
+                   " restarting it.")
+def serve(db: Path, port: int, no_browser: bool, helpers: tuple[str, ...],
+          new_link: bool) -> None:
     """Open the review UI on 127.0.0.1 (never on the network), with a one-time link."""
-    from pileon.web.serve import serve_forever
+    from pileon.web.serve import request_new_link, serve_forever
 
     if not db.exists():
         raise StoreError("no such database", path=str(db),
                          hint="run `pileon ingest` or `pileon demo` first")
-    ensure_triaged(db)
     names = tuple(dict.fromkeys(n.strip() for n in helpers if n.strip()))
     if any(len(n) > 60 or not n.isprintable() for n in names):
         raise click.BadParameter("a helper's name is at most 60 printable characters",
                                  param_hint="--helper")
+    if new_link:
+        for name in names or (None,):
+            link = request_new_link(db, name)
+            console.print(f"new one-time link for your helper {name}: " if name
+                          else "new one-time link: ", end="", soft_wrap=True)
+            click.echo(link)  # the link alone on stdout, for scripts
+        return
+    ensure_triaged(db)
     serve_forever(db, port=port, open_browser=not no_browser, helpers=names)
 
 
@@ -239,7 +268,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
     Prints, per language, how many supportive replies the rules would shield (target: at most
-    2%) and how many abusive replies they would put in support (target: at most 1%).
+    2%), how many abusive replies they would put in support (target: at most 1%), and how
+    many supportive replies reach Support (the higher the better).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -257,6 +287,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
                   "supportive_shielded_rate": rate.supportive_shielded_rate,
+                  "supportive_in_support": rate.supportive_in_support,
+                  "supportive_in_support_rate": rate.supportive_in_support_rate,
                   "abusive": rate.abusive, "abusive_in_support": rate.abusive_in_support,
                   "abusive_in_support_rate": rate.abusive_in_support_rate,
                   "folders": rate.folders}
@@ -267,7 +299,9 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                    f" {_share(rate.supportive_shielded, rate.supportive):16}"
                    f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
                    f" {_share(rate.abusive_in_support, rate.abusive):16}"
-                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} supportive in support"
+                   f" {_share(rate.supportive_in_support, rate.supportive):16} folders"
+                   f" {rate.folders}")
 
 
 def _mark(rate: float | None, target: float) -> str:

@@ -297,6 +297,7 @@ class FolderRow:
     explain: Mapping[str, Any]
     copies: str | None = None
     copies_size: int = 1
+    kind: str | None = None  # how it reached the author: reply, quote, mention
 
 
 def post_ref(platform: str, post_id: str) -> str:
@@ -328,11 +329,11 @@ def write_folders(conn: sqlite3.Connection, run_id: int, rows: Iterable[FolderRo
     conn.executemany(
         "INSERT INTO post_folders (run_id, platform, post_id, created_at, lang, labels_json,"
         " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json,"
-        " copies, copies_size, ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " copies, copies_size, ref, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         ((run_id, r.platform, r.post_id, r.created_at, r.lang, labels_json(r.labels),
           r.category, r.model_folder, r.folder, r.rule, ",".join(r.signals), r.cluster_id,
           int(r.decided), _COMPACT_JSON(r.explain), r.copies, r.copies_size,
-          post_ref(r.platform, r.post_id)) for r in rows))
+          post_ref(r.platform, r.post_id), r.kind) for r in rows))
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, posts: int, counts: dict[str, int]) -> None:
@@ -366,19 +367,16 @@ class PageFilter:
     until: str | None = None
     query: str | None = None
     decided_only: bool = False
-    match: str | None = None  # an FTS5 expression over post_search (pileon.web.search)
+    match: str | None = None  # an FTS5 expression over post_search (pileon.store.search)
 
 
 def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
-    # With a search, the posts FTS5 found drive the query through the (run, platform, post)
-    # key ("+" keeps SQLite from walking the whole folder by its index instead).
-    plus = "+" if f.match else ""
     clauses: list[str] = ["f.run_id = ?"]
     args: list[Any] = [run_id]
     for column, value in (("f.folder", f.folder), ("f.category", f.category),
                           ("f.lang", f.lang), ("f.cluster_id", f.cluster_id)):
         if value:
-            clauses.append(f"{plus}{column} = ?")
+            clauses.append(f"{column} = ?")
             args.append(value)
     if f.signal:
         clauses.append("(',' || f.signals || ',') LIKE ?")
@@ -391,11 +389,7 @@ def _where(run_id: int, f: PageFilter) -> tuple[str, list[Any]]:
         args.append(f.until)
     if f.decided_only:
         clauses.append("f.decided = 1")
-    if f.match:
-        clauses.append("(f.platform, f.post_id) IN (SELECT k.platform, k.post_id FROM post_search s"
-                       " JOIN post_search_keys k ON k.id = s.rowid WHERE post_search MATCH ?)")
-        args.append(f.match)
-    elif f.query:
+    if f.query:  # (a search by `match` is pileon.store.search's, driven by what FTS5 found)
         clauses.append("pileon_fold(p.text) LIKE ? ESCAPE '\\'")
         escaped = f.query.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         args.append(f"%{escaped}%")
@@ -418,6 +412,10 @@ _PAGE_COLUMNS = (
 def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offset: int,
                 limit: int, newest_first: bool = True) -> tuple[list[sqlite3.Row], int]:
     """One page of posts matching `flt`, and how many match in all."""
+    if flt.match:
+        from pileon.store.search import search_page
+        return search_page(conn, run_id, flt, offset=offset, limit=limit,
+                           newest_first=newest_first)
     _register_fold(conn)
     where, args = _where(run_id, flt)
     join = (" FROM post_folders f JOIN posts p ON p.platform = f.platform AND p.id = f.post_id"
@@ -426,7 +424,7 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
     rows = conn.execute(
         f"SELECT {_PAGE_COLUMNS}{join} WHERE {where} ORDER BY f.created_at {order}, f.post_id"
         " LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
-    if flt.query:  # (a search by `match` needs only post_folders: its clause names f alone)
+    if flt.query:
         total = int(conn.execute(f"SELECT COUNT(*){join} WHERE {where}", args).fetchone()[0])
     else:
         total = int(conn.execute(f"SELECT COUNT(*) FROM post_folders f WHERE {where}",
@@ -437,6 +435,9 @@ def folder_page(conn: sqlite3.Connection, run_id: int, flt: PageFilter, *, offse
 def matching_keys(conn: sqlite3.Connection, run_id: int, flt: PageFilter,
                   cap: int = 200_000) -> list[tuple[str, str]]:
     """Every (platform, post_id) matching `flt`: the target of a bulk action by filter."""
+    if flt.match:
+        from pileon.store.search import search_keys
+        return search_keys(conn, run_id, flt, cap)
     _register_fold(conn)
     where, args = _where(run_id, flt)
     return [(str(a), str(b)) for a, b in conn.execute(
@@ -745,6 +746,18 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     return abusive | chosen, supporters - chosen  # the user's own "block" always wins
 
 
+_TRIAGE_KIND = "COALESCE(f.kind, json_extract(f.explain_json, '$.kind'))"
+
+
+def triage_kinds(conn: sqlite3.Connection, run_id: int) -> dict[tuple[str, str], str]:
+    """Posts of a triage run whose role differs from their stored kind: a mention stored as
+    the root of its own thread, mostly. {(platform, post_id): "mention"}."""
+    return {(str(p), str(i)): str(k) for p, i, k in conn.execute(
+        f"SELECT f.platform, f.post_id, {_TRIAGE_KIND} FROM post_folders f JOIN posts p"
+        " ON p.platform = f.platform AND p.id = f.post_id WHERE f.run_id = ?"
+        f" AND {_TRIAGE_KIND} IS NOT NULL AND {_TRIAGE_KIND} != p.kind", (run_id,))}
+
+
 def block_candidates(conn: sqlite3.Connection, run_id: int,
                      yourself: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
     """The accounts a block list would hold (see `blockable_accounts`), with their handle and
@@ -757,13 +770,20 @@ def block_candidates(conn: sqlite3.Connection, run_id: int,
         " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
         " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
         shielded[(str(platform), str(author))] = int(n)
+    mentions: dict[tuple[str, str], int] = {}
+    for platform, author, n in conn.execute(
+        "SELECT p.platform, p.author_id, COUNT(*) FROM post_folders f JOIN posts p ON"
+        " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND p.author_id IS NOT NULL"
+        f" AND {_TRIAGE_KIND} = 'mention' GROUP BY 1, 2", (run_id,)):
+        mentions[(str(platform), str(author))] = int(n)
     out: list[dict[str, Any]] = []
     for platform, account in wanted:
         row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
                            (platform, account)).fetchone()
         out.append({"platform": platform, "account_id": account,
                     "handle": row[0] if row else None,
-                    "shielded": shielded.get((platform, account), 0)})
+                    "shielded": shielded.get((platform, account), 0),
+                    "mentions": mentions.get((platform, account), 0)})
     out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
                             str(a["handle"] or a["account_id"])))
     return out

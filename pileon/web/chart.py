@@ -11,6 +11,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from pileon.web.present import hour_label
+
 __all__ = ["FOLDER_COLOURS", "timeline_svg"]
 
 #: Calm colours, none of them alarm red; each passes 3:1 against the white background.
@@ -24,8 +26,9 @@ FOLDER_COLOURS: dict[str, str] = {
 
 def timeline_svg(hours: Sequence[tuple[str, str, int]], folders: Sequence[str],
                  names: Callable[[str], str], title: str, width: int = 720,
-                 height: int = 180) -> Markup:
-    """`hours` rows are ('2024-11-25T10', folder, count)."""
+                 height: int = 180, lang: str = "en") -> Markup:
+    """`hours` rows are ('2024-11-25T10', folder, count); labels are written the way the
+    interface language `lang` writes a day and an hour."""
     if not hours:
         return Markup("")
     per_hour: dict[str, dict[str, int]] = {}
@@ -44,7 +47,7 @@ def timeline_svg(hours: Sequence[tuple[str, str, int]], folders: Sequence[str],
             for folder, count in per_hour.get(key, {}).items():
                 bar[folder] = bar.get(folder, 0) + count
         bars.append(bar)
-        labels.append((first + timedelta(hours=index)).strftime("%d %b %H:00"))
+        labels.append(hour_label(first + timedelta(hours=index), lang))
     peak = max((sum(b.values()) for b in bars), default=1) or 1
     left, bottom, top = 44, 22, 8
     plot_h = height - bottom - top

@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 
 from pileon.store.triage import post_ref
 
 __all__ = ["BIDI_CONTROLS", "CLEAR_FOLDERS", "Card", "Segment", "card_from_row", "category_names",
-           "day", "evidence_segments", "folder_names", "is_blurred", "language_name", "own_record",
-           "rule_names", "signal_names", "when"]
+           "day", "evidence_segments", "folder_names", "hour_label", "is_blurred", "language_name",
+           "own_record", "rule_names", "signal_names", "when"]
 
 
 def category_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -46,7 +46,7 @@ def category_names(_: Callable[[str], str]) -> dict[str, str]:
 
 def folder_names(_: Callable[[str], str]) -> dict[str, str]:
     return {"support": _("Support"), "inbox": _("Inbox"), "review": _("To review"),
-            "shielded": _("Shielded")}
+            "shielded": _("Abusive replies")}
 
 
 def rule_names(_: Callable[[str], str]) -> dict[str, str]:
@@ -65,6 +65,11 @@ def rule_names(_: Callable[[str], str]) -> dict[str, str]:
         "accusation_with_shame_cue": _("accuses you directly while sounding like a defence, so it waits for you"),
         "abuse_trace": _("carries a faint sign of abuse, so it is not shown in clear"),
         "copies_share_fate": _("the same text as other replies: every copy goes where the strictest copy went"),
+        "supportive_unconfirmed": _("the classifier finds it supportive, but its words do not say so, so it waits for you"),
+        "contempt_word": _("holds a word of contempt, so it is not shown in clear"),
+        "second_person_accusation": _("accuses you directly, so it is not shown in clear"),
+        "supportive_mockery": _("kind words that read like mockery, so they wait for you"),
+        "copies_read_together": _("the same text as other replies; read together, they support you"),
     }
 
 
@@ -213,6 +218,15 @@ def when(value: str | None, lang: str) -> str:
                           format_date(moment, "medium", locale=locale))
 
 
+def hour_label(moment: datetime, lang: str) -> str:
+    """A day and hour, short, as the interface language writes them ("7 déc. 10:00",
+    "7 дек., 10:00"): the chart's axis and bar labels."""
+    locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
+    pattern = str(locale.datetime_formats.get("short", "{1} {0}"))
+    return pattern.format(format_skeleton("Hm", moment, locale=locale),
+                          format_skeleton("MMMd", moment, locale=locale))
+
+
 def day(value: str | None, lang: str) -> str:
     """A stored date as the interface language writes it ("7 дек. 2026 г.")."""
     moment = _parse_iso(value)
@@ -224,10 +238,12 @@ def day(value: str | None, lang: str) -> str:
 def language_name(code: str | None, lang: str, _: Callable[[str], str]) -> str:
     """A language tag as a name in the interface language; `und` and unknown tags in words."""
     if not code or code in ("und", "unknown", "?"):
-        return _("unknown language")
+        unknown = _("unknown language")  # capitalised like the names beside it
+        return unknown[:1].upper() + unknown[1:]
     locale = Locale.parse(_BABEL_LOCALE.get(lang, "en_GB"))
     base = code.replace("_", "-").split("-")[0].lower()
     name = locale.languages.get(base)
     if not name:
-        return _("another language (%(code)s)") % {"code": code}
+        other = _("another language (%(code)s)") % {"code": code}
+        return other[:1].upper() + other[1:]
     return name[:1].upper() + name[1:]

@@ -8,14 +8,14 @@ through the same views, and matches when any one of its spellings matches (each 
 prefix). So `xain` finds `XAİN` and `хаин`, and `azerbaycanli` finds `azərbaycanlı`.
 
 Migration 0025 keeps post_search_pending filled by triggers on posts; `sync` indexes what is
-pending (the first search on a fresh database indexes everything once).
+pending (the first search on a fresh database indexes everything once). The SQL, and the
+search pages themselves, are `pileon.store.search`'s: this module only computes spellings.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Sequence
 
 from pileon.analyze.normalize import (
     armenian_skeleton,
@@ -23,8 +23,9 @@ from pileon.analyze.normalize import (
     russian_skeleton,
     script_variants,
 )
+from pileon.store import search as store_search
 
-__all__ = ["match_expression", "pending", "spellings", "sync"]
+__all__ = ["catch_up", "match_expression", "pending", "pending_count", "spellings", "sync"]
 
 _WORD = re.compile(r"\w+")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -62,14 +63,16 @@ def spellings(text: str) -> str:
 def match_expression(query: str) -> str | None:
     """An FTS5 MATCH expression for what the user typed (None when it holds no word).
 
-    Within one spelling every word must appear (as a word or a word's beginning); any spelling
-    may match. The user's text never reaches FTS5 syntax: each word is a quoted string.
+    Within one spelling every word must appear (as a word or a word's beginning; a single
+    letter only as a whole word, or "a" would find a third of a thread); any spelling may
+    match. The user's text never reaches FTS5 syntax: each word is a quoted string.
     """
     alternatives: list[str] = []
     for form in _forms(query[:MAX_QUERY_CHARS]):
         words = _WORD.findall(form)[:MAX_QUERY_WORDS]
         if words:
-            alternatives.append("(" + " AND ".join(f'"{w}"*' for w in words) + ")")
+            alternatives.append("(" + " AND ".join(
+                f'"{w}"*' if len(w) > 1 else f'"{w}"' for w in words) + ")")
     unique = list(dict.fromkeys(alternatives))
     return " OR ".join(unique) if unique else None
 
@@ -78,13 +81,8 @@ def match_expression(query: str) -> str | None:
 #: background indexer, so a first search on a big new database is not a minutes-long wait.
 INLINE_SYNC = 2000
 
-
-def pending(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM post_search_pending LIMIT 1").fetchone() is not None
-
-
-def pending_count(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM post_search_pending").fetchone()[0])
+pending = store_search.pending
+pending_count = store_search.pending_count
 
 
 def catch_up(conn: sqlite3.Connection) -> int:
@@ -103,31 +101,10 @@ def sync(conn: sqlite3.Connection, batch: int = 2000) -> int:
     """Index every post whose text is new or changed; returns how many were indexed."""
     done = 0
     while True:
-        rows = conn.execute(
-            "SELECT q.post_rowid, p.text, p.platform, p.id FROM post_search_pending q"
-            " LEFT JOIN posts p ON p.rowid = q.post_rowid LIMIT ?", (batch,)).fetchall()
-        if not rows:
+        items = store_search.pending_posts(conn, batch)
+        if not items:
             return done
-        _write(conn, [(int(r[0]), r[1], r[2], r[3]) for r in rows])
-        done += len(rows)
-
-
-def _write(conn: sqlite3.Connection,
-           items: Sequence[tuple[int, str | None, str | None, str | None]]) -> None:
-    """Index `(rowid, text, platform, post_id)` rows (text None: the post is gone)."""
-    bodies = [(rowid, spellings(text), platform, post_id)
-              for rowid, text, platform, post_id in items if text is not None]
-    gone = [(item[0],) for item in items]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
-        conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
-        conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)",
-                         [(b[0], b[1]) for b in bodies])
-        conn.executemany("INSERT INTO post_search_keys (id, platform, post_id) VALUES (?, ?, ?)",
-                         [(b[0], b[2], b[3]) for b in bodies])
-        conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        store_search.write_index(conn, [
+            (rowid, None if text is None else spellings(text), platform, post_id)
+            for rowid, text, platform, post_id in items])
+        done += len(items)

@@ -8,18 +8,23 @@ answer. Views check the CSRF token of each POST with `check_csrf`.
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html import escape
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AUTHOR", "CSP", "HELPER", "SECURITY_HEADERS", "Guard", "Session", "Sessions",
-           "check_csrf", "equal_secrets", "same_site_path"]
+from pileon.web.i18n import gettext_for, negotiate
+
+__all__ = ["AUTHOR", "CONTROL_HEADER", "CONTROL_PATH", "CSP", "HELPER", "SECURITY_HEADERS",
+           "Guard", "Session", "Sessions", "check_csrf", "equal_secrets", "link_page",
+           "same_site_path"]
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
        " font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';"
@@ -39,8 +44,14 @@ SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 
-#: Who holds a session: the author (shielded text stays blurred) or a trusted helper.
+#: Who holds a session: the author (abusive text stays blurred) or a trusted helper.
 AUTHOR, HELPER = "author", "helper"
+
+#: `pileon serve DB --new-link` asks the running server for a fresh link here, with the
+#: server's control secret (kept in a file only the user can read) in CONTROL_HEADER. A browser
+#: cannot: it never has the secret, and any request it sends carries an Origin header.
+CONTROL_PATH = "/_pileon/new-link"
+CONTROL_HEADER = b"x-pileon-control"
 
 
 @dataclass
@@ -64,6 +75,7 @@ class Sessions:
     allowed_hosts: tuple[str, ...] = ()
     token: str = ""  # the author's newest unused token (printed by `pileon serve`)
     on_new_link: Callable[[str], None] | None = None  # prints a link asked for from the UI
+    control: str | None = None  # the secret `pileon serve --new-link` proves itself with
     _pending: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     _used: set[str] = field(default_factory=set)
     _sessions: dict[str, Session] = field(default_factory=dict)
@@ -167,22 +179,45 @@ class Guard:
         self.public_prefixes = tuple(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        """Every answer carries the security headers, a failure inside pileon's own code too:
+        uvicorn's fallback 500 (a crash before the response began, or no response at all)
+        would carry none of them."""
+        if scope["type"] != "http":  # lifespan is off and WebSocket is not served (serve.py)
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, tracked)
+        except Exception:
+            if not started:
+                await _plain(send, 500, FAILED)
+            raise  # uvicorn logs it and closes the connection
+        if not started:
+            await _plain(send, 500, FAILED)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = _header(scope, b"host") or ""
         if host not in self.sessions.allowed_hosts:
             await _plain(send, 421, "This address is not served here.")
             return
         path: str = scope.get("path", "/")
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        if path == CONTROL_PATH:
+            await self._control(scope, send, host, query.get("helper"))
+            return
         token = query.get("token")
         if token is not None:
             held = _cookie(scope, self.sessions.cookie_name)
             opened = self.sessions.exchange(token)
             if opened is None and self.sessions.get(held) is None:
                 used = self.sessions.was_used(token)
-                await _page(send, 403, USED_LINK if used else BAD_LINK)
+                await _page(send, 403, *link_page("used" if used else "bad", _languages(scope)))
                 return
             del query["token"]
             clean = same_site_path(path) + (("?" + urlencode(query)) if query else "")
@@ -202,12 +237,12 @@ class Guard:
             fresh = self.sessions.issue()
             if self.sessions.on_new_link is not None:
                 self.sessions.on_new_link(self.sessions.link(host, fresh))
-            await _page(send, 200, NEW_LINK_PRINTED)
+            await _page(send, 200, *link_page("printed", _languages(scope)))
             return
         session = _cookie(scope, self.sessions.cookie_name)
         is_public = path.startswith(self.public_prefixes) if self.public_prefixes else False
         if not is_public and self.sessions.csrf_for(session) is None:
-            await _page(send, 403, BAD_LINK)
+            await _page(send, 403, *link_page("bad", _languages(scope)))
             return
         if scope["method"] not in ("GET", "HEAD"):
             origin = _header(scope, b"origin")
@@ -234,30 +269,74 @@ class Guard:
 
         await self.app(scope, receive, send_with_headers)
 
+    async def _control(self, scope: Scope, send: Send, host: str, helper: str | None) -> None:
+        """A fresh one-time link for `pileon serve --new-link` (JSON), for the author or the
+        helper `helper`; refused without the control secret, or from a browser."""
+        secret = _header(scope, CONTROL_HEADER)
+        expected = self.sessions.control
+        if (scope["method"] != "POST" or expected is None or secret is None
+                or _header(scope, b"origin") is not None
+                or not equal_secrets(expected, secret)):
+            await _plain(send, 403, "Refused.")
+            return
+        name = (helper or "").strip()
+        if len(name) > 60 or not name.isprintable():
+            await _plain(send, 400, "A helper's name is at most 60 printable characters.")
+            return
+        fresh = self.sessions.issue(HELPER, name) if name else self.sessions.issue()
+        body = json.dumps({"link": self.sessions.link(host, fresh), "helper": name or None})
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"application/json"), *SECURITY_HEADERS]})
+        await send({"type": "http.response.body", "body": body.encode()})
 
-_PAGE = ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+
+_PAGE = ("<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<title>pileon</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head>"
          "<body><main class=\"calm-page\">{body}</main></body></html>")
-USED_LINK = ("<h1>This link has already been used</h1><p>Each pileon link opens the review"
-             " page once, so that nobody else can open it after you. If this was you, the page"
-             " is already open in another tab or browser.</p><form method=\"post\""
-             " action=\"/new-link\"><p><button type=\"submit\">Print a new link in the"
-             " terminal</button></p></form><p>The new link appears in the terminal where"
-             " <code>pileon serve</code> runs.</p>")
-BAD_LINK = ("<h1>This link is not valid</h1><p>Use the link pileon printed in the terminal"
-            " where <code>pileon serve</code> runs.</p><form method=\"post\""
-            " action=\"/new-link\"><p><button type=\"submit\">Print a new link in the"
-            " terminal</button></p></form>")
-NEW_LINK_PRINTED = ("<h1>A new link is in the terminal</h1><p>Open the link pileon just printed"
-                    " in the terminal where <code>pileon serve</code> runs.</p>")
+_NEW_LINK_FORM = ("<form method=\"post\" action=\"/new-link\"><p><button type=\"submit\">"
+                  "{button}</button></p></form>")
 
 
-async def _page(send: Send, status: int, body: str) -> None:
+FAILED = "Something went wrong in pileon. Nothing was changed; the details are in the terminal."
+
+
+def _languages(scope: Scope) -> str | None:
+    return _header(scope, b"accept-language")
+
+
+def link_page(kind: str, accept_language: str | None) -> tuple[str, str]:
+    """(language, body) of the calm page for a link that was `used`, is `bad`, or a new link
+    `printed` in the terminal, in the browser's language (no session yet to know better)."""
+    lang = negotiate(accept_language)
+    _, _n = gettext_for(lang)
+    command = "<code>pileon serve</code>"
+    other = "<code>pileon serve DB --new-link</code>"
+
+    def line(text: str, **values: str) -> str:  # translations are escaped like any text
+        return escape(text) % values if values else escape(text)
+
+    button = _NEW_LINK_FORM.format(button=line(_("Print a new link in the terminal")))
+    if kind == "used":
+        body = (f"<h1>{line(_('This link has already been used'))}</h1>"
+                f"<p>{line(_('Each pileon link opens the review page once, so that nobody else can open it after you. If this was you, the page is already open in another tab or browser.'))}</p>"  # noqa: E501
+                f"{button}<p>{line(_('The new link appears in the terminal where %(command)s runs. Or type %(other)s in another terminal.'), command=command, other=other)}</p>")  # noqa: E501
+    elif kind == "printed":
+        body = (f"<h1>{line(_('A new link is in the terminal'))}</h1>"
+                f"<p>{line(_('Open the link pileon just printed in the terminal where %(command)s runs.'), command=command)}</p>")  # noqa: E501
+    else:
+        body = (f"<h1>{line(_('This link is not valid'))}</h1>"
+                f"<p>{line(_('Use the link pileon printed in the terminal where %(command)s runs.'), command=command)}</p>{button}")  # noqa: E501
+    return lang, body
+
+
+async def _page(send: Send, status: int, lang: str, body: str) -> None:
     """A calm, self-contained HTML page (no user data in it) for link problems."""
     await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"text/html; charset=utf-8"), *SECURITY_HEADERS]})
-    await send({"type": "http.response.body", "body": _PAGE.format(body=body).encode("utf-8")})
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-language", lang.encode()), *SECURITY_HEADERS]})
+    page = _PAGE.format(lang=lang, body=body)
+    await send({"type": "http.response.body", "body": page.encode("utf-8")})
 
 
 async def _plain(send: Send, status: int, text: str) -> None:

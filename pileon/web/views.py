@@ -114,7 +114,7 @@ async def overview_page(request: Request) -> Response:
     _, _n = gettext_for(language_of(request))
     names = folder_names(_)
     chart = timeline_svg(stats["hours"], FOLDERS, lambda f: names[f],
-                         _("Replies per hour, by folder"))
+                         _("Replies per hour, by folder"), lang=language_of(request))
     return render(request, "overview.html", stats=stats, chart=chart, clusters=clusters,
                   similar=similar,
                   colours=FOLDER_COLOURS)

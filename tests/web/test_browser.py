@@ -138,7 +138,7 @@ def test_post_page_shows_context_signals_evidence_and_hash(
         (run_id(db),)).fetchone()
     ui.goto(f"/post?p={row['platform']}&id={row['post_id']}")
     shot(ui, "post")
-    # To review is blurred like Shielded: nothing of the text until the click.
+    # To review is blurred like "Abusive replies": nothing of the text until the click.
     assert row["text"] not in ui.content()
     ui.get_by_role("button", name="Show this reply").click()
     expect(ui.locator("article.detail mark").first).to_be_visible()
@@ -175,7 +175,7 @@ def test_bulk_move_of_a_whole_cluster_then_undo(ui: Page, db: sqlite3.Connection
     group.get_by_role("combobox", name="Action for the whole group").select_option(
         "move:shielded")
     group.get_by_role("button", name="Apply").click()
-    expect(ui.get_by_role("status")).to_contain_text(f"{size} replies moved to Shielded.")
+    expect(ui.get_by_role("status")).to_contain_text(f"{size} replies moved to “Abusive replies”.")
     after = [folder_of(db, *key) for key in before]
     assert after == [("shielded", True)] * size
     shot(ui, "overview-after-bulk")
@@ -431,7 +431,7 @@ def test_keyboard_j_k_x_and_folder_keys_with_undo(ui: Page, db: sqlite3.Connecti
     assert ui.evaluate(focused) == keys[0]
 
     ui.keyboard.press("a")  # nothing selected: the focused reply goes
-    expect(ui.get_by_role("status")).to_contain_text("1 reply moved to Shielded.")
+    expect(ui.get_by_role("status")).to_contain_text("1 reply moved to “Abusive replies”.")
     ui.wait_for_load_state()  # the shortcuts live in a deferred script
     assert folder_of(db, rows[0]["platform"], rows[0]["post_id"]) == ("shielded", True)
     ui.keyboard.press("u")

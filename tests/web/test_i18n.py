@@ -46,6 +46,34 @@ def test_russian_plurals_follow_russian_grammar() -> None:
     assert forms == {1: "1 ответ", 3: "3 ответа", 5: "5 ответов", 21: "21 ответ", 11: "11 ответов"}
 
 
+@pytest.mark.parametrize("n, reply, people", [
+    (1, "1 ответ", "1 человек написал"), (2, "2 ответа", "2 человека написали"),
+    (5, "5 ответов", "5 человек написали"), (11, "11 ответов", "11 человек написали"),
+    (21, "21 ответ", "21 человек написал"), (22, "22 ответа", "22 человека написали"),
+    (25, "25 ответов", "25 человек написали"), (111, "111 ответов", "111 человек написали"),
+    (112, "112 ответов", "112 человек написали"), (1001, "1001 ответ", "1001 человек написал"),
+])
+def test_russian_plural_forms_at_the_hard_numbers(n: int, reply: str, people: str) -> None:
+    ru = catalog("ru")
+    assert ru.ngettext("%(n)s reply", "%(n)s replies", n) % {"n": n} == reply
+    for langs in (2, 21, 25):  # the language count is not inflected: right for any number
+        said = ru.ngettext("%(n)s person wrote to stand by you, in %(langs)s languages.",
+                           "%(n)s people wrote to stand by you, in %(langs)s languages.",
+                           n) % {"n": n, "langs": langs}
+        assert said.startswith(people + " вам слова поддержки"), said
+        assert f"(их {langs})" in said
+
+
+def test_chart_labels_are_written_in_the_interface_language() -> None:
+    from pileon.web.chart import timeline_svg
+    hours = [("2026-12-07T10", "support", 3), ("2026-12-08T09", "shielded", 2)]
+    wanted = {"en": "7 Dec", "fr": "7 déc.", "ru": "7 дек.", "hy": "7 դեկ", "az": "7 dek"}
+    for lang, label in wanted.items():
+        svg = str(timeline_svg(hours, ["support", "shielded"], str, "t", lang=lang))
+        assert label in svg and "10:00" in svg, (lang, svg[-300:])
+        assert ("Dec" in svg) == (lang == "en")
+
+
 def test_translations_use_each_languages_own_letters() -> None:
     assert "ə" in catalog("az").gettext("What people said to you")
     assert re.search("[\u0531-\u058f]", catalog("hy").gettext("Settings"))

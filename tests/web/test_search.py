@@ -99,3 +99,41 @@ def test_the_ui_search_finds_spellings_and_holds_back_inside_shielded(ui_db: Pat
     assert held.count('class="reveal"') == 0  # not searched until asked
     support = client.get("/folder/support?q=spasibo").text  # Latin for "спасибо"
     assert "Спасибо" in support or "спасибо" in support
+
+
+def test_a_search_page_is_driven_by_the_matches_and_counts_in_one_pass(
+        conn: sqlite3.Connection) -> None:
+    """The plan starts from FTS5 and reaches post_folders through the covering index (never a
+    walk of a whole folder); pages and counts agree with one unpaged list, past the end too."""
+    from pileon.store.search import _HIT_FOLDERS, _HITS
+    run = latest_run(conn)
+    assert run is not None
+    run_id = int(run["id"])
+    if search.pending(conn):
+        search.sync(conn)
+    expression = search.match_expression("xain")
+    assert expression is not None
+    plan = [str(r[3]) for r in conn.execute(
+        f"EXPLAIN QUERY PLAN {_HITS} SELECT f.post_id{_HIT_FOLDERS} WHERE f.run_id = ? AND"
+        " f.folder = ?", (expression, run_id, run_id, "shielded"))]
+    assert plan[0].startswith("SCAN s VIRTUAL TABLE"), plan
+    assert any("COVERING INDEX post_folders_search" in step for step in plan), plan
+    everything, total = folder_page(conn, run_id, PageFilter(folder="shielded", match=expression),
+                                    offset=0, limit=100_000)
+    assert total == len(everything) > 10
+    pages = []
+    for offset in range(0, total, 7):
+        rows, counted = folder_page(conn, run_id, PageFilter(folder="shielded", match=expression),
+                                    offset=offset, limit=7)
+        assert counted == total
+        pages.extend(r["post_id"] for r in rows)
+    assert pages == [r["post_id"] for r in everything]  # newest first, no gap, no repeat
+    beyond, counted = folder_page(conn, run_id, PageFilter(folder="shielded", match=expression),
+                                  offset=total + 50, limit=7)
+    assert beyond == [] and counted == total
+
+
+def test_a_single_letter_is_a_whole_word_not_a_prefix() -> None:
+    expression = search.match_expression("a")
+    assert expression is not None and '"a"*' not in expression and '"a"' in expression
+    assert '"xa"*' in (search.match_expression("xa") or "")
