@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pileon.commands.demo",
     "pileon.commands.export",
     "pileon.commands.report",
+    "pileon.commands.report_to",
     "pileon.commands.collect",
     "pileon.commands.pipeline",
     "pileon.commands.campaign",

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -75,6 +76,8 @@ class ReportOptions:
     force: bool = False
     zone: str | None = None  # IANA name; None: this machine's zone
     tsa: tuple[str, ...] = ()  # RFC 3161 timestamp authorities to ask; none: nothing is sent
+    #: Called with (stage, fraction done) as the report is written (the review UI's progress bar).
+    progress: Callable[[str, float], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,8 @@ def check_target(out: Path, force: bool) -> None:
 def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
     started = time.perf_counter()
     out = options.out
+    say = options.progress or (lambda stage, fraction: None)
+    say("gathering", 0.02)
     check_target(out, options.force)
     zone, zone_name = resolve_zone(options.zone)
     catalog = load_catalog(options.lang)
@@ -166,6 +171,7 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         try:
             (tmp / RAW_DIR).mkdir()
             (tmp / "data").mkdir()
+            say("raw payloads", 0.2)
             _write_raw(conn, data, tmp)
             _write_data(data, tmp)
             (tmp / PUBLIC_KEY).write_bytes(public_key_pem(public))
@@ -175,9 +181,12 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
             digest = hashlib.sha256(listing).hexdigest()
             integrity = Integrity(digest, public_key_pem(public).decode("ascii"),
                                   fingerprint(public), f"pileon {__version__}")
+            say("pages", 0.35)
             render_html(data, catalog, integrity, tmp / HTML_FILE)
             if options.pdf:
+                say("pdf", 0.5)
                 _print(data, catalog, integrity, tmp)
+            say("signing", 0.95)
             files = {p: file_sha256(tmp / p) for p in folder_files(tmp)}
             (tmp / SUMS).write_bytes(sums_listing({p: h for p, (h, _) in files.items()}))
             files[SUMS] = file_sha256(tmp / SUMS)
@@ -221,11 +230,9 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
 
 
 def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:
-    """report.pdf from index.html; a long report is printed in parts, one per core."""
+    """report.pdf: index.html's content with each exact copy printed as a table row under its
+    text; a long report is printed in parts, one per core."""
     parts = min(os.cpu_count() or 1, _MAX_PDF_PARTS, max(1, len(data.posts) // _POSTS_PER_PART))
-    if parts == 1:
-        write_pdf([folder / HTML_FILE], folder / PDF_FILE)
-        return
     with tempfile.TemporaryDirectory(prefix="pileon-pdf-") as scratch:
         write_pdf(render_parts(data, catalog, integrity, Path(scratch), parts),
                   folder / PDF_FILE)

@@ -33,7 +33,7 @@ from pileon.report.locale import Catalog
 from pileon.store.db import from_iso
 from pileon.store.report import ClusterRow
 
-__all__ = ["Integrity", "post_text", "render_html", "render_parts", "visible"]
+__all__ = ["Integrity", "copy_groups", "post_text", "render_html", "render_parts", "visible"]
 
 # Direction overrides and isolates, zero-width characters, BOM, and C0/C1 controls except
 # newline and tab: shown as their code point so nobody can hide or reorder text in the report.
@@ -193,29 +193,50 @@ def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path
            posts_heading=True, page_numbers=True)
 
 
+def copy_groups(posts: Sequence[ReportPost]) -> list[tuple[ReportPost, list[ReportPost]]]:
+    """Each distinct text once (its first post), with the later posts of exactly that text
+    (case and spacing aside): the PDF prints the text once and the copies as table rows."""
+    first: dict[str, int] = {}
+    groups: list[tuple[ReportPost, list[ReportPost]]] = []
+    for post in posts:
+        key = " ".join(post.text.casefold().split())
+        at = first.get(key) if key else None
+        if at is None:
+            if key:
+                first[key] = len(groups)
+            groups.append((post, []))
+        else:
+            groups[at][1].append(post)
+    return groups
+
+
 def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Path,
                  parts: int) -> list[Path]:
     """The same report cut into `parts` HTML files at post boundaries, to print in parallel.
 
-    The first part holds the cover up to the first posts, the last one the method and the
-    custody log. A part cannot know the page count of the parts before it, so the footers show
-    the posts on each page ("#12–#18") instead of page numbers.
+    Printed, each distinct text comes once: its later exact copies are rows of a table under
+    it (index.html keeps every post in full). The first part holds the cover up to the first
+    posts, the last one the method and the
+    custody log. A part cannot know the page count of the parts before it: its pages are
+    numbered after the parts are joined (pdf.py); every page's header names its posts
+    ("#12–#18") either way.
     """
-    posts = data.posts
-    size = -(-len(posts) // parts) if posts else 0
-    chunks = [posts[i * size:(i + 1) * size] for i in range(parts)] if size else [[]]
+    groups = copy_groups(data.posts)
+    size = -(-len(groups) // parts) if groups else 0
+    chunks = [groups[i * size:(i + 1) * size] for i in range(parts)] if size else [[]]
     paths = []
     for index, chunk in enumerate(chunks):
         path = folder / f"part-{index:03d}.html"
-        _write(data, t, integrity, path, posts=chunk, front=index == 0,
-               back=index == len(chunks) - 1, posts_heading=index == 0, page_numbers=False)
+        _write(data, t, integrity, path, posts=[g[0] for g in chunk], front=index == 0,
+               back=index == len(chunks) - 1, posts_heading=index == 0,
+               page_numbers=len(chunks) == 1, copies={g[0].number: g[1] for g in chunk})
         paths.append(path)
     return paths
 
 
 def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
            posts: Sequence[ReportPost], front: bool, back: bool, posts_heading: bool,
-           page_numbers: bool) -> None:
+           page_numbers: bool, copies: Mapping[int, list[ReportPost]] | None = None) -> None:
     css = (resources.files("pileon.report") / "templates" / "report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
     numbers = {(p.platform, p.post_id): p.number for p in data.posts}
@@ -229,6 +250,7 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
         tool_version=integrity.tool_version, charts=_charts(data, t) if front else [],
         labels=LABELS, selection_text=_selection_text(data, t), posts=posts, front=front,
         back=back, posts_heading=posts_heading, page_numbers=page_numbers,
+        copies=copies or {},
         account_line=lambda p: _account_line(t, p),
         category_list=cache(lambda labels: ", ".join(t.category(x) for x in labels)),
         head_words=cache(lambda kind, lang: t.name("kinds", kind) + " · " + t(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -27,6 +28,17 @@ def pdf_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                            "--pdf", "--lang", "hy", "--tz", "Europe/Paris"])
         assert result.exit_code == 0, result.output
     return base / "report"
+
+
+def assert_numbered(pdf: Path) -> None:
+    """Every page ends with its own "n / N", N the PDF's real page count, exactly once."""
+    total = len(PdfReader(pdf).pages)
+    for number in range(1, total + 1):
+        page = subprocess.run(["pdftotext", "-f", str(number), "-l", str(number), "-enc",
+                               "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert page.count(f"{number} / {total}") == 1, (number, page[-200:])
+        assert f"{number + 1} / {total}" not in page
 
 
 def pdftotext(pdf: Path) -> str:
@@ -126,8 +138,90 @@ def test_long_report_printed_in_parallel_parts_is_one_whole_pdf(
     # Cover first, every post once and in order, method and custody last.
     assert text.index("Content warning") < text.index("#1 ·") < text.index("#17 ·") \
         < text.rindex("Appendix: chain of custody")
-    assert all(text.count(f"#{n} ·") == 1 for n in range(1, 18))
+    # Each post once: in full ("#n ·"), or, for an exact copy of an earlier text, as a row of
+    # the copies table under that text.
+    assert all(text.count(f"#{n} ·") <= 1 for n in range(1, 18))
+    copies = [n for n in range(1, 18) if f"#{n} ·" not in text]
+    assert all(re.search(rf"#{n}\s", text) for n in copies)
+    assert len(copies) < 17 and ("more post(s) with exactly this text" in text) == bool(copies)
     assert "Դու դավաճան ես, ամոթ քեզ" in text and "ə ş ğ ı" in text
-    assert "#1–#" in text  # footers name the posts on each page
+    assert "#1–#" in text  # headers name the posts on each page
+    assert_numbered(out / "report.pdf")
     assert CliRunner().invoke(main, ["verify", str(out)]).exit_code == 0
     assert list(tmp_path.glob("pileon-pdf-*")) == []
+
+
+def test_one_part_pdf_pages_are_numbered_n_of_n(pdf_report: Path) -> None:
+    assert_numbered(pdf_report / "report.pdf")
+
+
+_PRINT_IN_PARTS = """
+import sys
+from pathlib import Path
+from pileon.report.pdf import write_pdf
+folder = Path(sys.argv[1])
+parts = []
+for n in range(2):
+    part = folder / f"part-{n}.html"
+    part.write_text("<html><body>" + "<p>Sən xainsən, Դու դավաճան ես.</p>" * 40000
+                    + "</body></html>", encoding="utf-8")
+    parts.append(part)
+print("printing", flush=True)
+write_pdf(parts, folder / "out.pdf")
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines()
+                          if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _running(pid: int) -> bool:
+    try:  # a zombie waiting for init to reap it is not running
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_pdf_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", _PRINT_IN_PARTS, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "printing"
+        workers: list[int] = []
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline:  # the pool's two printers
+            workers = [c for c in _children(parent.pid) if b"spawn_main" in _cmdline(c)]
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the PDF workers never started"
+        time.sleep(1.0)  # let them get into WeasyPrint
+    finally:  # a failed wait above must not leave the printers running
+        parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    if parent.stdout is not None:
+        parent.stdout.close()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_running(w) for w in workers):
+        time.sleep(0.2)
+    alive = [w for w in workers if _running(w)]
+    assert alive == [], f"PDF workers {alive} outlived their killed parent"
+    assert not (tmp_path / "out.pdf").exists()
