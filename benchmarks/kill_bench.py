@@ -1,4 +1,4 @@
-"""kill -9 at random points of `pileon ingest`, `analyze` and `triage` (issue 19's target).
+"""kill -9 at random points of `pileon ingest`, `analyze`, `triage`, `coordination`, `report`.
 
     python benchmarks/kill_bench.py                # 20 kills per stage on a 3,000-reply demo
     python benchmarks/kill_bench.py --kills 3 --size 1000
@@ -7,8 +7,9 @@ For each stage: one uninterrupted run gives the reference result and its wall ti
 times, a fresh copy of the stage's input database, the stage started in its own process group and
 SIGKILLed at a random moment in [0, T), then the same command run again to the end. Each time:
 `PRAGMA integrity_check` is ok, the result equals the reference (rows compared without their
-timestamps), no file but the database and its -wal/-shm is left in the folder, and no process of
-the killed group is still alive. Exit status 1 if any check failed.
+timestamps, floats to 12 significant digits; a report: the same files and `pileon verify` OK), no file but the database, its
+-wal/-shm and the report folder is left in the folder (no temporary report copy), and no process
+of the killed group is still alive. Exit status 1 if any check failed (issue 19).
 """
 
 from __future__ import annotations
@@ -43,15 +44,58 @@ RESULT_SQL = {
                 " scores_json, evidence_json FROM scores"],
     "triage": ["SELECT f.platform, f.post_id, f.folder, f.category, f.rule FROM post_folders f"
                " WHERE f.run_id = (SELECT MAX(id) FROM triage_runs WHERE finished_at IS NOT NULL)"],
+    # The newest finished coordination run (an interrupted run is never read: no finished_at).
+    "coordination": [
+        f"SELECT {columns} FROM {table} WHERE run_id = (SELECT MAX(id) FROM coordination_runs"
+        " WHERE finished_at IS NOT NULL)" for table, columns in (
+            ("clusters", "id, kind, verdict, size, accounts, first_at, last_at, undated,"
+             " template_platform, template_post_id, template_text, mean_similarity,"
+             " min_similarity, groups_json"),
+            ("cluster_members", "cluster_id, platform, post_id, author_id, created_at,"
+             " similarity, group_index, coordinated"),
+            ("bursts", "start_at, end_at, posts, expected, peak_per_minute, peak_z,"
+             " clustered_posts"),
+            ("account_signals", "platform, account_id, handle, score, profile_score,"
+             " signals_json, reasons_json, replies, clusters, component"),
+            ("coaction_edges", "source, target, co_posts, co_replies"),
+        )],
 }
 
 
+def report_digest(folder: Path) -> str:
+    """A report holds its creation time, so two honest runs differ byte for byte: compare what
+    it is made of (every file's path) and that `pileon verify` accepts it whole."""
+    checked = subprocess.run([*PILEON, "verify", str(folder)], capture_output=True, text=True)
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    return hashlib.sha256(repr((checked.returncode, files)).encode()).hexdigest()
+
+
+def _steady(value: object) -> object:
+    """Floats to 12 significant digits, inside JSON text too: two uninterrupted coordination runs
+    can differ in the last bit of a mean (summation order), which is not a different result."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, list):
+        return [_steady(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _steady(v) for k, v in value.items()}
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.dumps(_steady(json.loads(value)), sort_keys=True, ensure_ascii=False)
+        except ValueError:
+            return value
+    return value
+
+
 def digest(db: Path, stage: str) -> str:
+    if stage == "report":
+        return report_digest(db.parent / f"{db.stem}-report")
     conn = sqlite3.connect(db)
     try:
         h = hashlib.sha256()
         for sql in RESULT_SQL[stage]:
-            for row in sorted(conn.execute(sql).fetchall(), key=repr):
+            rows = [tuple(_steady(v) for v in row) for row in conn.execute(sql)]
+            for row in sorted(rows, key=repr):
                 h.update(repr(row).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
     finally:
@@ -71,6 +115,11 @@ def command(stage: str, db: Path, files: list[Path]) -> list[str]:
         return [*PILEON, "ingest", str(db), *map(str, files), "-q"]
     if stage == "analyze":
         return [*PILEON, "analyze", str(db), "--quiet"]
+    if stage == "coordination":
+        return [*PILEON, "coordination", str(db), "--json"]
+    if stage == "report":  # HTML only: a PDF of the 3,000-reply demo takes minutes
+        return [*PILEON, "report", str(db), "--out", str(db.parent / f"{db.stem}-report"),
+                "--force", "-q"]
     return [*PILEON, "triage", str(db)]
 
 
@@ -129,7 +178,8 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: 
     if digest(db, stage) != expect:
         problems.append("the re-run's result differs from the uninterrupted run's")
     left = sorted(p.name for p in folder.iterdir()
-                  if p.name not in ("thread.db", "thread.db-wal", "thread.db-shm"))
+                  if p.name not in ("thread.db", "thread.db-wal", "thread.db-shm",
+                                    "thread-report"))
     if left:
         problems.append(f"left behind: {left}")
     shutil.rmtree(folder, ignore_errors=True)
@@ -154,6 +204,11 @@ def prepare(work: Path, size: int) -> tuple[Path, list[Path], dict[str, Path]]:
     shutil.copyfile(ingested, analysed)
     run(command("analyze", analysed, files))
     starts["triage"] = analysed
+    starts["coordination"] = ingested
+    triaged = work / "triaged.db"
+    shutil.copyfile(analysed, triaged)
+    run(command("triage", triaged, files))
+    starts["report"] = triaged
     return files_dir, files, starts
 
 
@@ -162,7 +217,7 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20, help="kills per stage")
     parser.add_argument("--size", type=int, default=3000, help="demo size (replies)")
     parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--stages", default="ingest,analyze,triage")
+    parser.add_argument("--stages", default="ingest,analyze,triage,coordination,report")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     failures = 0

@@ -1,4 +1,4 @@
-"""kill -9 at random points of ingest, analyze and triage, a few times each (the full run of 20
+"""kill -9 at random points of ingest, analyze, triage, coordination and report, a few times each (the full run of 20
 per stage is `make kill-test`): the database stays intact, the re-run gives exactly the result of
 an uninterrupted run, nothing is left behind and no process survives."""
 
@@ -23,7 +23,8 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]
     return work, files, starts
 
 
-@pytest.mark.parametrize(("stage", "kills"), [("ingest", 2), ("analyze", 1), ("triage", 2)])
+@pytest.mark.parametrize(("stage", "kills"), [("ingest", 2), ("analyze", 1), ("triage", 2),
+                                             ("coordination", 1), ("report", 1)])
 def test_kill_minus_nine_then_rerun_equals_an_uninterrupted_run(
     prepared: tuple[Path, list[Path], dict[str, Path]], stage: str, kills: int
 ) -> None:

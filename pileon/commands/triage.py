@@ -45,14 +45,14 @@ def ensure_triaged(db: Path) -> None:
 
 
 @click.command()
-@_DB
+@click.argument("db", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
               help="A rules TOML file (default: the commented defaults shipped with pileon).")
 @click.option("--explain", "explain_id", metavar="POST_ID",
               help="Say which rule put this post where, with which scores; change nothing.")
 @click.option("--print-default-rules", is_flag=True, help="Print the default rules and exit.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def triage(db: Path, rules_path: Path | None, explain_id: str | None,
+def triage(db: Path | None, rules_path: Path | None, explain_id: str | None,
            print_default_rules: bool, as_json: bool) -> None:
     """Sort replies into folders: support, inbox, review, shielded.
 
@@ -64,6 +64,8 @@ def triage(db: Path, rules_path: Path | None, explain_id: str | None,
 
         click.echo(default_rules_text(), nl=False)
         return
+    if db is None:
+        raise click.UsageError("Missing argument 'DB'.")
     rules = load_rules(rules_path)
     conn = connect(db, create=False)
     try:
@@ -111,12 +113,21 @@ def _print_explain(item: dict[str, object]) -> None:
         + ("  (throwaway: shield thresholds lowered by"
            f" {explain['shield_discount']})" if explain.get("throwaway_account") else ""))
     if item["cluster_id"]:
-        out(f"  member of coordinated cluster {item['cluster_id']}")
+        out(f"  member of near-duplicate cluster {item['cluster_id']}")
     if "accusation" in explain:
         out(f"  second-person accusation {explain['accusation']!r} with the counter-speech cue"
             f" {explain['cue']!r}: support is earned, so it waits in review")
+    words = explain.get("words")
+    if isinstance(words, dict) and words:
+        out("  its words: " + ", ".join(f"{kind} cue {found!r}" for kind, found in words.items()))
     copies = explain.get("copies")
-    if isinstance(copies, dict):
+    if isinstance(copies, dict) and "read_together" in copies:
+        out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
+            f" only single scores held them back, so each exact text is read together (average"
+            f" supportive {copies.get('mean_supportive', '?')}):"
+            f" {copies['read_together']} (this copy alone: {copies['own_folder']} by"
+            f" '{copies['own_rule']}')")
+    elif isinstance(copies, dict):
         out(f"  one text, one fate: {copies['size']} copies ({' and '.join(copies['how'])});"
             f" the strictest, {copies['strictest_copy']}, is in {copies['its_folder']} by"
             f" '{copies['its_rule']}' (this copy alone: {copies['own_folder']})")
@@ -257,7 +268,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
     """Classify labelled CASES (JSONL: lang, text, labels) and sort them by the rules.
 
     Prints, per language, how many supportive replies the rules would shield (target: at most
-    2%) and how many abusive replies they would put in support (target: at most 1%).
+    2%), how many abusive replies they would put in support (target: at most 1%), and how
+    many supportive replies reach Support (the higher the better).
     """
     from pileon.triage.dev_rates import LabelledScores, folder_rates
 
@@ -275,6 +287,8 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
         values = {"lang": rate.lang, "cases": rate.cases, "supportive": rate.supportive,
                   "supportive_shielded": rate.supportive_shielded,
                   "supportive_shielded_rate": rate.supportive_shielded_rate,
+                  "supportive_in_support": rate.supportive_in_support,
+                  "supportive_in_support_rate": rate.supportive_in_support_rate,
                   "abusive": rate.abusive, "abusive_in_support": rate.abusive_in_support,
                   "abusive_in_support_rate": rate.abusive_in_support_rate,
                   "folders": rate.folders}
@@ -285,7 +299,9 @@ def triage_eval(cases: tuple[Path, ...], rules_path: Path | None, backend: str,
                    f" {_share(rate.supportive_shielded, rate.supportive):16}"
                    f"{_mark(rate.supportive_shielded_rate, 0.02)} abuse in support"
                    f" {_share(rate.abusive_in_support, rate.abusive):16}"
-                   f"{_mark(rate.abusive_in_support_rate, 0.01)} folders {rate.folders}")
+                   f"{_mark(rate.abusive_in_support_rate, 0.01)} supportive in support"
+                   f" {_share(rate.supportive_in_support, rate.supportive):16} folders"
+                   f" {rate.folders}")
 
 
 def _mark(rate: float | None, target: float) -> str:

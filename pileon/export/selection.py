@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pileon.store.export import (
@@ -19,6 +19,7 @@ from pileon.store.export import (
     iter_posts,
     payload_hashes,
 )
+from pileon.store.triage import triage_kinds
 
 __all__ = ["ExportResult", "ExportSelection"]
 
@@ -49,7 +50,12 @@ class ExportSelection:
         return count_posts(self.conn, self.run_id, self.filter)
 
     def posts(self) -> Iterator[ExportPost]:
-        return iter_posts(self.conn, self.run_id, self.filter)
+        """The selected posts, each with the kind triage gave it: a mention stored as the
+        root of its own thread is exported as `mention`."""
+        roles = triage_kinds(self.conn, self.run_id)
+        for post in iter_posts(self.conn, self.run_id, self.filter):
+            role = roles.get((post.platform, post.post_id))
+            yield post if role is None else replace(post, kind=role)
 
     def unrestricted(self) -> bool:
         f = self.filter

@@ -6,6 +6,7 @@ recorded in `schema_migrations`, so an older database is brought up to date on o
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
@@ -16,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 
 from pileon.errors import StoreError
+from pileon.store.wal import committed_image
+from pileon.store.wal import has_frames as wal_frames
 
 __all__ = [
     "MIGRATIONS", "connect", "from_iso", "is_disk_full", "schema_version", "to_iso", "transaction",
@@ -129,13 +132,19 @@ def _connect_read_only(db_path: Path) -> sqlite3.Connection:
     """A read-only file or file system: open for reading, never set WAL (that writes), never
     migrate. Commands that only read (stats, show, folders, serve) work; writes fail clearly."""
     uri = db_path.resolve().as_uri()
+    wal = Path(f"{db_path}-wal")
     last: sqlite3.DatabaseError | None = None
-    # mode=ro shares the WAL with a live writer; immutable=1 reads a file whose folder is read-only
-    # and that has no -shm file (SQLite could not create one).
-    for query in ("mode=ro", "mode=ro&immutable=1"):
+    # mode=ro shares the WAL with a live writer. Without a -shm file on a folder SQLite cannot
+    # write, only immutable=1 opens, and it ignores the -wal: with changes still in the -wal
+    # the committed state is rebuilt in memory instead (pileon/store/wal.py).
+    attempts = ["mode=ro", "memory" if wal_frames(wal) else "mode=ro&immutable=1"]
+    for query in attempts:
         try:
-            conn = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None, timeout=30,
-                                   check_same_thread=False)
+            if query == "memory":
+                conn = _connect_committed_image(db_path, wal)
+            else:
+                conn = sqlite3.connect(f"{uri}?{query}", uri=True, isolation_level=None,
+                                       timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout=30000")
             version = schema_version(conn)
@@ -157,6 +166,46 @@ def _connect_read_only(db_path: Path) -> sqlite3.Connection:
         path=str(db_path),
         hint="check the path and the file's permissions",
     )
+
+
+#: Largest read-only database (file + -wal) rebuilt in memory when its -wal cannot be shared.
+READ_ONLY_MEMORY_MB = 512
+
+
+def _connect_committed_image(db_path: Path, wal: Path) -> sqlite3.Connection:
+    """An in-memory, query-only copy of the database as its last committed transaction left
+    it (main file + committed -wal frames): nothing is written anywhere, no change is lost."""
+    limit = int(os.environ.get("PILEON_READ_ONLY_MEMORY_MB", READ_ONLY_MEMORY_MB)) * 2**20
+    size = db_path.stat().st_size + wal.stat().st_size
+    if size > limit:
+        raise StoreError(
+            f"the database is read-only and its newest changes are still in {wal.name}, which"
+            f" SQLite can read only where it may write a {db_path.name}-shm file beside it"
+            f" ({size / 2**20:.0f} MB is too large to read in memory)",
+            path=str(db_path),
+            hint=f"open it once where its folder can be written (that merges {wal.name} into the"
+                 f" file), or copy {db_path.name} and {wal.name} together to a writable folder",
+        )
+    try:
+        image = _committed_image(str(db_path), *_stamp(db_path), *_stamp(wal))
+    except (OSError, ValueError) as exc:
+        raise sqlite3.DatabaseError(f"cannot read {wal.name}: {exc}") from exc
+    conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    conn.deserialize(image)
+    conn.execute("PRAGMA query_only=ON")  # a write fails as on any read-only database
+    return conn
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+@functools.lru_cache(maxsize=1)
+def _committed_image(path: str, db_mtime: int, db_size: int, wal_mtime: int,
+                     wal_size: int) -> bytes:
+    """One rebuild per process and file state (the web UI opens a connection per thread)."""
+    return committed_image(Path(path), Path(f"{path}-wal"))
 
 
 def _applied(conn: sqlite3.Connection) -> set[int]:

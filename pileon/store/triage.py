@@ -297,6 +297,7 @@ class FolderRow:
     explain: Mapping[str, Any]
     copies: str | None = None
     copies_size: int = 1
+    kind: str | None = None  # how it reached the author: reply, quote, mention
 
 
 def post_ref(platform: str, post_id: str) -> str:
@@ -328,11 +329,11 @@ def write_folders(conn: sqlite3.Connection, run_id: int, rows: Iterable[FolderRo
     conn.executemany(
         "INSERT INTO post_folders (run_id, platform, post_id, created_at, lang, labels_json,"
         " category, model_folder, folder, rule, signals, cluster_id, decided, explain_json,"
-        " copies, copies_size, ref) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " copies, copies_size, ref, kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         ((run_id, r.platform, r.post_id, r.created_at, r.lang, labels_json(r.labels),
           r.category, r.model_folder, r.folder, r.rule, ",".join(r.signals), r.cluster_id,
           int(r.decided), _COMPACT_JSON(r.explain), r.copies, r.copies_size,
-          post_ref(r.platform, r.post_id)) for r in rows))
+          post_ref(r.platform, r.post_id), r.kind) for r in rows))
 
 
 def finish_run(conn: sqlite3.Connection, run_id: int, posts: int, counts: dict[str, int]) -> None:
@@ -745,6 +746,18 @@ def blockable_accounts(conn: sqlite3.Connection, run_id: int
     return abusive | chosen, supporters - chosen  # the user's own "block" always wins
 
 
+_TRIAGE_KIND = "COALESCE(f.kind, json_extract(f.explain_json, '$.kind'))"
+
+
+def triage_kinds(conn: sqlite3.Connection, run_id: int) -> dict[tuple[str, str], str]:
+    """Posts of a triage run whose role differs from their stored kind: a mention stored as
+    the root of its own thread, mostly. {(platform, post_id): "mention"}."""
+    return {(str(p), str(i)): str(k) for p, i, k in conn.execute(
+        f"SELECT f.platform, f.post_id, {_TRIAGE_KIND} FROM post_folders f JOIN posts p"
+        " ON p.platform = f.platform AND p.id = f.post_id WHERE f.run_id = ?"
+        f" AND {_TRIAGE_KIND} IS NOT NULL AND {_TRIAGE_KIND} != p.kind", (run_id,))}
+
+
 def block_candidates(conn: sqlite3.Connection, run_id: int,
                      yourself: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
     """The accounts a block list would hold (see `blockable_accounts`), with their handle and
@@ -757,13 +770,20 @@ def block_candidates(conn: sqlite3.Connection, run_id: int,
         " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND f.folder='shielded'"
         " AND p.author_id IS NOT NULL GROUP BY 1, 2", (run_id,)):
         shielded[(str(platform), str(author))] = int(n)
+    mentions: dict[tuple[str, str], int] = {}
+    for platform, author, n in conn.execute(
+        "SELECT p.platform, p.author_id, COUNT(*) FROM post_folders f JOIN posts p ON"
+        " p.platform=f.platform AND p.id=f.post_id WHERE f.run_id=? AND p.author_id IS NOT NULL"
+        f" AND {_TRIAGE_KIND} = 'mention' GROUP BY 1, 2", (run_id,)):
+        mentions[(str(platform), str(author))] = int(n)
     out: list[dict[str, Any]] = []
     for platform, account in wanted:
         row = conn.execute("SELECT handle FROM accounts WHERE platform=? AND id=?",
                            (platform, account)).fetchone()
         out.append({"platform": platform, "account_id": account,
                     "handle": row[0] if row else None,
-                    "shielded": shielded.get((platform, account), 0)})
+                    "shielded": shielded.get((platform, account), 0),
+                    "mentions": mentions.get((platform, account), 0)})
     out.sort(key=lambda a: (-int(a["shielded"]), str(a["platform"]),
                             str(a["handle"] or a["account_id"])))
     return out

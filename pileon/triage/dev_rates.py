@@ -34,6 +34,7 @@ class FolderRates:
     cases: int = 0
     supportive: int = 0  # gold says supportive
     supportive_shielded: int = 0
+    supportive_in_support: int = 0  # how full Support is: recall of supportive replies
     abusive: int = 0  # gold has an abusive category
     abusive_in_support: int = 0
     folders: dict[str, int] = field(default_factory=dict)
@@ -41,6 +42,10 @@ class FolderRates:
     @property
     def supportive_shielded_rate(self) -> float | None:
         return self.supportive_shielded / self.supportive if self.supportive else None
+
+    @property
+    def supportive_in_support_rate(self) -> float | None:
+        return self.supportive_in_support / self.supportive if self.supportive else None
 
     @property
     def abusive_in_support_rate(self) -> float | None:
@@ -65,10 +70,12 @@ def folder_rates(items: Iterable[LabelledScores], rules: Rules) -> list[FolderRa
             c["folder:" + folder] += 1
             c["supportive"] += supportive
             c["supportive_shielded"] += supportive and folder == "shielded"
+            c["supportive_in_support"] += supportive and folder == "support"
             c["abusive"] += abusive
             c["abusive_in_support"] += abusive and folder == "support"
     order = sorted(k for k in counts if k != "all") + (["all"] if "all" in counts else [])
     return [FolderRates(lang, counts[lang]["cases"], counts[lang]["supportive"],
-                        counts[lang]["supportive_shielded"], counts[lang]["abusive"],
+                        counts[lang]["supportive_shielded"], counts[lang]["supportive_in_support"],
+                        counts[lang]["abusive"],
                         counts[lang]["abusive_in_support"],
                         {f: counts[lang]["folder:" + f] for f in FOLDERS}) for lang in order]

@@ -15,11 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from pileon.records import ABUSIVE_LABELS, LABELS
-from pileon.triage.accusation import accusation_with_shame_cue
+from pileon.triage.cues import TextCues, read_cues
 from pileon.triage.rules import Rules
 
-__all__ = ["FOLDERS", "SEVERE_LABELS", "STRICTNESS", "AccountFacts", "CopyGroup", "FolderChoice",
-           "PostFacts", "account_signals", "apply_copy_fate", "choose_folder", "copy_key"]
+__all__ = ["FOLDERS", "SEVERE_LABELS", "SOFT_RULES", "STRICTNESS", "AccountFacts", "CopyGroup",
+           "FolderChoice", "PostFacts", "account_signals", "apply_copy_fate", "choose_folder",
+           "consensus_choice", "copy_key"]
 
 #: The four folders, in the order the UI shows them.
 FOLDERS: tuple[str, ...] = ("support", "inbox", "review", "shielded")
@@ -27,6 +28,10 @@ FOLDERS: tuple[str, ...] = ("support", "inbox", "review", "shielded")
 STRICTNESS: dict[str, int] = {"support": 0, "inbox": 1, "review": 2, "shielded": 3}
 #: Categories whose faintest trace keeps a reply out of the Inbox's clear text.
 SEVERE_LABELS: frozenset[str] = frozenset({"threat", "sexual_harassment", "identity_attack"})
+#: Rules that send a reply to To review on the strength of one score, which for exact copies of
+#: one text is noise of its mentions and links: such copies are read together instead.
+SOFT_RULES: frozenset[str] = frozenset({"supportive_with_doubt", "shield_but_supportive",
+                                        "review_threshold", "abuse_trace"})
 _ABUSE_ORDER = [label for label in LABELS if label in ABUSIVE_LABELS]
 _MENTION_OR_URL = re.compile(r"(?:^|(?<=\s))[@＠][\w.@-]+|https?://\S+|www\.\S+")
 
@@ -120,10 +125,19 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
         "throwaway_account": throwaway,
         "shield_discount": discount,
     }
+    cues = _cues(post, rules)
+    if cues is not None and (cues.support or cues.contradicts_support):
+        explain["words"] = {k: v for k, v in (
+            ("support", cues.support), ("mockery", cues.mockery), ("contempt", cues.contempt),
+            ("accusation", cues.accusation)) if v}
     if over_shield:
         top = max(over_shield)[2]  # furthest over its threshold; ties: the earlier category
         explain["threshold"] = round(rules.shield[top] - discount, 3)
         if supportive >= rules.support_protect:
+            return FolderChoice("review", "shield_but_supportive", top, explain)
+        if rules.support_cue_protects and cues is not None and cues.support \
+                and not (cues.accusation_any or cues.mockery):
+            explain["why"] = "its words say support: the classifier alone does not hide it"
             return FolderChoice("review", "shield_but_supportive", top, explain)
         rule = "shield_threshold_throwaway" if discount and scores.get(top, 0.0) < \
             rules.shield[top] else "shield_threshold"
@@ -146,20 +160,55 @@ def choose_folder(post: PostFacts, rules: Rules) -> FolderChoice:
             explain["why"] = "supportive words from a coordinated group: support is earned"
             return FolderChoice("review", "supportive_but_coordinated", doubt and doubt[0],
                                 explain)
-        if rules.support_check_accusation and post.text:
-            found = accusation_with_shame_cue(post.text, post.lang)
-            if found is not None:
-                explain["accusation"] = found.accusation
-                explain["cue"] = found.cue
+        if cues is not None:
+            if rules.support_check_accusation and cues.accusation_any and cues.shame_cue:
+                explain["accusation"] = cues.accusation_any
+                explain["cue"] = cues.shame_cue
                 return FolderChoice("review", "accusation_with_shame_cue",
                                     (doubt and doubt[0]) or "bad_faith", explain)
+            against = _words_against(cues, rules)
+            if against is not None:
+                return FolderChoice("review", against[0], (doubt and doubt[0]) or against[1],
+                                    explain)
+            if rules.support_require_cue and not cues.support:
+                explain["why"] = "the classifier finds it supportive, but its words do not say so"
+                return FolderChoice("review", "supportive_unconfirmed", doubt and doubt[0],
+                                    explain)
         explain["threshold"] = rules.support_min
         return FolderChoice("support", "supportive", None, explain)
     trace = _abuse_trace(abuse, rules)
     if trace is not None:
         explain["threshold"] = trace[1]
         return FolderChoice("review", "abuse_trace", trace[0], explain)
+    if cues is not None:
+        against = _words_against(cues, rules, inbox=True)
+        if against is not None:
+            return FolderChoice("review", against[0], against[1], explain)
     return FolderChoice("inbox", "default", None, explain)
+
+
+def _cues(post: PostFacts, rules: Rules) -> TextCues | None:
+    """The text cues of a post, or None when no text rule is on or there is no text."""
+    if not post.text or not (rules.support_check_accusation or rules.support_check_words
+                             or rules.support_require_cue or rules.support_cue_protects):
+        return None
+    return read_cues(post.text, post.lang)
+
+
+def _words_against(cues: TextCues, rules: Rules, *, inbox: bool = False
+                   ) -> tuple[str, str] | None:
+    """(rule, category) when the words contradict support: a word of contempt, a
+    second-person accusation that is not reported speech, mockery (Support only: a laugh in
+    a neutral reply is no abuse signal)."""
+    if not rules.support_check_words:
+        return None
+    if cues.contempt:
+        return "contempt_word", "insult"
+    if cues.accusation:
+        return "second_person_accusation", "bad_faith"
+    if cues.mockery and not inbox:
+        return "supportive_mockery", "ridicule"
+    return None
 
 
 def _abuse_trace(abuse: Mapping[str, float], rules: Rules) -> tuple[str, float] | None:
@@ -198,11 +247,25 @@ class CopyGroup:
     coordinated: bool = False
 
 
+def consensus_choice(copies: Sequence[PostFacts], rules: Rules) -> FolderChoice | None:
+    """The folder of exact copies read as one text: the rules on the average of their scores
+    (no account signals: those stay with each copy). None with fewer than two analysed copies."""
+    scored = [c for c in copies if c.scores is not None]
+    if len(scored) < 2:
+        return None
+    labels = {label for c in scored for label in (c.scores or {})}
+    mean = {label: sum(float((c.scores or {}).get(label, 0.0)) for c in scored) / len(scored)
+            for label in labels}
+    return choose_folder(replace(scored[0], scores=mean, signals=(), coordinated_member=False),
+                         rules)
+
+
 def apply_copy_fate(
     choices: Mapping[tuple[str, str], FolderChoice],
     groups: Sequence[CopyGroup],
     rules: Rules,
     decided: Mapping[tuple[str, str], str] | None = None,
+    consensus: Mapping[tuple[str, str], FolderChoice] | None = None,
 ) -> dict[tuple[str, str], FolderChoice]:
     """One text, one fate: each copy takes the strictest folder any analysed copy earned.
 
@@ -212,8 +275,16 @@ def apply_copy_fate(
     `[clusters] shield_members` is false, copies of a shielded text go to review at most; so do
     they when another copy is clearly supportive (`support.protect_score`) and the group is not
     coordinated (the classifier disagrees with itself: the user decides, nothing in clear).
+
+    `consensus` (by post) holds the folder of the post's exact text read as one (its exact
+    copies' average scores, `consensus_choice`; a text found once: its own folder). When a
+    group is not coordinated, no copy was shielded or decided by the user, and every copy in
+    To review is there by a SOFT_RULE (one noisy score, not words, coordination or a user),
+    each copy whose text earns Support that way goes there: the noise of one copy's mentions
+    and links does not hold back every copy.
     """
     decided = decided or {}
+    consensus = consensus or {}
     changed: dict[tuple[str, str], FolderChoice] = {}
     for group in groups:
         present = [m for m in group.members if m in choices]
@@ -237,6 +308,33 @@ def apply_copy_fate(
             # The copies disagree between clear support and abuse: neither shown in clear
             # nor hidden as abuse; the user looks (a coordinated group gets no such doubt).
             fate, lowered = "review", True
+        if (fate == "review" and level == STRICTNESS["review"] and not group.coordinated
+                and consensus
+                and not any(decided.get(m) for m in present)
+                and all(choices[m].folder != "review" or choices[m].rule in SOFT_RULES
+                        for m in present)):
+            # Only single noisy scores hold the group back: each exact text is read together
+            # (its copies' average scores) and reaches Support if that earns it (never the
+            # Inbox: any abuse signal of any copy keeps a text out of the clear Inbox).
+            for member in present:
+                choice = choices[member]
+                agreed = consensus.get(member)
+                folder = "support" if agreed is not None and agreed.folder == "support" \
+                    else fate
+                if choice.folder == folder:
+                    continue
+                explain = dict(choice.explain)
+                explain["copies"] = {"group": group.id, "size": len(present),
+                                     "how": list(group.how), "read_together": folder,
+                                     "own_folder": choice.folder, "own_rule": choice.rule}
+                if agreed is not None:
+                    explain["copies"]["mean_supportive"] = agreed.explain.get("supportive")
+                    explain["copies"]["mean_abuse"] = agreed.explain.get("abuse")
+                changed[member] = replace(
+                    choice, folder=folder, category=choice.category if folder == "review"
+                    else None, rule="copies_read_together" if folder != "review"
+                    else "copies_share_fate", explain=explain)
+            continue
         source = choices[strictest]
         category = source.category if source.folder == fate else None
         for member in present:

@@ -45,6 +45,9 @@ class Rules:
     support_max_severe: float  # the same for threat, sexual harassment, identity attack
     support_exclude_coordinated: bool  # coordinated groups never reach Support
     support_check_accusation: bool  # 2nd-person accusation + counter-speech cue: review
+    support_check_words: bool  # contempt, unreported accusation, mockery: never in Support
+    support_require_cue: bool  # Support needs a support cue in the reply's own words
+    support_cue_protects: bool  # a support cue (no accusation, no mockery): never shielded
     inbox_max_abuse: float  # any abusive score at or above: review, not the clear Inbox
     inbox_severe_floor: float  # the same for threat, sexual harassment, identity attack
     shield: dict[str, float]
@@ -60,7 +63,8 @@ _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
     "support": {"min_score": (float, 0.0, 1.0), "protect_score": (float, 0.0, 1.0),
                 "max_abuse": (float, 0.0, 1.0), "max_severe": (float, 0.0, 1.0),
                 "exclude_coordinated": (bool, None, None),
-                "check_accusation": (bool, None, None)},
+                "check_accusation": (bool, None, None), "check_words": (bool, None, None),
+                "require_cue": (bool, None, None), "cue_protects": (bool, None, None)},
     "inbox": {"max_abuse": (float, 0.0, 1.0), "severe_floor": (float, 0.0, 1.0)},
     "shield": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
     "review": {label: (float, 0.0, 1.0) for label in ABUSIVE_LABELS},
@@ -164,6 +168,9 @@ def parse_rules(text: str, source: str) -> Rules:
         support_max_severe=float(s["max_severe"]),
         support_exclude_coordinated=bool(s["exclude_coordinated"]),
         support_check_accusation=bool(s["check_accusation"]),
+        support_check_words=bool(s["check_words"]),
+        support_require_cue=bool(s["require_cue"]),
+        support_cue_protects=bool(s["cue_protects"]),
         inbox_max_abuse=float(merged["inbox"]["max_abuse"]),
         inbox_severe_floor=float(merged["inbox"]["severe_floor"]),
         shield={k: float(v) for k, v in merged["shield"].items()},

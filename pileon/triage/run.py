@@ -58,6 +58,7 @@ from pileon.triage.folders import (
     account_signals,
     apply_copy_fate,
     choose_folder,
+    consensus_choice,
     copy_key,
 )
 from pileon.triage.rules import Rules
@@ -156,6 +157,28 @@ def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
     return out
 
 
+def _read_together(groups: Sequence[CopyGroup], facts: dict[tuple[str, str], PostFacts],
+                   choices: dict[tuple[str, str], FolderChoice], rules: Rules
+                   ) -> dict[tuple[str, str], FolderChoice]:
+    """For each post of a copy group, the folder its exact text earns read as one (the
+    average scores of its exact copies; a text found once keeps its own folder)."""
+    out: dict[tuple[str, str], FolderChoice] = {}
+    for group in groups:
+        if group.coordinated:
+            continue
+        by_text: dict[str, list[tuple[str, str]]] = {}
+        for member in group.members:
+            if member in facts:
+                by_text.setdefault(copy_key(facts[member].text or ""), []).append(member)
+        for members in by_text.values():
+            agreed = consensus_choice([facts[m] for m in members], rules) \
+                if len(members) > 1 else choices[members[0]]
+            for member in members:
+                if agreed is not None:
+                    out[member] = agreed
+    return out
+
+
 def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
     """Sort every post aimed at the author into a folder; user decisions win. Writes a new
     run, returns counts."""
@@ -209,7 +232,8 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
 
     groups = _copy_groups(inputs, set(facts), clusters, coordinated_posts)
     group_of = {m: g for g in groups for m in g.members}
-    choices.update(apply_copy_fate(choices, groups, rules, user_folders))
+    choices.update(apply_copy_fate(choices, groups, rules, user_folders,
+                                   _read_together(groups, facts, choices, rules)))
 
     rows: list[FolderRow] = []
     for key, post in facts.items():
@@ -223,7 +247,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             post.lang, post.labels, choice.category, choice.folder,
             user_folder or choice.folder, choice.rule, post.signals, post.cluster_id,
             user_folder is not None, explain, group.id if group else None,
-            len(group.members) if group else 1))
+            len(group.members) if group else 1, kinds[key]))
     counts = dict(Counter(r.folder for r in rows))
     decided = len(user_folders)
     conn.execute("BEGIN IMMEDIATE")

@@ -15,9 +15,12 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
-__all__ = ["BUSY_RETRY_SECONDS", "busy_page", "is_busy", "off_loop"]
+from pileon.web.security import same_site_path
+
+__all__ = ["BUSY_RETRY_SECONDS", "busy_page", "is_busy", "is_read_only", "off_loop",
+           "read_only_page"]
 
 View = Callable[[Request], Coroutine[Any, Any, Response]]
 BUSY_RETRY_SECONDS = 5
@@ -26,6 +29,14 @@ BUSY_RETRY_SECONDS = 5
 def is_busy(exc: BaseException) -> bool:
     text = str(exc)
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """SQLite's answer to a write on a database opened read-only (a read-only file, folder or
+    file system: `store/db.py` then opens it for reading only)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "readonly database" in text or "read-only" in text)
 
 
 def _complete(view: View, request: Request) -> Response:
@@ -54,6 +65,8 @@ def off_loop(view: View) -> View:
         try:
             return await run_in_threadpool(_complete, view, request)
         except sqlite3.OperationalError as exc:
+            if is_read_only(exc):
+                return read_only_page(request, form)
             if not is_busy(exc):
                 raise
             return busy_page(request, form)
@@ -88,3 +101,28 @@ def busy_page(request: Request, form: Any) -> Response:
             " triage) is writing to it right now. Nothing was changed. Wait a few seconds and"
             f" try again.</p>{action}</main></body></html>")
     return HTMLResponse(body, status_code=503, headers={"retry-after": str(BUSY_RETRY_SECONDS)})
+
+
+READ_ONLY = ("pileon opened this database read-only, because the file, its folder or the disk"
+             " it is on cannot be written. So your action was not saved, and nothing else was"
+             " changed either: every reply is still where it was.")
+READ_ONLY_FIX = ("To decide, mark or undo, stop pileon serve, make the database file and its"
+                 " folder writable (or copy them to a folder you can write to), and start it"
+                 " again.")
+
+
+def read_only_page(request: Request, form: Any) -> Response:
+    """409: the database can only be read here, so an action cannot be saved. Said plainly,
+    with what to do; the page the user came from (the form's `back`) is one click away."""
+    if request.headers.get("accept") == "application/json":
+        return JSONResponse({"error": f"{READ_ONLY} {READ_ONLY_FIX}"}, status_code=409)
+    wanted = form.get("back") if form is not None else None
+    back = html.escape(same_site_path(wanted) if isinstance(wanted, str) else "/", quote=True)
+    fix = html.escape(READ_ONLY_FIX).replace("pileon serve", "<code>pileon serve</code>")
+    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<title>pileon: this database can only be read</title>'
+            '<link rel="stylesheet" href="/static/app.css"></head><body><main class="calm-page">'
+            f"<h1>This database can only be read</h1><p>{html.escape(READ_ONLY)}</p>"
+            f'<p>{fix}</p><p><a href="{back}">Back</a></p></main></body></html>')
+    return HTMLResponse(body, status_code=409)

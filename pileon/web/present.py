@@ -65,6 +65,11 @@ def rule_names(_: Callable[[str], str]) -> dict[str, str]:
         "accusation_with_shame_cue": _("accuses you directly while sounding like a defence, so it waits for you"),
         "abuse_trace": _("carries a faint sign of abuse, so it is not shown in clear"),
         "copies_share_fate": _("the same text as other replies: every copy goes where the strictest copy went"),
+        "supportive_unconfirmed": _("the classifier finds it supportive, but its words do not say so, so it waits for you"),
+        "contempt_word": _("holds a word of contempt, so it is not shown in clear"),
+        "second_person_accusation": _("accuses you directly, so it is not shown in clear"),
+        "supportive_mockery": _("kind words that read like mockery, so they wait for you"),
+        "copies_read_together": _("the same text as other replies; read together, they support you"),
     }
 
 

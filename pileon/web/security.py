@@ -179,9 +179,29 @@ class Guard:
         self.public_prefixes = tuple(public_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        """Every answer carries the security headers, a failure inside pileon's own code too:
+        uvicorn's fallback 500 (a crash before the response began, or no response at all)
+        would carry none of them."""
+        if scope["type"] != "http":  # lifespan is off and WebSocket is not served (serve.py)
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, tracked)
+        except Exception:
+            if not started:
+                await _plain(send, 500, FAILED)
+            raise  # uvicorn logs it and closes the connection
+        if not started:
+            await _plain(send, 500, FAILED)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = _header(scope, b"host") or ""
         if host not in self.sessions.allowed_hosts:
             await _plain(send, 421, "This address is not served here.")
@@ -276,6 +296,9 @@ _PAGE = ("<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
          "<body><main class=\"calm-page\">{body}</main></body></html>")
 _NEW_LINK_FORM = ("<form method=\"post\" action=\"/new-link\"><p><button type=\"submit\">"
                   "{button}</button></p></form>")
+
+
+FAILED = "Something went wrong in pileon. Nothing was changed; the details are in the terminal."
 
 
 def _languages(scope: Scope) -> str | None:

@@ -26,6 +26,7 @@ from pileon.commands.output import console
 from pileon.crash_log import log_dir
 from pileon.errors import PileonError
 from pileon.web.app import create_app
+from pileon.web.protocol import PileonH11Protocol
 from pileon.web.security import CONTROL_HEADER, CONTROL_PATH, HELPER, Sessions
 
 __all__ = ["HOST", "ServerThread", "bind_free_port", "control_file", "request_new_link",
@@ -57,8 +58,11 @@ def _config(db: Path, sock: socket.socket) -> tuple[uvicorn.Config, Sessions]:
     port = int(sock.getsockname()[1])
     sessions = Sessions(port=port)
     app = create_app(db, sessions)
+    # http: our h11 protocol (its own 400s carry the security headers); ws: none, the UI has no
+    # WebSocket, so an Upgrade request is an ordinary request the Guard answers.
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
-                            server_header=False, date_header=False)
+                            server_header=False, date_header=False, http=PileonH11Protocol,
+                            ws="none")
     return config, sessions
 
 

@@ -13,6 +13,7 @@ from pileon.triage.folders import (
     account_signals,
     apply_copy_fate,
     choose_folder,
+    consensus_choice,
     copy_key,
 )
 from pileon.triage.rules import load_rules, parse_rules
@@ -163,3 +164,88 @@ def test_copy_key_ignores_mentions_links_case_and_accents() -> None:
 
 def _planted(name: str) -> str:
     return PLANTED[name]
+
+
+def _text(name: str, scores: dict[str, float], lang: str = "en", pid: str = "1") -> PostFacts:
+    return PostFacts("x", pid, NOW, lang, (), scores, (), text=_planted(name))
+
+
+def test_support_needs_the_words_to_agree_with_the_classifier() -> None:
+    assert choose_folder(_text("thanks_en", {"supportive": 0.9}), RULES).folder == "support"
+    unconfirmed = choose_folder(_text("no_cue_en", {"supportive": 0.9}), RULES)
+    assert (unconfirmed.folder, unconfirmed.rule) == ("review", "supportive_unconfirmed")
+    off = parse_rules("version = 1\n[support]\nrequire_cue = false\n", "test")
+    assert choose_folder(_text("no_cue_en", {"supportive": 0.9}), off).folder == "support"
+
+
+def test_a_word_of_contempt_never_reaches_support_or_the_clear_inbox() -> None:
+    counter = choose_folder(_text("contempt_counter_en", {"supportive": 0.95}), RULES)
+    assert (counter.folder, counter.rule, counter.category) == ("review", "contempt_word",
+                                                                "insult")
+    neutral = choose_folder(_text("contempt_neutral_en", {"neutral": 0.9}), RULES)
+    assert (neutral.folder, neutral.rule) == ("review", "contempt_word")
+    negated = choose_folder(_text("contempt_negated_az", {"supportive": 0.9}, "az"), RULES)
+    assert negated.folder == "support"  # "you are not a fool, thank you"
+
+
+def test_an_accusation_is_the_writers_own_unless_it_is_reported() -> None:
+    own = choose_folder(_text("accusation_en", {"supportive": 0.9}), RULES)
+    assert (own.folder, own.rule) == ("review", "second_person_accusation")
+    assert choose_folder(_text("accusation_en", {"neutral": 0.9}), RULES).rule == \
+        "second_person_accusation"  # not in the clear Inbox either
+    reported = choose_folder(_text("reported_en", {"supportive": 0.9}), RULES)
+    assert reported.folder == "support"
+
+
+def test_mockery_keeps_kind_words_out_of_support_but_a_laugh_is_no_abuse() -> None:
+    mocking = choose_folder(_text("mockery_fr", {"supportive": 0.9}, "fr"), RULES)
+    assert (mocking.folder, mocking.rule) == ("review", "supportive_mockery")
+    assert choose_folder(_text("laugh_neutral_en", {"neutral": 0.9}), RULES).folder == "inbox"
+
+
+def test_words_of_support_keep_a_reply_from_being_shielded_by_the_model_alone() -> None:
+    misread = choose_folder(_text("thanks_en", {"supportive": 0.2, "insult": 0.97}), RULES)
+    assert (misread.folder, misread.rule) == ("review", "shield_but_supportive")
+    laughing = choose_folder(_text("thanks_laughing_en", {"supportive": 0.2, "insult": 0.97}),
+                             RULES)
+    assert laughing.folder == "shielded"  # "thank you" with laughter is no defence
+
+
+def _copies(scores: list[dict[str, float]], name: str = "thanks_en") -> dict[
+        tuple[str, str], PostFacts]:
+    return {("x", str(n)): _text(name, s, pid=str(n)) for n, s in enumerate(scores)}
+
+
+def test_exact_copies_held_back_by_one_noisy_score_are_read_together() -> None:
+    facts = _copies([{"supportive": 0.9}, {"supportive": 0.9},
+                     {"supportive": 0.9, "ridicule": 0.35}])
+    choices = {k: choose_folder(f, RULES) for k, f in facts.items()}
+    assert choices[("x", "2")].rule == "supportive_with_doubt"
+    together = consensus_choice(list(facts.values()), RULES)
+    assert together is not None and together.folder == "support"
+    members = sorted(facts)
+    read = {m: together for m in members}
+    changed = apply_copy_fate(choices, [_group(members, ("same_text",))], RULES, None, read)
+    assert set(changed) == {("x", "2")}
+    assert (changed[("x", "2")].folder, changed[("x", "2")].rule) == ("support",
+                                                                      "copies_read_together")
+    # Not when the group is coordinated, a copy was shielded, or a user decided a copy.
+    coordinated = apply_copy_fate(choices, [_group(members, ("same_text",), True)], RULES,
+                                  None, read)
+    assert {c.folder for c in coordinated.values()} == {"review"} and len(coordinated) == 2
+    assert apply_copy_fate(choices, [_group(members, ("same_text",))], RULES,
+                           {("x", "0"): "support"}, read)[("x", "1")].folder == "review"
+    shielded = dict(choices)
+    shielded[("x", "1")] = choose_folder(_text("thanks_laughing_en", {"insult": 0.97}, pid="1"),
+                                         RULES)
+    assert shielded[("x", "1")].folder == "shielded"
+    fate = apply_copy_fate(shielded, [_group(members, ("same_text",))], RULES, None, read)
+    assert {fate[m].folder for m in members if m in fate} <= {"review", "shielded"}
+    assert fate[("x", "0")].folder == "review" and ("x", "2") not in fate  # x2: already there
+
+
+def test_copies_whose_average_still_doubts_wait_together() -> None:
+    facts = _copies([{"supportive": 0.9, "ridicule": 0.5}, {"supportive": 0.9, "ridicule": 0.5},
+                     {"supportive": 0.9}])
+    together = consensus_choice(list(facts.values()), RULES)
+    assert together is not None and together.folder == "review"

@@ -107,7 +107,9 @@ def test_a_wave_whose_copies_disagree_is_shielded_whole_without_a_coordination_r
     assert {found[w] for w in ("w1", "w2", "w3")} == {("shielded", "copies_share_fate"),
                                                       ("shielded", "shield_threshold")}
     out = cli("triage", planted, "--explain", "w3")
-    assert "one text, one fate: 3 copies (same_text)" in out and "this copy alone: inbox" in out
+    # Read alone, w3 (scored neutral) waits in To review for its own words: a second-person
+    # accusation ("xain! sen azerbaycanli deyilsen") is never shown in the clear Inbox.
+    assert "one text, one fate: 3 copies (same_text)" in out and "this copy alone: review" in out
 
 
 def test_a_supportive_score_with_a_second_person_accusation_is_not_support(
@@ -194,3 +196,20 @@ def test_a_user_abuse_mark_on_one_copy_reaches_the_other_copies(tmp_path: Path) 
     found = folders(db)
     assert found["g1"][0] == "shielded"
     assert found["g2"] == ("support", "supportive")  # g2's wording differs: not a copy
+
+
+def test_mentions_are_exported_and_listed_as_mentions(planted: Path) -> None:
+    conn = connect(planted, create=False)
+    try:
+        selection = make_selection(conn, planted, ExportFilter(folder="support"), None)
+        kinds = {p.post_id: p.kind for p in selection.posts()}
+        assert kinds["m1"] == "mention" and kinds["s1"] == "reply"
+        # A run written before the kind column (NULL) still says mention, from its explanation.
+        conn.execute("UPDATE post_folders SET kind = NULL")
+        conn.commit()
+        assert {p.post_id: p.kind for p in selection.posts()}["m1"] == "mention"
+    finally:
+        conn.close()
+    out = planted.parent / "support.csv"
+    cli("export", planted, "--format", "csv", "--folder", "support", "--out", out)
+    assert ",mention," in out.read_text("utf-8")

@@ -177,3 +177,35 @@ def test_the_payload_index_answers_exactly_as_own_record(fixture: str) -> None:
             found += expected is not None
     assert found > 0
     assert len(loads) == 1  # parsed once for every lookup
+
+
+def test_a_write_on_a_read_only_database_says_so_calmly_and_changes_nothing(
+    ui_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file cannot be written (read-only file, folder or disk): store/db.py opens it with
+    `mode=ro`, so SQLite itself refuses every write; the UI must say that, not its error page."""
+    import pileon.store.db as store_db
+
+    before = ui_db.read_bytes()
+    monkeypatch.setattr(store_db, "_writable", lambda path: False)
+    client = Client(ui_db).login()
+    assert client.get("/").status_code == 200  # reading works
+    for url, data in (
+        ("/actions", {"key": "bluesky/r07", "action": "note", "value": "a note", "back": "/"}),
+        ("/settings", {"unblur_all": "0", "lang": "fr"}),
+        ("/lang", {"lang": "fr", "back": "/folder/support"}),
+    ):
+        refused = client.post(url, data)
+        assert refused.status_code == 409, (url, refused.status_code, refused.text[:300])
+        _has_security_headers(refused)
+        assert "This database can only be read" in refused.text
+        assert "your action was not saved" in refused.text
+        assert "something went wrong" not in refused.text.lower()
+    back = client.post("/lang", {"lang": "fr", "back": "//evil.example/x"})
+    assert 'href="/evil.example/x"' in back.text  # the way back stays on this server
+    as_json = client.post("/actions", {"key": "bluesky/r07", "action": "note", "value": "x"},
+                          headers={"accept": "application/json"})
+    assert as_json.status_code == 409 and "read-only" in as_json.json()["error"]
+    assert client.get("/").status_code == 200  # no transaction left open by a refused write
+    monkeypatch.undo()
+    assert ui_db.read_bytes() == before

@@ -76,4 +76,5 @@ def test_the_block_list_is_reviewed_before_export_and_names_only_on_request(
     assert handles and not any(h in page for h in handles)
     shown = client.get("/block-list?show=1").text
     assert any(h in shown for h in handles)
+    assert "Mentions of you" in shown  # how each account reached you, mentions counted
     assert "author.bsky.social" not in shown  # never yourself
