@@ -6,6 +6,7 @@ requests here never reach the app through an ASGI client, and some never reach t
 from __future__ import annotations
 
 import re
+import contextlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,10 +88,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerThread]:
 def _exchange(server: ServerThread, request: bytes) -> tuple[int, dict[str, str], bytes]:
     """Send raw bytes, read the answer's head: (status, headers, raw head)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
-        try:
+        # the server may close as soon as it has seen enough; the answer is still there
+        with contextlib.suppress(OSError):
             sock.sendall(request.replace(HOST, f"127.0.0.1:{server.port}".encode()))
-        except OSError:
-            pass  # the server may close as soon as it has seen enough; the answer is still there
         data = b""
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(65536)
