@@ -5,8 +5,8 @@ requests here never reach the app through an ASGI client, and some never reach t
 
 from __future__ import annotations
 
-import re
 import contextlib
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
