@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import subprocess
 from html.parser import HTMLParser
@@ -202,18 +203,24 @@ def test_coordinated_cluster_shows_template_and_selected_members(report_db: Path
     assert run("report", str(report_db), "--out", str(out))[0] == 0
     html = (out / "index.html").read_text(encoding="utf-8")
     section = html[html.index('<section id="clusters">'):html.index('<section id="posts">')]
-    first = section[section.index('<div class="cluster">'):]
+    # the wave's cluster (no longer necessarily the first: clusters are ordered by concern)
+    clusters = section.split('<div class="cluster">')[1:]
+    # the template is one of the wave's own copies, as written (diacritics or not)
+    waves = [c for c in clusters
+             if re.search(r'<div class="text" dir="auto">S(ə|e)n xain v(ə|e) Soros qrant', c)]
+    assert len(waves) == 1
+    first = waves[0]
     # Only groups posted together are here: coordinated, or synchronised when account evidence
     # is weaker.
-    assert "· consistent with coordination</h3>" in first or "· synchronised</h3>" in first
-    assert "Sən xain və Soros qrant yeyənsən" in first  # the template, as written
+    assert all("· consistent with coordination</h3>" in c or "· synchronised</h3>" in c
+               for c in clusters)
     assert "All 6 members with text (the group has 6 posts)" in first
     assert "distinct accounts within" in first  # the evidence, in words
     for n in range(1, 7):
         assert f"@wave0{n}.bsky.social" in first
     assert first.count('class="member">') == 6 and 'href="#post-' in first
     data = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
-    wave = [c for c in data["clusters"] if c["template_text"].startswith("Sən xain")]
+    wave = [c for c in data["clusters"] if "xain" in c["template_text"]]
     assert len(wave) == 1 and len(wave[0]["members"]) == 6
 
 
