@@ -18,7 +18,8 @@ from typing import Any
 from pileon.errors import ConfigError, PileonError
 
 __all__ = [
-    "STAGES", "PipelineOptions", "PipelineResult", "StageDone", "run_live_round", "run_pipeline",
+    "STAGES", "PipelineOptions", "PipelineResult", "StageDone", "coordinate_thread",
+    "run_live_round", "run_pipeline",
 ]
 
 #: The stages in data-flow order. A run can skip any of them, never reorder them.
@@ -96,19 +97,78 @@ def _analyze(conn: sqlite3.Connection, options: PipelineOptions,
             "scored_in_run": result.total}
 
 
+#: From this many posts up, `coordinate_thread` runs the map step in a pool of processes.
+PARALLEL_FROM = 150_000
+
+
+def _map_rows(db: str, rowids: tuple[int, int], params: Any) -> Any:
+    """In a pool process: one rowid range of the thread read and mapped; the sketch goes back
+    without its post columns (the parent reads those itself, meanwhile)."""
+    from pileon.coordinate.mapreduce import map_partition, without_posts
+    from pileon.store import connect
+    from pileon.store.coordination import load_batch
+
+    conn = connect(db, create=False)
+    try:
+        batch = load_batch(conn, rowids=rowids)
+    finally:
+        conn.close()
+    return without_posts(map_partition(batch, params))
+
+
+def coordinate_thread(conn: sqlite3.Connection, params: Any, workers: int | None = None
+                      ) -> tuple[Any, Any]:
+    """The coordination analysis of the whole thread in `conn`: (posts batch, result).
+
+    With `workers` > 1 (default: both cores from `PARALLEL_FROM` posts up) the map step
+    (text keys, shingles, MinHash, bands) runs over rowid ranges in that many processes while
+    this one reads the other columns; the merge and the reduce run here. The result does not
+    depend on the number of processes (see pileon.coordinate.mapreduce)."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from pileon.coordinate.mapreduce import map_partition, merge_sketches, with_posts
+    from pileon.coordinate.run import analyse_sketch, reference_time
+    from pileon.store.coordination import (
+        count_posts,
+        database_path,
+        load_accounts,
+        load_batch,
+        rowid_ranges,
+    )
+
+    db = database_path(conn)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if count_posts(conn) >= PARALLEL_FROM else 1
+    if workers <= 1 or db is None:
+        batch = load_batch(conn)
+        reference = reference_time(batch)
+        sketch = map_partition(batch, params)
+        del batch  # past the map step one sample text per distinct text is enough
+    else:
+        ranges = rowid_ranges(conn, workers)
+        with ProcessPoolExecutor(len(ranges), mp_context=get_context("spawn")) as pool:
+            futures = [pool.submit(_map_rows, db, r, params) for r in ranges]
+            batch = load_batch(conn, texts=False)
+            sketch = with_posts(merge_sketches([f.result() for f in futures]), batch)
+        reference = reference_time(batch)
+        del batch
+    result = analyse_sketch(sketch, load_accounts(conn), params, reference)
+    return sketch.posts, result
+
+
 def _coordination(conn: sqlite3.Connection, options: PipelineOptions) -> dict[str, Any]:
     import json
 
     from pileon.coordinate.results import CoordinationParams
-    from pileon.coordinate.run import analyse_coordination
-    from pileon.store.coordination import latest_run, load_accounts, load_batch, save_result
+    from pileon.store.coordination import latest_run, save_result
 
     params = CoordinationParams(window_s=options.window_s,
                                 jaccard_threshold=options.jaccard_threshold,
                                 min_group_size=options.min_group,
                                 min_group_accounts=options.min_group)
-    batch = load_batch(conn)
-    result = analyse_coordination(batch, load_accounts(conn), params)
+    batch, result = coordinate_thread(conn, params)
     run_id = save_result(conn, batch, result)
     run = latest_run(conn)
     counts = json.loads(run["summary_json"]) if run is not None else {}

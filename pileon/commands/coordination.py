@@ -13,16 +13,13 @@ import click
 
 from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
-from pileon.coordinate.mapreduce import map_partition
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
-from pileon.coordinate.run import analyse_sketch, reference_time
 from pileon.errors import ConfigError, StoreError
+from pileon.pipeline import coordinate_thread
 from pileon.store import connect
 from pileon.store.coordination import (
     count_posts,
     latest_run,
-    load_accounts,
-    load_batch,
     read_account_signals,
     read_bursts,
     read_clusters,
@@ -76,9 +73,12 @@ def _when(iso: str | None) -> str:
               help="Posts (and distinct accounts) a synchronised group needs.")
 @click.option("--max-posts", type=click.IntRange(1), default=None,
               help="Refuse threads larger than this (default 3,000,000: about 2 GB).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Processes for the map step (default: 2 from 150,000 posts up, else 1); "
+                   "the result is the same for any number.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def coordination(db: Path, window: str, threshold: float, min_group: int,
-                 max_posts: int | None, as_json: bool) -> None:
+                 max_posts: int | None, workers: int | None, as_json: bool) -> None:
     """Find near-duplicate clusters, bursts and groups consistent with coordination in DB.
 
     A group counts when its template is specific and its posts are far tighter in time than
@@ -100,12 +100,8 @@ def coordination(db: Path, window: str, threshold: float, min_group: int,
             f"target ({limit:,}); nothing was computed",
             hint="use campaign mode (`pileon campaign`), which partitions the posts; "
                  "or pass --max-posts to try anyway")
-    batch = load_batch(conn)
-    reference = reference_time(batch)
-    sketch = map_partition(batch, params)
-    del batch  # the texts are not needed past the map step: one sample per distinct text stays
-    result = analyse_sketch(sketch, load_accounts(conn), params, reference)
-    run_id = save_result(conn, sketch.posts, result)
+    batch, result = coordinate_thread(conn, params, workers)
+    run_id = save_result(conn, batch, result)
     summary = _summary(conn, run_id)
     conn.close()
     summary["seconds"] = round(time.perf_counter() - started, 2)

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import pdtrc
 from scipy.stats import poisson
 
-from pileon.coordinate.minhash import ShingleSets
+from pileon.coordinate.minhash import ShingleSets, distinct
 from pileon.coordinate.results import CoordinationParams
 
 __all__ = ["EVIDENCE_RULE", "ShingleRarity", "TextEvidence", "ThreadRate", "TokenCounts", "common_tokens",
@@ -99,15 +100,25 @@ class ShingleRarity:
         self._sets = sets
         self._rows = rows_per_key
         wanted = [sets.of(int(c)) for c in centres]
-        self.hashes = np.unique(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint32)
+        self.hashes = distinct(np.concatenate(wanted)) if wanted else np.zeros(0, np.uint32)
         self.posts: np.ndarray = np.zeros(len(self.hashes))
-        step = 1 << 23  # shingles per pass: bounded temporaries at a million texts
-        for lo in range(0, len(sets.hashes) if len(self.hashes) else 0, step):
-            part = sets.hashes[lo:lo + step]
-            where = np.minimum(np.searchsorted(self.hashes, part), len(self.hashes) - 1)
-            hit = np.flatnonzero(self.hashes[where] == part)
-            owner = np.searchsorted(sets.starts, lo + hit, side="right") - 1
-            self.posts += np.bincount(where[hit], weights=rows_per_key[owner].astype(np.float64),
+        if not len(self.hashes):
+            return
+        # A 2^24-bit presence table of the wanted hashes' top bits: most shingles of the
+        # thread are ruled out by one lookup before any binary search.
+        present = np.zeros(1 << 24, dtype=bool)
+        present[self.hashes >> 8] = True
+        step = 1 << 16  # texts per pass: bounded temporaries at a million texts
+        for lo in range(0, len(sets.sizes), step):
+            hi = min(lo + step, len(sets.sizes))
+            first = int(sets.starts[lo])
+            last = int(sets.starts[hi - 1] + sets.sizes[hi - 1])
+            part = sets.hashes[first:last]
+            maybe = np.flatnonzero(present[part >> 8])
+            where = np.minimum(np.searchsorted(self.hashes, part[maybe]), len(self.hashes) - 1)
+            found = self.hashes[where] == part[maybe]
+            weights = np.repeat(rows_per_key[lo:hi].astype(np.float64), sets.sizes[lo:hi])
+            self.posts += np.bincount(where[found], weights=weights[maybe[found]],
                                       minlength=len(self.hashes))
 
     def outside(self, centre: int, members: np.ndarray) -> np.ndarray:
@@ -178,5 +189,11 @@ class ThreadRate:
                  observed: int) -> tuple[float, float]:
         """(expected posts of the cluster in the window, -log10 P(at least `observed`))."""
         expected = max(cluster_posts * self.share(first_ms, window_ms), 1e-9)
+        # P(X >= observed) for X ~ Poisson(expected); scipy.special directly (the
+        # distribution object's per-call overhead is most of the time at 20k groups), with
+        # logsf only where the tail underflows a double.
+        tail = float(pdtrc(observed - 1, expected)) if observed >= 1 else 1.0
+        if tail > 1e-290:
+            return expected, -math.log10(tail)
         log_tail = float(poisson.logsf(observed - 1, expected))
         return expected, -log_tail / math.log(10)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import overload
 
@@ -49,7 +49,8 @@ from pileon.coordinate.near_duplicates import text_keys
 from pileon.coordinate.results import CoordinationParams, CoordinationResult
 from pileon.records import Account
 
-__all__ = ["PartitionSketch", "map_partition", "merge_sketches", "reduce_sketches", "row_hashes"]
+__all__ = ["PartitionSketch", "map_partition", "merge_sketches", "reduce_sketches", "row_hashes",
+           "with_posts", "without_posts"]
 
 _MINUTE_MS = 60_000
 
@@ -263,6 +264,27 @@ def _take_sets_in_order(parts: Sequence[ShingleSets], part_of: np.ndarray,
         offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         hashes[target + offsets] = sets.hashes[source + offsets]
     return ShingleSets(hashes, starts, sizes)
+
+
+def without_posts(sketch: PartitionSketch) -> PartitionSketch:
+    """The sketch with only the post times kept of its posts (cheap to send between
+    processes); `with_posts` puts a batch read elsewhere, in the same row order, back."""
+    n = len(sketch.key_of)
+    return replace(sketch, posts=PostBatch(
+        platforms=[], ids=[], texts=KeyTexts(sketch.key_of, sketch.sample_text), authors=[],
+        created_ms=sketch.posts.created_ms, kinds=[], reply_to=[], quote_of=[])) if n else sketch
+
+
+def with_posts(sketch: PartitionSketch, batch: PostBatch) -> PartitionSketch:
+    """`sketch` (of rows in `batch`'s order) with `batch`'s columns as its posts."""
+    if len(batch) != len(sketch.key_of) or not np.array_equal(batch.created_ms,
+                                                              sketch.posts.created_ms):
+        raise ValueError("the posts changed between the map step and the reduce; run again")
+    return replace(sketch, posts=PostBatch(
+        platforms=batch.platforms, ids=batch.ids,
+        texts=KeyTexts(sketch.key_of, sketch.sample_text), authors=batch.authors,
+        created_ms=batch.created_ms, kinds=batch.kinds, reply_to=batch.reply_to,
+        quote_of=batch.quote_of))
 
 
 def reduce_sketches(sketch: PartitionSketch, accounts: Mapping[str, Account],

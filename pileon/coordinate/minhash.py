@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "estimated_jaccard", "exact_jaccard", "minhash_signatures", "shingle_sets"]
+__all__ = ["ShingleSets", "band_keys", "candidate_pairs", "distinct", "estimated_jaccard", "exact_jaccard", "minhash_signatures", "shingle_sets"]
 
 _U64 = np.uint64
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
@@ -135,60 +135,79 @@ def band_keys(signatures: np.ndarray, bands: int) -> np.ndarray:
     return out
 
 
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a 1-D array: `np.unique` by sorting (numpy 2's hash
+    table is several times slower on millions of 64-bit codes)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+
+
+def _unpack(packed: np.ndarray) -> np.ndarray:
+    return np.stack([(packed >> _U64(32)).astype(np.int64),
+                     (packed & _U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+
+
+def _band_codes(key: np.ndarray) -> np.ndarray:
+    """The pairs one band proposes, packed (i << 32 | j, i < j), possibly repeated."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        return np.zeros(0, dtype=np.uint64)
+    starts = np.concatenate(([True], ~same))
+    run_id = np.cumsum(starts)
+    run_first = np.flatnonzero(starts)
+    member = np.flatnonzero(np.concatenate(([False], same)))
+    order64 = order.astype(np.uint64)
+    left = [order64[run_first[run_id[member] - 1]], order64[member - 1]]
+    right = [order64[member], order64[member]]
+    # Small buckets (up to `_ALL_PAIRS` texts) give all their pairs: a wave's members are each
+    # a few edits from the template, so a member far from the bucket's first text would
+    # otherwise lose its only proposals.
+    run_size = np.diff(np.concatenate((run_first, [len(ordered)])))
+    size_of = run_size[run_id - 1]
+    small = np.flatnonzero((size_of >= 4) & (size_of <= _ALL_PAIRS))
+    if len(small):
+        position = small - run_first[run_id[small] - 1]
+        for back in range(2, _ALL_PAIRS):
+            has = position >= back
+            if not has.any():
+                break
+            at = small[has]
+            left.append(order64[at - back])
+            right.append(order64[at])
+    a, b = np.concatenate(left), np.concatenate(right)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    return ((lo << _U64(32)) | hi)[lo != hi]
+
+
 def candidate_pairs(keys: np.ndarray,
-                    keep: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """(m x 2) int64 pairs of texts sharing a whole band (equal `band_keys` column), i < j.
+                    keep: Callable[[np.ndarray], np.ndarray] | None = None,
+                    bands_per_pass: int = 4) -> np.ndarray:
+    """(m x 2) int64 distinct pairs of texts sharing a whole band (equal `band_keys` column),
+    i < j, in ascending order.
 
     Within a bucket of equal band keys each text is paired with the bucket's first text and
     with its predecessor, not with all others: linear in bucket size; buckets of at most 32
-    texts propose all their pairs. `keep(pairs)` (a
-    boolean mask) filters each band's pairs before they are collected. Clustering then looks a
+    texts propose all their pairs. `keep(pairs)` (a boolean mask) filters the distinct pairs
+    of every `bands_per_pass` bands before they are collected (bounded memory; a pair found
+    in many bands is tested once per pass, not once per band). Clustering then looks a
     member's neighbours' neighbours up too, so a bucket's members still meet its centre.
     """
     n = keys.shape[0]
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
-    found = []
-    for band in range(keys.shape[1]):
-        key = keys[:, band]
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        same = ordered[1:] == ordered[:-1]
-        if not same.any():
-            continue
-        run_id = np.cumsum(np.concatenate(([True], ~same)))
-        run_first = np.flatnonzero(np.concatenate(([True], ~same)))
-        member = np.flatnonzero(np.concatenate(([False], same)))
-        heads = order[run_first[run_id[member] - 1]]
-        chunks = [np.stack([heads, order[member]], axis=1),
-                  np.stack([order[member - 1], order[member]], axis=1)]
-        # Small buckets (up to `_ALL_PAIRS` texts) give all their pairs: a wave's members
-        # are each a few edits from the template, so a member far from the bucket's first
-        # text would otherwise lose its only proposals.
-        run_size = np.diff(np.concatenate((run_first, [len(ordered)])))
-        size_of = run_size[run_id - 1]
-        small = np.flatnonzero((size_of >= 4) & (size_of <= _ALL_PAIRS))
-        if len(small):
-            position = small - run_first[run_id[small] - 1]
-            for back in range(2, _ALL_PAIRS):
-                has = position >= back
-                if not has.any():
-                    break
-                at = small[has]
-                chunks.append(np.stack([order[at - back], order[at]], axis=1))
-        band_pairs = np.concatenate(chunks)
-        band_pairs = band_pairs[band_pairs[:, 0] != band_pairs[:, 1]]
-        if keep is not None and len(band_pairs):
-            band_pairs = band_pairs[keep(band_pairs)]  # filtered band by band: bounded memory
-        found.append(band_pairs)
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.concatenate(found)
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    packed = np.unique((pairs[:, 0].astype(np.uint64) << _U64(32)) | pairs[:, 1].astype(np.uint64))
-    return np.stack([(packed >> _U64(32)).astype(np.int64),
-                     (packed & _U64(0xFFFFFFFF)).astype(np.int64)], axis=1)
+    kept: list[np.ndarray] = []
+    for first in range(0, keys.shape[1], bands_per_pass):
+        codes = distinct(np.concatenate(
+            [_band_codes(keys[:, band])
+             for band in range(first, min(first + bands_per_pass, keys.shape[1]))]))
+        if keep is not None and len(codes):
+            codes = codes[keep(_unpack(codes))]
+        kept.append(codes)
+    return _unpack(distinct(np.concatenate(kept)))
 
 
 def estimated_jaccard(signatures: np.ndarray, pairs: np.ndarray,
@@ -205,10 +224,11 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) ->
     """Exact Jaccard of the shingle sets of each pair (float64, one per row of `pairs`)."""
     result = np.zeros(len(pairs), dtype=np.float64)
     first = 0
+    # Enough pairs per pass to hold about `batch` shingles on each side.
+    total = np.cumsum(sets.sizes[pairs[:, 0]] + sets.sizes[pairs[:, 1]]) if len(pairs) else None
     while first < len(pairs):
-        # Enough pairs to hold about `batch` shingles in the concatenation.
-        sizes = sets.sizes[pairs[first:, 0]] + sets.sizes[pairs[first:, 1]]
-        last = first + max(1, int(np.searchsorted(np.cumsum(sizes), batch)))
+        done = int(total[first - 1]) if first else 0  # type: ignore[index]
+        last = max(first + 1, int(np.searchsorted(total, done + batch)))  # type: ignore[arg-type]
         part = pairs[first:last]
         tag = np.arange(len(part), dtype=np.uint64)
         lists = []
@@ -217,10 +237,12 @@ def exact_jaccard(sets: ShingleSets, pairs: np.ndarray, batch: int = 1 << 22) ->
             starts = np.repeat(sets.starts[part[:, side]], counts)
             offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
             values = sets.hashes[starts + offsets].astype(np.uint64)
+            # Each set is sorted and tags ascend: (tag << 32 | hash) is sorted already.
             lists.append((np.repeat(tag, counts) << _U64(32)) | values)
-        merged = np.sort(np.concatenate(lists))
-        doubled = merged[1:][merged[1:] == merged[:-1]] >> _U64(32)
-        inter = np.bincount(doubled.astype(np.int64), minlength=len(part)).astype(np.float64)
+        left, right = lists
+        at = np.minimum(np.searchsorted(left, right), len(left) - 1)
+        common = right[left[at] == right] >> _U64(32)
+        inter = np.bincount(common.astype(np.int64), minlength=len(part)).astype(np.float64)
         union = sets.sizes[part[:, 0]] + sets.sizes[part[:, 1]] - inter
         result[first:last] = inter / np.maximum(union, 1)
         first = last

@@ -20,19 +20,23 @@ from pileon.coordinate.minhash import (
     ShingleSets,
     band_keys,
     candidate_pairs,
+    distinct,
     estimated_jaccard,
     exact_jaccard,
     minhash_signatures,
     shingle_sets,
 )
 from pileon.coordinate.results import CoordinationParams
-from pileon.coordinate.text_key import comparable_texts, strip_addresses
+from pileon.coordinate.text_key import comparable_texts, strip_addresses_many
 
 __all__ = ["KeyClusters", "TextCluster", "TextKeys", "centred_clusters", "near_duplicate_groups",
            "text_keys"]
 
 
-_ESTIMATE_MARGIN = 0.2
+#: Candidate pairs whose MinHash estimate is below threshold - margin get no exact check. Two
+#: standard errors of a 60-column estimate near 0.4: on the 1M-post QUT-layout thread this
+#: drops 584 of 1,389,777 pairs whose exact Jaccard reaches 0.4 (0.04%) and 40% of the work.
+_ESTIMATE_MARGIN = 0.12
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def text_keys(texts: Sequence[str]) -> TextKeys:
     """Coordination text of every row, folded once per distinct text without addresses."""
     stripped_index: dict[str, int] = {}
     stripped_of = np.fromiter(
-        (stripped_index.setdefault(strip_addresses(t), len(stripped_index)) for t in texts),
+        (stripped_index.setdefault(t, len(stripped_index)) for t in strip_addresses_many(texts)),
         dtype=np.int64, count=len(texts))
     key_index: dict[str, int] = {}
     key_of_stripped = np.empty(len(stripped_index), dtype=np.int64)
@@ -91,7 +95,7 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
     cluster_of = np.full(n, -1, dtype=np.int64)
     similarity = np.zeros(n)
     # Pairs whose MinHash estimate is far below the threshold need no exact check (standard
-    # error of a 60-column estimate near 0.4 is about 0.06); dropped band by band.
+    # error of a 60-column estimate near 0.4 is about 0.06).
     pairs = candidate_pairs(bands, None if signatures is None else (
         lambda p: estimated_jaccard(signatures, p) >= threshold - _ESTIMATE_MARGIN))
     if len(pairs):
@@ -116,7 +120,7 @@ def centred_clusters(sets: ShingleSets, bands: np.ndarray, rows_per_key: np.ndar
         near = graph.indices[graph.indptr[key]:graph.indptr[key + 1]]
         if not len(near):
             continue
-        around = np.unique(np.concatenate([near, graph[near].indices]))
+        around = distinct(np.concatenate([near, graph[near].indices]))
         around = around[cluster_of[around] < 0]
         if not len(around):
             continue
@@ -186,7 +190,7 @@ def _merge_close_centres(sets: ShingleSets, both: np.ndarray, cluster_of: np.nda
     cross = (a >= 0) & (b >= 0) & (a < b)
     if not cross.any():
         return
-    packed = np.unique(a[cross] * len(centres) + b[cross])
+    packed = distinct(a[cross] * len(centres) + b[cross])
     ca, cb = packed // len(centres), packed % len(centres)
     j = exact_jaccard(sets, np.stack([centres[ca], centres[cb]], axis=1))
     ok = j >= threshold
@@ -234,8 +238,11 @@ def _join_centres_directly(sets: ShingleSets, bands: np.ndarray, cluster_of: np.
         probe = bands[alone, band]
         at = np.minimum(np.searchsorted(values, probe), len(values) - 1)
         hit = values[at] == probe
-        found.append(np.stack([alone[hit], live[order[at[hit]]]], axis=1))
-    pairs = np.unique(np.concatenate(found), axis=0)
+        found.append((alone[hit].astype(np.uint64) << np.uint64(32))
+                     | live[order[at[hit]]].astype(np.uint64))
+    packed = distinct(np.concatenate(found))
+    pairs = np.stack([(packed >> np.uint64(32)).astype(np.int64),
+                      (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)], axis=1)
     if not len(pairs):
         return
     j = exact_jaccard(sets, np.stack([pairs[:, 0], centres[pairs[:, 1]]], axis=1))

@@ -30,6 +30,7 @@ from pileon.coordinate.evidence import (
 )
 from pileon.coordinate.graph import co_action_edges, co_reply_groups, components
 from pileon.coordinate.mapreduce import PartitionSketch, map_partition
+from pileon.coordinate.minhash import distinct
 from pileon.coordinate.near_duplicates import TextCluster, centred_clusters, rows_of_clusters
 from pileon.coordinate.results import (
     AccountSignals,
@@ -134,7 +135,7 @@ def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: Partiti
     text = None
     if len(dated) >= ctx.params.min_group_size and rarity is not None and tokens is not None:
         centre = int(sketch.key_of[found.template_row])
-        members = np.unique(sketch.key_of[rows])
+        members = distinct(sketch.key_of[rows])
         text = text_evidence(sketch.key_text, rows_per_key, tokens, rarity, centre, members,
                              ctx.params)
     groups = _groups(dated, ctx, text, ctx.params.window_s * 1000) if text else ()
@@ -189,7 +190,8 @@ def _level(cluster: NearDuplicateCluster) -> str:
     return "none"
 
 
-def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int) -> list[str]:
+def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int,
+                  keys: Sequence[str | None]) -> list[str]:
     notes = []
     n = len(batch)
     if n < 2:
@@ -202,11 +204,11 @@ def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int)
                      "synchronised groups")
     if int(batch.dated.sum()) < 2:
         notes.append("bursts: fewer than 2 dated posts, no per-minute baseline")
-    no_author = sum(1 for a in batch.authors if a is None)
+    no_author = sum(1 for key in keys if key is None)
     if no_author:
         notes.append(f"{no_author} post(s) without an author: left out of account signals "
                      "and the co-action graph")
-    authors = {key for key in batch.account_keys() if key}
+    authors = {key for key in keys if key}
     missing = len(authors - set(accounts))
     if missing:
         notes.append(f"{missing} account(s) have no profile in the payloads: their profile "
@@ -293,7 +295,7 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
         accounts=tuple(signals),
         edges=tuple(edges),
         components=tuple(found_components),
-        not_computed=tuple(_not_computed(batch, accounts, sketch.empty_texts)),
+        not_computed=tuple(_not_computed(batch, accounts, sketch.empty_texts, keys)),
         notes=_window_effect(clusters, ctx),
         computed_at=datetime.now(UTC),
     )

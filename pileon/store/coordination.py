@@ -26,6 +26,7 @@ from pileon.store.evidence import log_custody
 __all__ = [
     "cluster_categories",
     "count_posts",
+    "database_path",
     "latest_run",
     "load_accounts",
     "load_batch",
@@ -33,6 +34,7 @@ __all__ = [
     "read_bursts",
     "read_clusters",
     "read_edges",
+    "rowid_ranges",
     "save_result",
 ]
 
@@ -64,11 +66,41 @@ def count_posts(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM posts WHERE placeholder IS NULL").fetchone()[0])
 
 
-def load_batch(conn: sqlite3.Connection) -> PostBatch:
-    """Every post with content (placeholders known only by id are left out), as columns."""
+def database_path(conn: sqlite3.Connection) -> str | None:
+    """The file behind `conn` ("main"), or None for an in-memory database."""
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return str(row[2]) or None
+    return None
+
+
+def rowid_ranges(conn: sqlite3.Connection, parts: int) -> list[tuple[int, int]]:
+    """`parts` half-open rowid ranges [lo, hi) holding about equally many posts with content,
+    in rowid order: what `load_batch(rowids=...)` reads, one range per map process."""
+    total = count_posts(conn)
+    if total == 0:
+        return [(0, 0)]
+    parts = max(1, min(parts, total))
+    cuts = []
+    for k in range(1, parts):
+        row = conn.execute("SELECT rowid FROM posts WHERE placeholder IS NULL ORDER BY rowid"
+                           " LIMIT 1 OFFSET ?", (k * total // parts,)).fetchone()
+        cuts.append(int(row[0]))
+    last = int(conn.execute("SELECT MAX(rowid) FROM posts").fetchone()[0]) + 1
+    bounds = [0, *cuts, last]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def load_batch(conn: sqlite3.Connection, *, rowids: tuple[int, int] | None = None,
+               texts: bool = True) -> PostBatch:
+    """Every post with content (placeholders known only by id are left out), as columns, in
+    rowid order (the analysis does not depend on the order). `rowids` = [lo, hi) reads one
+    part; `texts=False` leaves the text column empty (a map process reads the texts)."""
+    where = " AND rowid >= ? AND rowid < ?" if rowids else ""
     cursor = conn.execute(
-        "SELECT platform, id, text, author_id, created_at, kind, reply_to, quote_of FROM posts"
-        " WHERE placeholder IS NULL ORDER BY platform, id"
+        "SELECT platform, id, " + ("text" if texts else "''") + ", author_id, created_at, kind,"
+        " reply_to, quote_of FROM posts WHERE placeholder IS NULL" + where + " ORDER BY rowid",
+        rowids or (),
     )
     columns: list[list[Any]] = [[] for _ in range(8)]
     times: list[np.ndarray] = []
@@ -80,7 +112,7 @@ def load_batch(conn: sqlite3.Connection) -> PostBatch:
         for i in (0, 3, 5, 6, 7):
             columns[i].extend([shared.setdefault(v, v) for v in part[i]])
         columns[1].extend(part[1])
-        columns[2].extend([t or "" for t in part[2]])
+        columns[2].extend([t or "" for t in part[2]] if texts else [""] * len(rows))
         times.append(_times_ms(list(part[4])))
     return PostBatch(
         platforms=columns[0], ids=columns[1], texts=columns[2], authors=columns[3],

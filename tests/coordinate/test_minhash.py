@@ -35,6 +35,8 @@ def test_exact_jaccard_equals_python_sets() -> None:
     for (i, j), value in zip(pairs, ours, strict=True):
         a, b = _python_shingles(TEXTS[i], 5), _python_shingles(TEXTS[j], 5)
         assert abs(value - len(a & b) / len(a | b)) < 1e-9
+    for batch in (1, 7, 50):  # many small passes give the same numbers
+        assert np.array_equal(exact_jaccard(sets, pairs, batch=batch), ours)
 
 
 def test_every_text_gets_its_distinct_shingles() -> None:

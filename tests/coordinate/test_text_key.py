@@ -95,7 +95,15 @@ def test_many_at_once_is_each_alone(texts: list[str]) -> None:
     never depends on which other texts share its batch (the partition-count bug: offsets
     into the joined batch ignored the rows sent one by one, so a spaced-out word after a
     non-ASCII text was missed or blamed on its neighbour)."""
-    from pileon.coordinate.text_key import comparable_text, comparable_texts
+    from pileon.coordinate.text_key import (
+        comparable_text,
+        comparable_texts,
+        strip_addresses,
+        strip_addresses_many,
+    )
 
     assert comparable_texts(texts) == [comparable_text(t) for t in texts]
+    with_addresses = [f"@u{i} {t} https://t.co/x{i}\nwww.a.b @c@d.e" if i % 3 == 0 else
+                      f"{t} @x" if i % 3 == 1 else t for i, t in enumerate(texts)]
+    assert strip_addresses_many(with_addresses) == [strip_addresses(t) for t in with_addresses]
     assert comparable_texts(texts, chunk=3) == [comparable_text(t) for t in texts]
