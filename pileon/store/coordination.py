@@ -20,7 +20,7 @@ from pileon.coordinate.evidence import evidence_rule
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
 from pileon.records import Account
 from pileon.store.custody import run_rows_digest
-from pileon.store.db import from_iso, to_iso
+from pileon.store.db import from_iso, to_iso, transaction
 from pileon.store.evidence import log_custody
 
 __all__ = [
@@ -160,8 +160,7 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
 def save_result(conn: sqlite3.Connection, batch: PostBatch, result: CoordinationResult) -> int:
     """Write one run in one transaction; returns its id. Older runs stay as they were."""
     params = asdict(result.params)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         run_id = int(conn.execute(
             "INSERT INTO coordination_runs (started_at, tool_version, params_json,"
             " window_semantics, posts, not_computed_json, summary_json) VALUES (?,?,?,?,?,?,?)",
@@ -189,11 +188,6 @@ def save_result(conn: sqlite3.Connection, batch: PostBatch, result: Coordination
                                       **_summary(result)}, [],
                     wrote=[run_rows_digest(conn, table, run_id) for table in
                            ("clusters", "cluster_members", "account_signals", "bursts")])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return run_id
 
 
