@@ -70,8 +70,30 @@ class _Context:
     rank: np.ndarray  # per row: canonical order (time, hash of (platform, id)) for ties
 
 
+def _spread_accounts(group: np.ndarray, accounts: set[str], around: _Around, ctx: _Context,
+                     window_ms: int) -> int:
+    """Distinct accounts, none of the group's, that posted the cluster's text within
+    `spread_s` before the group's first post or after the end of its window."""
+    first = int(ctx.batch.created_ms[group].min())
+    spread_ms = ctx.params.spread_s * 1000
+    lo = int(np.searchsorted(around.times, first - spread_ms))
+    hi = int(np.searchsorted(around.times, first + window_ms + spread_ms, side="right"))
+    mine = set(group.tolist())
+    keys = ctx.keys
+    return len({key for r in around.rows[lo:hi].tolist()
+                if r not in mine and (key := keys[r]) and key not in accounts})
+
+
+@dataclass(frozen=True)
+class _Around:
+    """A cluster's dated rows in time order, to look at what happened around a group."""
+
+    rows: np.ndarray
+    times: np.ndarray
+
+
 def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | None,
-           cluster_posts: int, window_ms: int) -> SynchronisedGroup:
+           cluster_posts: int, window_ms: int, around: _Around) -> SynchronisedGroup:
     params, keys = ctx.params, ctx.keys
     accounts = {key for r in group.tolist() if (key := keys[r])}
     # A profile says something only with at least two known fields (a handle alone does not).
@@ -85,8 +107,14 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
     level = text.level if text else "none"
     tight = surprise >= params.min_time_surprise
     enough = len(accounts) >= params.min_group_accounts
-    coordinated = enough and tight and (
+    evidence = enough and tight and (
         level == "specific" or (level == "weak" and profile_evidence))
+    # A text that keeps spreading to new accounts for an hour around its densest window is
+    # being shared (a headline, a link, a quote people pass on), not posted by one operator:
+    # a wave is over within minutes, and its text does not keep finding new authors.
+    spread = _spread_accounts(group, accounts, around, ctx, window_ms) if evidence else None
+    spreading = spread is not None and spread >= params.spread_ratio * len(accounts)
+    coordinated = evidence and not spreading
     timing = (f"{len(group)} posts within W where the thread's own rate predicts "
               f"{expected:.2g} (surprise {min(surprise, 999):.1f})")
     if mean is None:
@@ -100,6 +128,11 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
     elif level == "none":
         why = f"{timing}, but a short or common text ({text.describe() if text else 'no text'})" \
               ": no text evidence"
+    elif spreading:
+        why = (f"{timing}; {text.describe() if text else ''}; but the same text came from "
+               f"{spread} other account(s) within {params.spread_s // 60} min around the "
+               f"group (the group has {len(accounts)}): a text that keeps spreading to new "
+               "people, as a shared headline or link does, not a wave")
     elif not coordinated:
         why = f"{timing}; {text.describe() if text else ''}; {profiles}: not enough together"
     else:
@@ -116,14 +149,19 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
                              last_ms=int(times.max()), profile_score=mean,
                              coordinated=coordinated, why=why, ordinary=ordinary,
                              expected=round(expected, 6), time_surprise=round(surprise, 2),
-                             text_level=level)
+                             text_level=level, spread_accounts=spread)
 
 
 def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
             window_ms: int) -> tuple[SynchronisedGroup, ...]:
     windows = anchored_windows(dated, ctx.batch.created_ms, window_ms, ctx.params.min_group_size,
                                ctx.rank)
-    return tuple(_judge(w, ctx, i, text, len(dated), window_ms) for i, w in enumerate(windows))
+    if not windows:
+        return ()
+    order = np.argsort(ctx.batch.created_ms[dated], kind="stable")
+    around = _Around(dated[order], ctx.batch.created_ms[dated[order]])
+    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around)
+                 for i, w in enumerate(windows))
 
 
 def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: PartitionSketch,

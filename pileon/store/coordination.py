@@ -145,6 +145,8 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
         "synchronised_groups": len(groups),
         "coordinated_groups": sum(g.coordinated for g in groups),
         "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
+        "spreading_groups": sum(g.spread_accounts is not None and not g.coordinated
+                                for g in groups),
         "bursts": len(result.bursts),
         "accounts": len(result.accounts),
         "accounts_in_coordinated_groups": sum(
@@ -208,6 +210,7 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
                    "ordinary_members": len(g.ordinary), "why": g.why,
                    "expected": g.expected, "time_surprise": g.time_surprise,
                    "text_level": g.text_level, "text_bits": c.text_bits,
+                   "spread_accounts": g.spread_accounts,
                    "informative_tokens": c.informative_tokens}
                   for g in c.groups]
         cluster_rows.append((
