@@ -72,16 +72,24 @@ class _Context:
 
 def _spread_accounts(group: np.ndarray, accounts: set[str], around: _Around, ctx: _Context,
                      window_ms: int) -> int:
-    """Distinct accounts, none of the group's, that posted the cluster's text within
-    `spread_s` before the group's first post or after the end of its window."""
+    """Distinct accounts, none of the group's, that posted the cluster's text more than W
+    before the group's first post or more than W after its window, but within `spread_s`.
+    The W next to the group is left out: a wave that lasts a little longer than W leaves
+    stragglers there (its own tail), not new people passing the text on."""
     first = int(ctx.batch.created_ms[group].min())
     spread_ms = ctx.params.spread_s * 1000
-    lo = int(np.searchsorted(around.times, first - spread_ms))
-    hi = int(np.searchsorted(around.times, first + window_ms + spread_ms, side="right"))
-    mine = set(group.tolist())
+    times, rows = around.times, around.rows
+    spans = ((first - spread_ms, first - window_ms),
+             (first + 2 * window_ms, first + window_ms + spread_ms))
     keys = ctx.keys
-    return len({key for r in around.rows[lo:hi].tolist()
-                if r not in mine and (key := keys[r]) and key not in accounts})
+    found: set[str] = set()
+    for start, end in spans:
+        if end <= start:
+            continue
+        lo = int(np.searchsorted(times, start))
+        hi = int(np.searchsorted(times, end, side="right"))
+        found.update(key for r in rows[lo:hi].tolist() if (key := keys[r]))
+    return len(found - accounts)
 
 
 @dataclass(frozen=True)
