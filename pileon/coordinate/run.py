@@ -203,6 +203,23 @@ def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: Partiti
     )
 
 
+def _co_posting(cluster: NearDuplicateCluster, keys: Sequence[str | None],
+                window_ms: int) -> list[list[str]]:
+    """Accounts of each co-posting event of a cluster: its coordinated groups, where groups
+    that follow each other with less than W between them are ONE event (a wave that lasted a
+    little longer than W, cut in two by the window), so the graph links all its accounts."""
+    events: list[list[str]] = []
+    last_ms: int | None = None
+    for group in sorted((g for g in cluster.groups if g.coordinated), key=lambda g: g.first_ms):
+        members = {k for r in group.coordinated_members if (k := keys[r])}
+        if events and last_ms is not None and group.first_ms - last_ms <= window_ms:
+            events[-1] = sorted(set(events[-1]) | members)
+        else:
+            events.append(sorted(members))
+        last_ms = group.last_ms if last_ms is None else max(last_ms, group.last_ms)
+    return events
+
+
 def _window_effect(clusters: Sequence[NearDuplicateCluster], ctx: _Context) -> dict[str, int]:
     """Coordinated groups and posts at W/2, W and 2W (re-judged on the same clusters)."""
     effect: dict[str, int] = {}
@@ -317,9 +334,8 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
             in_clusters.update(cluster.accounts)
         for group in cluster.groups:
             if group.coordinated:
-                members = sorted({k for r in group.coordinated_members if (k := keys[r])})
-                in_groups.update(members)
-                coordinated_groups.append(members)
+                in_groups.update({k for r in group.coordinated_members if (k := keys[r])})
+        coordinated_groups.extend(_co_posting(cluster, keys, params.window_s * 1000))
     edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params, rank))
     found_components = components(edges, params)
     component_of = {name: i + 1 for i, members in enumerate(found_components) for name in members}

@@ -239,3 +239,19 @@ def test_a_wave_with_a_few_later_copies_is_still_coordinated() -> None:
         thread.add_post(text, author, start + timedelta(minutes=20 + 6 * n))
     found, _ = _coordinated_ids(thread)
     assert found >= thread.waves["w"]
+
+
+def test_a_wave_longer_than_w_links_all_its_accounts() -> None:
+    rng = random.Random(12)
+    thread = organic_thread(rng, 2000)
+    plant_wave(thread, rng, "w", "nobody believes this story and everyone knows who paid "
+               "for it stop lying", 40, ROOT_AT + timedelta(hours=7), minutes=16, edits=1)
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, {})
+    groups = [g for c in result.clusters for g in c.groups if g.coordinated]
+    assert len(groups) >= 2  # the window cuts the wave
+    accounts = {f"x:w-{n}" for n in range(40)}
+    linked = {(e.source, e.target) for e in result.edges if e.co_posts}
+    flagged = sorted({batch.account_key(r) for g in groups for r in g.coordinated_members})
+    assert set(flagged) <= accounts and len(flagged) >= 36
+    assert all((a, b) in linked for i, a in enumerate(flagged) for b in flagged[i + 1:])
