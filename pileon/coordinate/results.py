@@ -85,6 +85,9 @@ class SynchronisedGroup:
     # Distinct accounts outside the group that posted the same text within `spread_s` of its
     # window (None = not measured: the group had no text and time evidence to weigh).
     spread_accounts: int | None = None
+    # Far more of the cluster's posts in the window than the thread's own rate predicts. A
+    # window the thread's rate fills anyway (a common reply in a busy hour) is not "together".
+    tight: bool = False
 
     @property
     def coordinated_members(self) -> tuple[int, ...]:
@@ -113,7 +116,7 @@ class NearDuplicateCluster:
     def verdict(self) -> str:
         if any(group.coordinated for group in self.groups):
             return "coordinated"
-        if self.groups:
+        if any(group.tight for group in self.groups):
             return "synchronised"
         return "near_duplicate"
 

@@ -157,7 +157,7 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
                              last_ms=int(times.max()), profile_score=mean,
                              coordinated=coordinated, why=why, ordinary=ordinary,
                              expected=round(expected, 6), time_surprise=round(surprise, 2),
-                             text_level=level, spread_accounts=spread)
+                             text_level=level, spread_accounts=spread, tight=tight)
 
 
 def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,

@@ -117,8 +117,9 @@ def test_a_window_the_thread_itself_fills_is_no_time_evidence() -> None:
                edits=1)
     result = analyse_coordination(PostBatch.from_posts(thread.posts), {})
     (cluster,) = result.clusters
-    # All ten posts of the thread are in those minutes: its own rate predicts all ten.
-    assert cluster.verdict == "synchronised"
+    # All ten posts of the thread are in those minutes: its own rate predicts all ten, so
+    # the window is reported but the cluster is only a near-duplicate.
+    assert cluster.verdict == "near_duplicate" and not cluster.groups[0].tight
     assert "no time evidence" in cluster.groups[0].why
 
 
@@ -255,3 +256,19 @@ def test_a_wave_longer_than_w_links_all_its_accounts() -> None:
     flagged = sorted({batch.account_key(r) for g in groups for r in g.coordinated_members})
     assert set(flagged) <= accounts and len(flagged) >= 36
     assert all((a, b) in linked for i, a in enumerate(flagged) for b in flagged[i + 1:])
+
+
+def test_a_common_reply_all_day_is_a_near_duplicate_not_synchronised() -> None:
+    rng = random.Random(21)
+    thread = organic_thread(rng, 3000)
+    for n in range(400):  # what a demo thread is full of: one stock reply, typed all day
+        author = thread.add_account(old_account(rng, 9500 + n))
+        thread.add_post("thank you for sharing 🙏", author,
+                        ROOT_AT + timedelta(seconds=rng.uniform(60, 48 * 3600)))
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, {})
+    phrase = max(result.clusters, key=lambda c: len(c.members))
+    assert len(phrase.members) == 400
+    # Windows of five copies happen by chance at this rate; none is tighter than it predicts.
+    assert phrase.groups and not any(g.tight for g in phrase.groups)
+    assert phrase.verdict == "near_duplicate"
