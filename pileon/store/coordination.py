@@ -142,9 +142,12 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
         "posts": result.posts,
         "clusters": len(result.clusters),
         "clustered_posts": sum(len(c.members) for c in result.clusters),
-        "synchronised_groups": len(groups),
+        "synchronised_groups": sum(g.tight for g in groups),
+        "windows_without_time_evidence": sum(not g.tight for g in groups),
         "coordinated_groups": sum(g.coordinated for g in groups),
         "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
+        "spreading_groups": sum(g.spread_accounts is not None and not g.coordinated
+                                for g in groups),
         "bursts": len(result.bursts),
         "accounts": len(result.accounts),
         "accounts_in_coordinated_groups": sum(
@@ -202,6 +205,7 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
                    "ordinary_members": len(g.ordinary), "why": g.why,
                    "expected": g.expected, "time_surprise": g.time_surprise,
                    "text_level": g.text_level, "text_bits": c.text_bits,
+                   "spread_accounts": g.spread_accounts, "tight": g.tight,
                    "informative_tokens": c.informative_tokens}
                   for g in c.groups]
         cluster_rows.append((
