@@ -6,6 +6,7 @@ for `pileon coordination`, `pileon clusters`, `pileon graph` and later stages.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 from dataclasses import asdict
@@ -212,7 +213,7 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
             run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
             _ms_to_iso(c.first_ms), _ms_to_iso(c.last_ms), c.undated,
             batch.platforms[c.template_row], batch.ids[c.template_row], c.template_text,
-            float(np.mean(c.similarity)), float(min(c.similarity)),
+            math.fsum(c.similarity) / len(c.similarity), float(min(c.similarity)),
             json.dumps(groups, ensure_ascii=False)))
         group_of = {r: g for g in c.groups for r in g.members}
         counted = {r for g in c.groups for r in g.coordinated_members}
