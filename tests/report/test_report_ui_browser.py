@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "web"))
@@ -78,8 +79,12 @@ def _wait_for_heading(page: Page, text: str, seconds: float = 180) -> None:
     """Poll (the UI's CSP refuses Playwright's wait_for_function)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if page.evaluate("[...document.querySelectorAll('h2')].map(h => h.textContent)"
-                         ).count(text):
+        try:
+            headings = page.evaluate(
+                "[...document.querySelectorAll('h2')].map(h => h.textContent)")
+        except PlaywrightError:  # the progress page reloads itself: poll again after it loads
+            headings = []
+        if headings.count(text):
             return
         time.sleep(0.25)
     raise AssertionError(f"no heading {text!r} after {seconds} s")
