@@ -156,7 +156,8 @@ def text_evidence(key_text: Sequence[str], rows_per_key: np.ndarray, tokens: Tok
         inside.update({t: weight for t in set(key_text[key].split()) if t in mine})
     outside_total = max(tokens.total - inside_posts, 1.0)
     elsewhere = {t: max(tokens.posts[t] - inside[t], 0) for t in mine}
-    bits = sum(math.log2((outside_total + 1) / (n + 1)) for n in elsewhere.values())
+    # fsum: `mine` is a set, iterated in a hash-seeded order; a plain sum's last bit followed it
+    bits = math.fsum(math.log2((outside_total + 1) / (n + 1)) for n in elsewhere.values())
     informative = sum(1 for t, n in elsewhere.items()
                       if len(t) >= 3 and n < params.common_token_share * outside_total)
     outside = rarity.outside(centre, members)

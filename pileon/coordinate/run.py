@@ -5,6 +5,7 @@ store; here only records and arrays come in and a `CoordinationResult` goes out.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -107,7 +108,8 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
     # A profile says something only with at least two known fields (a handle alone does not).
     scores = [s for key in accounts
               if (s := ctx.profile.get(key)) is not None and ctx.known.get(key, 0) >= 2]
-    mean = float(np.mean(scores)) if scores else None
+    # fsum: correctly rounded, so the mean does not depend on the set's (hash-seeded) order
+    mean = math.fsum(scores) / len(scores) if scores else None
     times = ctx.batch.created_ms[group]
     expected, surprise = ctx.rate.surprise(int(times.min()), window_ms, cluster_posts,
                                            len(group))
