@@ -6,7 +6,6 @@ store; here only records and arrays come in and a `CoordinationResult` goes out.
 from __future__ import annotations
 
 import math
-import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
