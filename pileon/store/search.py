@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from pileon.store.db import transaction
 from pileon.store.triage import _PAGE_COLUMNS, PageFilter, _where
 
 __all__ = ["IndexItem", "hit_count", "index_reset", "pending", "pending_count", "pending_posts",
@@ -79,8 +80,7 @@ def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
               if body is not None and platform is not None and post_id is not None]
     gone = [(item[0],) for item in items]
     written = {b[0] for b in bodies}
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
         conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
         conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)",
@@ -96,11 +96,6 @@ def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
             upto = rowid
         if upto is not None:
             conn.execute("UPDATE post_search_state SET indexed_upto = ?", (upto,))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def index_reset(conn: sqlite3.Connection) -> None:
