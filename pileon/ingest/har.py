@@ -100,12 +100,12 @@ class HarSource:
         held: list[SourceBatch] = []  # until the first answer with posts
         streaming = False
         for i, entry in enumerate(self._entries(path, limit), start=1):
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, dict):
                 continue
             request = entry.get("request") or {}
             response = entry.get("response") or {}
-            url = request.get("url") if isinstance(request, Mapping) else None
-            if not isinstance(url, str) or not isinstance(response, Mapping):
+            url = request.get("url") if isinstance(request, dict) else None
+            if not isinstance(url, str) or not isinstance(response, dict):
                 continue
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()
