@@ -6,6 +6,7 @@ for `pileon coordination`, `pileon clusters`, `pileon graph` and later stages.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 from dataclasses import asdict
@@ -142,9 +143,12 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
         "posts": result.posts,
         "clusters": len(result.clusters),
         "clustered_posts": sum(len(c.members) for c in result.clusters),
-        "synchronised_groups": len(groups),
+        "synchronised_groups": sum(g.tight for g in groups),
+        "windows_without_time_evidence": sum(not g.tight for g in groups),
         "coordinated_groups": sum(g.coordinated for g in groups),
         "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
+        "spreading_groups": sum(g.spread_accounts is not None and not g.coordinated
+                                for g in groups),
         "bursts": len(result.bursts),
         "accounts": len(result.accounts),
         "accounts_in_coordinated_groups": sum(
@@ -202,13 +206,14 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
                    "ordinary_members": len(g.ordinary), "why": g.why,
                    "expected": g.expected, "time_surprise": g.time_surprise,
                    "text_level": g.text_level, "text_bits": c.text_bits,
+                   "spread_accounts": g.spread_accounts, "tight": g.tight,
                    "informative_tokens": c.informative_tokens}
                   for g in c.groups]
         cluster_rows.append((
             run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
             _ms_to_iso(c.first_ms), _ms_to_iso(c.last_ms), c.undated,
             batch.platforms[c.template_row], batch.ids[c.template_row], c.template_text,
-            float(np.mean(c.similarity)), float(min(c.similarity)),
+            math.fsum(c.similarity) / len(c.similarity), float(min(c.similarity)),
             json.dumps(groups, ensure_ascii=False)))
         group_of = {r: g for g in c.groups for r in g.members}
         counted = {r for g in c.groups for r in g.coordinated_members}
