@@ -31,7 +31,6 @@ RANKS: dict[str, int] = {
 #: Imports against the data flow that exist today (module -> imported part). Not new ones.
 KNOWN_IMPORTS: set[tuple[str, str]] = {
     ("pileon.hookspecs", "pileon.export"),
-    ("pileon.store.coordination", "pileon.coordinate"),
     ("pileon.web.serve", "pileon.commands"),
 }
 
