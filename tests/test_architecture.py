@@ -39,7 +39,6 @@ KNOWN_SQL: dict[str, int] = {
     "pileon.collect.round": 2,
     "pileon.commands.coordination": 2,
     "pileon.commands.triage": 4,
-    "pileon.triage.run": 4,
     "pileon.web.app": 2,
     "pileon.web.views": 2,
 }

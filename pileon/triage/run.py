@@ -32,7 +32,9 @@ from pileon.store.triage import (
     copies_of,
     decisions_in_order,
     finish_run,
+    folder_rows_of,
     latest_run,
+    model_folder_of,
     read_inputs,
     read_scores,
     scores_source,
@@ -308,10 +310,7 @@ def explain_post(conn: sqlite3.Connection, post_id: str) -> list[dict[str, Any]]
     run = latest_run(conn)
     if run is None:
         raise StoreError("no triage yet", hint="run `pileon triage DB` first")
-    rows = conn.execute(
-        "SELECT f.* FROM post_folders f JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
-        " WHERE f.run_id=? AND (p.id=? OR p.uri=? OR p.url=?)",
-        (run["id"], post_id, post_id, post_id)).fetchall()
+    rows = folder_rows_of(conn, int(run["id"]), post_id)
     out = []
     for r in rows:
         decisions = [dict(d) for d in decisions_in_order(conn, [(r["platform"], r["post_id"])])]
@@ -330,13 +329,12 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
     decisions = _stored(decisions_in_order(conn, keys))
     undone = undone_batches(_stored(undo_rows(conn)))
     for platform, post_id in keys:
-        row = conn.execute("SELECT model_folder FROM post_folders WHERE run_id=? AND platform=?"
-                           " AND post_id=?", (run_id, platform, post_id)).fetchone()
-        if row is None:
+        model_folder = model_folder_of(conn, run_id, platform, post_id)
+        if model_folder is None:
             continue
         mine = [d for d in decisions if (d.platform, d.post_id) == (platform, post_id)]
         set_folder(conn, run_id, platform, post_id,
-                   effective_folder(mine, row["model_folder"], undone))
+                   effective_folder(mine, model_folder, undone))
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,
