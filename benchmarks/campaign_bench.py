@@ -5,14 +5,21 @@
 Generates THREADS JSON-lines threads of POSTS posts each (tests/campaign/threadgen.py: its
 own generator, not the demo's), ingests each into a pileon database (timed apart), then:
 
-- single: for each thread, the one pipeline's analyze + coordination stages in this process
+- single: for each thread, the one pipeline's analyze + coordination + triage stages in this
+  process
   (`workers=1`: one process, the classifier's own pool off) — what `pileon run` does;
 - dask-N: `campaign run` over the same databases on a LocalCluster of N worker processes
   (one thread each), for each N in --workers; and for each --days, the same with the posts
   spread over that many day partitions per thread.
 
-Prints wall time, peak RSS (this process for single; each worker for Dask) and whether scores,
-clusters and verdicts are identical to the single path. One JSON object at the end.
+Prints wall time, peak RSS (this process for single; each worker for Dask), the load average
+before and after, and whether scores, clusters, verdicts and folders are identical to the
+single path. One JSON object at the end.
+
+5M posts over 50 threads (the issue's target size; hours on 2 shared cores):
+
+    .venv/bin/python benchmarks/campaign_bench.py --threads 50 --posts 100000 --days 3 \
+        --workers 2 --out /tmp/campaign-5m
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import shutil
 import sqlite3
@@ -42,7 +50,7 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _single_results(db: Path) -> tuple[dict[Any, Any], set[Any]]:
+def _single_results(db: Path) -> tuple[dict[Any, Any], set[Any], dict[Any, Any]]:
     raw = sqlite3.connect(db)
     scores = {(p, i): (labels, s) for p, i, labels, s in raw.execute(
         "SELECT platform, post_id, labels_json, scores_json FROM scores")}
@@ -53,11 +61,14 @@ def _single_results(db: Path) -> tuple[dict[Any, Any], set[Any]]:
         members.setdefault(cid, set()).add((p, i))
     clusters = {(frozenset(members[cid]), verdict) for cid, verdict in raw.execute(
         "SELECT id, verdict FROM clusters WHERE run_id=?", (run,))}
+    triage = raw.execute("SELECT max(id) FROM triage_runs").fetchone()[0]
+    folders = {(p, i): (f, r) for p, i, f, r in raw.execute(
+        "SELECT platform, post_id, folder, rule FROM post_folders WHERE run_id=?", (triage,))}
     raw.close()
-    return scores, clusters
+    return scores, clusters, folders
 
 
-def _dask_results(root: Path, thread: str) -> tuple[dict[Any, Any], set[Any]]:
+def _dask_results(root: Path, thread: str) -> tuple[dict[Any, Any], set[Any], dict[Any, Any]]:
     import pyarrow.parquet as pq
 
     from pileon.records import LABELS
@@ -75,7 +86,10 @@ def _dask_results(root: Path, thread: str) -> tuple[dict[Any, Any], set[Any]]:
         members.setdefault(row["cluster_id"], set()).add((row["platform"], row["id"]))
     clusters = {(frozenset(members[r["cluster_id"]]), r["verdict"]) for r in pq.read_table(
         base / "clusters" / f"thread={thread}" / "part.parquet").to_pylist()}
-    return scores, clusters
+    folders = {(r["platform"], r["id"]): (r["folder"], r["rule"]) for r in pq.read_table(
+        base / "folders" / f"thread={thread}" / "part.parquet",
+        columns=["platform", "id", "folder", "rule"]).to_pylist()}
+    return scores, clusters, folders
 
 
 def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
@@ -121,7 +135,9 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--out", type=Path, default=REPO / "bench-out" / "campaign")
     args = ap.parse_args()
-    out: dict[str, Any] = {"threads": args.threads, "posts_per_thread": args.posts, "runs": []}
+    out: dict[str, Any] = {"threads": args.threads, "posts_per_thread": args.posts, "runs": [],
+                           "load_before": os.getloadavg()}
+    print(f"load average before: {out['load_before']}", flush=True)
     for days in [int(d) for d in args.days.split(",")]:
         work = args.out / f"days{days}"
         if work.exists():
@@ -146,8 +162,8 @@ def main() -> None:
         started = time.perf_counter()
         for db in single_dbs:
             conn = connect(db, create=False)
-            run_pipeline(conn, (), PipelineOptions(stages=("analyze", "coordination"),
-                                                   workers=1))
+            run_pipeline(conn, (), PipelineOptions(
+                stages=("analyze", "coordination", "triage"), workers=1))
             conn.close()
         single_s = time.perf_counter() - started
         row: dict[str, Any] = {"days": days, "ingest_s": round(ingest_s, 1),
@@ -169,6 +185,8 @@ def main() -> None:
                   f"phases {result['phases_s']}; worker seconds {result['task_s']}",
                   flush=True)
         out["runs"].append(row)
+    out["load_after"] = os.getloadavg()
+    print(f"load average after: {out['load_after']}", flush=True)
     print(json.dumps(out))
 
 

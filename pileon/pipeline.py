@@ -167,7 +167,8 @@ def _coordination(conn: sqlite3.Connection, options: PipelineOptions) -> dict[st
     import json
 
     from pileon.coordinate.results import CoordinationParams
-    from pileon.store.coordination import latest_run, save_result
+    from pileon.coordinate.tables import save_result
+    from pileon.store.coordination import latest_run
 
     params = CoordinationParams(window_s=options.window_s,
                                 jaccard_threshold=options.jaccard_threshold,

@@ -31,7 +31,6 @@ RANKS: dict[str, int] = {
 #: Imports against the data flow that exist today (module -> imported part). Not new ones.
 KNOWN_IMPORTS: set[tuple[str, str]] = {
     ("pileon.hookspecs", "pileon.export"),
-    ("pileon.store.coordination", "pileon.coordinate"),
     ("pileon.web.serve", "pileon.commands"),
 }
 
@@ -40,7 +39,6 @@ KNOWN_SQL: dict[str, int] = {
     "pileon.collect.round": 2,
     "pileon.commands.coordination": 2,
     "pileon.commands.triage": 4,
-    "pileon.triage.run": 4,
     "pileon.web.app": 2,
     "pileon.web.views": 2,
 }

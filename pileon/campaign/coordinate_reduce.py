@@ -10,10 +10,10 @@ explicitly to `reduce_sketches`, and turns every row number of the result back i
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from pileon.coordinate.batch import NO_TIME, PostBatch
@@ -66,7 +66,8 @@ def tables_of(thread: str, batch: PostBatch, result: CoordinationResult
     for c in result.clusters:
         row = (thread, c.id, c.verdict, len(c.members), len(c.accounts), _ms(c.first_ms),
                _ms(c.last_ms), c.undated, batch.platforms[c.template_row],
-               batch.ids[c.template_row], c.template_text, float(np.mean(c.similarity)),
+               batch.ids[c.template_row], c.template_text,
+               math.fsum(c.similarity) / len(c.similarity),  # as the store does
                float(min(c.similarity)))
         for name, value in zip(clusters, row, strict=True):
             clusters[name].append(value)

@@ -5,7 +5,7 @@ Parquet partition lives. Plain paths and JSON only, so every module can use it.
     DIR/threads/<thread>.db                   each thread as a pileon database (a migrated copy)
     DIR/parquet/posts/thread=T/day=D/part.parquet
     DIR/parquet/scores/thread=T/day=D/part.parquet
-    DIR/parquet/{clusters,cluster_members,groups,accounts,edges}/thread=T/part.parquet
+    DIR/parquet/{folders,clusters,cluster_members,groups,accounts,edges}/thread=T/part.parquet
     DIR/parquet/cross/{accounts,waves,templates}.parquet     across targets
     DIR/summary.json, DIR/summary.html, DIR/campaign.sqlite  (Datasette: `datasette DIR/campaign.sqlite`)
 """
@@ -26,7 +26,7 @@ __all__ = ["MANIFEST", "TABLES", "Campaign", "Thread", "atomic_write_text", "thr
 MANIFEST = "campaign.json"
 FORMAT = 1
 #: Per-thread tables the run writes (posts and scores per day as well).
-TABLES: tuple[str, ...] = ("posts", "scores", "clusters", "cluster_members", "groups",
+TABLES: tuple[str, ...] = ("posts", "scores", "folders", "clusters", "cluster_members", "groups",
                            "accounts", "edges")
 _SAFE = re.compile(r"[^a-z0-9_-]+")
 

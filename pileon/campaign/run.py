@@ -1,8 +1,9 @@
 """`campaign run`: every thread's partitions through the same analyzers on a Dask cluster.
 
 Phases, each a set of independent tasks: export (thread DB → posts per day), then the analyze
-map (one task per thread and day) beside the coordination reduce (one task per thread); then, in
-this process, the cross-target reduce and the summary. A partition whose output file exists is
+map (one task per thread and day) beside the coordination map and reduce (one reduce per
+thread), each thread's triage as soon as both are done; then, in this process, the
+cross-target reduce and the summary. A partition whose output file exists is
 skipped, so a killed run resumes where it stopped. A failing partition is reported in one line
 naming it; the other partitions finish.
 """
@@ -15,6 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pileon.campaign.layout import Campaign, Thread
@@ -24,6 +26,7 @@ from pileon.campaign.tasks import (
     export_thread,
     score_partition,
     sketch_partition,
+    triage_thread,
 )
 from pileon.errors import ConfigError, NetworkError
 
@@ -104,6 +107,13 @@ def _coordinated(campaign: Campaign, thread: Thread, params: dict[str, Any]) -> 
     return json.loads(marker.read_text(encoding="utf-8")).get("params") == params
 
 
+def _triaged(campaign: Campaign, thread: Thread, rules_sha256: str) -> bool:
+    marker = campaign.table_dir("folders", thread.name) / DONE
+    if not marker.is_file():
+        return False
+    return json.loads(marker.read_text(encoding="utf-8")).get("rules_sha256") == rules_sha256
+
+
 def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
           show_progress: bool, say: Callable[[str], None],
           upstream: dict[str, list[str]] | None = None) -> None:
@@ -139,6 +149,8 @@ def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
                                           + float(outcome.get("seconds", 0.0)), 3)
         if not outcome["ok"]:
             failed.add(label)
+            if any(u in failed for u in (upstream or {}).get(label, ())):
+                continue  # not run because a task it reads failed: reported there
             for item in outcome.get("failures") or [outcome]:
                 report.failed.append({"partition": item["partition"], "error": item["error"]})
                 say(f"Error: partition {item['partition']}: {item['error']}")
@@ -146,12 +158,17 @@ def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
 
 def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                  workers: int | None = None, backend: str = "builtin",
-                 params: Any = None, processes: bool = True, show_progress: bool = False,
+                 params: Any = None, rules_path: Path | None = None,
+                 processes: bool = True, show_progress: bool = False,
                  say: Callable[[str], None] = lambda _m: None,
                  client: Any = None) -> RunReport:
-    """Run (or resume) every thread's partitions; then the cross-target tables and summary."""
+    """Run (or resume) every thread's partitions — analyze, coordination, triage — then the
+    cross-target tables and the summary."""
     from pileon.campaign.summary import write_outputs
     from pileon.coordinate.results import CoordinationParams
+    from pileon.triage.rules import load_rules
+
+    rules = load_rules(rules_path)  # a bad rules file is one error line before any work
 
     threads = campaign.threads()
     if not threads:
@@ -188,10 +205,12 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
         lap("export")
         tasks: list[tuple[str, Any]] = []
         upstream: dict[str, list[str]] = {}
+        triage: list[tuple[str, Any]] = []
         for t in threads:
             days = _exported(campaign, t)
             if days is None:
                 continue  # its export failed (reported above)
+            before = len(tasks)
             for day in days:
                 if campaign.partition("scores", t.name, day).is_file():
                     report.skipped += 1
@@ -200,18 +219,30 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                         score_partition, root, t.name, day, backend, pure=False)))
             if _coordinated(campaign, t, params_dict):
                 report.skipped += 1
+            else:
+                label = f"coordination thread={t.name}"
+                sketches = []
+                for day in days:
+                    sketch_label = f"coordination map thread={t.name} day={day}"
+                    future = client.submit(sketch_partition, root, t.name, day, params_dict,
+                                           pure=False)
+                    tasks.append((sketch_label, future))
+                    sketches.append(future)
+                    upstream.setdefault(label, []).append(sketch_label)
+                tasks.append((label, client.submit(coordinate_thread, root, t.name,
+                                                   params_dict, *sketches, pure=False)))
+            # Triage once the thread's scores and clusters are in (Dask waits for them).
+            mine = [(label, f) for label, f in tasks[before:]
+                    if not label.startswith("coordination map ")]
+            if not mine and _triaged(campaign, t, rules.sha256):
+                report.skipped += 1
                 continue
-            label = f"coordination thread={t.name}"
-            sketches = []
-            for day in days:
-                sketch_label = f"coordination map thread={t.name} day={day}"
-                future = client.submit(sketch_partition, root, t.name, day, params_dict,
-                                       pure=False)
-                tasks.append((sketch_label, future))
-                sketches.append(future)
-                upstream.setdefault(label, []).append(sketch_label)
-            tasks.append((label, client.submit(coordinate_thread, root, t.name, params_dict,
-                                               *sketches, pure=False)))
+            label = f"folders thread={t.name}"
+            upstream[label] = [u for u, _ in mine]
+            triage.append((label, client.submit(
+                triage_thread, root, t.name, str(rules_path) if rules_path else None,
+                *(f for _, f in mine), pure=False)))
+        tasks += triage  # after their upstream tasks: a failure is reported once, there
         _wait(client, tasks, report, show_progress, say, upstream)
         lap("analyze+coordination")
     finally:

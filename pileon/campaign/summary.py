@@ -53,6 +53,21 @@ def _table(campaign: Campaign, name: str, threads: list[Thread]) -> pa.Table:
     return pa.concat_tables([pq.read_table(p, schema=schema) for p in files])
 
 
+def _folder_counts(campaign: Campaign, thread: str, unreadable: list[str]) -> dict[str, int]:
+    """Posts per triage folder of one thread ({} before its triage ran)."""
+    from pileon.triage.folders import FOLDERS
+
+    path = campaign.partition("folders", thread)
+    if not path.is_file():
+        return {}
+    try:
+        folders = pq.read_table(path, columns=["folder"]).column("folder").to_pylist()
+    except (OSError, pa.ArrowException):
+        unreadable.append(str(path))
+        return {}
+    return {name: folders.count(name) for name in FOLDERS}
+
+
 def _iso(ms: int | None) -> str | None:
     if ms is None:
         return None
@@ -80,9 +95,16 @@ def _summary(campaign: Campaign, threads: list[Thread], tables: dict[str, pa.Tab
             "coordinated_groups": sum(1 for g in groups if g["thread"] == t.name
                                       and g["coordinated"]),
             "coordinated": campaign.partition("clusters", t.name).is_file(),
-            "accounts_across_targets": across_by_thread.get(t.name, 0)})
-    overall = {key: sum(int(row[key]) for row in per_thread)
-               for key in ("posts", "scored_posts", "clusters", "coordinated_groups")}
+            "accounts_across_targets": across_by_thread.get(t.name, 0),
+            "folders": _folder_counts(campaign, t.name, unreadable)})
+    overall: dict[str, Any] = {key: sum(int(row[key]) for row in per_thread)
+                               for key in ("posts", "scored_posts", "clusters",
+                                           "coordinated_groups")}
+    folders: dict[str, int] = {}
+    for row in per_thread:
+        for name, n in row["folders"].items():
+            folders[name] = folders.get(name, 0) + n
+    overall["folders"] = folders
     overall.update({"threads": len(threads), "accounts_across_targets": across.num_rows,
                     "waves_across_targets": cross["waves_across_targets"].num_rows,
                     "templates_across_threads": cross["templates_across_threads"].num_rows})
@@ -103,10 +125,12 @@ def write_outputs(campaign: Campaign, threads: list[Thread], params: Coordinatio
     atomic_write_text(campaign.root / "summary.json",
                       json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     _write_html(campaign, summary, cross)
-    export = [("threads", ["thread", "source", "posts", "scored_posts", "days", "clusters",
-                           "coordinated_groups", "accounts_across_targets"],
-               [[row[k] for k in ("thread", "source", "posts", "scored_posts", "days",
-                                  "clusters", "coordinated_groups", "accounts_across_targets")]
+    from pileon.triage.folders import FOLDERS
+
+    columns = ("thread", "source", "posts", "scored_posts", "days", "clusters",
+               "coordinated_groups", "accounts_across_targets")
+    export = [("threads", [*columns, *FOLDERS],
+               [[*(row[k] for k in columns), *(row["folders"].get(f) for f in FOLDERS)]
                 for row in summary["threads"]])]
     for name, table in {**tables, **cross}.items():
         export.append((name, table.schema.names, _sql_rows(table)))

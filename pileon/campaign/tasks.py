@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["coordinate_thread", "export_thread", "score_partition", "sketch_partition"]
+__all__ = ["coordinate_thread", "export_thread", "score_partition", "sketch_partition",
+           "triage_thread"]
 
 DONE = "_done.json"
 
@@ -122,3 +123,34 @@ def coordinate_thread(root: str, thread: str, params: dict[str, Any], *sketches:
         return counts
 
     return _guard(f"coordination thread={thread}", work)
+
+
+def triage_thread(root: str, thread: str, rules_path: str | None, *upstream: Any
+                  ) -> dict[str, Any]:
+    """A thread's scores and coordination tables → its folders (the triage of `pileon run`).
+    `upstream` are the outcomes of this run's score and coordination tasks of the thread:
+    Dask starts this task once they are done; if one failed, triage is not run."""
+    from collections import Counter
+
+    from pileon.campaign.columns import write_parquet
+    from pileon.campaign.layout import Campaign, atomic_write_text
+    from pileon.campaign.triage_map import triage_thread_tables
+    from pileon.triage.rules import load_rules
+
+    label = f"folders thread={thread}"
+    if any(isinstance(u, dict) and not u.get("ok", True) for u in upstream):
+        return {"ok": False, "partition": label, "error": "not run: a partition it reads failed",
+                "failures": []}
+
+    def work() -> dict[str, Any]:
+        campaign = Campaign(Path(root))
+        rules = load_rules(Path(rules_path) if rules_path else None)
+        table, decided = triage_thread_tables(campaign.root, thread, rules)
+        write_parquet(table, campaign.partition("folders", thread))
+        counts = dict(Counter(table.column("folder").to_pylist()))
+        atomic_write_text(campaign.table_dir("folders", thread) / DONE, json.dumps(
+            {"rules_sha256": rules.sha256, "counts": counts, "decided": decided},
+            sort_keys=True))
+        return {"counts": counts, "decided": decided}
+
+    return _guard(label, work)

@@ -67,10 +67,13 @@ def add_command(directory: Path, threads: tuple[Path, ...]) -> None:
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Workers of the local cluster (default: one per core).")
 @click.option("--backend", default="builtin", show_default=True, help="Classifier backend.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Triage rules TOML (default: the shipped rules).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar; errors only.")
 def run_command(directory: Path, scheduler: str | None, workers: int | None, backend: str,
-                quiet: bool) -> None:
-    """Analyse and find coordination in every thread of DIR, then the cross-target tables.
+                rules_path: Path | None, quiet: bool) -> None:
+    """Analyse, find coordination in and triage every thread of DIR, then the cross-target
+    tables.
 
     Resumable: partitions already written are skipped. A failing partition is named in one
     line; the others finish (exit code 1).
@@ -80,6 +83,7 @@ def run_command(directory: Path, scheduler: str | None, workers: int | None, bac
 
     camp = Campaign.open(directory)
     report = run_campaign(camp, scheduler=scheduler, workers=workers, backend=backend,
+                          rules_path=rules_path.resolve() if rules_path else None,
                           show_progress=not quiet and sys.stdout.isatty(),
                           say=lambda m: click.echo(m, err=True) if not quiet
                           or m.startswith("Error:") else None)

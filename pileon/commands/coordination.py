@@ -14,6 +14,7 @@ import click
 from pileon.commands.output import console, echo, print_json
 from pileon.coordinate.graph_export import FORMATS, GraphEdge, GraphNode, render_graph
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationParams
+from pileon.coordinate.tables import save_result
 from pileon.errors import ConfigError, StoreError
 from pileon.pipeline import coordinate_thread
 from pileon.store import connect
@@ -24,7 +25,6 @@ from pileon.store.coordination import (
     read_bursts,
     read_clusters,
     read_edges,
-    save_result,
 )
 
 __all__ = ["COMMANDS"]

@@ -6,25 +6,22 @@ for `pileon coordination`, `pileon clusters`, `pileon graph` and later stages.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from collections import Counter
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from pileon import __version__
-from pileon.coordinate.batch import NO_TIME, PostBatch
-from pileon.coordinate.evidence import evidence_rule
-from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
-from pileon.records import Account
+from pileon.records import NO_TIME, Account, PostBatch
 from pileon.store.custody import run_rows_digest
 from pileon.store.db import from_iso, to_iso, transaction
 from pileon.store.evidence import log_custody
 
 __all__ = [
+    "CoordinationRun",
     "cluster_categories",
     "count_posts",
     "database_path",
@@ -36,14 +33,8 @@ __all__ = [
     "read_clusters",
     "read_edges",
     "rowid_ranges",
-    "save_result",
+    "save_run",
 ]
-
-
-def _ms_to_iso(ms: int | None) -> str | None:
-    if ms is None or ms == NO_TIME:
-        return None
-    return to_iso(datetime.fromtimestamp(ms / 1000, UTC))
 
 
 def _times_ms(values: list[str | None]) -> np.ndarray:
@@ -137,94 +128,49 @@ def load_accounts(conn: sqlite3.Connection) -> dict[str, Account]:
     return found
 
 
-def _summary(result: CoordinationResult) -> dict[str, Any]:
-    groups = [g for c in result.clusters for g in c.groups]
-    return {
-        "posts": result.posts,
-        "clusters": len(result.clusters),
-        "clustered_posts": sum(len(c.members) for c in result.clusters),
-        "synchronised_groups": sum(g.tight for g in groups),
-        "windows_without_time_evidence": sum(not g.tight for g in groups),
-        "coordinated_groups": sum(g.coordinated for g in groups),
-        "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
-        "spreading_groups": sum(g.spread_accounts is not None and not g.coordinated
-                                for g in groups),
-        "bursts": len(result.bursts),
-        "accounts": len(result.accounts),
-        "accounts_in_coordinated_groups": sum(
-            1 for a in result.accounts if a.signals.get("coordinated_group")),
-        "components": len(result.components),
-        "largest_component": len(result.components[0]) if result.components else 0,
-        "largest_cluster": max((len(c.members) for c in result.clusters), default=0),
-        "evidence_rule": evidence_rule(result.params),
-        "window_effect": dict(result.notes),
-    }
+@dataclass(frozen=True, slots=True)
+class CoordinationRun:
+    """One coordination run as the rows of its tables, built by pileon.coordinate.tables.
+    Each row is a tuple in its table's column order without the leading run_id (the store
+    assigns it): clusters, cluster_members, bursts, account_signals, coaction_edges."""
+
+    started_at: str
+    tool_version: str
+    params_json: str
+    window_semantics: str
+    posts: int
+    not_computed_json: str
+    summary: Mapping[str, Any]
+    clusters: Sequence[tuple[Any, ...]]
+    members: Sequence[tuple[Any, ...]]
+    bursts: Sequence[tuple[Any, ...]]
+    accounts: Sequence[tuple[Any, ...]]
+    edges: Sequence[tuple[Any, ...]]
 
 
-def save_result(conn: sqlite3.Connection, batch: PostBatch, result: CoordinationResult) -> int:
+def save_run(conn: sqlite3.Connection, run: CoordinationRun) -> int:
     """Write one run in one transaction; returns its id. Older runs stay as they were."""
-    params = asdict(result.params)
     with transaction(conn):
         run_id = int(conn.execute(
             "INSERT INTO coordination_runs (started_at, tool_version, params_json,"
             " window_semantics, posts, not_computed_json, summary_json) VALUES (?,?,?,?,?,?,?)",
-            (to_iso(result.computed_at or datetime.now(UTC)), __version__,
-             json.dumps(params, sort_keys=True), WINDOW_SEMANTICS, result.posts,
-             json.dumps(list(result.not_computed), ensure_ascii=False),
-             json.dumps(_summary(result), sort_keys=True)),
+            (run.started_at, run.tool_version, run.params_json, run.window_semantics,
+             run.posts, run.not_computed_json, json.dumps(run.summary, sort_keys=True)),
         ).lastrowid or 0)
-        _write_clusters(conn, run_id, batch, result)
-        conn.executemany(
-            "INSERT INTO bursts VALUES (?,?,?,?,?,?,?,?)",
-            [(run_id, _ms_to_iso(b.start_ms), _ms_to_iso(b.end_ms), b.posts, b.expected,
-              b.peak_per_minute, b.peak_z, b.clustered_posts) for b in result.bursts])
-        conn.executemany(
-            "INSERT INTO account_signals VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [(run_id, a.platform, a.account_id, a.handle, a.score, a.profile_score,
-              json.dumps(a.signals), json.dumps(list(a.reasons), ensure_ascii=False),
-              a.replies, a.clusters, a.component) for a in result.accounts])
-        conn.executemany(
-            "INSERT INTO coaction_edges VALUES (?,?,?,?,?)",
-            [(run_id, e.source, e.target, e.co_posts, e.co_replies) for e in result.edges])
+        for table, rows in (("clusters", run.clusters), ("cluster_members", run.members),
+                            ("bursts", run.bursts), ("account_signals", run.accounts),
+                            ("coaction_edges", run.edges)):
+            if rows:
+                marks = ",".join("?" * (len(rows[0]) + 1))
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})",
+                                 [(run_id, *row) for row in rows])
         conn.execute("UPDATE coordination_runs SET finished_at = ? WHERE id = ?",
                      (to_iso(datetime.now(UTC)), run_id))
         log_custody(conn, "analyze", {"stage": "coordination", "run_id": run_id,
-                                      **_summary(result)}, [],
+                                      **run.summary}, [],
                     wrote=[run_rows_digest(conn, table, run_id) for table in
                            ("clusters", "cluster_members", "account_signals", "bursts")])
     return run_id
-
-
-def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
-                    result: CoordinationResult) -> None:
-    cluster_rows, member_rows = [], []
-    for c in result.clusters:
-        groups = [{"index": g.index, "size": len(g.members), "accounts": g.accounts,
-                   "first_at": _ms_to_iso(g.first_ms), "last_at": _ms_to_iso(g.last_ms),
-                   "profile_score": g.profile_score, "coordinated": g.coordinated,
-                   "coordinated_members": len(g.coordinated_members),
-                   "ordinary_members": len(g.ordinary), "why": g.why,
-                   "expected": g.expected, "time_surprise": g.time_surprise,
-                   "text_level": g.text_level, "text_bits": c.text_bits,
-                   "spread_accounts": g.spread_accounts, "tight": g.tight,
-                   "informative_tokens": c.informative_tokens}
-                  for g in c.groups]
-        cluster_rows.append((
-            run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
-            _ms_to_iso(c.first_ms), _ms_to_iso(c.last_ms), c.undated,
-            batch.platforms[c.template_row], batch.ids[c.template_row], c.template_text,
-            math.fsum(c.similarity) / len(c.similarity), float(min(c.similarity)),
-            json.dumps(groups, ensure_ascii=False)))
-        group_of = {r: g for g in c.groups for r in g.members}
-        counted = {r for g in c.groups for r in g.coordinated_members}
-        for row, similarity in zip(c.members, c.similarity, strict=True):
-            group = group_of.get(row)
-            member_rows.append((
-                run_id, c.id, batch.platforms[row], batch.ids[row], batch.authors[row],
-                _ms_to_iso(int(batch.created_ms[row])), similarity,
-                None if group is None else group.index, int(row in counted)))
-    conn.executemany("INSERT INTO clusters VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", cluster_rows)
-    conn.executemany("INSERT INTO cluster_members VALUES (?,?,?,?,?,?,?,?,?)", member_rows)
 
 
 def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:

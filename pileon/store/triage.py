@@ -63,6 +63,8 @@ __all__ = [
     "blockable_accounts",
     "block_candidates",
     "scores_source",
+    "folder_rows_of",
+    "model_folder_of",
     "set_setting",
     "start_run",
     "write_folders",
@@ -349,6 +351,22 @@ def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
         "SELECT * FROM triage_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
     ).fetchone()
     return row
+
+
+def folder_rows_of(conn: sqlite3.Connection, run_id: int, ref: str) -> list[sqlite3.Row]:
+    """The folder rows of run `run_id` for the posts an id, URI or URL names."""
+    return conn.execute(
+        "SELECT f.* FROM post_folders f JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
+        " WHERE f.run_id=? AND (p.id=? OR p.uri=? OR p.url=?)",
+        (run_id, ref, ref, ref)).fetchall()
+
+
+def model_folder_of(conn: sqlite3.Connection, run_id: int, platform: str,
+                    post_id: str) -> str | None:
+    """The folder the rules chose for one post in run `run_id` (None: not in that run)."""
+    row = conn.execute("SELECT model_folder FROM post_folders WHERE run_id=? AND platform=?"
+                       " AND post_id=?", (run_id, platform, post_id)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def folder_counts(conn: sqlite3.Connection, run_id: int) -> dict[str, int]:

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,9 @@ from pileon.store.triage import (
     copies_of,
     decisions_in_order,
     finish_run,
+    folder_rows_of,
     latest_run,
+    model_folder_of,
     read_inputs,
     read_scores,
     scores_source,
@@ -63,8 +65,9 @@ from pileon.triage.folders import (
 )
 from pileon.triage.rules import Rules
 
-__all__ = ["TriageResult", "aimed_at_author", "explain_post", "record_decisions", "run_triage",
-           "undo_batch"]
+__all__ = ["COORDINATED_ACCOUNT_SCORE", "TriageInputs", "TriageResult", "aimed_at_author", "decide_folders", "explain_post",
+           "posts_aimed_at_author", "read_decisions", "read_triage_inputs", "record_decisions",
+           "run_triage", "undo_batch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ def aimed_at_author(row: InputRow, context: ThreadContext) -> str | None:
 
 
 def _copy_groups(inputs: Sequence[InputRow], keys: set[tuple[str, str]],
-                 clusters: dict[str, list[tuple[str, str]]],
+                 clusters: Mapping[str, Sequence[tuple[str, str]]],
                  coordinated_posts: set[tuple[str, str]]) -> list[CopyGroup]:
     """Coordination clusters and same-text twins, joined where they share a post."""
     parent: dict[tuple[str, str], tuple[str, str]] = {}
@@ -179,17 +182,48 @@ def _read_together(groups: Sequence[CopyGroup], facts: dict[tuple[str, str], Pos
     return out
 
 
-def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
-    """Sort every post aimed at the author into a folder; user decisions win. Writes a new
-    run, returns counts."""
-    started = time.perf_counter()
-    scores = read_scores(conn)
-    clusters = cluster_members(conn)
-    member_of = {m: cid for cid, members in clusters.items() for m in members}
-    coordinated = coordinated_accounts(conn)
-    coordinated_posts = cluster_flags(conn)
+Key = tuple[str, str]
+#: An account the coordination stage scored at least this high shows the `coordinated` signal.
+COORDINATED_ACCOUNT_SCORE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class TriageInputs:
+    """Everything triage decides from: the posts aimed at the author and what the earlier
+    stages (and the user) said of them. Read from a thread database by `read_triage_inputs`,
+    or from a campaign's Parquet tables (pileon/campaign/triage_map.py)."""
+
+    posts: Sequence[InputRow]  # only posts aimed at the author (see aimed_at_author)
+    scores: Mapping[Key, tuple[str, tuple[str, ...], Mapping[str, float]]]  # lang, labels
+    clusters: Mapping[str, Sequence[Key]]  # cluster id -> members (newest coordination run)
+    coordinated_accounts: frozenset[Key]  # (platform, account id) scored as coordinated
+    coordinated_posts: frozenset[Key]  # posts in a coordinated group
+    decisions: Sequence[StoredDecision]  # the user's, in the order they were made
+
+
+def posts_aimed_at_author(conn: sqlite3.Connection) -> list[InputRow]:
     context = thread_context(conn)
-    inputs = [row for row in read_inputs(conn) if aimed_at_author(row, context) is not None]
+    return [row for row in read_inputs(conn) if aimed_at_author(row, context) is not None]
+
+
+def read_decisions(conn: sqlite3.Connection) -> list[StoredDecision]:
+    return _stored(decisions_in_order(conn))
+
+
+def read_triage_inputs(conn: sqlite3.Connection) -> TriageInputs:
+    """The store edge of triage over one thread database."""
+    return TriageInputs(posts_aimed_at_author(conn), read_scores(conn), cluster_members(conn),
+                        frozenset(coordinated_accounts(conn, COORDINATED_ACCOUNT_SCORE)),
+                        frozenset(cluster_flags(conn)),
+                        read_decisions(conn))
+
+
+def decide_folders(data: TriageInputs, rules: Rules) -> tuple[list[FolderRow], int]:
+    """Every post's folder (user decisions win) and how many posts the user decided: a pure
+    function of `data`, the same for a thread database and a campaign partition."""
+    scores, clusters, inputs = data.scores, data.clusters, data.posts
+    member_of = {m: cid for cid, members in clusters.items() for m in members}
+    coordinated, coordinated_posts = data.coordinated_accounts, data.coordinated_posts
     facts: dict[tuple[str, str], PostFacts] = {}
     times: dict[tuple[str, str], str | None] = {}
     kinds: dict[tuple[str, str], str] = {}
@@ -217,7 +251,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
         kinds[key] = "mention" if row.kind == "root" else row.kind
         choices[key] = choose_folder(post, rules)
 
-    decisions = _stored(decisions_in_order(conn))
+    decisions = data.decisions
     undone = undone_batches(decisions)
     by_post: dict[tuple[str, str], list[StoredDecision]] = {}
     for d in decisions:
@@ -230,7 +264,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             if found is not None:
                 user_folders[key] = found
 
-    groups = _copy_groups(inputs, set(facts), clusters, coordinated_posts)
+    groups = _copy_groups(inputs, set(facts), clusters, set(coordinated_posts))
     group_of = {m: g for g in groups for m in g.members}
     choices.update(apply_copy_fate(choices, groups, rules, user_folders,
                                    _read_together(groups, facts, choices, rules)))
@@ -248,8 +282,17 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             user_folder or choice.folder, choice.rule, post.signals, post.cluster_id,
             user_folder is not None, explain, group.id if group else None,
             len(group.members) if group else 1, kinds[key]))
+    return rows, len(user_folders)
+
+
+def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
+    """Sort every post aimed at the author into a folder; user decisions win. Writes a new
+    run, returns counts."""
+    started = time.perf_counter()
+    data = read_triage_inputs(conn)
+    rows, decided = decide_folders(data, rules)
+    scores = data.scores
     counts = dict(Counter(r.folder for r in rows))
-    decided = len(user_folders)
     with transaction(conn):
         run_id = start_run(conn, rules.sha256, rules.source, scores_source(conn))
         write_folders(conn, run_id, rows)
@@ -267,10 +310,7 @@ def explain_post(conn: sqlite3.Connection, post_id: str) -> list[dict[str, Any]]
     run = latest_run(conn)
     if run is None:
         raise StoreError("no triage yet", hint="run `pileon triage DB` first")
-    rows = conn.execute(
-        "SELECT f.* FROM post_folders f JOIN posts p ON p.platform=f.platform AND p.id=f.post_id"
-        " WHERE f.run_id=? AND (p.id=? OR p.uri=? OR p.url=?)",
-        (run["id"], post_id, post_id, post_id)).fetchall()
+    rows = folder_rows_of(conn, int(run["id"]), post_id)
     out = []
     for r in rows:
         decisions = [dict(d) for d in decisions_in_order(conn, [(r["platform"], r["post_id"])])]
@@ -289,13 +329,12 @@ def _refresh_folders(conn: sqlite3.Connection, run_id: int,
     decisions = _stored(decisions_in_order(conn, keys))
     undone = undone_batches(_stored(undo_rows(conn)))
     for platform, post_id in keys:
-        row = conn.execute("SELECT model_folder FROM post_folders WHERE run_id=? AND platform=?"
-                           " AND post_id=?", (run_id, platform, post_id)).fetchone()
-        if row is None:
+        model_folder = model_folder_of(conn, run_id, platform, post_id)
+        if model_folder is None:
             continue
         mine = [d for d in decisions if (d.platform, d.post_id) == (platform, post_id)]
         set_folder(conn, run_id, platform, post_id,
-                   effective_folder(mine, row["model_folder"], undone))
+                   effective_folder(mine, model_folder, undone))
 
 
 def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *,

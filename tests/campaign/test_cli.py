@@ -156,15 +156,24 @@ def test_run_resumes_and_a_failing_partition_is_named_while_the_others_finish(
     summary = json.loads(_cli("campaign", "summary", camp, "--json").stdout)
     assert summary["overall"]["posts"] == summary["overall"]["scored_posts"] == 1000
 
-    # Resume: remove one finished scores partition; only it runs again.
+    assert sum(summary["overall"]["folders"].values()) > 900  # triaged (root, own posts: not)
+
+    # Resume: remove one finished scores partition; only it runs again, and the triage of its
+    # thread (which reads it); the other thread's folders are left as they were.
     scores = sorted((camp / "parquet" / "scores" / "thread=target00").glob("day=*/part.parquet"))
     assert len(scores) >= 2
     kept = pq.read_table(scores[0])
+    folders = {t: camp / "parquet" / "folders" / f"thread={t}" / "part.parquet"
+               for t in ("target00", "target01")}
+    folders_before = {t: (p.stat().st_mtime_ns, pq.read_table(p)) for t, p in folders.items()}
     scores[0].unlink()
     resumed = _cli("campaign", "run", camp, "--workers", "2")
     assert resumed.returncode == 0, resumed.stderr
-    assert "ran 1 partition task(s)" in resumed.stderr
+    assert "ran 2 partition task(s)" in resumed.stderr
     assert pq.read_table(scores[0]).equals(kept)
+    assert folders["target01"].stat().st_mtime_ns == folders_before["target01"][0]
+    assert folders["target00"].stat().st_mtime_ns != folders_before["target00"][0]
+    assert pq.read_table(folders["target00"]).equals(folders_before["target00"][1])
 
     # A damaged posts partition of one thread: one line names it, the rest finishes.
     day = scores[1].parent.name
@@ -177,7 +186,8 @@ def test_run_resumes_and_a_failing_partition_is_named_while_the_others_finish(
     assert failed.returncode == 1
     errors = [line for line in failed.stderr.splitlines() if line.startswith("Error:")]
     assert errors and all(f"thread=target00 {day}:" in e for e in errors), errors
-    assert len(errors) == 2  # its scores map and its coordination map; the reduce not again
+    # Its scores map and its coordination map; neither the reduce nor the triage it blocks.
+    assert len(errors) == 2
     assert "Traceback" not in failed.stderr
     assert (camp / "parquet" / "clusters" / "thread=target01" / "_done.json").is_file()
     assert not (camp / "parquet" / "clusters" / "thread=target00" / "_done.json").exists()

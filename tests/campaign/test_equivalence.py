@@ -1,5 +1,6 @@
 """The single-thread SQLite path (`pileon run`'s pipeline) and the Dask campaign path give the
-same scores, clusters and verdicts on the same threads, on a real 2-worker LocalCluster."""
+same scores, clusters, verdicts and triage folders on the same threads, on a real 2-worker
+LocalCluster."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from pileon.campaign.threads import add_threads
 from pileon.pipeline import PipelineOptions, run_pipeline
 from pileon.records import LABELS
 from pileon.store import connect
+from pileon.store.triage import DecisionInput
+from pileon.triage.run import record_decisions
 
 Key = tuple[str, str]
 
 
 def _single_path(db: Path) -> dict[str, Any]:
     conn = connect(db, create=False)
-    run_pipeline(conn, (), PipelineOptions(stages=("analyze", "coordination"), workers=1))
+    run_pipeline(conn, (), PipelineOptions(stages=("analyze", "coordination", "triage"),
+                                           workers=1))
     conn.close()
     raw = sqlite3.connect(db)
     scores = {(p, i): (json.loads(labels), lang,
@@ -40,10 +44,17 @@ def _single_path(db: Path) -> dict[str, Any]:
                     "SELECT id, verdict, groups_json FROM clusters WHERE run_id=?", (run,))}
     accounts = {(p, a): round(score, 9) for p, a, score in raw.execute(
         "SELECT platform, account_id, score FROM account_signals WHERE run_id=?", (run,))}
+    triage = raw.execute("SELECT max(id) FROM triage_runs").fetchone()[0]
+    folders = {(p, i): (folder, model, rule, category, json.loads(labels),
+                        [s for s in signals.split(",") if s], copies, kind)
+               for p, i, folder, model, rule, category, labels, signals, copies, kind
+               in raw.execute(
+                   "SELECT platform, post_id, folder, model_folder, rule, category, labels_json,"
+                   " signals, copies_size, kind FROM post_folders WHERE run_id=?", (triage,))}
     raw.close()
     clusters = {k: (v, sorted((g["coordinated"], g["size"], g["accounts"]) for g in groups))
                 for k, (v, groups) in verdicts.items()}
-    return {"scores": scores, "clusters": clusters, "accounts": accounts}
+    return {"scores": scores, "clusters": clusters, "accounts": accounts, "folders": folders}
 
 
 def _dask_path(campaign: Campaign, thread: str) -> dict[str, Any]:
@@ -66,11 +77,22 @@ def _dask_path(campaign: Campaign, thread: str) -> dict[str, Any]:
         for row in pq.read_table(campaign.partition("clusters", thread)).to_pylist()}
     accounts = {(row["platform"], row["account_id"]): round(row["score"], 9)
                 for row in pq.read_table(campaign.partition("accounts", thread)).to_pylist()}
-    return {"scores": scores, "clusters": clusters, "accounts": accounts}
+    folders = {(r["platform"], r["id"]): (r["folder"], r["model_folder"], r["rule"],
+                                          r["category"], r["labels"], r["signals"],
+                                          r["copies_size"], r["kind"])
+               for r in pq.read_table(campaign.partition("folders", thread)).to_pylist()}
+    return {"scores": scores, "clusters": clusters, "accounts": accounts, "folders": folders}
 
 
-def test_dask_path_gives_the_same_scores_clusters_and_verdicts(
+def test_dask_path_gives_the_same_scores_clusters_verdicts_and_folders(
         fresh_dbs: list[Path], tmp_path: Path, client: Any) -> None:
+    # The user's own decisions, stored in the thread database, win on both paths.
+    conn = connect(fresh_dbs[0], create=False)
+    replies = [r[0] for r in conn.execute(
+        "SELECT id FROM posts WHERE kind='reply' AND placeholder IS NULL ORDER BY id LIMIT 2")]
+    record_decisions(conn, [DecisionInput("jsonl", replies[0], "move", "inbox"),
+                            DecisionInput("jsonl", replies[1], "mark_abuse")], via="cli")
+    conn.close()
     campaign = Campaign.init(tmp_path / "camp")
     added = add_threads(campaign, fresh_dbs)
     assert all(a.thread is not None for a in added), [a.error for a in added]
@@ -85,9 +107,19 @@ def test_dask_path_gives_the_same_scores_clusters_and_verdicts(
         assert any(v == "coordinated" for v, _ in single["clusters"].values())
         assert dask["clusters"] == single["clusters"]
         assert dask["accounts"] == single["accounts"]
+        # Triage: every post aimed at the author in the same folder, by the same rule.
+        assert len(single["folders"]) >= 400
+        assert {f for f, *_ in single["folders"].values()} >= {"support", "shielded"}
+        assert dask["folders"] == single["folders"]
+    decided = _dask_path(campaign, added[0].thread.name)["folders"]
+    assert decided[("jsonl", replies[0])][0] == "inbox"
+    assert decided[("jsonl", replies[1])][0] == "shielded"
     summary = json.loads((campaign.root / "summary.json").read_text(encoding="utf-8"))
     assert summary["overall"]["posts"] == sum(a.thread.posts for a in added if a.thread)
     assert summary["overall"]["scored_posts"] == summary["overall"]["posts"]
+    assert sum(summary["overall"]["folders"].values()) == sum(
+        len(pq.read_table(campaign.partition("folders", a.thread.name))) for a in added
+        if a.thread)
     _check_cross_target_outputs(campaign)
 
 
