@@ -3,7 +3,7 @@
 A long report comes as several HTML parts printed by parallel worker processes and joined with
 pypdf, since WeasyPrint itself uses one core; the joined PDF then gets its page numbers
 ("n / N") stamped on, since no part knows the pages before it. Workers die with their parent
-(Linux PR_SET_PDEATHSIG), so a killed `pileon report` leaves no printer running.
+(pileon.worker_pool), so a killed `pileon report` leaves no printer running.
 
 A PDF whose Armenian or Azerbaijani letters fell back to empty boxes would be useless as
 evidence, so a missing font is an error naming the Debian package to install.
@@ -11,18 +11,15 @@ evidence, so a missing font is an error naming the Debian package to install.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pileon.errors import ReportError
+from pileon.worker_pool import worker_pool
 
 __all__ = ["FONT_PACKAGES", "check_fonts", "write_pdf"]
 
@@ -65,8 +62,7 @@ def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
     pdfs = [path.with_suffix(".pdf") for path in html_paths]
     # spawn, not fork: WeasyPrint and SQLite state are not shared with the workers.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(html_paths), mp_context=context,
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with worker_pool(len(html_paths), context) as pool:
         for done in [pool.submit(_print_part, str(h), str(p)) for h, p in zip(html_paths, pdfs,
                                                                             strict=True)]:
             done.result()
@@ -100,17 +96,6 @@ def _stamp_page_numbers(writer: object) -> None:
         numbers = PdfReader(numbers_pdf)
         for page, overlay in zip(writer.pages, numbers.pages, strict=True):
             page.merge_page(overlay)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when its parent dies (even by kill -9)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent check below still applies
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
 
 
 def _load_weasyprint() -> None:
