@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pileon.report.keys import KEY_ENV
+
 PILEON = [str(Path(sys.executable).parent / "pileon")]  # the installed console script
 #: What each stage writes, without times and run ids (those differ between two honest runs).
 RESULT_SQL = {
@@ -146,9 +148,10 @@ def alive(pgid: int, wait: float = 3.0) -> list[str]:
         time.sleep(0.05)
 
 
-def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: str,
+def kill_once(stage: str, start_db: Path, files: list[Path], at: float | None, expect: str,
               work: Path, whole_group: bool = True) -> list[str]:
     """Kill the stage at `at` seconds, run it again; the problems found (empty: all good).
+    `at` None: as soon as the command has started worker processes.
 
     `whole_group`: SIGKILL every process of the command (a closed terminal, a kill of the
     session); else only the pileon process itself (the OOM killer, `kill -9 PID`), and its
@@ -160,10 +163,17 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: 
     shutil.copyfile(start_db, db)
     scratch = work / f"{folder.name}-tmp"
     scratch.mkdir()
-    env = {**os.environ, "TMPDIR": str(scratch)}
+    logs = work / f"{folder.name}-logs"
+    env = {**os.environ, "TMPDIR": str(scratch), "PILEON_LOG_DIR": str(logs)}
     process = subprocess.Popen(command(stage, db, files), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True, env=env)
-    time.sleep(at)
+    if at is None:
+        deadline = time.monotonic() + 120
+        while (len(group_members(process.pid)) < 2 and process.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.02)
+    else:
+        time.sleep(at)
     finished_first = process.poll() is not None
     with contextlib.suppress(ProcessLookupError):
         if whole_group:
@@ -181,7 +191,12 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: 
         alive(process.pid)
     if integrity(db) != "ok":
         problems.append(f"integrity after the kill: {integrity(db)}")
-    run(command(stage, db, files), env)
+    try:
+        run(command(stage, db, files), env)
+    except subprocess.CalledProcessError as exc:
+        problems.append(f"the re-run failed: {exc.stderr.decode(errors='replace').strip()[-300:]}")
+    if logs.exists():
+        problems.append(f"an unexpected error was logged: {sorted(p.name for p in logs.iterdir())}")
     if integrity(db) != "ok":
         problems.append(f"integrity after the re-run: {integrity(db)}")
     if digest(db, stage) != expect:
@@ -196,6 +211,7 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: 
         problems.append(f"left in TMPDIR: {in_tmp[:5]}")
     shutil.rmtree(folder, ignore_errors=True)
     shutil.rmtree(scratch, ignore_errors=True)
+    shutil.rmtree(logs, ignore_errors=True)
     return [f"{'(had finished) ' if finished_first else ''}{p}" for p in problems]
 
 
@@ -241,6 +257,7 @@ def main() -> int:
     failures = 0
     with tempfile.TemporaryDirectory(prefix="pileon-kill-") as tmp:
         work = Path(tmp)
+        os.environ[KEY_ENV] = str(work / "signing_key.pem")  # never the user's own key
         _, files, starts = prepare(work, args.size)
         for stage in args.stages.split(","):
             reference = work / f"reference-{stage}.db"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
     writer = PdfWriter()
     for part in pdfs:
         writer.append(str(part))
-    _stamp_page_numbers(writer)
+    _stamp_page_numbers(writer, html_paths[0].parent)
     with pdf_path.open("wb") as handle:
         writer.write(handle)
 
@@ -81,7 +80,7 @@ _NUMBERS_CSS = """@page { size: A4; margin: 16mm 15mm 18mm 15mm;
 div { break-after: page; } div:last-child { break-after: auto; }"""
 
 
-def _stamp_page_numbers(writer: object) -> None:
+def _stamp_page_numbers(writer: object, scratch: Path) -> None:
     """Put "n / N" on every page of the joined PDF: WeasyPrint prints N otherwise-empty pages
     with the same footer as a one-part report, and each is laid over its page."""
     import weasyprint
@@ -90,12 +89,11 @@ def _stamp_page_numbers(writer: object) -> None:
     assert isinstance(writer, PdfWriter)
     total = len(writer.pages)
     html = f"<html><head><style>{_NUMBERS_CSS}</style></head><body>{'<div></div>' * total}"
-    with tempfile.TemporaryDirectory(prefix="pileon-numbers-") as scratch:
-        numbers_pdf = Path(scratch) / "numbers.pdf"
-        weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf(numbers_pdf)
-        numbers = PdfReader(numbers_pdf)
-        for page, overlay in zip(writer.pages, numbers.pages, strict=True):
-            page.merge_page(overlay)
+    numbers_pdf = scratch / "numbers.pdf"  # beside the parts, removed with them
+    weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf(numbers_pdf)
+    numbers = PdfReader(numbers_pdf)
+    for page, overlay in zip(writer.pages, numbers.pages, strict=True):
+        page.merge_page(overlay)
 
 
 def _load_weasyprint() -> None:
