@@ -154,3 +154,20 @@ def test_a_tampered_folder(report: Path, data: st.DataObject, what: str, content
         assert code == 1 or not tampered
     finally:
         shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def test_a_forged_file_name_cannot_drive_the_terminal(report: Path) -> None:
+    folder = _copy(report)
+    try:
+        (folder / "\x1b]0;owned\x07\u202egnp.exe").write_bytes(b"x")
+        (folder / os.fsdecode(b"raw\xff")).write_bytes(b"x")  # not UTF-8: a lone surrogate
+        code, printed = _verify(folder)
+        assert code == 1
+        assert "FAILED added: \\u001b]0;owned\\u0007\\u202egnp.exe" in printed
+        assert "FAILED added: raw\\udcff" in printed
+        nested = folder / "manifest.json"
+        nested.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+        code, printed = _verify(folder)
+        assert code == 1 and "not a valid manifest (nested too deeply)" in printed
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
