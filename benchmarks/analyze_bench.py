@@ -9,7 +9,8 @@ Each measurement runs in its own subprocess on its own copy of the database:
   baseline      the texts read from the DB, then the builtin model's own hashed char/word n-grams
                 and linear weights (plain HashingVectorizer + predict, no rules, no writes), 1 core
   builtin       `pileon analyze` (analyze_db): rules, model, explanations, scores written, on both
-                cores and on one
+                cores and on one; where an embedding head is shipped, also without it (the
+                n-gram model alone, on both cores): the head's cost
   transformers  `pileon analyze --backend transformers` on a tiny random BERT (hidden 32, 2 layers)
                 built here, on the first --transformers-posts posts (10,000 by default: slower)
 The demo generator reuses templates, so the thread has fewer distinct texts than posts: distinct
@@ -142,6 +143,14 @@ def measure_analyze(db: Path, backend: str, workers: int) -> int:
 def child(which: str, db: Path, workers: int) -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     with TreeMemory() as tree:
+        if which == "builtin-ngram":
+            # The shipped model without its embedding head (the n-gram model alone): what the
+            # e5-distilled head costs. Loaded before analyze forks its workers, which inherit it.
+            from pileon.analyze.classify import builtin_classifier
+
+            builtin_classifier()._load()
+            builtin_classifier()._second = None
+            which = "builtin"
         posts = (measure_baseline(db) if which == "baseline"
                  else measure_analyze(db, which, workers))
     seconds = time.perf_counter() - started
@@ -168,6 +177,13 @@ def build_model(folder: Path) -> Path:
     subprocess.run([sys.executable, "-c", code, str(HERE.parent / "tests" / "analyze"),
                     str(folder)], check=True, capture_output=True)
     return folder
+
+
+def has_head() -> bool:
+    from pileon.analyze.embed import EMBED_DIR
+    from pileon.analyze.model import MODEL_DIR
+
+    return (MODEL_DIR / "head.npz").is_file() and (EMBED_DIR / "table.npz").is_file()
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -210,6 +226,9 @@ def main() -> int:
             ("builtin analyze, 1 worker", distinct,
              run_child("builtin", copy_db(db, folder / "p1.db"), 1)),
         ]
+        if has_head():
+            rows.append((f"builtin without the e5 head, {cores} workers", distinct,
+                         run_child("builtin-ngram", copy_db(db, folder / "n2.db"), cores)))
         if args.transformers_posts:
             model = build_model(folder / "tiny-bert")
             subset = copy_db(db, folder / "t.db", args.transformers_posts)

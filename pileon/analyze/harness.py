@@ -197,14 +197,25 @@ def _team_by_round(team: Path) -> list[tuple[int, Example]]:
 
 
 def _fit(rows: list[Example], reference: BuiltinClassifier, seed: int) -> BuiltinClassifier:
+    """The reference's recipe refitted on `rows`: the n-gram model and, where the reference
+    has one, its embedding head (same table, C and alpha), both with the reference's
+    thresholds."""
     from pileon.analyze.features import featurize, read_texts
+    from pileon.analyze.head import EmbeddingHead, head_inputs
 
     Y, known, w = _matrices(rows)
+    reads = read_texts([e.text for e in rows])
     model = LexiconLinearClassifier(random_state=seed).fit(
-        featurize(read_texts([e.text for e in rows])), Y, sample_weight=w, known=known)
+        featurize(reads), Y, sample_weight=w, known=known)
     model.thresholds_ = reference.model.thresholds_.copy()
     clf = BuiltinClassifier()
     clf._loaded = (model, {**reference.meta, "version": f"harness-{time.time_ns()}"})
+    if reference._second is not None:
+        embedder, ref_head = reference._second
+        head = EmbeddingHead(C=ref_head.C, alpha=ref_head.alpha, random_state=seed).fit(
+            head_inputs(embedder, reads), Y, w, known)
+        head.thresholds_ = ref_head.thresholds_.copy()
+        clf._second = (embedder, head)
     return clf
 
 
@@ -276,12 +287,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--team", type=Path, default=DEFAULT_TEAM)
     parser.add_argument("--public", type=Path, default=DEFAULT_PUBLIC)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder to judge (default: the shipped data/model)")
+    parser.add_argument("--no-head", action="store_true",
+                        help="judge the n-gram model alone, even where a head is shipped")
     args = parser.parse_args(argv)
 
     def say(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    reference = BuiltinClassifier()
+    reference = BuiltinClassifier(args.model)
+    if args.no_head:
+        reference._load()
+        reference._second = None
+        model, meta = reference._loaded or reference._load()
+        reference._loaded = (model, {**meta, "version": meta.get("ngram_version",
+                                                                   meta["version"])})
     report: dict[str, Any] = {"model": reference.version}
     report["functional"] = functional(reference.classify)
     report["foreign"] = foreign(reference.classify)

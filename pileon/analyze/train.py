@@ -16,7 +16,7 @@ import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +26,8 @@ import numpy as np
 
 from pileon.analyze.classify import combine
 from pileon.analyze.embed import StaticEmbedder
-from pileon.analyze.features import featurize, read_texts
-from pileon.analyze.head import EmbeddingHead, head_inputs
+from pileon.analyze.features import ReadText, featurize, read_texts
+from pileon.analyze.head import EmbeddingHead, head_inputs, mix
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
 from pileon.records import ABUSIVE_LABELS, LABELS
 
@@ -62,6 +62,8 @@ _RECALL_BETA = {"supportive": 2.0, "disagreement": 1.5}
 #: The embedding head: its regularisation and its weight in the mixture (head.py).
 HEAD_C = 1.0
 HEAD_ALPHA = 0.5
+#: The mixture weights tried when the n-gram model's out-of-fold predictions are at hand.
+HEAD_ALPHAS = (0.0, 0.15, 0.25, 0.35, 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +131,11 @@ def _matrices(examples: list[Example]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return Y, known, weights
 
 
-def _best_threshold(scores: np.ndarray, gold: np.ndarray, beta: float) -> float:
-    """The threshold with the best F-beta on out-of-fold predictions."""
+def _best_threshold(scores: np.ndarray, gold: np.ndarray, beta: float,
+                    top: float = 0.8) -> float:
+    """The threshold with the best F-beta on out-of-fold predictions (searched up to `top`)."""
     best, best_f = 0.5, -1.0
-    for t in np.arange(0.05, 0.81, 0.025):
+    for t in np.arange(0.05, top + 0.01, 0.025):
         pred = scores >= t
         tp = float(np.sum(pred & (gold == 1)))
         fp = float(np.sum(pred & (gold == 0)))
@@ -222,6 +225,7 @@ def train(team: list[Example], public: list[Example], seed: int = 13, C: float =
         sample_weight=np.concatenate([w_team, w_public]),
         known=np.vstack([known_team, known_public]))
     model.thresholds_ = thresholds
+    model.oof_proba_ = proba  # the head's mixture weight is chosen against these (train_head)
     sources = Counter(e.source for e in team + public)
     meta: dict[str, object] = {
         "date": datetime.now(UTC).strftime("%Y.%m.%d"),
@@ -233,19 +237,45 @@ def train(team: list[Example], public: list[Example], seed: int = 13, C: float =
     return model, meta
 
 
+def _choose_alpha(reads: list[ReadText], Y: np.ndarray, ngram: LexiconLinearClassifier,
+                  head_oof: np.ndarray, head_thresholds: np.ndarray,
+                  say: Callable[[str], None]) -> float:
+    """The mixture weight with the best macro-F1 of the final labels on the out-of-fold team
+    predictions of both models (the n-gram model's from `train`, read at its thresholds)."""
+    best, best_f = 0.0, -1.0
+    for alpha in HEAD_ALPHAS:
+        mixed = mix(ngram.oof_proba_, head_oof, alpha, ngram.thresholds_, head_thresholds)
+        final = np.array([[combine(r, p)[label] for label in LABELS]
+                          for r, p in zip(reads, mixed, strict=True)])
+        pred = final >= ngram.thresholds_
+        f1s = []
+        for j in range(len(LABELS)):
+            tp = float(np.sum(pred[:, j] & (Y[:, j] == 1)))
+            f1s.append(2 * tp / max(float(np.sum(pred[:, j])) + float(np.sum(Y[:, j])), 1.0))
+        f = float(np.mean(f1s))
+        say(f"head alpha {alpha:.2f}: out-of-fold team macro-F1 {f:.4f}")
+        if f > best_f + 1e-9:
+            best, best_f = alpha, f
+    return best
+
+
 def train_head(team: list[Example], public: list[Example], embedder: StaticEmbedder,
                seed: int = 13, C: float = HEAD_C, alpha: float = HEAD_ALPHA, log: bool = True,
-               folds: int | None = None) -> EmbeddingHead:
+               folds: int | None = None, ngram: LexiconLinearClassifier | None = None
+               ) -> EmbeddingHead:
     """Fit the embedding head (head.py) on the static multilingual vectors of every training
     text. Its per-label thresholds are chosen on out-of-fold team predictions (same seeded
-    folds as the n-gram model, public rows always in the fit), then it is refit on all."""
+    folds as the n-gram model, public rows always in the fit), then it is refit on all. Given
+    the n-gram model just trained (with its out-of-fold predictions), the mixture weight is
+    chosen from HEAD_ALPHAS on the same out-of-fold rows; otherwise `alpha` is kept."""
     def say(msg: str) -> None:
         if log:
             print(msg, file=sys.stderr, flush=True)
 
     k = folds or THRESHOLD_FOLDS
     say(f"head: embedding {len(team) + len(public)} texts")
-    X_team = head_inputs(embedder, read_texts([e.text for e in team]))
+    reads_team = read_texts([e.text for e in team])
+    X_team = head_inputs(embedder, reads_team)
     X_public = head_inputs(embedder, read_texts([e.text for e in public]))
     Y_team, known_team, w_team = _matrices(team)
     Y_public, known_public, w_public = _matrices(public)
@@ -258,9 +288,13 @@ def train_head(team: list[Example], public: list[Example], embedder: StaticEmbed
             np.concatenate([w_team[inside], w_public]),
             np.vstack([known_team[inside], known_public]))
         proba[~inside] = head.predict_proba(X_team[~inside])
+    # The head is fitted with balanced class weights, so its probabilities run high: its
+    # thresholds are searched up to 0.95 (the n-gram model's grid stops at 0.8).
     thresholds = np.array([_best_threshold(proba[:, j], Y_team[:, j],
-                                           _RECALL_BETA.get(label, 1.0))
+                                           _RECALL_BETA.get(label, 1.0), top=0.95)
                            for j, label in enumerate(LABELS)])
+    if ngram is not None:
+        alpha = _choose_alpha(reads_team, Y_team, ngram, proba, thresholds, say)
     say("head thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
                                                                            strict=True)))
     head = EmbeddingHead(C=C, alpha=alpha, random_state=seed).fit(
@@ -345,17 +379,24 @@ def main(argv: list[str] | None = None) -> int:
     model, meta = train(team, public, args.seed, args.C)
     version = model.save(args.out, meta)
     print(f"model {version} written to {args.out}")
-    return _write_head(team, public, args)
+    return _write_head(team, public, args, model)
 
 
-def _write_head(team: list[Example], public: list[Example], args: argparse.Namespace) -> int:
+def _write_head(team: list[Example], public: list[Example], args: argparse.Namespace,
+                ngram: LexiconLinearClassifier | None = None) -> int:
     embedder = StaticEmbedder.load(args.embed)
     if embedder is None:
         print("no embedding table (python -m pileon.analyze.distill): n-gram model only",
               file=sys.stderr)
         return 0
     started = time.perf_counter()
-    head = train_head(team, public, embedder, args.seed, args.head_C, args.alpha)
+    head = train_head(team, public, embedder, args.seed, args.head_C, args.alpha, ngram=ngram)
+    if head.alpha == 0.0:
+        print("embedding head: weight 0 on the out-of-fold team rows; none written",
+              file=sys.stderr)
+        for name in ("head.npz", "head.json"):
+            (args.out / name).unlink(missing_ok=True)
+        return 0
     meta = {"date": datetime.now(UTC).strftime("%Y.%m.%d"), "seed": args.seed,
             "embed_version": embedder.version, "threshold_folds": THRESHOLD_FOLDS,
             "train_seconds": round(time.perf_counter() - started, 1)}

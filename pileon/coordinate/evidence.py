@@ -35,7 +35,10 @@ EVIDENCE_RULE = (
     "and words nobody else used add much) - or is weaker ({weak}+ tokens, {weak_bits:g}+ bits) "
     "and the accounts' profiles also look fresh - AND the group is "
     "tight: its cluster has far more posts inside the window than the thread's own rate at "
-    "that moment predicts (Poisson tail p <= 1e-{surprise:g}). Short stock replies and slogans "
+    "that moment predicts (Poisson tail p <= 1e-{surprise:g}) - AND the text is not spreading: "
+    "a group whose text came from at least {ratio:g}x as many other accounts within "
+    "{spread} min before or after it is a text people pass on (a news headline and its link, "
+    "a quote), not a wave, which is over within minutes. Short stock replies and slogans "
     "typed by many people are no evidence; profile fields only add evidence when present."
 )
 
@@ -45,7 +48,8 @@ def evidence_rule(params: CoordinationParams) -> str:
     return EVIDENCE_RULE.format(accounts=params.min_group_accounts,
                                 tokens=params.specific_tokens, bits=params.specific_bits,
                                 weak=params.weak_tokens, weak_bits=params.weak_bits,
-                                surprise=params.min_time_surprise)
+                                surprise=params.min_time_surprise,
+                                ratio=params.spread_ratio, spread=params.spread_s // 60)
 
 
 @dataclass(frozen=True)

@@ -267,6 +267,6 @@ def test_the_guards_last_resort_answer_speaks_the_browsers_language() -> None:
     def scope(accept: bytes) -> dict[str, object]:
         return {"type": "http", "headers": [(b"accept-language", accept)]}
 
-    assert failed_text(scope(b"hy")).startswith("pileon-ում սխալ առաջացավ")
+    assert failed_text(scope(b"hy")).startswith("pileon-ում ինչ-որ բան սխալ գնաց")
     assert failed_text(scope(b"fr-FR")).startswith("Un problème est survenu dans pileon")
     assert failed_text(scope(b"de")) == FAILED
