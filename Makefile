@@ -95,6 +95,7 @@ fuzz: venv
 KILLS ?= 20
 kill-test: venv
 	$(PY) benchmarks/kill_bench.py --kills $(KILLS)
+	$(PY) benchmarks/kill_bench.py --kills $(KILLS) --stages report-pdf --size 600
 
 # docs/cli.md, docs/schema.md and docs/README.md, regenerated from the code (tests/test_docs.py
 # fails when they differ).
