@@ -89,11 +89,13 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: venv
 	PILEON_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q tests/fuzz -p no:cacheprovider
 
-# kill -9 at random points of ingest, analyze and triage (KILLS times each): the database stays
+# kill -9 at random points of every stage, with and without worker pools (KILLS times each, the
+# whole process group or pileon alone): the database stays
 # intact, a re-run gives exactly the uninterrupted result, no temp output, no process left.
 KILLS ?= 20
 kill-test: venv
 	$(PY) benchmarks/kill_bench.py --kills $(KILLS)
+	$(PY) benchmarks/kill_bench.py --kills $(KILLS) --stages report-pdf --size 600
 
 # docs/cli.md, docs/schema.md and docs/README.md, regenerated from the code (tests/test_docs.py
 # fails when they differ).

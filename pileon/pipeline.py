@@ -125,7 +125,6 @@ def coordinate_thread(conn: sqlite3.Connection, params: Any, workers: int | None
     this one reads the other columns; the merge and the reduce run here. The result does not
     depend on the number of processes (see pileon.coordinate.mapreduce)."""
     import os
-    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from pileon.coordinate.mapreduce import map_partition, merge_sketches, with_posts
@@ -137,6 +136,7 @@ def coordinate_thread(conn: sqlite3.Connection, params: Any, workers: int | None
         load_batch,
         rowid_ranges,
     )
+    from pileon.worker_pool import worker_pool
 
     db = database_path(conn)
     if workers is None:
@@ -148,7 +148,7 @@ def coordinate_thread(conn: sqlite3.Connection, params: Any, workers: int | None
         del batch  # past the map step one sample text per distinct text is enough
     else:
         ranges = rowid_ranges(conn, workers)
-        with ProcessPoolExecutor(len(ranges), mp_context=get_context("spawn")) as pool:
+        with worker_pool(len(ranges), get_context("spawn")) as pool:
             futures = [pool.submit(_map_rows, db, r, params) for r in ranges]
             batch = load_batch(conn, texts=False)
             parts = [f.result() for f in futures]

@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "pileon"
 #: then what strings stages together, then the command line.
 RANKS: dict[str, int] = {
     "records": 0, "errors": 0, "hookspecs": 0, "plugins": 0, "__init__": 0, "crash_log": 0,
+    "worker_pool": 0,
     "store": 1,
     "demo": 2,
     "ingest": 3, "collect": 3,  # collect fetches pages and hands them to the ingest adapters

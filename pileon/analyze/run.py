@@ -8,7 +8,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from pileon.store.analysis import (
 )
 from pileon.store.custody import run_rows_digest
 from pileon.store.evidence import log_custody
+from pileon.worker_pool import worker_pool
 
 __all__ = ["AnalyzeResult", "analyze_db", "get_classifier"]
 
@@ -73,8 +74,7 @@ def _parallel(batches: Iterator[list[tuple[str, str, str]]], backend: str, worke
               ) -> Iterator[tuple[list[tuple[str, str, str]], list[Any]]]:
     """Results in submission order, at most 2 batches per worker in flight (bounded memory)."""
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(backend,)) as pool:
+    with worker_pool(workers, context, _init_worker, (backend,)) as pool:
         pending: list[tuple[list[tuple[str, str, str]], Future[list[Classification]]]] = []
         for batch in batches:
             pending.append((batch, pool.submit(_classify_chunk, [t for _, _, t in batch])))

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import click
 
-from pileon.commands.output import console, print_json
+from pileon.commands.output import console, echo, print_json, terminal_safe
 from pileon.report.build import ReportOptions, build_report
 from pileon.report.locale import REPORT_LANGUAGES, load_catalog
 from pileon.report.verify import verify_report
@@ -104,15 +104,15 @@ def verify(folder: Path, expected_key: Path | None, tsa_ca: Path | None, as_json
                     "problems": [{"item": p.item, "what": p.what, "detail": p.detail}
                                  for p in result.problems]})
     elif result.ok:
-        click.echo(f"OK {folder}: {result.files} files and {result.raw_payloads} raw payloads"
-                   f" match, signature valid\ndigest {result.digest}\n"
-                   f"signed by {result.key_fingerprint}"
-                   + (f"\n{result.timestamps} timestamp token(s) valid" if result.timestamps
-                      else ""))
+        echo(f"OK {folder}: {result.files} files and {result.raw_payloads} raw payloads"
+             f" match, signature valid\ndigest {result.digest}\n"
+             f"signed by {result.key_fingerprint}"
+             + (f"\n{result.timestamps} timestamp token(s) valid" if result.timestamps
+                else ""))
     else:
         for problem in result.problems:
-            click.echo(f"FAILED {problem}")
-        click.echo(f"{len(result.problems)} problem(s) in {folder}", err=True)
+            echo(f"FAILED {problem}")  # file names and manifest values: whatever a forger wrote
+        click.echo(terminal_safe(f"{len(result.problems)} problem(s) in {folder}"), err=True)
     if not result.ok:
         raise SystemExit(1)
 

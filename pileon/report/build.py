@@ -55,13 +55,15 @@ __all__ = ["ReportOptions", "ReportResult", "build_report", "check_target", "rem
 RAW_DIR = "raw"
 HTML_FILE = "index.html"
 PDF_FILE = "report.pdf"
+PDF_SCRATCH = "pdf-parts"  # inside the temporary folder while the PDF is printed
 POSTS_FILE = "data/posts.jsonl"
 SUMMARY_FILE = "data/report.json"
 #: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
 _MAX_PDF_PARTS = 4
 #: What a report folder holds at its top level (anything else: not ours, left alone).
 _REPORT_NAMES = frozenset({"raw", "data", "timestamps", "index.html", "report.pdf", "manifest.json",
-                           "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS"})
+                           "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS",
+                           PDF_SCRATCH})
 _POSTS_PER_PART = 400
 # One shared encoder: json.dumps with options builds a new one per call (3x slower at 100k).
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
@@ -122,16 +124,22 @@ def _system_zone() -> str | None:
 
 
 def remove_leftovers(out: Path) -> tuple[str, ...]:
-    """Remove `.OUT.tmp-*` folders a killed report left beside OUT; returns their names.
+    """Remove what a killed report left beside OUT; returns the names removed.
 
-    Only folders of exactly the name pileon gives them (mkdtemp's 8-character suffix) are
-    touched, and only when they hold nothing but what a report writes.
+    `.OUT.tmp-*` is a report being written, `.OUT.old-*` the report it replaced, moved aside
+    (both hold the shielded text). An old report whose replacement never arrived (killed
+    between the two renames) is put back as OUT instead. Only folders of exactly the names
+    pileon gives them are touched, and only when they hold nothing but what a report writes.
     """
-    pattern = re.compile(re.escape(f".{out.name}.tmp-") + r"[a-z0-9_]{8}")
+    prefix = re.escape(f".{out.name}.")
+    pattern = re.compile(prefix + r"(tmp-[a-z0-9_]{8}|old-[0-9a-f]{8})")
     removed = []
-    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}.*-*")):
         if pattern.fullmatch(path.name) and path.is_dir() and not path.is_symlink() and {
                 p.name for p in path.iterdir()} <= _REPORT_NAMES:
+            if ".old-" in path.name and not out.exists() and not out.is_symlink():
+                os.rename(path, out)
+                continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return tuple(removed)
@@ -153,6 +161,8 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
     out = options.out
     say = options.progress or (lambda stage, fraction: None)
     say("gathering", 0.02)
+    # First: an old report a killed run had moved aside is back in place before OUT is checked.
+    cleaned = remove_leftovers(out) if out.parent.is_dir() else ()
     check_target(out, options.force)
     zone, zone_name = resolve_zone(options.zone)
     catalog = load_catalog(options.lang)
@@ -166,7 +176,6 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
         if options.pdf:
             check_fonts({options.lang, *(p.lang or "" for p in data.posts)})
         out.parent.mkdir(parents=True, exist_ok=True)
-        cleaned = remove_leftovers(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
             (tmp / RAW_DIR).mkdir()
@@ -233,9 +242,14 @@ def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Pat
     """report.pdf: index.html's content with each exact copy printed as a table row under its
     text; a long report is printed in parts, one per core."""
     parts = min(os.cpu_count() or 1, _MAX_PDF_PARTS, max(1, len(data.posts) // _POSTS_PER_PART))
-    with tempfile.TemporaryDirectory(prefix="pileon-pdf-") as scratch:
-        write_pdf(render_parts(data, catalog, integrity, Path(scratch), parts),
-                  folder / PDF_FILE)
+    # The parts hold the shielded text: they live inside the report's own temporary folder
+    # (removed with it, or by the next run if this one is killed), never in /tmp.
+    scratch = folder / PDF_SCRATCH
+    scratch.mkdir()
+    try:
+        write_pdf(render_parts(data, catalog, integrity, scratch, parts), folder / PDF_FILE)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _write_raw(conn: Any, data: ReportData, folder: Path) -> None:

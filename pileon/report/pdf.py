@@ -3,7 +3,7 @@
 A long report comes as several HTML parts printed by parallel worker processes and joined with
 pypdf, since WeasyPrint itself uses one core; the joined PDF then gets its page numbers
 ("n / N") stamped on, since no part knows the pages before it. Workers die with their parent
-(Linux PR_SET_PDEATHSIG), so a killed `pileon report` leaves no printer running.
+(pileon.worker_pool), so a killed `pileon report` leaves no printer running.
 
 A PDF whose Armenian or Azerbaijani letters fell back to empty boxes would be useless as
 evidence, so a missing font is an error naming the Debian package to install.
@@ -11,18 +11,14 @@ evidence, so a missing font is an error naming the Debian package to install.
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
-import os
 import shutil
-import signal
 import subprocess
-import tempfile
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from pileon.errors import ReportError
+from pileon.worker_pool import worker_pool
 
 __all__ = ["FONT_PACKAGES", "check_fonts", "write_pdf"]
 
@@ -65,15 +61,14 @@ def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
     pdfs = [path.with_suffix(".pdf") for path in html_paths]
     # spawn, not fork: WeasyPrint and SQLite state are not shared with the workers.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(html_paths), mp_context=context,
-                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+    with worker_pool(len(html_paths), context) as pool:
         for done in [pool.submit(_print_part, str(h), str(p)) for h, p in zip(html_paths, pdfs,
                                                                             strict=True)]:
             done.result()
     writer = PdfWriter()
     for part in pdfs:
         writer.append(str(part))
-    _stamp_page_numbers(writer)
+    _stamp_page_numbers(writer, html_paths[0].parent)
     with pdf_path.open("wb") as handle:
         writer.write(handle)
 
@@ -85,7 +80,7 @@ _NUMBERS_CSS = """@page { size: A4; margin: 16mm 15mm 18mm 15mm;
 div { break-after: page; } div:last-child { break-after: auto; }"""
 
 
-def _stamp_page_numbers(writer: object) -> None:
+def _stamp_page_numbers(writer: object, scratch: Path) -> None:
     """Put "n / N" on every page of the joined PDF: WeasyPrint prints N otherwise-empty pages
     with the same footer as a one-part report, and each is laid over its page."""
     import weasyprint
@@ -94,23 +89,11 @@ def _stamp_page_numbers(writer: object) -> None:
     assert isinstance(writer, PdfWriter)
     total = len(writer.pages)
     html = f"<html><head><style>{_NUMBERS_CSS}</style></head><body>{'<div></div>' * total}"
-    with tempfile.TemporaryDirectory(prefix="pileon-numbers-") as scratch:
-        numbers_pdf = Path(scratch) / "numbers.pdf"
-        weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf(numbers_pdf)
-        numbers = PdfReader(numbers_pdf)
-        for page, overlay in zip(writer.pages, numbers.pages, strict=True):
-            page.merge_page(overlay)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Ask Linux to kill this worker when its parent dies (even by kill -9)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the parent check below still applies
-        pass
-    if os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
+    numbers_pdf = scratch / "numbers.pdf"  # beside the parts, removed with them
+    weasyprint.HTML(string=html, url_fetcher=_refuse).write_pdf(numbers_pdf)
+    numbers = PdfReader(numbers_pdf)
+    for page, overlay in zip(writer.pages, numbers.pages, strict=True):
+        page.merge_page(overlay)
 
 
 def _load_weasyprint() -> None:

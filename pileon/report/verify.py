@@ -91,6 +91,11 @@ def verify_report(folder: Path, expected_key: Path | None = None,
         listed = {str(f["path"]): str(f["sha256"]) for f in manifest["files"]}
         digest = str(manifest["digest"]["value"])
         raw = [str(r["sha256"]) for r in manifest["raw_payloads"]]
+    except RecursionError:  # nested deeper than Python's parser goes: no manifest pileon wrote
+        problems.append(Problem(MANIFEST, "unreadable", "not a valid manifest (nested too"
+                                " deeply)"))
+        return VerifyResult(folder, tuple(problems), 0, 0, None,
+                            fingerprint(key) if key else None)
     except (ValueError, KeyError, TypeError) as exc:
         problems.append(Problem(MANIFEST, "unreadable", f"not a valid manifest ({exc})"))
         return VerifyResult(folder, tuple(problems), 0, 0, None,

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from pileon.web.i18n import gettext_for, negotiate
 from pileon.web.security import same_site_path
 
 __all__ = ["BUSY_RETRY_SECONDS", "busy_page", "is_busy", "is_read_only", "off_loop",
@@ -66,63 +67,82 @@ def off_loop(view: View) -> View:
             return await run_in_threadpool(_complete, view, request)
         except sqlite3.OperationalError as exc:
             if is_read_only(exc):
-                return read_only_page(request, form)
+                lang = await run_in_threadpool(_language, request)
+                return read_only_page(request, form, lang)
             if not is_busy(exc):
                 raise
-            return busy_page(request, form)
+            lang = await run_in_threadpool(_language, request)
+            return busy_page(request, form, lang)
 
     endpoint.__name__ = getattr(view, "__name__", "view")
     endpoint.__doc__ = view.__doc__
     return endpoint
 
 
-def busy_page(request: Request, form: Any) -> Response:
+def _language(request: Request) -> str:
+    """The user's interface language (their setting, else the browser's); the browser's alone
+    when the database cannot even be read for it."""
+    from pileon.web.app import language_of  # app wires the views through this module
+
+    try:
+        return language_of(request)
+    except sqlite3.Error:
+        return negotiate(request.headers.get("accept-language"))
+
+
+def _page(lang: str, title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="{html.escape(lang, quote=True)}"><head>'
+            '<meta charset="utf-8"><meta name="viewport" content="width=device-width,'
+            f' initial-scale=1"><title>{html.escape(title)}</title>'
+            '<link rel="stylesheet" href="/static/app.css"></head><body><main class="calm-page">'
+            f"{body}</main></body></html>")
+
+
+def busy_page(request: Request, form: Any, lang: str = "en") -> Response:
     """503 with Retry-After: the database is busy (another pileon is writing). A POST's fields
     are kept in a form that sends the same action again with one click; a GET reloads itself."""
+    _, _n = gettext_for(lang)
     path = html.escape(request.url.path, quote=True)
+    again = html.escape(_("Try again"))
     if form is not None:
         fields = "".join(
             f'<input type="hidden" name="{html.escape(str(k), quote=True)}"'
             f' value="{html.escape(str(v), quote=True)}">'
             for k, v in form.multi_items() if isinstance(v, str)
         )
+        kept = html.escape(_("Your action has not been lost: the button above sends it again."))
         action = (f'<form method="post" action="{path}">{fields}<p><button type="submit">'
-                  "Try again</button></p></form><p>Your action has not been lost: the button"
-                  " above sends it again.</p>")
+                  f"{again}</button></p></form><p>{kept}</p>")
     else:
         query = request.url.query
         target = html.escape(request.url.path + (f"?{query}" if query else ""), quote=True)
-        action = f'<p><a href="{target}">Try again</a></p>'
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<title>pileon: the database is busy</title>'
-            '<link rel="stylesheet" href="/static/app.css"></head><body><main class="calm-page">'
-            "<h1>The database is busy</h1><p>Another pileon command (an ingest, an analysis or a"
-            " triage) is writing to it right now. Nothing was changed. Wait a few seconds and"
-            f" try again.</p>{action}</main></body></html>")
-    return HTMLResponse(body, status_code=503, headers={"retry-after": str(BUSY_RETRY_SECONDS)})
+        action = f'<p><a href="{target}">{again}</a></p>'
+    why = _("Another pileon command (an ingest, an analysis or a triage) is writing to it right"
+            " now. Nothing was changed. Wait a few seconds and try again.")
+    body = _page(lang, _("pileon: the database is busy"),
+                 f"<h1>{html.escape(_('The database is busy'))}</h1><p>{html.escape(why)}</p>"
+                 f"{action}")
+    return HTMLResponse(body, status_code=503, headers={
+        "retry-after": str(BUSY_RETRY_SECONDS), "content-language": lang})
 
 
-READ_ONLY = ("pileon opened this database read-only, because the file, its folder or the disk"
-             " it is on cannot be written. So your action was not saved, and nothing else was"
-             " changed either: every reply is still where it was.")
-READ_ONLY_FIX = ("To decide, mark or undo, stop pileon serve, make the database file and its"
-                 " folder writable (or copy them to a folder you can write to), and start it"
-                 " again.")
-
-
-def read_only_page(request: Request, form: Any) -> Response:
+def read_only_page(request: Request, form: Any, lang: str = "en") -> Response:
     """409: the database can only be read here, so an action cannot be saved. Said plainly,
     with what to do; the page the user came from (the form's `back`) is one click away."""
+    _, _n = gettext_for(lang)
+    said = _("pileon opened this database read-only, because the file, its folder or the disk"
+             " it is on cannot be written. So your action was not saved, and nothing else was"
+             " changed either: every reply is still where it was.")
+    fix = _("To decide, mark or undo, stop %(command)s, make the database file and its folder"
+            " writable (or copy them to a folder you can write to), and start it again.")
     if request.headers.get("accept") == "application/json":
-        return JSONResponse({"error": f"{READ_ONLY} {READ_ONLY_FIX}"}, status_code=409)
+        return JSONResponse({"error": f"{said} {fix % {'command': 'pileon serve'}}"},
+                            status_code=409, headers={"content-language": lang})
     wanted = form.get("back") if form is not None else None
     back = html.escape(same_site_path(wanted) if isinstance(wanted, str) else "/", quote=True)
-    fix = html.escape(READ_ONLY_FIX).replace("pileon serve", "<code>pileon serve</code>")
-    body = ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            '<title>pileon: this database can only be read</title>'
-            '<link rel="stylesheet" href="/static/app.css"></head><body><main class="calm-page">'
-            f"<h1>This database can only be read</h1><p>{html.escape(READ_ONLY)}</p>"
-            f'<p>{fix}</p><p><a href="{back}">Back</a></p></main></body></html>')
-    return HTMLResponse(body, status_code=409)
+    body = _page(lang, _("pileon: this database can only be read"),
+                 f"<h1>{html.escape(_('This database can only be read'))}</h1>"
+                 f"<p>{html.escape(said)}</p>"
+                 f"<p>{html.escape(fix) % {'command': '<code>pileon serve</code>'}}</p>"
+                 f'<p><a href="{back}">{html.escape(_("Back"))}</a></p>')
+    return HTMLResponse(body, status_code=409, headers={"content-language": lang})

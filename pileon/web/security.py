@@ -196,10 +196,10 @@ class Guard:
             await self._guarded(scope, receive, tracked)
         except Exception:
             if not started:
-                await _plain(send, 500, FAILED)
+                await _plain(send, 500, failed_text(scope))
             raise  # uvicorn logs it and closes the connection
         if not started:
-            await _plain(send, 500, FAILED)
+            await _plain(send, 500, failed_text(scope))
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = _header(scope, b"host") or ""
@@ -299,6 +299,16 @@ _NEW_LINK_FORM = ("<form method=\"post\" action=\"/new-link\"><p><button type=\"
 
 
 FAILED = "Something went wrong in pileon. Nothing was changed; the details are in the terminal."
+
+
+def failed_text(scope: Scope) -> str:
+    """FAILED in the browser's language (a failure in the Guard: no session to know better)."""
+    try:
+        _, _n = gettext_for(negotiate(_languages(scope)))
+        return _("Something went wrong in pileon. Nothing was changed; the details are in the"
+                 " terminal.")
+    except Exception:  # noqa: BLE001 - the last resort must not fail in its turn
+        return FAILED
 
 
 def _languages(scope: Scope) -> str | None:

@@ -3,6 +3,7 @@ database, malformed requests, views blocking the event loop, raw payloads parsed
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sqlite3
@@ -209,3 +210,63 @@ def test_a_write_on_a_read_only_database_says_so_calmly_and_changes_nothing(
     assert client.get("/").status_code == 200  # no transaction left open by a refused write
     monkeypatch.undo()
     assert ui_db.read_bytes() == before
+
+
+@pytest.mark.parametrize(("lang", "title", "saved"), [
+    ("fr", "Cette base peut seulement être lue", "Votre action n'a donc pas été enregistrée"),
+    ("az", "Bu verilənlər bazası yalnız oxuna bilər", "əməliyyatınız yadda saxlanmadı"),
+    ("hy", "Այս տվյալների բազան կարելի է միայն կարդալ", "Ձեր գործողությունը չի պահպանվել"),
+    ("ru", "Эту базу можно только читать", "ваше действие не сохранено"),
+])
+def test_the_read_only_page_speaks_the_users_language(
+    ui_db: Path, monkeypatch: pytest.MonkeyPatch, lang: str, title: str, saved: str
+) -> None:
+    import pileon.store.db as store_db
+
+    monkeypatch.setattr(store_db, "_writable", lambda path: False)
+    client = Client(ui_db).login()
+    refused = client.post("/actions", {"key": "bluesky/r07", "action": "note", "value": "x",
+                                       "back": "/folder/support"},
+                          headers={"accept-language": f"{lang};q=0.9,en;q=0.5"})
+    assert refused.status_code == 409
+    _has_security_headers(refused)
+    assert f'<html lang="{lang}">' in refused.text
+    said = html.unescape(refused.text)
+    assert title in said and saved in said
+    assert "<code>pileon serve</code>" in refused.text  # the command, not translated
+    assert "This database can only be read" not in refused.text
+    assert 'href="/folder/support"' in refused.text
+    as_json = client.post("/actions", {"key": "bluesky/r07", "action": "note", "value": "x"},
+                          headers={"accept": "application/json", "accept-language": lang})
+    assert as_json.status_code == 409 and saved in as_json.json()["error"]
+    assert "pileon serve" in as_json.json()["error"]
+
+
+def test_the_busy_page_speaks_the_users_language_and_keeps_the_action(
+    ui_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_app, "BUSY_TIMEOUT_MS", 200)
+    client = Client(ui_db).login()
+    writer = sqlite3.connect(ui_db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        busy = client.post("/actions", {"key": "bluesky/r07", "action": "note", "value": "v"},
+                           headers={"accept-language": "ru-RU,ru;q=0.9"})
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert busy.status_code == 503 and busy.headers["content-language"] == "ru"
+    assert "База занята" in busy.text and "Попробовать снова" in busy.text
+    assert "Ваше действие не потеряно" in html.unescape(busy.text)
+    assert 'name="value" value="v"' in busy.text
+
+
+def test_the_guards_last_resort_answer_speaks_the_browsers_language() -> None:
+    from pileon.web.security import FAILED, failed_text
+
+    def scope(accept: bytes) -> dict[str, object]:
+        return {"type": "http", "headers": [(b"accept-language", accept)]}
+
+    assert failed_text(scope(b"hy")).startswith("pileon-ում ինչ-որ բան սխալ գնաց")
+    assert failed_text(scope(b"fr-FR")).startswith("Un problème est survenu dans pileon")
+    assert failed_text(scope(b"de")) == FAILED
