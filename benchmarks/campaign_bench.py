@@ -108,7 +108,8 @@ def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
     client.close()
     cluster.close()
     return {"workers": workers, "run_s": round(wall, 1), "add_s": round(add_s, 1),
-            "failed": len(report.failed), "peak_worker_mb": [round(p) for p in peaks],
+            "failed": len(report.failed), "phases_s": report.phases,
+            "task_s": report.task_seconds, "peak_worker_mb": [round(p) for p in peaks],
             "threads": [a.thread.name for a in added if a.thread]}
 
 
@@ -164,7 +165,8 @@ def main() -> None:
             row["dask"].append(result)
             print(f"  dask {workers} worker(s): run {result['run_s']} s "
                   f"({result['ratio_to_single']}x single), add {result['add_s']} s, "
-                  f"peak per worker {result['peak_worker_mb']} MB, same results: {same}",
+                  f"peak per worker {result['peak_worker_mb']} MB, same results: {same}; "
+                  f"phases {result['phases_s']}; worker seconds {result['task_s']}",
                   flush=True)
         out["runs"].append(row)
     print(json.dumps(out))

@@ -7,9 +7,13 @@ For each stage: one uninterrupted run gives the reference result and its wall ti
 times, a fresh copy of the stage's input database, the stage started in its own process group and
 SIGKILLed at a random moment in [0, T), then the same command run again to the end. Each time:
 `PRAGMA integrity_check` is ok, the result equals the reference (rows compared without their
-timestamps, floats to 12 significant digits; a report: the same files and `pileon verify` OK), no file but the database, its
--wal/-shm and the report folder is left in the folder (no temporary report copy), and no process
-of the killed group is still alive. Exit status 1 if any check failed (issue 19).
+timestamps, exactly: floats to the last bit; a report: the same files and `pileon verify` OK),
+no file but the database, its -wal/-shm and the report folder is left in the folder (no
+temporary report copy) nor in the command's own TMPDIR (no PDF parts), and no process of the
+killed group is still alive, whether the whole group was killed or the pileon process alone
+(`--kill`). Stages with worker processes: `analyze` (2 workers), `coordination-pool` (the map
+step in 2 processes), `report-pdf` (the PDF printed in parts). Exit status 1 if any check
+failed (issue 19).
 """
 
 from __future__ import annotations
@@ -62,6 +66,11 @@ RESULT_SQL = {
 }
 
 
+RESULT_SQL["coordination-pool"] = RESULT_SQL["coordination"]
+STAGES = ("ingest", "analyze", "triage", "coordination", "coordination-pool", "report",
+          "report-pdf")
+
+
 def report_digest(folder: Path) -> str:
     """A report holds its creation time, so two honest runs differ byte for byte: compare what
     it is made of (every file's path) and that `pileon verify` accepts it whole."""
@@ -70,31 +79,14 @@ def report_digest(folder: Path) -> str:
     return hashlib.sha256(repr((checked.returncode, files)).encode()).hexdigest()
 
 
-def _steady(value: object) -> object:
-    """Floats to 12 significant digits, inside JSON text too: two uninterrupted coordination runs
-    can differ in the last bit of a mean (summation order), which is not a different result."""
-    if isinstance(value, float):
-        return float(f"{value:.12g}")
-    if isinstance(value, list):
-        return [_steady(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _steady(v) for k, v in value.items()}
-    if isinstance(value, str) and value[:1] in ("[", "{"):
-        try:
-            return json.dumps(_steady(json.loads(value)), sort_keys=True, ensure_ascii=False)
-        except ValueError:
-            return value
-    return value
-
-
 def digest(db: Path, stage: str) -> str:
-    if stage == "report":
+    if stage.startswith("report"):
         return report_digest(db.parent / f"{db.stem}-report")
     conn = sqlite3.connect(db)
     try:
         h = hashlib.sha256()
         for sql in RESULT_SQL[stage]:
-            rows = [tuple(_steady(v) for v in row) for row in conn.execute(sql)]
+            rows = conn.execute(sql).fetchall()
             for row in sorted(rows, key=repr):
                 h.update(repr(row).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
@@ -113,18 +105,20 @@ def integrity(db: Path) -> str:
 def command(stage: str, db: Path, files: list[Path]) -> list[str]:
     if stage == "ingest":
         return [*PILEON, "ingest", str(db), *map(str, files), "-q"]
-    if stage == "analyze":
-        return [*PILEON, "analyze", str(db), "--quiet"]
+    if stage == "analyze":  # two worker processes (one per core) below this one
+        return [*PILEON, "analyze", str(db), "--quiet", "--workers", "2"]
     if stage == "coordination":
         return [*PILEON, "coordination", str(db), "--json"]
-    if stage == "report":  # HTML only: a PDF of the 3,000-reply demo takes minutes
+    if stage == "coordination-pool":  # the map step in 2 processes (default from 150k posts)
+        return [*PILEON, "coordination", str(db), "--json", "--workers", "2"]
+    if stage in ("report", "report-pdf"):  # the PDF: printed in parallel parts
         return [*PILEON, "report", str(db), "--out", str(db.parent / f"{db.stem}-report"),
-                "--force", "-q"]
+                "--force", "-q", *(["--pdf"] if stage == "report-pdf" else [])]
     return [*PILEON, "triage", str(db)]
 
 
-def run(cmd: list[str]) -> None:
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
 def group_members(pgid: int) -> list[str]:
@@ -153,26 +147,41 @@ def alive(pgid: int, wait: float = 3.0) -> list[str]:
 
 
 def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: str,
-              work: Path) -> list[str]:
-    """Kill the stage at `at` seconds, run it again; the problems found (empty: all good)."""
+              work: Path, whole_group: bool = True) -> list[str]:
+    """Kill the stage at `at` seconds, run it again; the problems found (empty: all good).
+
+    `whole_group`: SIGKILL every process of the command (a closed terminal, a kill of the
+    session); else only the pileon process itself (the OOM killer, `kill -9 PID`), and its
+    workers must then go by themselves. The command runs with its own empty TMPDIR, which
+    must be empty again after the re-run: a PDF's parts or a pool's scratch files hold abuse.
+    """
     folder = Path(tempfile.mkdtemp(dir=work))
     db = folder / "thread.db"
     shutil.copyfile(start_db, db)
+    scratch = work / f"{folder.name}-tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
     process = subprocess.Popen(command(stage, db, files), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+                               stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     time.sleep(at)
     finished_first = process.poll() is not None
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
+        if whole_group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(0.05)
     problems = []
-    left_running = alive(process.pid)
+    left_running = alive(process.pid, wait=3.0 if whole_group else 10.0)
     if left_running:
         problems.append(f"processes of the killed command still running: {left_running}")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # so they cannot disturb the re-run
+        alive(process.pid)
     if integrity(db) != "ok":
         problems.append(f"integrity after the kill: {integrity(db)}")
-    run(command(stage, db, files))
+    run(command(stage, db, files), env)
     if integrity(db) != "ok":
         problems.append(f"integrity after the re-run: {integrity(db)}")
     if digest(db, stage) != expect:
@@ -182,7 +191,11 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float, expect: 
                                     "thread-report"))
     if left:
         problems.append(f"left behind: {left}")
+    in_tmp = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*"))
+    if in_tmp:
+        problems.append(f"left in TMPDIR: {in_tmp[:5]}")
     shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     return [f"{'(had finished) ' if finished_first else ''}{p}" for p in problems]
 
 
@@ -208,7 +221,8 @@ def prepare(work: Path, size: int) -> tuple[Path, list[Path], dict[str, Path]]:
     triaged = work / "triaged.db"
     shutil.copyfile(analysed, triaged)
     run(command("triage", triaged, files))
-    starts["report"] = triaged
+    starts["report"] = starts["report-pdf"] = triaged
+    starts["coordination-pool"] = ingested
     return files_dir, files, starts
 
 
@@ -217,7 +231,11 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=20, help="kills per stage")
     parser.add_argument("--size", type=int, default=3000, help="demo size (replies)")
     parser.add_argument("--seed", type=int, default=19)
-    parser.add_argument("--stages", default="ingest,analyze,triage,coordination,report")
+    parser.add_argument("--stages", default=",".join(STAGES),
+                        help=f"comma-separated, of {', '.join(STAGES)}")
+    parser.add_argument("--kill", choices=("group", "parent", "both"), default="both",
+                        help="what is killed: the whole process group, the pileon process"
+                             " alone (its workers must go by themselves), or each in turn")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     failures = 0
@@ -234,14 +252,17 @@ def main() -> int:
             bad = 0
             for i in range(args.kills):
                 at = rng.uniform(0.0, took)
-                problems = kill_once(stage, starts[stage], files, at, expect, work)
+                group = args.kill == "group" or (args.kill == "both" and i % 2 == 0)
+                problems = kill_once(stage, starts[stage], files, at, expect, work, group)
                 if problems:
                     bad += 1
-                    print(f"  {stage} kill {i + 1} at {at:.2f} s: " + "; ".join(problems))
+                    print(f"  {stage} kill {i + 1} ({'group' if group else 'parent'}) at"
+                          f" {at:.2f} s: " + "; ".join(problems), flush=True)
             failures += bad
-            print(f"{stage}: uninterrupted {took:.1f} s; {args.kills} kills at random points,"
-                  f" {args.kills - bad} fully recovered (integrity ok, same result, nothing left"
-                  f" behind, no process left)", flush=True)
+            print(f"{stage}: uninterrupted {took:.1f} s; {args.kills} kills ({args.kill}) at"
+                  f" random points, {args.kills - bad} fully recovered (integrity ok, same"
+                  f" result, nothing left behind in the folder or TMPDIR, no process left)",
+                  flush=True)
     print(json.dumps({"failures": failures}))
     return 1 if failures else 0
 

@@ -1,10 +1,13 @@
-"""Shared fixtures: paths to the real-format example payloads and a fresh database per test."""
+"""Shared fixtures: paths to the real-format example payloads, a fresh database per test, and
+a loopback replay server (real HTTP on 127.0.0.1) for every client that talks to a platform."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from collect.server import ReplayServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -12,6 +15,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def server() -> Iterator[ReplayServer]:
+    """A loopback server answering with the replies each test routes (tests/collect/server.py).
+    The review UI's tests name their own `server` (the UI itself) in tests/web."""
+    replay = ReplayServer().start()
+    yield replay
+    replay.stop()
 
 
 @pytest.fixture

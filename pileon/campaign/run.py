@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -38,6 +39,9 @@ class RunReport:
     failed: list[dict[str, str]] = field(default_factory=list)
     dashboard: str | None = None
     workers: int = 0
+    #: Wall seconds of each phase, and worker seconds spent in each kind of task.
+    phases: dict[str, float] = field(default_factory=dict)
+    task_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def connect_cluster(scheduler: str | None, workers: int | None,
@@ -130,6 +134,9 @@ def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
             continue  # a sketch: it stays on the workers, for the reduce that took it
         else:
             outcome = future.result()
+        kind = label.split(" thread=")[0]
+        report.task_seconds[kind] = round(report.task_seconds.get(kind, 0.0)
+                                          + float(outcome.get("seconds", 0.0)), 3)
         if not outcome["ok"]:
             failed.add(label)
             for item in outcome.get("failures") or [outcome]:
@@ -156,8 +163,17 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
         leftover.unlink(missing_ok=True)  # half-written by a killed run; never read
     cluster = None
     own = client is None
+    clock = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.phases[phase] = round(now - clock, 3)
+        clock = now
+
     if own:
         client, cluster = connect_cluster(scheduler, workers, processes)
+    lap("cluster")
     try:
         report.dashboard = _dashboard(client, cluster)
         report.workers = len(client.scheduler_info()["workers"])
@@ -169,6 +185,7 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
         _wait(client, [(f"posts thread={t.name}",
                         client.submit(export_thread, root, t.name, pure=False)) for t in todo],
               report, show_progress, say)
+        lap("export")
         tasks: list[tuple[str, Any]] = []
         upstream: dict[str, list[str]] = {}
         for t in threads:
@@ -196,10 +213,12 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
             tasks.append((label, client.submit(coordinate_thread, root, t.name, params_dict,
                                                *sketches, pure=False)))
         _wait(client, tasks, report, show_progress, say, upstream)
+        lap("analyze+coordination")
     finally:
         if own:
             client.close()
         if cluster is not None:
             cluster.close()
     write_outputs(campaign, threads, CoordinationParams(**params_dict))
+    lap("outputs")
     return report

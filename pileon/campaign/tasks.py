@@ -7,6 +7,7 @@ user. Every output file is written whole and renamed into place: a file that exi
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,10 @@ DONE = "_done.json"
 
 
 def _guard(label: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    started = time.perf_counter()
     try:
-        return {"ok": True, "partition": label, **work()}
+        return {"ok": True, "partition": label, **work(),
+                "seconds": round(time.perf_counter() - started, 3)}
     except Exception as exc:  # noqa: BLE001 - reported as one line naming the partition
         reason = " ".join(str(exc).split()) or type(exc).__name__
         return {"ok": False, "partition": label, "error": f"{type(exc).__name__}: {reason}",

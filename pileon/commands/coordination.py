@@ -135,6 +135,10 @@ def _print_summary(s: dict[str, Any]) -> None:
         f"{c.get('largest_cluster', '?')}); synchronised groups: {c['synchronised_groups']}; "
         f"consistent with coordination (text + time evidence): {c['coordinated_groups']} "
         f"groups, {c['coordinated_posts']} posts, {c['accounts_in_coordinated_groups']} accounts")
+    if c.get("spreading_groups"):
+        out(f"not counted as coordination: {c['spreading_groups']} group(s) whose text kept "
+            "spreading to new accounts for an hour around them (shared headlines, links, "
+            "quotes)")
     if c.get("evidence_rule"):
         out(f"rule: {c['evidence_rule']}")
     effect = c.get("window_effect") or {}

@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 
-from pileon import __version__
 from pileon.commands.output import console, print_json, terminal_safe
 from pileon.errors import ReportError
 from pileon.report.filing import (
@@ -20,16 +18,20 @@ from pileon.report.filing import (
     PlannedReport,
     Selection,
     check_service_url,
-    file_reports,
     select_posts,
     thread_target,
+)
+from pileon.report.filing_plan import (
+    BlueskyTarget,
+    FilingPlan,
+    MastodonTarget,
+    Target,
+    plan_filing,
+    send_filing,
 )
 from pileon.triage.folders import FOLDERS
 
 __all__ = ["COMMANDS"]
-
-_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
 
 def _folders(ctx: click.Context, param: click.Parameter,
              value: tuple[str, ...]) -> tuple[str, ...]:
@@ -81,12 +83,6 @@ def _secret(env: str, path: Path | None, what: str) -> str:
     return value
 
 
-def _client() -> httpx.Client:
-    return httpx.Client(timeout=_TIMEOUT, follow_redirects=False,
-                        headers={"User-Agent": f"pileon/{__version__} (reports filed by the"
-                                               " user)"})
-
-
 def _show(planned: Sequence[PlannedReport], skipped: dict[str, str], as_json: bool,
           sent: Sequence[FiledReport] | None, extra: dict[str, Any] | None = None) -> None:
     if as_json:
@@ -117,24 +113,19 @@ def _show(planned: Sequence[PlannedReport], skipped: dict[str, str], as_json: bo
                       " them again)")
 
 
-def _run(db: Path, platform: str, selection: Selection,
-         plan: Callable[[Any, list[Any], str | None], list[PlannedReport]],
-         sender: Callable[[httpx.Client], Callable[..., Any]] | None, service: str,
-         as_json: bool) -> None:
+def _run(db: Path, target: Target, selection: Selection, secret: str | None,
+         as_json: bool) -> FilingPlan:
+    """The dry run (no secret) or the filing: the same plan the review UI shows and sends."""
     from pileon.store import connect
 
     conn = connect(db, create=False)
     try:
-        rows, skipped = select_posts(conn, platform, selection)
-        planned = plan(conn, rows, thread_target(conn, platform)) if rows else []
-        if sender is None:
-            _show(planned, skipped, as_json, None)
-            return
-        with _client() as client:
-            sent = file_reports(conn, platform, service, planned, sender(client))
-        _show(planned, skipped, as_json, sent)
+        plan = plan_filing(conn, target, selection)
+        sent = None if secret is None else send_filing(conn, target, plan, secret)
+        _show(plan.planned, plan.already_filed, as_json, sent)
     finally:
         conn.close()
+    return plan
 
 
 @click.group("report-to")
@@ -171,18 +162,10 @@ def mastodon(db: Path, evidence: bool, folders: tuple[str, ...], posts: tuple[st
 
     One report per account, its posts attached (POST /api/v1/reports).
     """
-    from pileon.report.to_mastodon import MastodonSender, plan_mastodon
-
-    base = check_service_url(instance, "--instance")
+    check_service_url(instance, "--instance")
     token = _secret(token_env, token_file, "access token") if send else None
-
-    def plan(conn: Any, rows: list[Any], target: str | None) -> list[PlannedReport]:
-        return plan_mastodon(conn, rows, base, category=category, rule_ids=rules,
-                             forward=forward, comment=comment, target=target)
-
-    sender = None if token is None else (lambda client: MastodonSender(base, token, client))
-    _run(db, "mastodon", Selection(evidence, folders, posts, again), plan, sender, base,
-         as_json)
+    target = MastodonTarget(instance, category, rules, forward, comment)
+    _run(db, target, Selection(evidence, folders, posts, again), token, as_json)
 
 
 @report_to.command("bluesky")
@@ -208,9 +191,7 @@ def bluesky(db: Path, evidence: bool, folders: tuple[str, ...], posts: tuple[str
 
     One com.atproto.moderation.createReport per post, its subject the post's URI and CID.
     """
-    from pileon.report.to_bluesky import BlueskySender, plan_bluesky
-
-    base = check_service_url(pds, "--pds")
+    check_service_url(pds, "--pds")
     if not labeler.startswith("did:"):
         raise ReportError("--labeler must be a DID", record=labeler)
     password = None
@@ -218,26 +199,12 @@ def bluesky(db: Path, evidence: bool, folders: tuple[str, ...], posts: tuple[str
         if not handle:
             raise click.UsageError("--send needs --handle (your Bluesky handle or DID)")
         password = _secret(app_password_env, app_password_file, "app password")
-    left_out: list[Any] = []
-
-    def plan(conn: Any, rows: list[Any], target: str | None) -> list[PlannedReport]:
-        planned, unknown = plan_bluesky(conn, rows, base, labeler=labeler, comment=comment,
-                                        target=target, legacy=legacy_reasons)
-        left_out.extend(unknown)
-        if not planned:
-            raise ReportError("no selected Bluesky post has a CID in its raw payload",
-                              hint="collect the thread with `pileon collect` (or ingest its"
-                                   " getPostThread JSON) and try again")
-        return planned
-
-    sender = None if password is None or handle is None else (
-        lambda client: BlueskySender(base, handle, password, labeler, client))
-    _run(db, "bluesky", Selection(evidence, folders, posts, again), plan, sender, base,
-         as_json)
-    if left_out and not as_json:
-        console.print(f"{len(left_out)} post(s) left out: no CID in their raw payload (a"
+    target = BlueskyTarget(pds, labeler, legacy_reasons, comment, handle)
+    plan = _run(db, target, Selection(evidence, folders, posts, again), password, as_json)
+    if plan.no_cid and not as_json:
+        console.print(f"{len(plan.no_cid)} post(s) left out: no CID in their raw payload (a"
                       " strong reference needs one): " + ", ".join(
-                          terminal_safe(r.url or r.post_id) for r in left_out[:5]))
+                          terminal_safe(r.url or r.post_id) for r in plan.no_cid[:5]))
 
 
 @report_to.command("x")

@@ -35,7 +35,10 @@ EVIDENCE_RULE = (
     "and words nobody else used add much) - or is weaker ({weak}+ tokens, {weak_bits:g}+ bits) "
     "and the accounts' profiles also look fresh - AND the group is "
     "tight: its cluster has far more posts inside the window than the thread's own rate at "
-    "that moment predicts (Poisson tail p <= 1e-{surprise:g}). Short stock replies and slogans "
+    "that moment predicts (Poisson tail p <= 1e-{surprise:g}) - AND the text is not spreading: "
+    "a group whose text came from at least {ratio:g}x as many other accounts within "
+    "{spread} min before or after it is a text people pass on (a news headline and its link, "
+    "a quote), not a wave, which is over within minutes. Short stock replies and slogans "
     "typed by many people are no evidence; profile fields only add evidence when present."
 )
 
@@ -45,7 +48,8 @@ def evidence_rule(params: CoordinationParams) -> str:
     return EVIDENCE_RULE.format(accounts=params.min_group_accounts,
                                 tokens=params.specific_tokens, bits=params.specific_bits,
                                 weak=params.weak_tokens, weak_bits=params.weak_bits,
-                                surprise=params.min_time_surprise)
+                                surprise=params.min_time_surprise,
+                                ratio=params.spread_ratio, spread=params.spread_s // 60)
 
 
 @dataclass(frozen=True)
@@ -152,7 +156,8 @@ def text_evidence(key_text: Sequence[str], rows_per_key: np.ndarray, tokens: Tok
         inside.update({t: weight for t in set(key_text[key].split()) if t in mine})
     outside_total = max(tokens.total - inside_posts, 1.0)
     elsewhere = {t: max(tokens.posts[t] - inside[t], 0) for t in mine}
-    bits = sum(math.log2((outside_total + 1) / (n + 1)) for n in elsewhere.values())
+    # fsum: `mine` is a set, iterated in a hash-seeded order; a plain sum's last bit followed it
+    bits = math.fsum(math.log2((outside_total + 1) / (n + 1)) for n in elsewhere.values())
     informative = sum(1 for t, n in elsewhere.items()
                       if len(t) >= 3 and n < params.common_token_share * outside_total)
     outside = rarity.outside(centre, members)

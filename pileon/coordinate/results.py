@@ -56,6 +56,8 @@ class CoordinationParams:
     common_token_share: float = 0.01  # a token in >= this share of posts is not informative
     rare_shingle_share: float = 0.0005  # a shingle in <= this share of posts elsewhere is rare
     min_time_surprise: float = 6.0  # -log10 Poisson tail a tight group reaches
+    spread_s: int = 3600  # the hour either side of a group in which its text may keep spreading
+    spread_ratio: float = 1.0  # new accounts there per group account: a spreading share
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
@@ -80,6 +82,12 @@ class SynchronisedGroup:
     expected: float | None = None  # cluster posts the thread's rate predicts in the window
     time_surprise: float | None = None  # -log10 P(this many or more | expected)
     text_level: str | None = None  # "specific" | "weak" | "none"
+    # Distinct accounts outside the group that posted the same text within `spread_s` of its
+    # window (None = not measured: the group had no text and time evidence to weigh).
+    spread_accounts: int | None = None
+    # Far more of the cluster's posts in the window than the thread's own rate predicts. A
+    # window the thread's rate fills anyway (a common reply in a busy hour) is not "together".
+    tight: bool = False
 
     @property
     def coordinated_members(self) -> tuple[int, ...]:
@@ -108,7 +116,7 @@ class NearDuplicateCluster:
     def verdict(self) -> str:
         if any(group.coordinated for group in self.groups):
             return "coordinated"
-        if self.groups:
+        if any(group.tight for group in self.groups):
             return "synchronised"
         return "near_duplicate"
 

@@ -5,6 +5,7 @@ store; here only records and arrays come in and a `CoordinationResult` goes out.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,14 +71,45 @@ class _Context:
     rank: np.ndarray  # per row: canonical order (time, hash of (platform, id)) for ties
 
 
+def _spread_accounts(group: np.ndarray, accounts: set[str], around: _Around, ctx: _Context,
+                     window_ms: int) -> int:
+    """Distinct accounts, none of the group's, that posted the cluster's text more than W
+    before the group's first post or more than W after its window, but within `spread_s`.
+    The W next to the group is left out: a wave that lasts a little longer than W leaves
+    stragglers there (its own tail), not new people passing the text on."""
+    first = int(ctx.batch.created_ms[group].min())
+    spread_ms = ctx.params.spread_s * 1000
+    times, rows = around.times, around.rows
+    spans = ((first - spread_ms, first - window_ms),
+             (first + 2 * window_ms, first + window_ms + spread_ms))
+    keys = ctx.keys
+    found: set[str] = set()
+    for start, end in spans:
+        if end <= start:
+            continue
+        lo = int(np.searchsorted(times, start))
+        hi = int(np.searchsorted(times, end, side="right"))
+        found.update(key for r in rows[lo:hi].tolist() if (key := keys[r]))
+    return len(found - accounts)
+
+
+@dataclass(frozen=True)
+class _Around:
+    """A cluster's dated rows in time order, to look at what happened around a group."""
+
+    rows: np.ndarray
+    times: np.ndarray
+
+
 def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | None,
-           cluster_posts: int, window_ms: int) -> SynchronisedGroup:
+           cluster_posts: int, window_ms: int, around: _Around) -> SynchronisedGroup:
     params, keys = ctx.params, ctx.keys
     accounts = {key for r in group.tolist() if (key := keys[r])}
     # A profile says something only with at least two known fields (a handle alone does not).
     scores = [s for key in accounts
               if (s := ctx.profile.get(key)) is not None and ctx.known.get(key, 0) >= 2]
-    mean = float(np.mean(scores)) if scores else None
+    # fsum: correctly rounded, so the mean does not depend on the set's (hash-seeded) order
+    mean = math.fsum(scores) / len(scores) if scores else None
     times = ctx.batch.created_ms[group]
     expected, surprise = ctx.rate.surprise(int(times.min()), window_ms, cluster_posts,
                                            len(group))
@@ -85,8 +117,14 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
     level = text.level if text else "none"
     tight = surprise >= params.min_time_surprise
     enough = len(accounts) >= params.min_group_accounts
-    coordinated = enough and tight and (
+    evidence = enough and tight and (
         level == "specific" or (level == "weak" and profile_evidence))
+    # A text that keeps spreading to new accounts for an hour around its densest window is
+    # being shared (a headline, a link, a quote people pass on), not posted by one operator:
+    # a wave is over within minutes, and its text does not keep finding new authors.
+    spread = _spread_accounts(group, accounts, around, ctx, window_ms) if evidence else None
+    spreading = spread is not None and spread >= params.spread_ratio * len(accounts)
+    coordinated = evidence and not spreading
     timing = (f"{len(group)} posts within W where the thread's own rate predicts "
               f"{expected:.2g} (surprise {min(surprise, 999):.1f})")
     if mean is None:
@@ -100,6 +138,11 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
     elif level == "none":
         why = f"{timing}, but a short or common text ({text.describe() if text else 'no text'})" \
               ": no text evidence"
+    elif spreading:
+        why = (f"{timing}; {text.describe() if text else ''}; but the same text came from "
+               f"{spread} other account(s) within {params.spread_s // 60} min around the "
+               f"group (the group has {len(accounts)}): a text that keeps spreading to new "
+               "people, as a shared headline or link does, not a wave")
     elif not coordinated:
         why = f"{timing}; {text.describe() if text else ''}; {profiles}: not enough together"
     else:
@@ -116,14 +159,19 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
                              last_ms=int(times.max()), profile_score=mean,
                              coordinated=coordinated, why=why, ordinary=ordinary,
                              expected=round(expected, 6), time_surprise=round(surprise, 2),
-                             text_level=level)
+                             text_level=level, spread_accounts=spread, tight=tight)
 
 
 def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
             window_ms: int) -> tuple[SynchronisedGroup, ...]:
     windows = anchored_windows(dated, ctx.batch.created_ms, window_ms, ctx.params.min_group_size,
                                ctx.rank)
-    return tuple(_judge(w, ctx, i, text, len(dated), window_ms) for i, w in enumerate(windows))
+    if not windows:
+        return ()
+    order = np.argsort(ctx.batch.created_ms[dated], kind="stable")
+    around = _Around(dated[order], ctx.batch.created_ms[dated[order]])
+    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around)
+                 for i, w in enumerate(windows))
 
 
 def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: PartitionSketch,
@@ -155,6 +203,23 @@ def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: Partiti
         text_bits=text.bits if text else None,
         rare_share=round(text.rare_share, 4) if text else None,
     )
+
+
+def _co_posting(cluster: NearDuplicateCluster, keys: Sequence[str | None],
+                window_ms: int) -> list[list[str]]:
+    """Accounts of each co-posting event of a cluster: its coordinated groups, where groups
+    that follow each other with less than W between them are ONE event (a wave that lasted a
+    little longer than W, cut in two by the window), so the graph links all its accounts."""
+    events: list[list[str]] = []
+    last_ms: int | None = None
+    for group in sorted((g for g in cluster.groups if g.coordinated), key=lambda g: g.first_ms):
+        members = {k for r in group.coordinated_members if (k := keys[r])}
+        if events and last_ms is not None and group.first_ms - last_ms <= window_ms:
+            events[-1] = sorted(set(events[-1]) | members)
+        else:
+            events.append(sorted(members))
+        last_ms = group.last_ms if last_ms is None else max(last_ms, group.last_ms)
+    return events
 
 
 def _window_effect(clusters: Sequence[NearDuplicateCluster], ctx: _Context) -> dict[str, int]:
@@ -271,9 +336,8 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
             in_clusters.update(cluster.accounts)
         for group in cluster.groups:
             if group.coordinated:
-                members = sorted({k for r in group.coordinated_members if (k := keys[r])})
-                in_groups.update(members)
-                coordinated_groups.append(members)
+                in_groups.update({k for r in group.coordinated_members if (k := keys[r])})
+        coordinated_groups.extend(_co_posting(cluster, keys, params.window_s * 1000))
     edges = co_action_edges(coordinated_groups, co_reply_groups(batch, params, rank))
     found_components = components(edges, params)
     component_of = {name: i + 1 for i, members in enumerate(found_components) for name in members}

@@ -16,7 +16,15 @@ from typing import Any
 
 from pileon.demo.ids import bluesky_cid, bluesky_did, bluesky_tid, stable_int
 from pileon.demo.people import Person
-from pileon.demo.plan import DemoPlan, PlannedPost, ReplyTree, Stream, root_person, root_profile
+from pileon.demo.plan import (
+    DemoPlan,
+    PlannedPost,
+    ReplyTree,
+    Stream,
+    root_person,
+    root_post_id,
+    root_profile,
+)
 from pileon.demo.timeline import ROOT_AT, iso_ms
 
 __all__ = ["BlueskyRenderer"]
@@ -45,7 +53,7 @@ class BlueskyRenderer:
             "createdAt": iso_ms(_ROOT_MS + 123),
         }
         self.root_uri = (f"at://{self.did(self.root)}/app.bsky.feed.post/"
-                         f"{bluesky_tid(_ROOT_MS * 1000 + 123_000, 7)}")
+                         f"{root_post_id('bluesky', plan.seed, _ROOT_MS * 1000 + 123_000)}")
         self.root_cid = bluesky_cid(_compact(self.root_record))
         self.ordinary_authors: set[int] = set()
         self.wave_authors: dict[str, Person] = {}

@@ -23,6 +23,7 @@ from pileon.demo.plan import (
     ReplyTree,
     Stream,
     root_person,
+    root_post_id,
     root_profile,
 )
 from pileon.demo.timeline import iso_ms
@@ -48,7 +49,7 @@ class MastodonRenderer:
     def __init__(self, plan: DemoPlan) -> None:
         self.plan = plan
         self.root = root_person("mastodon")
-        self.root_id = str(root_profile()["accounts"]["mastodon"]["post_id"])
+        self.root_id = root_post_id("mastodon", plan.seed)
         self.account = lru_cache(maxsize=65536)(self._account)
         self.status = lru_cache(maxsize=8192)(self._status)
 

@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from pileon.demo.ids import stable_int
+from pileon.demo.ids import X_EPOCH_MS, bluesky_tid, mastodon_id, stable_int, x_snowflake
 from pileon.demo.people import MASTODON_HOME, Person, Pool, wave_person
 from pileon.demo.scripts import SCRIPTS_BY_LANG, write_in
 from pileon.demo.texts import (
@@ -31,7 +31,11 @@ from pileon.demo.texts import (
 )
 from pileon.demo.timeline import ROOT_AT, ViralCurve
 
-__all__ = ["DemoPlan", "PlannedPost", "ReplyTree", "Stream", "Wave", "root_person", "root_profile"]
+__all__ = ["DEFAULT_SEED", "DemoPlan", "PlannedPost", "ReplyTree", "Stream", "Wave", "root_person",
+           "root_post_id", "root_profile"]
+
+#: The seed of `make demo` and `pileon demo`: its root posts keep the ids of data/root.json.
+DEFAULT_SEED = 13
 
 _ROOT_MS = int(ROOT_AT.timestamp() * 1000)
 PLATFORM_SHARE = {"x": 0.60, "bluesky": 0.25, "mastodon": 0.15}
@@ -102,6 +106,26 @@ class _Skeleton:
 @cache
 def root_profile() -> dict[str, Any]:
     return json.loads((resources.files("pileon.demo") / "data" / "root.json").read_text("utf-8"))
+
+
+def root_post_id(platform: str, seed: int, bluesky_us: int = 0) -> str:
+    """The id of the thread's root post on `platform`. Another seed is another pile-on, so
+    another thread: its root gets its own id (same author, same moment), and two demo
+    databases of different seeds are told apart (`pileon campaign add`). The default seed keeps
+    the ids of data/root.json. `bluesky_us` is the Bluesky root's time (a TID holds it)."""
+    accounts = root_profile()["accounts"]
+    if platform == "bluesky":
+        clock = 7 if seed == DEFAULT_SEED else 8 + stable_int(seed, "root", platform) % 1016
+        return bluesky_tid(bluesky_us, clock)
+    default = str(accounts[platform]["post_id"])
+    if seed == DEFAULT_SEED:
+        return default
+    unique = stable_int(seed, "root", platform)
+    if platform == "x":
+        found = x_snowflake((int(default) >> 22) + X_EPOCH_MS, unique)
+    else:
+        found = mastodon_id(int(default) >> 16, unique)
+    return found if found != default else str(int(found) ^ 1)
 
 
 def root_person(platform: str) -> Person:

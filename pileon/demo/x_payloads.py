@@ -21,6 +21,7 @@ from pileon.demo.plan import (
     PlannedPost,
     Stream,
     root_person,
+    root_post_id,
     root_profile,
 )
 from pileon.demo.timeline import ROOT_AT, iso_s
@@ -42,7 +43,7 @@ class XRenderer:
         self.plan = plan
         self.root = root_person("x")
         info = root_profile()
-        self.root_id = info["accounts"]["x"]["post_id"]
+        self.root_id = root_post_id("x", plan.seed)
         self.root_text = info["text_x"]
         self.user = lru_cache(maxsize=65536)(self._user)
         self.tweet = lru_cache(maxsize=8192)(self._tweet)

@@ -16,6 +16,7 @@ __all__ = [
     "cluster_sizes_chart",
     "hbar_chart",
     "hours_chart",
+    "nice_ticks",
     "languages_chart",
     "stacked_bar_chart",
 ]
@@ -42,6 +43,7 @@ _INK = "#2b303a"
 _MAX_BARS = 96
 _MIN_HOURS = 24   # a short burst is drawn on a day's axis, not as a few page-wide bars
 _MIN_MONTHS = 12
+_MIN_BAR = 3.0  # px: the least a non-zero count is drawn, so that it is seen
 _SIZE_BINS: tuple[tuple[int, int | None], ...] = ((2, 4), (5, 9), (10, 19), (20, 49),
                                                   (50, 99), (100, None))
 
@@ -53,46 +55,98 @@ def _legend(items: Sequence[tuple[str, str]]) -> str:
         f"{escape(name)}</span> " for name, colour in items) + "</p>"
 
 
+def nice_ticks(peak: int, wanted: int = 4) -> list[int]:
+    """Round axis ticks from 0 to at least `peak`: steps of 1, 2 or 5 times a power of ten."""
+    if peak <= 0:
+        return [0, 1]
+    raw = peak / wanted
+    step = 1
+    while step * 10 <= raw:
+        step *= 10
+    for factor in (1, 2, 5, 10):
+        if step * factor >= raw:
+            step *= factor
+            break
+    return list(range(0, -(-peak // step) * step + 1, step))
+
+
 def stacked_bar_chart(bins: Sequence[str], series: Sequence[tuple[str, Sequence[int], str]],
-                      title: str, *, width: int = 680, height: int = 200) -> str:
-    """Bars over `bins`, each stacked from `series` (name, one count per bin, colour)."""
+                      title: str, *, width: int = 680, height: int = 200, x_label: str = "",
+                      y_label: str = "") -> str:
+    """Bars over `bins`, each stacked from `series` (name, one count per bin, colour), with a
+    y axis of round ticks and a labelled x axis.
+
+    A count too small to see at the chart's scale (a few coordinated clusters beside thousands
+    of near-duplicates) is drawn at least _MIN_BAR px high; with few bins every bar also gets
+    its counts written above it, one per series in the series' colour.
+    """
     if not bins:
         return ""
     totals = [sum(s[1][i] for s in series) for i in range(len(bins))]
-    peak = max(totals) or 1
-    left, top, bottom = 44, 8, 20
+    ticks = nice_ticks(max(totals))
+    scale_top = ticks[-1]
+    few = len(bins) <= 12
+    shown = [s for s in series if any(s[1])]
+    left, right = 56, 6
+    top = 8 + (12 * len(shown) if few else 0)
+    bottom = 36 if x_label else 22
     plot_h = height - top - bottom
-    bar_w = (width - left - 4) / len(bins)
+    plot_w = width - left - right
+    bar_w = plot_w / len(bins)
+    base_y = top + plot_h
     parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img"'
              f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-             f"<title>{escape(title)}</title>",
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}"'
-             ' stroke="#8a8f98" stroke-width="1"/>',
-             f'<text x="{left - 6}" y="{top + 10}" text-anchor="end" font-size="10"'
-             f' fill="{_INK}">{peak}</text>',
-             f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="10"'
-             f' fill="{_INK}">0</text>']
+             f"<title>{escape(title)}</title>"]
+    for tick in ticks:
+        y = base_y - plot_h * tick / scale_top
+        parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"'
+                     f' stroke="{"#8a8f98" if tick == 0 else "#e1e3e6"}" stroke-width="1"/>'
+                     f'<text x="{left - 7}" y="{y + 3.5:.1f}" text-anchor="end" font-size="10"'
+                     f' fill="{_INK}">{tick}</text>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base_y}" stroke="#8a8f98"'
+                 ' stroke-width="1"/>')
+    if y_label:
+        parts.append(f'<text transform="translate(11 {top + plot_h / 2:.1f}) rotate(-90)"'
+                     f' text-anchor="middle" font-size="10" fill="{_INK}">'
+                     f"{escape(y_label)}</text>")
     for i in range(len(bins)):
         x = left + i * bar_w
-        y = float(top + plot_h)
+        y = float(base_y)
         for _name, counts, colour in series:
             if not counts[i]:
                 continue
-            h = plot_h * counts[i] / peak
+            h = max(plot_h * counts[i] / scale_top, _MIN_BAR)
             y -= h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(bar_w - 1, 0.6):.1f}"'
+            parts.append(f'<rect x="{x + 0.5:.1f}" y="{y:.1f}" width="{max(bar_w - 1.5, 0.8):.1f}"'
                          f' height="{h:.1f}" fill="{colour}"/>')
-    axis_y = top + plot_h + 13
-    if len(bins) <= 12:  # few bins (sizes, a year of months): label each one under its bar
-        for i, label in enumerate(bins):
-            parts.append(f'<text x="{left + (i + 0.5) * bar_w:.1f}" y="{axis_y}"'
-                         f' text-anchor="middle" font-size="10" fill="{_INK}">'
-                         f"{escape(label)}</text>")
-    else:
-        parts.append(f'<text x="{left}" y="{axis_y}" font-size="10" fill="{_INK}">'
-                     f"{escape(bins[0])}</text>")
-        parts.append(f'<text x="{width - 2}" y="{axis_y}" text-anchor="end" font-size="10"'
-                     f' fill="{_INK}">{escape(bins[-1])}</text>')
+        if few:  # the counts, per series, above the bar: small ones are read, not guessed
+            label_y = y - 3
+            for _name, counts, colour in reversed(shown):
+                if counts[i]:
+                    parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{label_y:.1f}"'
+                                 f' text-anchor="middle" font-size="9.5" fill="{colour}"'
+                                 f' font-weight="bold">{counts[i]}</text>')
+                    label_y -= 11
+    axis_y = base_y + 13
+    longest = max(len(label) for label in bins)
+    every = 1 if few else max(1, -(-len(bins) * (longest * 5.6 + 12) // plot_w))
+    last_end = float("-inf")
+    for i in range(0, len(bins), int(every)):
+        tick_x = left + (i + 0.5) * bar_w
+        half = len(bins[i]) * 2.8  # about half the label's width at font size 10
+        cx, anchor, start, end = tick_x, "middle", tick_x - half, tick_x + half
+        if not few and i == 0:  # the first label starts at the axis, not before it
+            cx, anchor, start, end = left, "start", left, left + 2 * half
+        if start < last_end + 6:
+            continue  # would run into the label before it
+        last_end = end
+        parts.append(f'<line x1="{tick_x:.1f}" y1="{base_y}" x2="{tick_x:.1f}"'
+                     f' y2="{base_y + 4}" stroke="#8a8f98" stroke-width="1"/>'
+                     f'<text x="{cx:.1f}" y="{axis_y}" text-anchor="{anchor}" font-size="10"'
+                     f' fill="{_INK}">{escape(bins[i])}</text>')
+    if x_label:
+        parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle"'
+                     f' font-size="10" fill="{_INK}">{escape(x_label)}</text>')
     parts.append("</svg>")
     if len(series) > 1 or series[0][0]:
         parts.append(_legend([(n, c) for n, _, c in series]))
@@ -115,16 +169,16 @@ def hbar_chart(items: Sequence[tuple[str, int]], title: str, *, width: int = 680
         w = (width - left - 60) * count / peak
         parts.append(f'<text x="{left - 6}" y="{y + 12}" text-anchor="end" font-size="11"'
                      f' fill="{_INK}">{escape(label)}</text>'
-                     f'<rect x="{left}" y="{y + 2}" width="{max(w, 1):.1f}" height="{row - 5}"'
+                     f'<rect x="{left}" y="{y + 2}" width="{max(w, _MIN_BAR):.1f}" height="{row - 5}"'
                      f' fill="{colour}"/>'
-                     f'<text x="{left + w + 4:.1f}" y="{y + 12}" font-size="11"'
+                     f'<text x="{left + max(w, _MIN_BAR) + 4:.1f}" y="{y + 12}" font-size="11"'
                      f' fill="{_INK}">{count}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def hours_chart(hours: Sequence[tuple[str, str, int]], name: Callable[[str], str],
-                title: str) -> str:
+                title: str, x_label: str = "", y_label: str = "") -> str:
     """Replies per hour (UTC), stacked by category; long threads group hours into wider bars."""
     if not hours:
         return ""
@@ -140,9 +194,10 @@ def hours_chart(hours: Sequence[tuple[str, str, int]], name: Callable[[str], str
     order = [c for c in CATEGORY_COLOURS if c in per_cat] + sorted(
         c for c in per_cat if c not in CATEGORY_COLOURS)
     series = [(name(c), per_cat[c], CATEGORY_COLOURS.get(c, "#c4c8ce")) for c in order]
-    labels = [(first + timedelta(hours=i * step)).strftime("%Y-%m-%d %H:00") for i in range(bars)]
-    labels[0] += " UTC"
-    return stacked_bar_chart(labels, series, title)
+    # the first tick carries the year; the others only month, day and hour, so more fit
+    labels = [(first + timedelta(hours=i * step)).strftime("%m-%d %H:00") for i in range(bars)]
+    labels[0] = first.strftime("%Y-%m-%d %H:00")
+    return stacked_bar_chart(labels, series, title, x_label=x_label, y_label=y_label)
 
 
 def languages_chart(by_lang: Sequence[tuple[str, int]], name: Callable[[str], str],
@@ -151,7 +206,7 @@ def languages_chart(by_lang: Sequence[tuple[str, int]], name: Callable[[str], st
 
 
 def cluster_sizes_chart(sizes: Sequence[tuple[int, str]], verdict_name: Callable[[str], str],
-                        title: str) -> str:
+                        title: str, x_label: str = "", y_label: str = "") -> str:
     """How many clusters of each size range, stacked by verdict."""
     if not sizes:
         return ""
@@ -163,11 +218,12 @@ def cluster_sizes_chart(sizes: Sequence[tuple[int, str]], verdict_name: Callable
     series = [(verdict_name(v), per[v], _VERDICT_COLOURS.get(v, "#a0a7b0"))
               for v in sorted(per, key=lambda v: list(_VERDICT_COLOURS).index(v)
                               if v in _VERDICT_COLOURS else 99)]
-    return stacked_bar_chart(bins, series, title, height=180)
+    return stacked_bar_chart(bins, series, title, height=200, x_label=x_label,
+                             y_label=y_label)
 
 
 def account_months_chart(months: Sequence[tuple[str, int]], series_name: str,
-                         title: str) -> str:
+                         title: str, x_label: str = "", y_label: str = "") -> str:
     """Authors by the month their account was created (years when the span is long)."""
     if not months:
         return ""
@@ -187,4 +243,5 @@ def account_months_chart(months: Sequence[tuple[str, int]], series_name: str,
             y, m = divmod(first_m - 1 + i, 12)
             bins.append(f"{first_y + y:04d}-{m + 1:02d}")
         values = [counts.get(b, 0) for b in bins]
-    return stacked_bar_chart(bins, [(series_name, values, "#5b6f95")], title, height=170)
+    return stacked_bar_chart(bins, [(series_name, values, "#5b6f95")], title, height=190,
+                             x_label=x_label, y_label=y_label)

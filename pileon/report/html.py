@@ -172,13 +172,16 @@ def _group_lines(t: Catalog, cluster: ClusterRow) -> list[str]:
 
 def _charts(data: ReportData, t: Catalog) -> list[tuple[str, Markup]]:
     return [
-        (t("chart_hours"), Markup(hours_chart(data.hours, t.category, t("chart_hours")))),
+        (t("chart_hours"), Markup(hours_chart(data.hours, t.category, t("chart_hours"),
+                                              t("axis_time_utc"), t("axis_posts")))),
         (t("chart_languages"), Markup(languages_chart(
             data.summary.by_lang, lambda c: t.name("languages", c), t("chart_languages")))),
         (t("chart_cluster_sizes"), Markup(cluster_sizes_chart(
-            data.cluster_sizes, lambda v: t.name("verdicts", v), t("chart_cluster_sizes")))),
+            data.cluster_sizes, lambda v: t.name("verdicts", v), t("chart_cluster_sizes"),
+            t("axis_cluster_size"), t("axis_clusters")))),
         (t("chart_account_months"), Markup(account_months_chart(
-            data.account_months, t("chart_account_series"), t("chart_account_months")))),
+            data.account_months, t("chart_account_series"), t("chart_account_months"),
+            t("axis_month_created"), t("axis_accounts")))),
     ]
 
 

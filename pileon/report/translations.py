@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from pileon.errors import ReportError
 from pileon.store import to_iso
+from pileon.store.db import transaction
 from pileon.store.evidence import log_custody
 from pileon.store.report import add_translation, find_post
 from pileon.store.triage import has_table
@@ -34,15 +35,9 @@ def translate_post(conn: sqlite3.Connection, ref: str, lang: str, text: str,
         raise ReportError(f"{ref!r} names posts on several platforms",
                           hint="add --platform " + " or --platform ".join(k[0] for k in found))
     key = found[0]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         add_translation(conn, key[0], key[1], lang, text, translator,
                         to_iso(datetime.now(UTC)) or "")
         log_custody(conn, "translation", {"platform": key[0], "post_id": key[1], "lang": lang,
                                           "translator": translator, "chars": len(text)})
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return key

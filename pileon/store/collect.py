@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pileon.records import RawPayload
-from pileon.store.db import to_iso
+from pileon.store.db import to_iso, transaction
 
 __all__ = [
     "ExchangeRow",
@@ -134,8 +134,7 @@ def archive_exchange(
     The bytes go in with ingest_run_id NULL, "not parsed yet": the EvidenceWriter that then
     stores what is parsed from them claims them (see EvidenceWriter._claim_archived).
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         headers = json.dumps([list(h) for h in exchange.headers], ensure_ascii=False)
         conn.execute(
             "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
@@ -175,11 +174,6 @@ def archive_exchange(
             conn.execute(
                 "UPDATE collect_rounds SET requests = requests + 1 WHERE id=?", (round_id,)
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return int(cur.lastrowid or 0)
 
 
@@ -191,18 +185,12 @@ def record_seen(
     found_via: str,
 ) -> None:
     """The posts a page showed this round: (post id, True if the store did not hold it before)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.executemany(
             "INSERT OR IGNORE INTO collect_seen (round_id, platform, post_id, found_via,"
             " first_seen) VALUES (?,?,?,?,?)",
             [(round_id, platform, pid, found_via, int(new)) for pid, new in seen],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
 
 
 def round_seen(conn: sqlite3.Connection, round_id: int) -> set[str]:
@@ -233,15 +221,13 @@ def mark_deleted_at_source(
     `raw_sha256` is the answer that showed it gone (a 404, say). False if already marked.
     """
     noticed = to_iso(noticed_at) or _now()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         row = conn.execute(
             "SELECT text, placeholder FROM posts WHERE platform=? AND id=?"
             " AND deleted_at_source IS NULL",
             (platform, post_id),
         ).fetchone()
         if row is None:
-            conn.execute("COMMIT")
             return False
         conn.execute(
             "UPDATE posts SET deleted_at_source=? WHERE platform=? AND id=?",
@@ -255,11 +241,6 @@ def mark_deleted_at_source(
             (platform, post_id, hashlib.sha256(state.encode("utf-8")).hexdigest(), row[0],
              row[1], raw_sha256, noticed),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return True
 
 

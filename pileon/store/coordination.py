@@ -6,6 +6,7 @@ for `pileon coordination`, `pileon clusters`, `pileon graph` and later stages.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import Counter
 from dataclasses import asdict
@@ -20,7 +21,7 @@ from pileon.coordinate.evidence import evidence_rule
 from pileon.coordinate.results import WINDOW_SEMANTICS, CoordinationResult
 from pileon.records import Account
 from pileon.store.custody import run_rows_digest
-from pileon.store.db import from_iso, to_iso
+from pileon.store.db import from_iso, to_iso, transaction
 from pileon.store.evidence import log_custody
 
 __all__ = [
@@ -142,9 +143,12 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
         "posts": result.posts,
         "clusters": len(result.clusters),
         "clustered_posts": sum(len(c.members) for c in result.clusters),
-        "synchronised_groups": len(groups),
+        "synchronised_groups": sum(g.tight for g in groups),
+        "windows_without_time_evidence": sum(not g.tight for g in groups),
         "coordinated_groups": sum(g.coordinated for g in groups),
         "coordinated_posts": sum(len(g.coordinated_members) for g in groups),
+        "spreading_groups": sum(g.spread_accounts is not None and not g.coordinated
+                                for g in groups),
         "bursts": len(result.bursts),
         "accounts": len(result.accounts),
         "accounts_in_coordinated_groups": sum(
@@ -160,8 +164,7 @@ def _summary(result: CoordinationResult) -> dict[str, Any]:
 def save_result(conn: sqlite3.Connection, batch: PostBatch, result: CoordinationResult) -> int:
     """Write one run in one transaction; returns its id. Older runs stay as they were."""
     params = asdict(result.params)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         run_id = int(conn.execute(
             "INSERT INTO coordination_runs (started_at, tool_version, params_json,"
             " window_semantics, posts, not_computed_json, summary_json) VALUES (?,?,?,?,?,?,?)",
@@ -189,11 +192,6 @@ def save_result(conn: sqlite3.Connection, batch: PostBatch, result: Coordination
                                       **_summary(result)}, [],
                     wrote=[run_rows_digest(conn, table, run_id) for table in
                            ("clusters", "cluster_members", "account_signals", "bursts")])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return run_id
 
 
@@ -208,13 +206,14 @@ def _write_clusters(conn: sqlite3.Connection, run_id: int, batch: PostBatch,
                    "ordinary_members": len(g.ordinary), "why": g.why,
                    "expected": g.expected, "time_surprise": g.time_surprise,
                    "text_level": g.text_level, "text_bits": c.text_bits,
+                   "spread_accounts": g.spread_accounts, "tight": g.tight,
                    "informative_tokens": c.informative_tokens}
                   for g in c.groups]
         cluster_rows.append((
             run_id, c.id, "near_duplicate", c.verdict, len(c.members), len(c.accounts),
             _ms_to_iso(c.first_ms), _ms_to_iso(c.last_ms), c.undated,
             batch.platforms[c.template_row], batch.ids[c.template_row], c.template_text,
-            float(np.mean(c.similarity)), float(min(c.similarity)),
+            math.fsum(c.similarity) / len(c.similarity), float(min(c.similarity)),
             json.dumps(groups, ensure_ascii=False)))
         group_of = {r: g for g in c.groups for r in g.members}
         counted = {r for g in c.groups for r in g.coordinated_members}

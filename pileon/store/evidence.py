@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pileon import __version__
 from pileon.records import Account, Post, Rejected, SourceBatch, sha256_hex
-from pileon.store.db import is_disk_full, to_iso
+from pileon.store.db import is_disk_full, to_iso, transaction
 from pileon.store.safe_text import Sanitizer, safe_text
 
 __all__ = ["IngestCounts", "EvidenceWriter", "log_custody"]
@@ -211,8 +211,7 @@ class EvidenceWriter:
         if not self._pending:
             return
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             if not self._write_group(self._pending):
                 # SQLite refused some record: redo the group one batch at a time, so only the
                 # batch holding it is kept aside and the rest is stored.
@@ -232,11 +231,6 @@ class EvidenceWriter:
                     self.run_id,
                 ),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may already have rolled back (e.g. a full disk)
-                conn.execute("ROLLBACK")
-            raise
         self._pending.clear()
         self._pending_rows = 0
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from pileon.store.db import transaction
 from pileon.store.triage import _PAGE_COLUMNS, PageFilter, _where
 
 __all__ = ["IndexItem", "hit_count", "index_reset", "pending", "pending_count", "pending_posts",
@@ -57,8 +58,7 @@ def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
     bodies = [(rowid, body, platform, post_id) for rowid, body, platform, post_id in items
               if body is not None and platform is not None and post_id is not None]
     gone = [(item[0],) for item in items]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
         conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
         conn.executemany("INSERT INTO post_search (rowid, body) VALUES (?, ?)",
@@ -66,11 +66,6 @@ def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
         conn.executemany("INSERT INTO post_search_keys (id, platform, post_id) VALUES (?, ?, ?)",
                          [(b[0], b[2], b[3]) for b in bodies])
         conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def index_reset(conn: sqlite3.Connection) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from pileon.errors import StoreError
 from pileon.store.custody import decision_batch_digest, posts_payloads, run_rows_digest
-from pileon.store.db import from_iso
+from pileon.store.db import from_iso, transaction
 from pileon.store.evidence import log_custody
 from pileon.store.triage import (
     DecisionInput,
@@ -250,8 +250,7 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
             len(group.members) if group else 1, kinds[key]))
     counts = dict(Counter(r.folder for r in rows))
     decided = len(user_folders)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         run_id = start_run(conn, rules.sha256, rules.source, scores_source(conn))
         write_folders(conn, run_id, rows)
         finish_run(conn, run_id, len(rows), counts)
@@ -259,11 +258,6 @@ def run_triage(conn: sqlite3.Connection, rules: Rules) -> TriageResult:
                                      "rules_sha256": rules.sha256, "counts": counts,
                                      "user_decisions_applied": decided},
                     read=[rules.sha256], wrote=[run_rows_digest(conn, "post_folders", run_id)])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return TriageResult(run_id, len(rows), {f: counts.get(f, 0) for f in FOLDERS},
                         bool(scores), decided, time.perf_counter() - started)
 
@@ -322,8 +316,7 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
                 expanded.extend(replace(item, platform=p, post_id=i) for p, i in copies_of(
                     conn, int(run["id"]), [(item.platform, item.post_id)]))
             items = list(dict.fromkeys(expanded))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         batch = add_decisions(conn, items, via=via, by=by)
         run = latest_run(conn)
         keys = sorted({(d.platform, d.post_id) for d in items if d.action in FOLDER_ACTIONS})
@@ -333,11 +326,6 @@ def record_decisions(conn: sqlite3.Connection, items: Sequence[DecisionInput], *
                                        "actions": sorted({d.action for d in items})},
                     posts_payloads(conn, {(d.platform, d.post_id) for d in items}),
                     wrote=[decision_batch_digest(conn, batch)])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return batch
 
 
@@ -347,8 +335,7 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
     keys = batch_keys(conn, batch)
     if not keys:
         return 0
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         add_decisions(conn, [DecisionInput(keys[0][0], keys[0][1], "undo", batch)], via=via,
                       by=by)
         run = latest_run(conn)
@@ -356,9 +343,4 @@ def undo_batch(conn: sqlite3.Connection, batch: str, *, via: str = "ui",
             _refresh_folders(conn, int(run["id"]), keys)
         log_custody(conn, "decision", {"undo": batch, "via": via, "posts": len(keys)},
                     posts_payloads(conn, keys), read=[decision_batch_digest(conn, batch)])
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:  # a full disk may have rolled it back already
-            conn.execute("ROLLBACK")
-        raise
     return len(keys)

@@ -173,7 +173,8 @@ def _full_path(request: Request) -> str:
 
 
 def create_app(db_path: Path, sessions: Sessions) -> Guard:
-    from pileon.web import views
+    from pileon.web import report_views, views
+    from pileon.web.report_jobs import ReportJobs
 
     env = Environment(loader=PackageLoader("pileon.web", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
@@ -191,9 +192,11 @@ def create_app(db_path: Path, sessions: Sessions) -> Guard:
         Route("/actions", off_loop(views.actions), methods=["POST"]),
         Route("/undo", off_loop(views.undo), methods=["POST"]),
         Route("/helpers/remove", off_loop(views.remove_helper), methods=["POST"]),
+        *report_views.ROUTES,
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={404: views.not_found,
                                                        500: views.server_error})
     app.state.pileon = WebState(db_path, sessions, env)
+    app.state.report_jobs = ReportJobs(db_path)
     return Guard(app, sessions, public_paths=("/static/",))

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pileon.records import LABELS
+from pileon.store.db import transaction
 from pileon.store.triage import (
     DecisionInput,
     PageFilter,
@@ -459,9 +460,8 @@ async def set_language(request: Request) -> Response:
     if lang in LANGUAGES and viewer is not None and helper_name(request) is not None:
         viewer.lang = lang  # a helper's language is theirs alone, not the author's setting
     elif lang in LANGUAGES:
-        web.conn.execute("BEGIN IMMEDIATE")
-        set_setting(web.conn, "lang", lang)
-        web.conn.execute("COMMIT")
+        with transaction(web.conn):
+            set_setting(web.conn, "lang", lang)
     return RedirectResponse(_safe_back(_str(form, "back")), status_code=303)
 
 
@@ -478,9 +478,8 @@ async def settings_page(request: Request) -> Response:
         if wanted == "1" and _str(form, "confirm") != "yes":
             step = "confirm"  # ask once more before showing every shielded text
         elif wanted in ("0", "1"):
-            web.conn.execute("BEGIN IMMEDIATE")
-            set_setting(web.conn, "unblur_all", wanted)
-            web.conn.execute("COMMIT")
+            with transaction(web.conn):
+                set_setting(web.conn, "unblur_all", wanted)
             return RedirectResponse("/settings", status_code=303)
     return render(request, "settings.html", step=step, helpers=web.sessions.helpers())
 

@@ -46,6 +46,25 @@ def test_a_thread_added_twice_is_refused_naming_the_earlier_one(fresh_dbs: list[
     assert sorted(p.name for p in (camp / "threads").iterdir()) == ["target00.db", "target01.db"]
 
 
+def test_two_demo_pile_ons_of_different_seeds_are_two_threads(tmp_path: Path) -> None:
+    runner = CliRunner()
+    dbs = []
+    for seed in (5, 6, 6):
+        db = tmp_path / f"demo-{seed}-{len(dbs)}.db"
+        done = runner.invoke(main, ["demo", str(db), "--size", "200", "--seed", str(seed),
+                                    "--out", str(tmp_path / f"files-{len(dbs)}")])
+        assert done.exit_code == 0, done.output
+        dbs.append(db)
+    camp = tmp_path / "camp"
+    assert runner.invoke(main, ["campaign", "init", str(camp)]).exit_code == 0
+    added = runner.invoke(main, ["campaign", "add", str(camp), *map(str, dbs)])
+    assert added.exit_code == 1  # the second seed-6 pile-on is the same thread again
+    errors = [line for line in added.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "same thread as 'demo-6-1'" in errors[0], added.output
+    threads = json.loads((camp / "campaign.json").read_text())["threads"]
+    assert [t["name"] for t in threads] == ["demo-5-0", "demo-6-1"]
+
+
 def _older_schema_db(path: Path, source: Path) -> int:
     """A thread database as an older pileon wrote it: only the first migrations applied,
     posts copied in from a current database."""

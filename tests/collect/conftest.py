@@ -1,5 +1,5 @@
-"""Fixtures for the live clients: a loopback replay server, a clock that never really sleeps,
-a fresh database, and options pointing every platform at the loopback server."""
+"""Fixtures for the live clients: a clock that never really sleeps, a fresh database, and
+options pointing every platform at the loopback replay server (`server`, tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -34,13 +34,6 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
         self.mono += max(0.0, seconds)
-
-
-@pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay = ReplayServer().start()
-    yield replay
-    replay.stop()
 
 
 @pytest.fixture

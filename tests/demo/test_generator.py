@@ -284,3 +284,36 @@ def test_sizes_are_read_as_people_write_them() -> None:
     assert parse_size("1M") == 1_000_000
     with pytest.raises(ConfigError):
         parse_size("lots")
+
+
+def _root_ids(folder: Path) -> set[tuple[str, str]]:
+    """(platform, id) of the thread's root posts, read back by pileon's own ingest."""
+    from pileon.ingest.run import ingest_file
+    from pileon.store import connect
+
+    db = folder / "roots.db"
+    conn = connect(db)
+    for path in sorted(folder.glob("*.json*")):
+        if path.name != TRUTH_FILE:
+            ingest_file(conn, path)
+    roots = {(r[0], r[1]) for r in conn.execute("SELECT platform, id FROM posts WHERE kind='root'")}
+    # A Mastodon /context body holds the replies, not the root: the root is what most reply to.
+    roots |= {("mastodon", r[0]) for r in conn.execute(
+        "SELECT reply_to FROM posts WHERE platform='mastodon' AND reply_to IS NOT NULL"
+        " GROUP BY reply_to ORDER BY count(*) DESC LIMIT 1")}
+    conn.close()
+    return roots
+
+
+def test_another_seed_is_another_thread_with_its_own_root_posts(tmp_path: Path) -> None:
+    default = _root_ids(generate(tmp_path / "s13", 200, 13)[0].parent)
+    other = _root_ids(generate(tmp_path / "s14", 200, 14)[0].parent)
+    again = _root_ids(generate(tmp_path / "s14-again", 200, 14)[0].parent)
+    assert {p for p, _ in default} == {p for p, _ in other} == {"x", "bluesky", "mastodon"}
+    assert not default & other  # no root post in common: two threads
+    assert other == again
+    accounts = json.loads((Path(__file__).parents[2] / "pileon" / "demo" / "data" / "root.json"
+                           ).read_text("utf-8"))["accounts"]
+    # The default seed (make demo) keeps the ids it always had.
+    assert ("x", accounts["x"]["post_id"]) in default
+    assert ("mastodon", accounts["mastodon"]["post_id"]) in default

@@ -15,7 +15,6 @@ import json
 import re
 import sqlite3
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +24,24 @@ from click.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).parent.parent))
 from collect import payloads as p  # noqa: E402
 from collect.server import ReplayServer, Reply  # noqa: E402
+from filing_db import (  # noqa: E402
+    FORMATS,
+    KIRILL_M,
+    KIRILL_POSTS,
+    bluesky_thread,
+    mastodon_thread,
+    run,
+)
 
 from pileon.cli import main  # noqa: E402
-from pileon.collect.http import RetryPolicy  # noqa: E402
-from pileon.collect.run import CollectOptions, collect_round  # noqa: E402
-from pileon.store import connect  # noqa: E402
 
 LEXICONS = Path(__file__).parent.parent / "fixtures" / "atproto_lexicons"
-FORMATS = Path(__file__).parent.parent / "fixtures" / "formats"
 TOKEN = "tok-3f9a1c0e7b2d4a68SECRET"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 #: What Mastodon's ReportsController permits, and its Report model's categories.
 MASTODON_PARAMS = {"account_id", "comment", "category", "forward", "status_ids", "rule_ids",
                    "forward_to_domains"}
 MASTODON_CATEGORIES = {"other", "spam", "legal", "violation"}
-KIRILL_M = "116217898729475729"  # the Mastodon fixture's abusive account
-KIRILL_POSTS = ("116226744661635127", "116226864495542504")
 
 
 def lexicon(name: str) -> dict[str, Any]:
@@ -85,37 +86,14 @@ def custody(db: Path, action: str = "report_to") -> list[dict[str, Any]]:
     return rows
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> Any:
-    return CliRunner().invoke(main, list(args), env=env or {}, catch_exceptions=False)
-
-
 def assert_secret_nowhere(db: Path, secret: str) -> None:
     for path in db.parent.glob(db.name + "*"):
         assert secret.encode() not in path.read_bytes(), path
 
 
 @pytest.fixture
-def server() -> Iterator[ReplayServer]:
-    replay = ReplayServer().start()
-    yield replay
-    replay.stop()
-
-
-@pytest.fixture
 def mastodon_db(tmp_path: Path, server: ReplayServer) -> Path:
-    """The Mastodon fixture thread collected through the user's instance (the loopback one)."""
-    db = tmp_path / "thread.db"
-    server.route("/api/v1/statuses/" + p.MASTO_ROOT, Reply.json(p.masto_root(6)))
-    server.route("/api/v1/statuses/" + p.MASTO_ROOT + "/context", Reply.json(p.masto_context()))
-    conn = connect(db)
-    collect_round(conn, p.MASTO_URL, CollectOptions(
-        base_url=server.base_url, policy=RetryPolicy(attempts=1, min_interval=0.0)),
-        say=lambda _: None)
-    conn.close()
-    server.requests.clear()
-    for post in KIRILL_POSTS:
-        assert run("decide", str(db), post, "--action", "evidence").exit_code == 0
-    return db
+    return mastodon_thread(tmp_path / "thread.db", server)
 
 
 def test_mastodon_dry_run_prints_the_request_and_sends_nothing(
@@ -226,10 +204,7 @@ def test_mastodon_send_without_a_token_or_over_plain_http_is_refused(
 
 @pytest.fixture
 def bluesky_db(tmp_path: Path) -> Path:
-    db = tmp_path / "bsky.db"
-    assert run("ingest", str(db), str(FORMATS / "bluesky_getPostThread.json")).exit_code == 0
-    run("decide", str(db), p.KIRILL_POST, "--action", "evidence")
-    return db
+    return bluesky_thread(tmp_path / "bsky.db")
 
 
 def _thread_cid(uri: str) -> str:
