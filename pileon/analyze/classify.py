@@ -22,6 +22,7 @@ from pileon.analyze.embed import StaticEmbedder, text_words
 from pileon.analyze.features import (
     ReadText,
     featurize,
+    names_group,
     read_texts,
     stopwords,
     word_spans,
@@ -148,6 +149,10 @@ def calibrate(scores: Mapping[str, float], thresholds: Mapping[str, float]) -> d
 
 #: Hate aimed at a group or at a person's safety: a reply carrying one of these is not support
 #: unless it rejects what it quotes.
+_IDENTITY = LABELS.index("identity_attack")
+#: With the group left out, a text whose identity_attack score falls below this share of the
+#: threshold says nothing hostile: its score (from naming the group) is lowered to that.
+_UNNAMED_CLEAR = 0.25
 _HATE_LABELS = ("identity_attack", "threat", "atrocity_denial", "sexual_harassment")
 _SUPPORT_CAP = 0.45
 #: The model's labels a text without a single letter cannot get from the model alone.
@@ -225,11 +230,31 @@ class BuiltinClassifier:
         """The statistical models' probabilities (n, labels), before rules and calibration:
         the n-gram model, mixed with the embedding head where the model has one."""
         proba = self.model.predict_proba(featurize(reads))
+        proba = self._named_is_not_attacked(reads, proba)
         if self._second is not None:
             embedder, head = self._second
             proba = mix(proba, head.predict_proba(head_inputs(embedder, reads)), head.alpha,
                         self.model.thresholds_, head.thresholds_)
         return proba
+
+    def _named_is_not_attacked(self, reads: Sequence[ReadText], proba: np.ndarray
+                               ) -> np.ndarray:
+        """Naming a group is not attacking it: where the model gives identity_attack to a text
+        that names a protected group, the score is at most what the same text gets with no
+        group named (the group words left out), so the label has to come from what is said
+        about the group. "Армяне прекрасный народ" loses it; "<group> are vermin" keeps it.
+        Lexicon hits (slurs, the group templates) lift the score afterwards as before."""
+        j = _IDENTITY
+        t = float(self.model.thresholds_[j])
+        idx = [i for i, r in enumerate(reads) if proba[i, j] >= t * 0.5 and names_group(r)]
+        if not idx:
+            return proba
+        without = self.model.predict_proba(featurize([reads[i] for i in idx], drop_groups=True))
+        out = proba.copy()
+        clear = without[:, j] < t * _UNNAMED_CLEAR
+        rows = np.asarray(idx)[clear]
+        out[rows, j] = np.minimum(proba[rows, j], without[clear, j])
+        return out
 
     def classify(self, texts: Sequence[str]) -> list[Classification]:
         """One result per text, in order. A text already read (a copy-paste wave repeats the

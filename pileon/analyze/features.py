@@ -20,6 +20,7 @@ from pileon.analyze.context import FEATURE_NAMES, ContextResult, apply_context
 from pileon.analyze.langid import LANGUAGES, LangGuess, detect_languages
 from pileon.analyze.lexicon import match_all
 from pileon.analyze.normalize import MENTION, Normalized, normalize, script_variants
+from pileon.records import ABUSIVE_LABELS
 
 __all__ = [
     "CHAR_FEATURES",
@@ -127,12 +128,74 @@ def _dense(read: ReadText) -> list[float]:
     return row
 
 
-def featurize(reads: Sequence[ReadText]) -> sp.csr_matrix:
-    """The model's input matrix: hashed char n-grams, word n-grams, then DENSE_NAMES columns."""
+#: What a named protected group becomes in the n-gram model's view (see `mask_groups`).
+GROUP_TOKEN = "zgrpz"
+_TURKIC_PLURAL = re.compile(r"(?:lar|ler|lər)$")
+
+
+@cache
+def _group_pattern() -> re.Pattern[str]:
+    """One pattern for the protected-group names of every language's `.groups` list
+    (data/lexicons/groups/), normalized like a model text; `*` stems take any ending, a
+    Turkic plural also matches its bare stem ("ermeniler", "ermeni"). Terms that are slurs by
+    themselves (a lexicon hit of severity 2 or more, such as "пидор*") are left alone: a slur
+    is a reason, not a name."""
+    folder = resources.files("pileon.analyze").joinpath("data/lexicons/groups")
+    alternatives: set[str] = set()
+    for lang in LANGUAGES:
+        path = folder.joinpath(f"{lang}.groups")
+        if not path.is_file():
+            continue
+        for line in path.read_text("utf-8").splitlines():
+            term = line.strip()
+            if not term or term.startswith("#"):
+                continue
+            bare = term.rstrip("*")
+            if any(h.category in ABUSIVE_LABELS and h.severity >= 2
+                   for h in match_all(bare, lang)):
+                continue
+            folds = {normalize(bare).text}
+            if lang in ("tr", "az"):  # dotted/dotless i (the "az" fold reads Cyrillic as Latin)
+                folds.add(normalize(bare, "az").text)
+            for fold in folds:
+                if not fold.strip():
+                    continue
+                alternatives.add(re.escape(fold) + (r"\w*" if term.endswith("*") else ""))
+                if lang in ("tr", "az") and " " not in fold:
+                    alternatives.add(re.escape(fold) + r"\w*")
+                    stem = _TURKIC_PLURAL.sub("", fold)
+                    if stem != fold and len(stem) >= 4:
+                        alternatives.add(re.escape(stem))
+    ordered = sorted(alternatives, key=lambda a: (-len(a), a))
+    return re.compile(r"(?<!\w)(?:" + "|".join(ordered) + r")(?!\w)")
+
+
+def mask_groups(model_text: str, token: str = GROUP_TOKEN) -> str:
+    """The model text with every named protected group replaced by GROUP_TOKEN.
+
+    Which group a sentence names says nothing about whether it attacks it: "Armenians are a
+    wonderful people" and "Armenians are vermin" differ only in what is said. Public hate data
+    names some groups far more often in hate than anywhere else, so an n-gram model that reads
+    the names learns "Ermeniler" as a cue of identity_attack; through one shared token it can
+    only learn that a group is named, and the rest must come from what is said about it.
+    """
+    return _group_pattern().sub(token, model_text)
+
+
+def names_group(read: ReadText) -> bool:
+    """Whether the text names a protected group (one of the `.groups` terms)."""
+    return _group_pattern().search(read.model_text) is not None
+
+
+def featurize(reads: Sequence[ReadText], drop_groups: bool = False) -> sp.csr_matrix:
+    """The model's input matrix: hashed char n-grams, word n-grams, then DENSE_NAMES columns.
+    Named protected groups are read as one token (`mask_groups`), or left out entirely with
+    `drop_groups` (what the text says with no group named)."""
     if not reads:
         return sp.csr_matrix((0, CHAR_FEATURES + WORD_FEATURES + len(DENSE_NAMES)),
                              dtype=np.float32)
-    model_texts = [r.model_text for r in reads]
+    model_texts = [mask_groups(r.model_text, " " if drop_groups else GROUP_TOKEN)
+                   for r in reads]
     chars = _CHARS.transform(model_texts)
     words = _WORDS.transform(model_texts)
     dense = sp.csr_matrix(np.asarray([_dense(r) for r in reads], dtype=np.float32).reshape(
