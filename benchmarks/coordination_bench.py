@@ -3,6 +3,8 @@
     python benchmarks/coordination_bench.py --size 100k,1m        # both generators, both sizes
     python benchmarks/coordination_bench.py --size 1m --source plan --generators demo
     python benchmarks/coordination_bench.py --db thread.db --truth truth.jsonl --generators demo
+    python benchmarks/coordination_bench.py --size 100k,1m --generators qut,independent \
+        --workdir /work/lead-cache/i15/bench --workers 2,1     # kept threads and databases
 
 Generators:
   demo  the project's demo plan (pileon/demo), with profiles, through the store or straight
@@ -13,6 +15,8 @@ Generators:
         `pileon coordination DB --json` in its own process (wall, peak RSS), then scored on
         the store: coordinated-post precision/recall, co-wave pairs linked, organic accounts
         linked, largest cluster.
+  independent  benchmarks/independent/generate.py and score.py (the held-back judge: read only,
+        its constants never tuned on): headline shares, slow waves, Azerbaijani in two scripts.
 
 Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss) is its own:
   baseline     exact-duplicate grouping by hash of the raw text (what a plain GROUP BY finds)
@@ -160,6 +164,91 @@ def measure(what: str, args: argparse.Namespace) -> dict[str, Any]:
             "recall": hit / len(planted) if planted else None}
 
 
+def _timed(cmd: list[str]) -> dict[str, Any]:
+    """Run `cmd` in its own process: wall, CPU (its children included) and peak RSS (the
+    largest single process of its tree: os.wait4's ru_maxrss), beside the load average."""
+    import os
+
+    before = os.getloadavg()[0]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"Error: {' '.join(cmd)} failed")
+    return {"wall_s": round(time.perf_counter() - started, 1),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "rss_mb": round(usage.ru_maxrss / 1024), "load": f"{before:.1f}->"
+            f"{os.getloadavg()[0]:.1f}", "summary": json.loads(out)["counts"]}
+
+
+def _coordination_runs(db: Path, workers: list[int]) -> dict[str, Any]:
+    pileon = str(Path(sys.executable).parent / "pileon")
+    return {f"workers={w}": _timed([pileon, "coordination", str(db), "--json", "--workers",
+                                    str(w)]) for w in workers}
+
+
+def _prepared(folder: Path, db: Path, make: list[str], mapping: str) -> dict[str, Any]:
+    """Generate (unless `folder` holds a thread already) and ingest (unless `db` exists)."""
+    timing: dict[str, Any] = {}
+    if not (folder / "thread.csv").exists():
+        started = time.perf_counter()
+        subprocess.run(make, check=True, capture_output=True)
+        timing["generate_s"] = round(time.perf_counter() - started, 1)
+    if not db.exists():
+        started = time.perf_counter()
+        subprocess.run([str(Path(sys.executable).parent / "pileon"), "ingest", str(db),
+                        str(folder / "thread.csv"), "--map", mapping, "--quiet"],
+                       check=True, capture_output=True)
+        timing["ingest_s"] = round(time.perf_counter() - started, 1)
+    return timing
+
+
+def _independent(size: str, workdir: Path, workers: list[int]) -> dict[str, Any]:
+    """benchmarks/independent: the judge's generator and scorer (read only; not tuned on)."""
+    from pileon.demo.generate import parse_size
+
+    here = Path(__file__).parent / "independent"
+    folder, db = workdir / f"independent-{size}", workdir / f"independent-{size}.db"
+    row: dict[str, Any] = {"generator": "independent", "size": size}
+    row.update(_prepared(folder, db, [sys.executable, str(here / "generate.py"), str(folder),
+                                      "--posts", str(parse_size(size)), "--seed", "7"],
+                         "id=message_id,reply_to=reply_id"))
+    row["runs"] = _coordination_runs(db, workers)
+    sys.path.insert(0, str(here))
+    import score as judge
+
+    r = judge.score(folder, db)
+    row.update({"precision": r["coordinated_posts"]["precision"],
+                "recall": r["coordinated_posts"]["recall"],
+                "flagged_by_category": r["coordinated_posts"]["flagged_by_category"],
+                "recall_by_span": r["fast_recall_by_span"], "recall_by_kind": r["recall_by_kind"],
+                "co_wave_pairs_direct": r["co_wave_pairs"]["linked_directly"],
+                "co_wave_pairs_component": r["co_wave_pairs"]["same_component"],
+                "organic_accounts_linked": r["organic_accounts_linked"]["share"],
+                "largest_cluster": r.get("largest_cluster", {}).get("size"),
+                "clusters_mixing_waves": r.get("clusters_mixing_waves")})
+    return row
+
+
+def _qut_reused(size: str, workdir: Path, workers: list[int]) -> dict[str, Any]:
+    """The qut generator with a kept work folder: generate and ingest only what is missing."""
+    from pileon.demo.generate import parse_size
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import qut_pileon
+
+    folder, db = workdir / f"qut-{size}", workdir / f"qut-{size}.db"
+    row: dict[str, Any] = {"generator": "qut", "size": size}
+    row.update(_prepared(folder, db, [sys.executable, str(Path(__file__).parent / "qut_pileon.py"),
+                                      "generate", str(folder), "--posts",
+                                      str(parse_size(size))], qut_pileon.INGEST_MAP))
+    row["runs"] = _coordination_runs(db, workers)
+    row.update(qut_pileon.score(db, folder))
+    return row
+
+
 def _qut(size: str, workdir: Path, datasketch_posts: int) -> dict[str, Any]:
     """Generate, ingest and analyse the independent generator's thread; score it."""
     from pileon.demo.generate import parse_size
@@ -264,6 +353,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--truth")
     parser.add_argument("--datasketch-posts", type=int, default=10_000)
     parser.add_argument("--child")
+    parser.add_argument("--workdir", type=Path,
+                        help="keep generated threads and databases here and reuse them "
+                             "(qut and independent generators)")
+    parser.add_argument("--workers", default="2,1",
+                        help="`pileon coordination --workers` values to time (with --workdir)")
     args = parser.parse_args(argv[1:])
     if args.child:
         print(json.dumps(measure(args.child, args)))
@@ -273,10 +367,23 @@ def main(argv: list[str]) -> int:
         args.size = size
         if "demo" in generators:
             _demo(argparse.Namespace(**vars(args)))
+        workers = [int(w) for w in args.workers.split(",")]
         if "qut" in generators:
-            with tempfile.TemporaryDirectory() as tmp:
-                row = _qut(size, Path(tmp), args.datasketch_posts)
-            print(f"qut {size}: " + json.dumps(row))
+            if args.workdir:
+                args.workdir.mkdir(parents=True, exist_ok=True)
+                row = _qut_reused(size, args.workdir, workers)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    row = _qut(size, Path(tmp), args.datasketch_posts)
+            print(f"qut {size}: " + json.dumps(row), flush=True)
+        if "independent" in generators:
+            if args.workdir:
+                args.workdir.mkdir(parents=True, exist_ok=True)
+                row = _independent(size, args.workdir, workers)
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    row = _independent(size, Path(tmp), workers)
+            print(f"independent {size}: " + json.dumps(row), flush=True)
     return 0
 
 

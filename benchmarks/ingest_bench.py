@@ -2,6 +2,7 @@
 
     python benchmarks/ingest_bench.py            # 100k replies (1,000 X search pages of 100)
     python benchmarks/ingest_bench.py --replies 20000
+    python benchmarks/ingest_bench.py --big-har 400000  # one ~440 MB HAR alone: peak RSS
 
 Writes a synthetic X API v2 conversation export (JSON lines of pages, and the same pages as one
 JSON array), then measures each way of loading it in its own subprocess, so peak RSS
@@ -197,6 +198,8 @@ def run_child(which: str, source: Path, db: Path) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replies", type=int, default=100_000)
+    parser.add_argument("--big-har", type=int, metavar="REPLIES",
+                        help="only ingest one HAR of this many replies (streaming, peak RSS)")
     parser.add_argument("--child", nargs=3, metavar=("WHICH", "SOURCE", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -204,6 +207,16 @@ def main() -> int:
         return 0
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
           f" ({os.cpu_count()} CPUs)")
+    if args.big_har:
+        with tempfile.TemporaryDirectory() as tmp:
+            har = write_web_inputs(Path(tmp), args.big_har)[0]
+            size_mb = har.stat().st_size / 1e6
+            r = run_child("pileon", har, Path(tmp) / "big.db")
+        print(f"HAR of {args.big_har:,} replies, {size_mb:,.0f} MB: {r['posts'] / r['seconds']:,.0f}"
+              f" posts/s, {r['posts'] / r['cpu_seconds']:,.0f} posts/cpu-s,"
+              f" peak RSS {r['peak_rss_mb']:.0f} MB")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         lines, array = write_inputs(folder, args.replies)

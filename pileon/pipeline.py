@@ -151,7 +151,12 @@ def coordinate_thread(conn: sqlite3.Connection, params: Any, workers: int | None
         with ProcessPoolExecutor(len(ranges), mp_context=get_context("spawn")) as pool:
             futures = [pool.submit(_map_rows, db, r, params) for r in ranges]
             batch = load_batch(conn, texts=False)
-            sketch = with_posts(merge_sketches([f.result() for f in futures]), batch)
+            parts = [f.result() for f in futures]
+            del futures  # each future holds its sketch: free them once merged
+            merged = merge_sketches(parts)
+            del parts
+            sketch = with_posts(merged, batch)
+            del merged
         reference = reference_time(batch)
         del batch
     result = analyse_sketch(sketch, load_accounts(conn), params, reference)

@@ -36,8 +36,8 @@ EVIDENCE_RULE = (
     "and the accounts' profiles also look fresh - AND the group is "
     "tight: its cluster has far more posts inside the window than the thread's own rate at "
     "that moment predicts (Poisson tail p <= 1e-{surprise:g}) - AND the text is not spreading: "
-    "a group whose text came from at least {ratio:g}x as many other accounts within "
-    "{spread} min before or after it is a text people pass on (a news headline and its link, "
+    "a group whose text also came from at least {ratio:g} other account(s) per group account "
+    "between W and {spread} min before or after it is a text people pass on (a news headline and its link, "
     "a quote), not a wave, which is over within minutes. Short stock replies and slogans "
     "typed by many people are no evidence; profile fields only add evidence when present."
 )

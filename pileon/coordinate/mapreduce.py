@@ -256,13 +256,16 @@ def _take_sets_in_order(parts: Sequence[ShingleSets], part_of: np.ndarray,
         sizes[where] = sets.sizes[local[where]]
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.int64)[: len(sizes)]
     hashes = np.empty(int(sizes.sum()), dtype=np.uint32)
+    step = 1 << 16  # keys per pass: the index temporaries stay small at a million texts
     for p, sets in enumerate(parts):
-        where = np.flatnonzero(part_of == p)
-        counts = sizes[where]
-        source = np.repeat(sets.starts[local[where]], counts)
-        target = np.repeat(starts[where], counts)
-        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        hashes[target + offsets] = sets.hashes[source + offsets]
+        every = np.flatnonzero(part_of == p)
+        for lo in range(0, len(every), step):
+            where = every[lo:lo + step]
+            counts = sizes[where]
+            source = np.repeat(sets.starts[local[where]], counts)
+            target = np.repeat(starts[where], counts)
+            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            hashes[target + offsets] = sets.hashes[source + offsets]
     return ShingleSets(hashes, starts, sizes)
 
 

@@ -58,6 +58,7 @@ class CoordinationParams:
     min_time_surprise: float = 6.0  # -log10 Poisson tail a tight group reaches
     spread_s: int = 3600  # the hour either side of a group in which its text may keep spreading
     spread_ratio: float = 1.0  # new accounts there per group account: a spreading share
+    together_surprise: float = 2.0  # -log10 p for "synchronised", + log10(windows tested)
 
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
@@ -85,8 +86,9 @@ class SynchronisedGroup:
     # Distinct accounts outside the group that posted the same text within `spread_s` of its
     # window (None = not measured: the group had no text and time evidence to weigh).
     spread_accounts: int | None = None
-    # Far more of the cluster's posts in the window than the thread's own rate predicts. A
-    # window the thread's rate fills anyway (a common reply in a busy hour) is not "together".
+    # More of the cluster's posts in the window than the thread's own rate explains, at
+    # p <= 0.01 over all the windows tested in the cluster (Bonferroni). A window the thread's
+    # rate fills anyway (a common reply in a busy hour) is not "together".
     tight: bool = False
 
     @property

@@ -102,7 +102,8 @@ class _Around:
 
 
 def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | None,
-           cluster_posts: int, window_ms: int, around: _Around) -> SynchronisedGroup:
+           cluster_posts: int, window_ms: int, around: _Around,
+           windows: int = 1) -> SynchronisedGroup:
     params, keys = ctx.params, ctx.keys
     accounts = {key for r in group.tolist() if (key := keys[r])}
     # A profile says something only with at least two known fields (a handle alone does not).
@@ -159,7 +160,9 @@ def _judge(group: np.ndarray, ctx: _Context, index: int, text: TextEvidence | No
                              last_ms=int(times.max()), profile_score=mean,
                              coordinated=coordinated, why=why, ordinary=ordinary,
                              expected=round(expected, 6), time_surprise=round(surprise, 2),
-                             text_level=level, spread_accounts=spread, tight=tight)
+                             text_level=level, spread_accounts=spread,
+                             tight=coordinated or surprise >= params.together_surprise
+                             + math.log10(max(windows, 1)))
 
 
 def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
@@ -170,7 +173,7 @@ def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
         return ()
     order = np.argsort(ctx.batch.created_ms[dated], kind="stable")
     around = _Around(dated[order], ctx.batch.created_ms[dated[order]])
-    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around)
+    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around, len(windows))
                  for i, w in enumerate(windows))
 
 

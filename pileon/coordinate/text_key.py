@@ -13,7 +13,16 @@ from functools import lru_cache
 
 import numpy as np
 
-from pileon.analyze.normalize import _SPACED, _SQUEEZE, normalize
+from pileon.analyze.normalize import (
+    _DROP,
+    _EXPAND,
+    _EXPAND_RE,
+    _FOLD,
+    _LETTER,
+    _SPACED,
+    _SQUEEZE,
+    normalize,
+)
 
 __all__ = ["comparable_text", "comparable_texts", "coordination_text", "strip_addresses",
            "strip_addresses_many"]
@@ -162,9 +171,146 @@ def _comparable_texts(stripped: list[str]) -> list[str]:
         folded = folded.replace(digraph.encode(), letter.encode())
     folded = _SPACES_BYTES.sub(b" ", _REPEATS_IN_LINE.sub(rb"\1", folded))
     out = [t.strip() for t in folded.decode("ascii").split("\n")]
-    for i in np.flatnonzero(bad).tolist():
-        out[i] = comparable_text(stripped[i])
+    rest = np.flatnonzero(bad)
+    if len(rest):
+        for i, text in zip(rest.tolist(), _folded_batch([stripped[i] for i in rest.tolist()]),
+                           strict=True):
+            out[i] = comparable_text(stripped[i]) if text is None else text
     return out
+
+
+# --- every other text without spelling tricks, in a few passes over all of them joined ------
+
+_SEPARATOR_CODES = frozenset(map(ord, " .-_*"))
+_LETTER_RE = re.compile(_LETTER)
+_WORD_RE = re.compile(r"\w")
+
+
+_BMP = 0x10000
+
+
+@lru_cache(maxsize=1)
+def _tables() -> dict[str, np.ndarray]:
+    """Per BMP code point: the fold and Latin tables as 1:1 code maps (identity elsewhere),
+    and whether it is a letter, a word character or a combining mark."""
+    identity = np.arange(_BMP, dtype=np.uint32)
+    chars = [chr(c) for c in range(_BMP)]
+    out = {"letter": np.fromiter((_LETTER_RE.fullmatch(c) is not None for c in chars), bool, _BMP),
+           "word": np.fromiter((_WORD_RE.fullmatch(c) is not None for c in chars), bool, _BMP),
+           "combining": np.fromiter((unicodedata.combining(c) > 0 for c in chars), bool, _BMP)}
+    for name, table in (("fold", _FOLD), ("latin", _TRANSLATE)):
+        mapped = identity.copy()
+        for key, value in table.items():
+            if isinstance(value, str) and len(value) == 1:
+                mapped[key] = ord(value)
+        out[name] = mapped
+    return out
+
+
+_LATIN_MULTI = {chr(k): v for k, v in _TRANSLATE.items() if not (isinstance(v, str)
+                                                                  and len(v) == 1)}
+assert all(len(v) == 1 for v in _FOLD.values())  # the fold table is 1:1: a code map
+
+
+def _flags(codes: np.ndarray, name: str, test: re.Pattern[str] | None) -> np.ndarray:
+    """Per code point: its flag in `_tables()[name]`; above the BMP decided one by one."""
+    low = codes < _BMP
+    flags = np.zeros(len(codes), dtype=bool)
+    flags[low] = _tables()[name][codes[low]]
+    high = np.flatnonzero(~low)
+    if len(high):
+        values, where = np.unique(codes[high], return_inverse=True)
+        known = np.fromiter(
+            ((test.fullmatch(chr(int(v))) is not None) if test is not None
+             else unicodedata.combining(chr(int(v))) > 0 for v in values.tolist()),
+            dtype=bool, count=len(values))
+        flags[high] = known[where.reshape(-1)]
+    return flags
+
+
+def _mapped(text: str, name: str, multi: dict[str, str] | None = None) -> str:
+    """`text.translate(table)` for a 1:1 code table (plus `multi`: keys to several or no
+    characters, replaced first), as one numpy lookup over the code points."""
+    for key, value in (multi or {}).items():
+        if key in text:
+            text = text.replace(key, value)
+    codes = _codes(text).copy()
+    low = codes < _BMP
+    codes[low] = _tables()[name][codes[low]]
+    return codes.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _line_of(codes: np.ndarray) -> np.ndarray:
+    """For each code point of texts joined by newlines, the number of its text."""
+    newline = codes == 10
+    return np.cumsum(newline) - newline
+
+
+def _folded_batch(texts: list[str]) -> list[str | None]:
+    """`comparable_text` of many address-stripped texts at once, for every text that has no
+    spelling trick for `normalize` to undo: no digits, @ or $ (leetspeak), letters of one
+    script only (no homoglyphs), no Azerbaijani Cyrillic, no letters spaced out or repeated
+    three times, already NFKC and one line. For those, `normalize` is case and diacritic
+    folding, and the same string operations can run over all of them joined, at C speed.
+    None = the text has a trick (or nothing left but emoji): fold it one by one."""
+    n = len(texts)
+    bad = np.fromiter((("\n" in t or not unicodedata.is_normalized("NFKC", t)) for t in texts),
+                      dtype=bool, count=n)
+    joined = "\n".join("" if b else t for t, b in zip(texts, bad.tolist(), strict=True))
+    codes = _codes(joined)
+    line = _line_of(codes)
+    tricky = ((codes >= 48) & (codes <= 57)) | (codes == 64) | (codes == 36) \
+        | ((codes >= 0xD800) & (codes <= 0xDFFF))
+    bad[line[tricky]] = True
+    # normalize's case and diacritic folding (the same calls, over all texts at once)
+    lowered = _mapped(_mapped(joined, "fold").lower(), "fold")
+    lowered = _DROP.sub("", lowered)
+    lowered = _EXPAND_RE.sub(lambda m: _EXPAND[m.group()], lowered)
+    codes = _codes(lowered)
+    line = _line_of(codes)
+    latin = (codes >= 97) & (codes <= 122)
+    cyrillic = (codes >= 0x400) & (codes <= 0x4FF)
+    armenian = (codes >= 0x531) & (codes <= 0x58F)
+    scripts = sum((np.bincount(line[m], minlength=n) > 0).astype(np.int64)
+                  for m in (latin, cyrillic, armenian))
+    bad |= scripts >= 2  # a word may mix scripts: homoglyphs
+    az = np.isin(codes, np.array([ord(c) for c in "әҹһјөүғҝ"], dtype=np.uint32))
+    bad[line[az]] = True  # read as Azerbaijani Cyrillic
+    letter = _flags(codes, "letter", _LETTER_RE)
+    word = _flags(codes, "word", _WORD_RE)
+    sep = np.isin(codes, np.array(sorted(_SEPARATOR_CODES), dtype=np.uint32))
+    m = len(codes)
+    if m >= 3:  # a letter repeated three times or more (normalize squeezes it)
+        same = letter[:-2] & (codes[:-2] == codes[1:-1]) & (codes[1:-1] == codes[2:])
+        bad[line[:-2][same]] = True
+    if m >= 5:  # the start of letters written one by one ("x a i n", "x.a.i.n")
+        start = letter[:-4] & sep[1:-3] & letter[2:-2] & sep[3:-1] & letter[4:]
+        start &= np.concatenate(([True], ~word[:-5])) if m > 5 else np.array([True])
+        bad[line[:-4][start]] = True
+    # comparable_text's own folding, over the same joined texts
+    folded = _mapped(lowered.replace("ու", "u"), "latin", _LATIN_MULTI)
+    if not folded.isascii():
+        decomposed = _codes(unicodedata.normalize("NFD", folded))
+        folded = decomposed[~_flags(decomposed, "combining", None)].tobytes().decode(
+            "utf-32-le", "surrogatepass")
+    codes = _codes(_mapped(folded, "latin", _LATIN_MULTI)).copy()
+    kept = ((codes >= 97) & (codes <= 122)) | ((codes >= 48) & (codes <= 57)) | (codes == 10)
+    codes[~kept] = 32  # every other character is a space (a run of them: see below)
+    folded = codes.tobytes().decode("utf-32-le")
+    for digraph, letter_ in _DIGRAPHS:
+        folded = folded.replace(digraph, letter_)
+    codes = _codes(folded)
+    # a run of one character is one character (spaces too), but no newline is ever dropped
+    first = np.concatenate(([True], codes[1:] != codes[:-1])) | (codes == 10)
+    folded = codes[first].tobytes().decode("utf-32-le")
+    out: list[str | None] = [t.strip() for t in folded.split("\n")]
+    for i in np.flatnonzero(bad).tolist():
+        out[i] = None
+    return [t or None for t in out]
 
 
 @lru_cache(maxsize=4096)

@@ -1,6 +1,7 @@
 """HAR 1.2 files from a browser's network panel: the x.com answers inside, nothing else.
 
-Each usable entry's response body is one RawPayload: its exact bytes (base64 decoded when the
+The file is streamed entry by entry (memory bounded by the largest entry, not the file). Each
+usable entry's response body is one RawPayload: its exact bytes (base64 decoded when the
 browser encoded it) with the SHA-256, the request URL, the HTTP status and `startedDateTime` as
 the capture time. Request and response headers (cookies, `authorization`, `x-csrf-token`) and
 request bodies are never read into a record, so none of them can reach the database.
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pileon.errors import FormatError, InputFileError, RecordError
+from pileon.errors import FormatError, RecordError
 from pileon.ingest.pages import PageRecords, parse_time
-from pileon.ingest.streaming import MAX_DOCUMENT_BYTES
+from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, JsonShapeError, iter_array_at
 from pileon.ingest.xweb import parse_web_answer
 from pileon.records import RawPayload, Rejected, SourceBatch, utc_now
 
@@ -71,47 +72,40 @@ class HarSource:
         # or whose X answers hold no posts, stores nothing. After it, batches stream.
         return self._batches(path, options)
 
-    def _load(self, path: Path, options: Mapping[str, Any]) -> list[Any]:
-        limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
-        if path.stat().st_size > limit:
-            raise InputFileError(
-                f"this HAR is larger than {limit // (1024 * 1024)} MB", path=str(path),
-                hint="save a shorter capture (only the post's page), or several",
-            )
+    def _entries(self, path: Path, limit: int) -> Iterator[Any]:
+        """log.entries one at a time (bounded memory); a HAR that is not whole is refused."""
         try:
-            har = json.loads(path.read_bytes().decode("utf-8-sig"))
+            yield from iter_array_at(path, ("log", "entries"), max_value_bytes=limit)
         except UnicodeDecodeError as exc:
-            raise FormatError(f"this HAR is not UTF-8 (byte {exc.start + 1})", path=str(path)) from None
-        except json.JSONDecodeError as exc:
-            what = "truncated" if not path.read_bytes()[exc.pos:].strip() else "malformed"
+            raise FormatError(f"this HAR is not UTF-8 ({exc.reason}); nothing was stored",
+                              path=str(path)) from None
+        except JsonShapeError as exc:
+            if exc.missing:
+                raise FormatError("not a HAR file: no log.entries list", path=str(path)) from None
+            what = "truncated" if exc.truncated else "malformed"
             raise FormatError(
-                f"this HAR is {what} (JSON breaks at line {exc.lineno}, column {exc.colno});"
-                " nothing was stored",
+                f"this HAR is {what} ({exc.message}); nothing was stored",
                 path=str(path),
                 hint="save the HAR again from the browser's network panel after the page loads",
             ) from None
-        log = har.get("log") if isinstance(har, Mapping) else None
-        entries = log.get("entries") if isinstance(log, Mapping) else None
-        if not isinstance(entries, list):
-            raise FormatError("not a HAR file: no log.entries list", path=str(path))
-        return entries
 
     def _batches(self, path: Path, options: Mapping[str, Any]) -> Iterator[SourceBatch]:
-        entries = self._load(path, options)
+        limit = int(options.get("max_document_bytes") or MAX_DOCUMENT_BYTES)
+        # A first pass checks the whole file is there (a cut-off HAR stores nothing), holding
+        # one entry at a time; the second reads the answers. Parsing twice costs ~5% here.
+        requests = sum(1 for _ in self._entries(path, limit))
         source = str(path)
         hosts: dict[str, int] = {}
         x_answers = 0
         held: list[SourceBatch] = []  # until the first answer with posts
         streaming = False
-        requests = len(entries)
-        for i in range(1, requests + 1):
-            entry, entries[i - 1] = entries[i - 1], None  # each entry is let go once read
-            if not isinstance(entry, Mapping):
+        for i, entry in enumerate(self._entries(path, limit), start=1):
+            if not isinstance(entry, dict):
                 continue
             request = entry.get("request") or {}
             response = entry.get("response") or {}
-            url = request.get("url") if isinstance(request, Mapping) else None
-            if not isinstance(url, str) or not isinstance(response, Mapping):
+            url = request.get("url") if isinstance(request, dict) else None
+            if not isinstance(url, str) or not isinstance(response, dict):
                 continue
             parts = urlsplit(url)
             host = (parts.hostname or "").lower()

@@ -6,8 +6,10 @@ streams the file, keeps each page's exact bytes as its RawPayload and turns prob
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
@@ -108,12 +110,12 @@ def _json_type(value: Any) -> str:
         return "string"
     if isinstance(value, list):
         return "array"
-    return "object" if isinstance(value, Mapping) else type(value).__name__
+    return "object" if isinstance(value, dict) else type(value).__name__
 
 
 def need(record: Any, field: str, kind: str = "record") -> Any:
     """record[field], or a RecordError naming the missing field."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, dict):
         raise RecordError(f"{kind} is a JSON {type(record).__name__}, not an object")
     value = record.get(field)
     if value is None or value == "":
@@ -139,30 +141,29 @@ def _from_number(number: float, value: Any, field: str) -> datetime:
 
 _MONTHS = {name: n for n, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-_WEEKDAYS = frozenset(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 
 
+_X_DATE_PARTS = re.compile(
+    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r" (\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2}) ([+-])(\d\d)(\d\d) (\d{4})")
+
+
+@functools.lru_cache(maxsize=4096)  # an account's creation date repeats with each of its posts
 def _x_date(text: str) -> datetime | None:
     """"Tue Oct 10 07:57:53 +0000 2023" read directly; None for anything else (strptime then
     gets its turn, so an unusual spelling is still read or refused the same way)."""
-    parts = text.split(" ")
-    if len(parts) != 6 or parts[0] not in _WEEKDAYS:
+    parts = _X_DATE_PARTS.fullmatch(text)
+    if parts is None:
         return None
-    month = _MONTHS.get(parts[1])
-    clock = parts[3].split(":")
-    zone = parts[4]
-    if (month is None or len(clock) != 3 or len(zone) != 5 or zone[0] not in "+-"
-            or not zone[1:].isdigit() or not parts[5].isdigit() or not parts[2].isdigit()
-            or not all(c.isdigit() for c in clock)):
-        return None
-    if zone[1:] == "0000":
+    month, day, hour, minute, second, sign, zone_h, zone_m, year = parts.groups()
+    if zone_h == "00" and zone_m == "00":
         tz = UTC
     else:
-        minutes = int(zone[1:3]) * 60 + int(zone[3:])
-        tz = timezone(timedelta(minutes=-minutes if zone[0] == "-" else minutes))
+        minutes = int(zone_h) * 60 + int(zone_m)
+        tz = timezone(timedelta(minutes=-minutes if sign == "-" else minutes))
     try:
-        return datetime(int(parts[5]), month, int(parts[2]), int(clock[0]), int(clock[1]),
-                        int(clock[2]), tzinfo=tz)
+        return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute),
+                        int(second), tzinfo=tz)
     except ValueError:
         return None
 

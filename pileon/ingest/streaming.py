@@ -3,6 +3,8 @@
 Three layouts are read: JSON lines (line by line), a JSON array (element by element, through
 `json.JSONDecoder.raw_decode` over a rolling buffer) and one or more concatenated documents.
 Each chunk carries the exact bytes it was parsed from; a bad chunk carries the reason instead.
+`iter_array_at` reads the elements of one array nested in an object (a HAR's `log.entries`)
+the same way, one at a time, so that a 1 GB HAR never sits in memory whole.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ __all__ = [
     "MAX_DOCUMENT_BYTES",
     "REJECT_RAW_CAP",
     "JsonChunk",
+    "JsonShapeError",
     "decode_json_line",
+    "iter_array_at",
     "iter_json_chunks",
 ]
 
@@ -251,3 +255,116 @@ class _ValueStream:
             tail += self.handle.read(REJECT_RAW_CAP - len(tail))
         self.pos = len(self.buf)
         return JsonChunk(tail, locator or f"end of file (line {self.line})", None, reason)
+
+
+class JsonShapeError(ValueError):
+    """A file `iter_array_at` cannot walk: cut off, malformed, or without the array asked for."""
+
+    def __init__(self, message: str, *, truncated: bool = False, missing: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.truncated = truncated
+        self.missing = missing
+
+
+def iter_array_at(
+    path: Path, keys: tuple[str, ...], *, max_value_bytes: int = MAX_DOCUMENT_BYTES
+) -> Iterator[Any]:
+    """Yield each element of the array at `keys` (("log", "entries"): `{"log": {"entries": [...]}}`)
+    of a JSON object file, one at a time; every other member is parsed and let go. The whole
+    file is checked to its end. Raises JsonShapeError, and UnicodeDecodeError for bytes that
+    are not UTF-8."""
+    with path.open("rb") as handle:
+        start, skipped = _content_start(handle)
+        handle.seek(start)
+        walker = _Walker(handle, path, max_value_bytes)
+        walker.line += skipped
+        yield from walker.descend(keys)
+        if walker._skip_whitespace() != "":
+            raise JsonShapeError(f"more data after the end of the JSON (line {walker.line})")
+        if not walker.found:
+            raise JsonShapeError("no " + ".".join(keys) + " array", missing=True)
+
+
+class _Walker(_ValueStream):
+    """Members and elements of nested JSON objects and arrays, read without holding the file."""
+
+    def __init__(self, handle: IO[bytes], path: Path, limit: int) -> None:
+        super().__init__(handle, path, limit, in_array=False)
+        self.decoder = codecs.getincrementaldecoder("utf-8")()  # strict: not UTF-8 is refused
+        self.found = False
+
+    def _expect(self, chars: str) -> str:
+        char = self._skip_whitespace()
+        if char == "":
+            raise JsonShapeError(f"the file ends at line {self.line}", truncated=True)
+        if char not in chars:
+            wanted = " or ".join(repr(c) for c in chars)
+            raise JsonShapeError(f"expected {wanted}, found {char!r} at line {self.line}")
+        self.pos += 1
+        return char
+
+    def value(self) -> Any:
+        self._skip_whitespace()
+        while True:
+            try:
+                value, end = self.json.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                incomplete = exc.msg.startswith("Unterminated string") or not self.buf[exc.pos:].strip()
+                if incomplete and not self.eof:
+                    self._grow_or_refuse()
+                    continue
+                at_line = self.line + self.buf.count("\n", self.pos, exc.pos)
+                if incomplete:
+                    raise JsonShapeError(f"the file ends inside a value begun at line {self.line}",
+                                         truncated=True) from None
+                raise JsonShapeError(f"{exc.msg} at line {at_line}") from None
+            except RecursionError:
+                raise JsonShapeError(f"nested too deeply at line {self.line}") from None
+            if end >= len(self.buf) and not self.eof:
+                self._grow_or_refuse()  # a number at the buffer's edge may continue
+                continue
+            self.line += self.buf.count("\n", self.pos, end)
+            self.pos = end
+            return value
+
+    def members(self) -> Iterator[str]:
+        """After an object's "{": each key, with the walker at its value (the caller reads it)."""
+        char = self._skip_whitespace()
+        if char == "}":
+            self.pos += 1
+            return
+        while True:
+            if char != '"':
+                raise JsonShapeError(f"expected a key, found {char!r} at line {self.line}",
+                                     truncated=char == "")
+            key = self.value()
+            self._expect(":")
+            yield key
+            if self._expect(",}") == "}":
+                return
+            char = self._skip_whitespace()
+
+    def elements(self) -> Iterator[Any]:
+        """After an array's "[": each element."""
+        if self._skip_whitespace() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.value()
+            if self._expect(",]") == "]":
+                return
+
+    def descend(self, keys: tuple[str, ...]) -> Iterator[Any]:
+        self._expect("{")
+        for key in self.members():
+            want = "[" if len(keys) == 1 else "{"
+            if key == keys[0] and not self.found and self._skip_whitespace() == want:
+                if len(keys) == 1:
+                    self.found = True
+                    self.pos += 1
+                    yield from self.elements()
+                else:
+                    yield from self.descend(keys[1:])
+            else:
+                self.value()

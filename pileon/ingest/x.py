@@ -87,7 +87,7 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
         # An edited post is one post with versions: keyed by its first id, each text a version.
         tweet_id = str(edits[0])
     note = tweet.get("note_tweet") or tweet.get("note_post")
-    text = note.get("text") if isinstance(note, Mapping) and note.get("text") else None
+    text = note.get("text") if isinstance(note, dict) and note.get("text") else None
     if text is None:
         text = tweet.get("text")
         if text is None:
@@ -95,7 +95,7 @@ def _post(tweet: Any, usernames: Mapping[str, str]) -> Post:
     refs = {
         ref.get("type"): str(ref.get("id"))
         for ref in tweet.get("referenced_tweets") or tweet.get("referenced_posts") or ()
-        if isinstance(ref, Mapping) and ref.get("id")
+        if isinstance(ref, dict) and ref.get("id")
     }
     if "replied_to" in refs:
         kind = "reply"
@@ -139,12 +139,12 @@ def _placeholders(page: Mapping[str, Any], tweets: list[Any], found: PageRecords
     problems = container(page, "errors", list)
     children: dict[str, Mapping[str, Any]] = {}
     for tweet in tweets:
-        if isinstance(tweet, Mapping):
+        if isinstance(tweet, dict):
             for ref in _first(tweet, _REFERENCED) or []:
-                if isinstance(ref, Mapping) and ref.get("type") == "replied_to":
+                if isinstance(ref, dict) and ref.get("type") == "replied_to":
                     children.setdefault(str(ref.get("id")), tweet)
     for problem in problems:
-        if not isinstance(problem, Mapping) or problem.get("resource_type") not in ("tweet", "post"):
+        if not isinstance(problem, dict) or problem.get("resource_type") not in ("tweet", "post"):
             continue
         missing = problem.get("resource_id") or problem.get("value")
         if not missing:
@@ -178,14 +178,14 @@ def _error_answer(page: Mapping[str, Any]) -> str | None:
 
 
 def _is_user(item: Any) -> bool:
-    return isinstance(item, Mapping) and "username" in item and "text" not in item
+    return isinstance(item, dict) and "username" in item and "text" not in item
 
 
 def _flattened_tweet(page: Mapping[str, Any], found: PageRecords) -> None:
     """One `twarc2 flatten` line: a tweet with its `author` (and quoted tweets) embedded."""
     author = page.get("author")
     usernames: dict[str, str] = {}
-    if isinstance(author, Mapping):
+    if isinstance(author, dict):
         with found.keep_aside("author", author):
             account = _account(author)
             found.add_account(account)
@@ -193,33 +193,33 @@ def _flattened_tweet(page: Mapping[str, Any], found: PageRecords) -> None:
                 usernames[account.id] = account.handle
     found.add_post(_post(page, usernames))
     for ref in _first(page, _REFERENCED) or ():
-        inner = ref.get("tweet") if isinstance(ref, Mapping) else None
-        if isinstance(inner, Mapping) and inner.get("id") and inner.get("text") is not None:
+        inner = ref.get("tweet") if isinstance(ref, dict) else None
+        if isinstance(inner, dict) and inner.get("id") and inner.get("text") is not None:
             with found.keep_aside(f"referenced_tweets ({ref.get('type')})", inner):
                 _flattened_tweet(inner, found)
 
 
 def capture_time(page: Any) -> Any:
     """The capture time a page states about itself (twarc's `__twarc.retrieved_at`)."""
-    if isinstance(page, Mapping):
+    if isinstance(page, dict):
         twarc = page.get("__twarc")
-        if isinstance(twarc, Mapping):
+        if isinstance(twarc, dict):
             return twarc.get("retrieved_at")
     return None
 
 
 def parse_x_page(page: Any, found: PageRecords) -> None:
     """Read one X API v2 response body (`data`, `includes`, `errors`, `meta`) into `found`."""
-    if isinstance(page, Mapping) and (message := _error_answer(page)) is not None:
+    if isinstance(page, dict) and (message := _error_answer(page)) is not None:
         raise RecordError(f"an error answer from the X API, no posts: {message}")
-    if isinstance(page, Mapping) and "data" not in page and page.get("id") and "text" in page:
+    if isinstance(page, dict) and "data" not in page and page.get("id") and "text" in page:
         _flattened_tweet(page, found)  # twarc2 flatten: one tweet a line
         return
-    if not isinstance(page, Mapping) or not ({"data", "includes", "errors", "meta"} & page.keys()):
+    if not isinstance(page, dict) or not ({"data", "includes", "errors", "meta"} & page.keys()):
         raise RecordError("not an X API v2 response: no 'data', 'includes', 'errors' or 'meta'")
     includes = container(page, "includes", dict)
     data = page.get("data") or []
-    if isinstance(data, Mapping):  # GET /2/tweets/:id answers with one object
+    if isinstance(data, dict):  # GET /2/tweets/:id answers with one object
         data = [data]
     data = container({"data": data}, "data", list)
     container(page, "errors", list)  # checked before anything is mapped
@@ -227,7 +227,7 @@ def parse_x_page(page: Any, found: PageRecords) -> None:
     usernames = {
         str(u["id"]): u["username"]
         for u in users
-        if isinstance(u, Mapping) and u.get("id") and u.get("username")
+        if isinstance(u, dict) and u.get("id") and u.get("username")
     }
     for i, user in enumerate(users):
         with found.keep_aside(f"includes.users[{i}]", user):

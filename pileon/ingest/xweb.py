@@ -51,11 +51,11 @@ def looks_like_x_web(head: bytes) -> bool:
 
 def graphql_error(answer: Any) -> str | None:
     """The message of a GraphQL error answer ({"errors": [...]} and no data), else None."""
-    if not isinstance(answer, Mapping) or answer.get("data"):
+    if not isinstance(answer, dict) or answer.get("data"):
         return None
     errors = answer.get("errors")
     if isinstance(errors, list) and errors:
-        first = errors[0] if isinstance(errors[0], Mapping) else {}
+        first = errors[0] if isinstance(errors[0], dict) else {}
         return str(first.get("message") or first.get("code") or "unknown error")[:200]
     return None
 
@@ -66,13 +66,13 @@ def _text(value: Any) -> str | None:
 
 def parse_user(user: Any) -> Account | None:
     """A `User` result of either layout; None for a user X would not give (UserUnavailable)."""
-    if not isinstance(user, Mapping) or user.get("__typename") not in (None, "User"):
+    if not isinstance(user, dict) or user.get("__typename") not in (None, "User"):
         return None
     user_id = _text(user.get("rest_id")) or _text(user.get("id_str"))
     if user_id is None or not user_id.isdigit():
         return None
-    legacy: Mapping[str, Any] = user["legacy"] if isinstance(user.get("legacy"), Mapping) else {}
-    core: Mapping[str, Any] = user["core"] if isinstance(user.get("core"), Mapping) else {}
+    legacy: Mapping[str, Any] = user["legacy"] if isinstance(user.get("legacy"), dict) else {}
+    core: Mapping[str, Any] = user["core"] if isinstance(user.get("core"), dict) else {}
     counts = user.get("relationship_counts") or {}
     tweets = user.get("tweet_counts") or {}
     avatar = (user.get("avatar") or {}).get("image_url") or legacy.get("profile_image_url_https")
@@ -111,7 +111,7 @@ def parse_tweet_result(
     result: Any, found: PageRecords, where: str, fallback_id: str | None = None
 ) -> str | None:
     """Store one tweet result (and the quoted / reposted tweet inside it); its id, if known."""
-    if not isinstance(result, Mapping):
+    if not isinstance(result, dict):
         return None
     kind_name = result.get("__typename")
     if kind_name == "TweetWithVisibilityResults":
@@ -124,7 +124,7 @@ def parse_tweet_result(
             gone = "deleted" in tombstone.lower() or result.get("reason") == "Deleted"
             found.add_post(_placeholder(fallback_id, "not_found" if gone else "unavailable"))
         return fallback_id
-    legacy = result.get("legacy") if isinstance(result.get("legacy"), Mapping) else None
+    legacy = result.get("legacy") if isinstance(result.get("legacy"), dict) else None
     tweet_id = _text(result.get("rest_id")) or (legacy and _text(legacy.get("id_str"))) or None
     if tweet_id is None:
         raise RecordError("tweet result has no 'rest_id'")
@@ -134,7 +134,7 @@ def parse_tweet_result(
         found.add_account(account)
     quoted = parse_tweet_result(
         result.get("quoted_status_result", {}).get("result")
-        if isinstance(result.get("quoted_status_result"), Mapping)
+        if isinstance(result.get("quoted_status_result"), dict)
         else None,
         found,
         where + " (quoted)",
@@ -165,7 +165,7 @@ def parse_tweet_result(
 
 def _note_text(result: Mapping[str, Any]) -> str | None:
     note = ((result.get("note_tweet") or {}).get("note_tweet_results") or {}).get("result") or {}
-    return _text(note.get("text")) if isinstance(note, Mapping) else None
+    return _text(note.get("text")) if isinstance(note, dict) else None
 
 
 def _legacy_post(
@@ -183,7 +183,7 @@ def _legacy_post(
         raise RecordError("tweet has neither 'full_text' nor note_tweet text")
     reposted = None
     inner = legacy.get("retweeted_status_result")
-    if isinstance(inner, Mapping):
+    if isinstance(inner, dict):
         reposted = parse_tweet_result(inner.get("result"), found, where + " (reposted)")
     reply_to = _text(legacy.get("in_reply_to_status_id_str"))
     quoted = quoted or _text(legacy.get("quoted_status_id_str"))
@@ -223,25 +223,25 @@ def _legacy_user(user_id: str, user: Mapping[str, Any]) -> Account | None:
 
 
 def _walk(value: Any, found: PageRecords, path: str, entry_id: str | None) -> None:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         entry = value.get("entryId")
         if isinstance(entry, str) and (match := _ENTRY_ID.fullmatch(entry)):
             entry_id = match.group(1)
         for key, inner in value.items():
-            if key in _RESULT_KEYS and isinstance(inner, Mapping) and "result" in inner:
+            if key in _RESULT_KEYS and isinstance(inner, dict) and "result" in inner:
                 try:
                     parse_tweet_result(inner["result"], found, path + "." + key, entry_id)
                 except ITEM_ERRORS as exc:
                     found.reject_error(path + "." + key, exc, inner["result"])
-            elif key == "user_results" and isinstance(inner, Mapping):
+            elif key == "user_results" and isinstance(inner, dict):
                 account = parse_user(inner.get("result"))
                 if account is not None:
                     found.add_account(account)
-            elif isinstance(inner, Mapping | list):
+            elif isinstance(inner, dict | list):
                 _walk(inner, found, path + "." + key, entry_id)
     elif isinstance(value, list):
         for i, inner in enumerate(value):
-            if isinstance(inner, Mapping | list):
+            if isinstance(inner, dict | list):
                 _walk(inner, found, f"{path}[{i}]", entry_id)
 
 
@@ -250,20 +250,20 @@ def parse_web_answer(answer: Any, found: PageRecords) -> None:
     message = graphql_error(answer)
     if message is not None:
         raise RecordError(f"an X GraphQL error answer, no posts: {message}")
-    if not isinstance(answer, Mapping):
+    if not isinstance(answer, dict):
         raise RecordError(f"not an X web answer: a JSON {type(answer).__name__}")
     glob = answer.get("globalObjects")
-    if isinstance(glob, Mapping):  # legacy adaptive.json: {"globalObjects": {"tweets", "users"}}
+    if isinstance(glob, dict):  # legacy adaptive.json: {"globalObjects": {"tweets", "users"}}
         users = glob.get("users") or {}
-        for user_id, user in users.items() if isinstance(users, Mapping) else ():
+        for user_id, user in users.items() if isinstance(users, dict) else ():
             with found.keep_aside(f"globalObjects.users.{user_id}", user):
                 account = _legacy_user(str(user_id), user)
                 if account is not None:
                     found.add_account(account)
         tweets = glob.get("tweets") or {}
-        for tweet_id, tweet in tweets.items() if isinstance(tweets, Mapping) else ():
+        for tweet_id, tweet in tweets.items() if isinstance(tweets, dict) else ():
             with found.keep_aside(f"globalObjects.tweets.{tweet_id}", tweet):
-                user = users.get(str(tweet.get("user_id_str"))) if isinstance(users, Mapping) else None
+                user = users.get(str(tweet.get("user_id_str"))) if isinstance(users, dict) else None
                 account = _legacy_user(str(tweet.get("user_id_str")), user) if user else None
                 tid = str(tweet.get("id_str") or tweet_id)
                 found.add_post(_legacy_post(tid, tweet, None, {}, account, None, found, "tweet"))
@@ -279,7 +279,7 @@ def parse_web_answer(answer: Any, found: PageRecords) -> None:
 
 def _exporter_item(item: Any, found: PageRecords) -> None:
     """One element of a saved file: a GraphQL answer, a bare tweet result or an exporter row."""
-    if isinstance(item, Mapping) and isinstance(item.get("metadata"), Mapping):
+    if isinstance(item, dict) and isinstance(item.get("metadata"), dict):
         parse_tweet_result(item["metadata"], found, "metadata")  # twitter-web-exporter keeps it
         return
     parse_web_answer(item, found)

@@ -24,7 +24,7 @@ _X_PLATFORMS = ("twitter.com", "x.com")
 
 def _meta(line: Mapping[str, Any]) -> tuple[Mapping[str, Any], Any]:
     """(capture facts, the captured item) for either variant."""
-    if isinstance(line.get("__import_meta"), Mapping):
+    if isinstance(line.get("__import_meta"), dict):
         return line["__import_meta"], {k: v for k, v in line.items() if k != "__import_meta"}
     return line, line.get("data")
 
@@ -48,7 +48,7 @@ class ZeeschuimerSource:
         checked = False
         for chunk in iter_json_chunks(path, max_document_bytes=limit):
             value = chunk.value
-            meta, item = _meta(value) if isinstance(value, Mapping) else ({}, None)
+            meta, item = _meta(value) if isinstance(value, dict) else ({}, None)
             platform = str(meta.get("source_platform") or "")
             if not checked and chunk.error is None:
                 # The first item decides: a TikTok or Instagram capture is refused before writing.

@@ -275,14 +275,22 @@ def _write_data(data: ReportData, folder: Path) -> None:
                         for c in data.custody],
         "targets": [dataclasses.asdict(t) for t in data.targets],
         "bursts": [dataclasses.asdict(b) for b in data.bursts],
-        "accounts": [dataclasses.asdict(a) for a in data.accounts],
+        # tuples of tuples stay lists of lists in JSON: no deep copy needed (seconds at 100k)
+        "accounts": [{f.name: getattr(a, f.name) for f in dataclasses.fields(a)}
+                     for a in data.accounts],
         "incident": {"first": data.incident.first.number if data.incident.first else None,
                      "recent": [p.number for p in data.incident.recent],
                      "concerning": [p.number for p in data.incident.concerning]},
     }
-    (folder / SUMMARY_FILE).write_text(
-        json.dumps(summary, ensure_ascii=False, sort_keys=True, indent=1) + "\n",
-        encoding="utf-8")
+    (folder / SUMMARY_FILE).write_text(_top_level_lines(summary), encoding="utf-8")
+
+
+def _top_level_lines(document: dict[str, Any]) -> str:
+    """JSON with one top-level key per line and each value on its line: json.dumps with
+    `indent` runs the pure-Python encoder (about 8 s for the clusters of a 100k thread), while
+    this uses the C one; the file stays one JSON object, with sorted keys."""
+    lines = [f" {_encode(key)}: {_encode(document[key])}" for key in sorted(document)]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def _meta(data: ReportData, options: ReportOptions, generated_at: str) -> dict[str, Any]:

@@ -8,12 +8,10 @@ codes, so hostile markup or an RTL override in a post stays inert text in the HT
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from html import escape
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -28,19 +26,14 @@ from pileon.report.charts import (
     hours_chart,
     languages_chart,
 )
-from pileon.report.data import EvidenceSpan, ReportData, ReportPost
+from pileon.report.data import ReportData, ReportPost
 from pileon.report.locale import Catalog
+from pileon.report.post_html import post_block_writer
+from pileon.report.text_html import post_text, short, utc, visible
 from pileon.store.db import from_iso
 from pileon.store.report import ClusterRow
 
 __all__ = ["Integrity", "copy_groups", "post_text", "render_html", "render_parts", "visible"]
-
-# Direction overrides and isolates, zero-width characters, BOM, and C0/C1 controls except
-# newline and tab: shown as their code point so nobody can hide or reorder text in the report.
-_INVISIBLE = re.compile(
-    "[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u2064\u2066-\u2069\ufeff]")
-
 
 @dataclass(frozen=True, slots=True)
 class Integrity:
@@ -50,40 +43,6 @@ class Integrity:
     public_key_pem: str
     fingerprint: str
     tool_version: str
-
-
-def visible(text: str | None) -> Markup:
-    """Escaped text with invisible controls shown as e.g. [U+202E]."""
-    if not text:
-        return Markup("")
-    escaped = escape(text, quote=True)
-    return Markup(_INVISIBLE.sub(
-        lambda m: f'<span class="ctl">U+{ord(m.group()):04X}</span>', escaped))
-
-
-def post_text(text: str, spans: Sequence[EvidenceSpan] = ()) -> Markup:
-    """A post's original text, escaped, with evidence spans marked (overlaps merged)."""
-    merged: list[list[int]] = []
-    for span in spans:
-        if merged and span.start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], span.end)
-        else:
-            merged.append([span.start, span.end])
-    parts: list[str] = []
-    at = 0
-    for start, end in merged:
-        parts.append(visible(text[at:start]))
-        parts.append(Markup("<mark>") + visible(text[start:end]) + Markup("</mark>"))
-        at = end
-    parts.append(visible(text[at:]))
-    return Markup("").join(parts)
-
-
-def _utc(moment: str | None) -> str:
-    """'2024-11-25T10:09:00.000Z' -> '2024-11-25 10:09:00 UTC' ('' when unknown)."""
-    if not moment:
-        return ""
-    return moment[:19].replace("T", " ") + " UTC"
 
 
 def _details(details: Mapping[str, Any]) -> str:
@@ -111,20 +70,14 @@ def _qualities(models: Sequence[tuple[str, int]]) -> list[tuple[str, dict[str, A
     return [(model, table.get(model.split("/", 1)[-1])) for model, _ in models]
 
 
-def _short(text: str | None, limit: int = 280) -> str:
-    if not text:
-        return ""
-    return text if len(text) <= limit else text[:limit].rstrip() + "…"
-
-
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("pileon.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["visible"] = visible
     env.filters["post_text"] = post_text
     env.filters["details"] = _details
-    env.filters["utc"] = _utc
-    env.filters["short"] = _short
+    env.filters["utc"] = utc
+    env.filters["short"] = short
     return env
 
 
@@ -164,7 +117,7 @@ def _group_lines(t: Catalog, cluster: ClusterRow) -> list[str]:
         score = group.get("profile_score")
         lines.append(t("group_words", size=group.get("size", 0),
                        accounts=group.get("accounts", 0), minutes=minutes,
-                       first=_utc(group.get("first_at")), last=_utc(group.get("last_at")),
+                       first=utc(group.get("first_at")), last=utc(group.get("last_at")),
                        profile=t("unknown") if score is None else f"{float(score):.2f}"))
     lines.append(t("group_similarity", similarity=f"{cluster.mean_similarity:.2f}"))
     return lines
@@ -247,6 +200,19 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
     def names(group: str, codes: Iterable[str]) -> str:
         return ", ".join(t.name(group, c) for c in codes)
 
+    words = _words(t)
+    category_list = cache(lambda labels: ", ".join(t.category(x) for x in labels))
+    head_words = cache(lambda kind, lang: t.name("kinds", kind) + " · " + t(
+        "written_in", lang=t.name("languages", lang or "und")))
+    automated_by = cache(lambda model: t("automated_by", model=model))
+    folder_name = cache(lambda folder: t.name("folders", folder))
+
+    def action_list(actions: Iterable[str]) -> str:
+        return names("actions", actions)
+
+    def account_line(p: ReportPost) -> str:
+        return _account_line(t, p)
+
     stream = template.generate(
         data=data, t=t, css=Markup(css), digest=integrity.digest,
         public_key_pem=integrity.public_key_pem.strip(), fingerprint=integrity.fingerprint,
@@ -254,16 +220,15 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
         labels=LABELS, selection_text=_selection_text(data, t), posts=posts, front=front,
         back=back, posts_heading=posts_heading, page_numbers=page_numbers,
         copies=copies or {},
-        account_line=lambda p: _account_line(t, p),
-        category_list=cache(lambda labels: ", ".join(t.category(x) for x in labels)),
-        head_words=cache(lambda kind, lang: t.name("kinds", kind) + " · " + t(
-            "written_in", lang=t.name("languages", lang or "und"))),
-        automated_by=cache(lambda model: t("automated_by", model=model)),
-        folder_name=cache(lambda folder: t.name("folders", folder)),
-        action_list=lambda actions: names("actions", actions),
+        account_line=account_line, category_list=category_list, head_words=head_words,
+        automated_by=automated_by, folder_name=folder_name, action_list=action_list,
+        post_block=post_block_writer(t, words, head_words=head_words,
+                                     category_list=category_list, automated_by=automated_by,
+                                     folder_name=folder_name, action_list=action_list,
+                                     account_line=account_line),
         post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""),
         qualities=_qualities(data.models), posts_all=data.posts,
-        group_lines=lambda c: _group_lines(t, c), w=_words(t))
+        group_lines=lambda c: _group_lines(t, c), w=words)
     with target.open("w", encoding="utf-8", newline="\n") as handle:
         for chunk in stream:
             handle.write(chunk)

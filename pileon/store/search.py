@@ -4,6 +4,10 @@ The spellings themselves are computed outside the store (`pileon.web.search` run
 analyzer's normalizer) and arrive here as plain strings: an FTS5 match expression to search
 with, or each post's indexed body to write.
 
+What waits for the index costs an ingest nothing per post: every post above the watermark
+`post_search_state.indexed_upto` (posts.rowid order, migration 0031) is new to the index, and
+only a post whose text changed after it was indexed gets a post_search_pending row.
+
 A search page is driven by what FTS5 found, never by the folder: the matches (a few thousand
 in a 100k thread) are joined once, through the small `post_search_keys` rows and a covering
 index on post_folders (migration 0026), to their folder and time; one pass sorts them, counts
@@ -36,28 +40,46 @@ _HIT_FOLDERS = (" FROM hits h CROSS JOIN post_folders f INDEXED BY post_folders_
                 " ON f.run_id = ? AND f.platform = h.platform AND f.post_id = h.post_id")
 
 
+_UPTO = "(SELECT indexed_upto FROM post_search_state)"
+
+
 def pending(conn: sqlite3.Connection) -> bool:
-    """True when some post's text is new or changed and not in the index yet."""
-    return conn.execute("SELECT 1 FROM post_search_pending LIMIT 1").fetchone() is not None
+    """True when some post is new (its rowid above the watermark, migration 0031) or its text
+    changed, and the index does not hold it yet."""
+    return conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM posts WHERE rowid > {_UPTO})"
+        " OR EXISTS (SELECT 1 FROM post_search_pending)").fetchone()[0] == 1
 
 
 def pending_count(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM post_search_pending").fetchone()[0])
+    # a changed post above the watermark is waiting once, as a new one
+    return int(conn.execute(
+        f"SELECT (SELECT COUNT(*) FROM posts WHERE rowid > {_UPTO})"
+        f" + (SELECT COUNT(*) FROM post_search_pending WHERE post_rowid <= {_UPTO})").fetchone()[0])
 
 
 def pending_posts(conn: sqlite3.Connection, limit: int) -> list[IndexItem]:
-    """Up to `limit` waiting posts as (rowid, text, platform, id); text None: the post is gone."""
-    return [(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(
+    """Up to `limit` waiting posts as (rowid, text, platform, id); text None: the post is gone.
+    Changed posts come first, then new ones in rowid order from the watermark up."""
+    changed = [(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(
         "SELECT q.post_rowid, p.text, p.platform, p.id FROM post_search_pending q"
-        " LEFT JOIN posts p ON p.rowid = q.post_rowid LIMIT ?", (limit,))]
+        f" LEFT JOIN posts p ON p.rowid = q.post_rowid WHERE q.post_rowid <= {_UPTO} LIMIT ?",
+        (limit,))]
+    if len(changed) >= limit:
+        return changed
+    return changed + [(int(r[0]), r[1], r[2], r[3]) for r in conn.execute(
+        f"SELECT rowid, text, platform, id FROM posts WHERE rowid > {_UPTO} ORDER BY rowid"
+        " LIMIT ?", (limit - len(changed),))]
 
 
 def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
     """Index `(rowid, body, platform, post_id)` rows in one transaction (body None: the post
-    is gone, its row is only removed), and mark them no longer waiting."""
+    is gone, its row is only removed), and mark them no longer waiting: the watermark moves up
+    over every new post now indexed, as far as they follow one another."""
     bodies = [(rowid, body, platform, post_id) for rowid, body, platform, post_id in items
               if body is not None and platform is not None and post_id is not None]
     gone = [(item[0],) for item in items]
+    written = {b[0] for b in bodies}
     with transaction(conn):
         conn.executemany("DELETE FROM post_search WHERE rowid = ?", gone)
         conn.executemany("DELETE FROM post_search_keys WHERE id = ?", gone)
@@ -66,13 +88,22 @@ def write_index(conn: sqlite3.Connection, items: Sequence[IndexItem]) -> None:
         conn.executemany("INSERT INTO post_search_keys (id, platform, post_id) VALUES (?, ?, ?)",
                          [(b[0], b[2], b[3]) for b in bodies])
         conn.executemany("DELETE FROM post_search_pending WHERE post_rowid = ?", gone)
+        upto = None
+        for (rowid,) in conn.execute(f"SELECT rowid FROM posts WHERE rowid > {_UPTO}"
+                                     " ORDER BY rowid LIMIT ?", (len(written) + 1,)):
+            if rowid not in written:
+                break
+            upto = rowid
+        if upto is not None:
+            conn.execute("UPDATE post_search_state SET indexed_upto = ?", (upto,))
 
 
 def index_reset(conn: sqlite3.Connection) -> None:
     """Empty the index and mark every post waiting (a benchmark's clean start)."""
     conn.execute("DELETE FROM post_search")
     conn.execute("DELETE FROM post_search_keys")
-    conn.execute("INSERT OR IGNORE INTO post_search_pending (post_rowid) SELECT rowid FROM posts")
+    conn.execute("DELETE FROM post_search_pending")
+    conn.execute("UPDATE post_search_state SET indexed_upto = 0")
 
 
 def hit_count(conn: sqlite3.Connection, match: str) -> int:

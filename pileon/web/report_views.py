@@ -41,7 +41,7 @@ from pileon.web.present import Card, card_from_row
 from pileon.web.report_jobs import ReportJob, ReportJobs
 from pileon.web.security import check_csrf
 
-__all__ = ["ROUTES", "stage_names"]
+__all__ = ["ROUTES", "mastodon_categories", "stage_names"]
 
 #: Marked replies listed on the evidence page (the report itself holds all of them).
 EVIDENCE_SHOWN = 50
@@ -54,6 +54,12 @@ def stage_names(_: Callable[[str], str]) -> dict[str, str]:
     return {"waiting": _("Starting…"), "gathering": _("Gathering the posts"),
             "raw payloads": _("Copying the original data"), "pages": _("Writing the pages"),
             "pdf": _("Printing the PDF"), "signing": _("Signing"), "done": _("Done")}
+
+
+def mastodon_categories(_: Callable[[str], str]) -> dict[str, str]:
+    """Mastodon's report categories as its own report form names them."""
+    return {"other": _("Other"), "spam": _("Spam"),
+            "legal": _("Illegal content (against the law where you or they live)")}
 
 
 def _jobs(request: Request) -> ReportJobs:
@@ -196,7 +202,8 @@ def _requests(plan: FilingPlan) -> list[dict[str, Any]]:
 async def file_page(request: Request) -> Response:
     _author_only(request)
     return render(request, "report_file.html", step="form", form=FilingForm(),
-                  categories=[c for c in CATEGORIES if c != "violation"])
+                  categories=[c for c in CATEGORIES if c != "violation"],
+                  category_labels=mastodon_categories(gettext_for(language_of(request))[0]))
 
 
 async def file_preview(request: Request) -> Response:
@@ -215,7 +222,8 @@ def _preview(request: Request, asked: FilingForm, error: str | None = None) -> R
         plan = plan_filing(state_of(request).conn, asked.target(), asked.selection())
     except PileonError as exc:
         return render(request, "report_file.html", step="form", form=asked,
-                      categories=categories, error=str(exc), status=400)
+                      categories=categories, error=str(exc), status=400,
+                      category_labels=mastodon_categories(gettext_for(language_of(request))[0]))
     return render(request, "report_file.html", step="preview", form=asked, plan=plan,
                   requests=_requests(plan), categories=categories, error=error)
 

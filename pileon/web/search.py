@@ -7,9 +7,10 @@ Russian/Armenian "skeletons" that merge the letters translit cannot tell apart. 
 through the same views, and matches when any one of its spellings matches (each word as a
 prefix). So `xain` finds `XAİN` and `хаин`, and `azerbaycanli` finds `azərbaycanlı`.
 
-Migration 0025 keeps post_search_pending filled by triggers on posts; `sync` indexes what is
-pending (the first search on a fresh database indexes everything once). The SQL, and the
-search pages themselves, are `pileon.store.search`'s: this module only computes spellings.
+A post waits for the index while its rowid is above the store's watermark or its text changed
+(migrations 0025 and 0031); `sync` indexes what is waiting (the first search on a fresh
+database indexes everything once). The SQL, and the search pages themselves, are
+`pileon.store.search`'s: this module only computes spellings.
 """
 
 from __future__ import annotations

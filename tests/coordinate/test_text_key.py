@@ -7,7 +7,12 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pileon.coordinate.text_key import coordination_text
+from pileon.coordinate.text_key import (
+    _folded_batch,
+    comparable_text,
+    comparable_texts,
+    coordination_text,
+)
 
 
 def test_mentions_links_emoji_and_punctuation_do_not_count() -> None:
@@ -107,3 +112,24 @@ def test_many_at_once_is_each_alone(texts: list[str]) -> None:
                       f"{t} @x" if i % 3 == 1 else t for i, t in enumerate(texts)]
     assert strip_addresses_many(with_addresses) == [strip_addresses(t) for t in with_addresses]
     assert comparable_texts(texts, chunk=3) == [comparable_text(t) for t in texts]
+
+
+_TRICKY = ("aAbcIİıəƏxqyjwşçğöü shchzhkhts ՕոսhՈւուбвгдеёжзийклмнопрстуфхцчшщъыьэюя"
+           "ЁӘәҹһјөүғҝաբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆև"
+           "0134@$ .,-_*!?'’`´ß æœ\u0301\u0308\u200b\ufe0f🔥👏🏽🤡#\n\t\u00a0ﬁＡ")
+
+
+@given(st.lists(st.text(alphabet=_TRICKY, max_size=40), max_size=30))
+def test_texts_folded_together_fold_as_one_by_one(texts: list[str]) -> None:
+    """The batch passes (plain prose, and texts with no spelling trick) give exactly what
+    `comparable_text` gives for each text alone, whatever else is in the batch."""
+    assert comparable_texts(texts) == [comparable_text(t) for t in texts]
+
+
+def test_the_batch_pass_takes_ordinary_multilingual_replies() -> None:
+    texts = ["Sən çox cəsursan, təşəkkür edirəm!! 🙏", "Хватит врать, все это знают 🤡",
+             "շնորհակալություն ձեզ", "Très bien dit, merci ❤️", "Çok doğru #haklısın"]
+    assert all(t is not None for t in _folded_batch(texts))
+    assert comparable_texts(texts) == [comparable_text(t) for t in texts]
+    # ... and sends spelling tricks to `normalize` one by one
+    assert _folded_batch(["g r a n t", "xa1n", "hеllo", "sooooo", "Сән чох"]) == [None] * 5

@@ -9,6 +9,7 @@ Screenshots go to test-artifacts/screenshots/report/ for a person to look at.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "web"))
@@ -78,8 +80,12 @@ def _wait_for_heading(page: Page, text: str, seconds: float = 180) -> None:
     """Poll (the UI's CSP refuses Playwright's wait_for_function)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if page.evaluate("[...document.querySelectorAll('h2')].map(h => h.textContent)"
-                         ).count(text):
+        try:
+            headings = page.evaluate(
+                "[...document.querySelectorAll('h2')].map(h => h.textContent)")
+        except PlaywrightError:  # the progress page reloads itself: poll again after it loads
+            headings = []
+        if headings.count(text):
             return
         time.sleep(0.25)
     raise AssertionError(f"no heading {text!r} after {seconds} s")
@@ -119,7 +125,7 @@ def test_writing_the_report_with_its_pdf_from_the_browser(chromium: Browser,
             if not pdf:
                 page.locator("input[name=pdf]").uncheck()
             page.locator("form.report-form button[type=submit]").click()
-            assert "/report/job/" in page.url
+            expect(page).to_have_url(re.compile(r"/report/job/[\w-]+$"))
             expect(page.locator("progress#job-progress")).to_be_visible()
             _shot(page, f"hy-{size}-progress")
             _wait_for_heading(page, gettext_for("hy")[0]("The report is written"))
