@@ -138,9 +138,9 @@ def test_a_tampered_folder(report: Path, what: str, pick: int, place: int, conte
             if b"/" in fs_name or b"\x00" in fs_name or fs_name in (b".", b".."):
                 fs_name = name
             path = Path(os.fsdecode(os.path.join(os.fsencode(where), fs_name)))
-            if path.exists():
-                return
             try:
+                if os.path.lexists(path):
+                    return
                 if what == "add-file":
                     path.write_bytes(content)
                 else:
