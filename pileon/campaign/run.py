@@ -48,9 +48,12 @@ class RunReport:
 
 
 def connect_cluster(scheduler: str | None, workers: int | None,
-                    processes: bool = True) -> tuple[Any, Any]:
+                    processes: bool = True,
+                    scratch: Path | None = None) -> tuple[Any, Any]:
     """(client, cluster): an existing scheduler, or an embedded LocalCluster on 127.0.0.1
-    sized to the machine (one single-threaded worker per core; the classifier is CPU-bound)."""
+    sized to the machine (one single-threaded worker per core; the classifier is CPU-bound).
+    `scratch` holds the workers' spill and lock files: inside the campaign folder, because
+    spilled partitions are post text and must not land in a shared /tmp."""
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
@@ -74,7 +77,13 @@ def connect_cluster(scheduler: str | None, workers: int | None,
         dashboard: str | None = "127.0.0.1:0"
     except ImportError:
         dashboard = None
-    where = {"host": "127.0.0.1"} if processes else {}  # in-process workers talk inproc://
+    where: dict[str, Any] = {"host": "127.0.0.1"} if processes else {}  # else inproc://
+    if scratch is not None:
+        scratch.mkdir(mode=0o700, exist_ok=True)
+        where["local_directory"] = str(scratch)
+        import dask  # the scheduler's and nannies' own locks follow the temporary directory
+
+        dask.config.set({"temporary-directory": str(scratch)})
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
                            dashboard_address=dashboard, silence_logs=logging.CRITICAL, **where)
     return Client(cluster), cluster
@@ -189,7 +198,8 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
         clock = now
 
     if own:
-        client, cluster = connect_cluster(scheduler, workers, processes)
+        client, cluster = connect_cluster(scheduler, workers, processes,
+                                          scratch=campaign.root / ".dask-scratch")
     lap("cluster")
     try:
         report.dashboard = _dashboard(client, cluster)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -19,9 +20,10 @@ from pileon.store.db import MIGRATIONS, _split_sql, schema_version
 PILEON = [str(Path(sys.executable).parent / "pileon")]
 
 
-def _cli(*args: object) -> subprocess.CompletedProcess[str]:
+def _cli(*args: object, tmpdir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = None if tmpdir is None else {**os.environ, "TMPDIR": str(tmpdir)}
     return subprocess.run([*PILEON, *map(str, args)], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env=env)
 
 
 def test_a_thread_added_twice_is_refused_naming_the_earlier_one(fresh_dbs: list[Path],
@@ -150,9 +152,13 @@ def test_run_resumes_and_a_failing_partition_is_named_while_the_others_finish(
     runner = CliRunner()
     runner.invoke(main, ["campaign", "init", str(camp)])
     runner.invoke(main, ["campaign", "add", str(camp), *map(str, fresh_dbs[:2])])
-    first = _cli("campaign", "run", camp, "--workers", "2")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    first = _cli("campaign", "run", camp, "--workers", "2", tmpdir=tmp)
     assert first.returncode == 0, first.stderr
     assert "0 failed" in first.stderr and "Dask: 2 worker(s)" in first.stderr
+    # The workers' scratch (spilled partitions are post text) stays in the campaign folder
+    assert (camp / ".dask-scratch").is_dir() and not list(tmp.iterdir())
     summary = json.loads(_cli("campaign", "summary", camp, "--json").stdout)
     assert summary["overall"]["posts"] == summary["overall"]["scored_posts"] == 1000
 
