@@ -36,13 +36,7 @@ KNOWN_IMPORTS: set[tuple[str, str]] = {
 }
 
 #: Modules outside pileon/store/ that run SQL today, with how many SQL calls/strings each has.
-KNOWN_SQL: dict[str, int] = {
-    "pileon.collect.round": 2,
-    "pileon.commands.coordination": 2,
-    "pileon.commands.triage": 4,
-    "pileon.web.app": 2,
-    "pileon.web.views": 2,
-}
+KNOWN_SQL: dict[str, int] = {}
 
 #: The one module allowed to open, commit and roll back a transaction (store.db.transaction).
 TRANSACTION_MODULE = "pileon.store.db"

@@ -22,6 +22,7 @@ from pileon.store.collect import (
     StepState,
     archive_exchange,
     existing_post_ids,
+    has_post_content,
     mark_deleted_at_source,
     record_seen,
     save_step,
@@ -292,11 +293,7 @@ class CollectRound:
     # deletions ------------------------------------------------------------------------------
     def has_post(self, post_id: str) -> bool:
         """True when the store holds this post with its content (not only a placeholder)."""
-        row = self.conn.execute(
-            "SELECT 1 FROM posts WHERE platform=? AND id=? AND placeholder IS NULL",
-            (self.platform, post_id),
-        ).fetchone()
-        return row is not None
+        return has_post_content(self.conn, self.platform, post_id)
 
     def root_gone(self, post_id: str, page: Page) -> None:
         """The post collected around is gone: keep it, mark it, and say so."""

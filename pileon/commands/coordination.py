@@ -25,6 +25,7 @@ from pileon.store.coordination import (
     read_bursts,
     read_clusters,
     read_edges,
+    run_by_id,
 )
 
 __all__ = ["COMMANDS"]
@@ -112,7 +113,10 @@ def coordination(db: Path, window: str, threshold: float, min_group: int,
 
 
 def _summary(conn: Any, run_id: int) -> dict[str, Any]:
-    run = conn.execute("SELECT * FROM coordination_runs WHERE id = ?", (run_id,)).fetchone()
+    run = run_by_id(conn, run_id)
+    if run is None:
+        raise StoreError(f"coordination run {run_id} is not in the database",
+                         hint="run `pileon coordination` again")
     clusters = read_clusters(conn, run_id, 2)
     return {
         "run_id": run_id,

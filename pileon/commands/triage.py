@@ -10,7 +10,13 @@ import click
 from pileon.commands.output import console, echo, print_json
 from pileon.errors import ConfigError, StoreError
 from pileon.store import connect
-from pileon.store.triage import DecisionInput, iter_folder_posts, latest_run
+from pileon.store.triage import (
+    DecisionInput,
+    batch_size,
+    iter_folder_posts,
+    latest_run,
+    posts_with_id,
+)
 from pileon.triage.decisions import ACTIONS
 from pileon.triage.folders import FOLDERS
 from pileon.triage.rules import load_rules
@@ -204,15 +210,12 @@ def decide(db: Path, post_ids: tuple[str, ...], action: str, value: str | None,
     try:
         items: list[DecisionInput] = []
         for post_id in post_ids:
-            sql = "SELECT platform, id FROM posts WHERE id=?" + (" AND platform=?" if platform
-                                                                 else "")
-            rows = conn.execute(sql, (post_id, platform) if platform else (post_id,)).fetchall()
+            rows = posts_with_id(conn, post_id, platform)
             if not rows:
                 raise StoreError(f"no post with id {post_id!r}", path=str(db))
-            items.extend(DecisionInput(r[0], r[1], action, value, reason) for r in rows)
+            items.extend(DecisionInput(p, i, action, value, reason) for p, i in rows)
         batch = record_decisions(conn, items, via="cli", all_copies=all_copies)
-        recorded = int(conn.execute("SELECT COUNT(*) FROM decisions WHERE batch=?",
-                                    (batch,)).fetchone()[0])
+        recorded = batch_size(conn, batch)
     finally:
         conn.close()
     console.print(f"recorded {recorded} decision(s) ({action}), batch {batch}"

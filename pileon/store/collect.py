@@ -122,6 +122,15 @@ def existing_post_ids(conn: sqlite3.Connection, platform: str, ids: Iterable[str
     return found
 
 
+def has_post_content(conn: sqlite3.Connection, platform: str, post_id: str) -> bool:
+    """True when the store holds this post with its content (not only a placeholder)."""
+    row = conn.execute(
+        "SELECT 1 FROM posts WHERE platform=? AND id=? AND placeholder IS NULL",
+        (platform, post_id),
+    ).fetchone()
+    return row is not None
+
+
 def archive_exchange(
     conn: sqlite3.Connection,
     payload: RawPayload,

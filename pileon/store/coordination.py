@@ -173,6 +173,12 @@ def save_run(conn: sqlite3.Connection, run: CoordinationRun) -> int:
     return run_id
 
 
+def run_by_id(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT * FROM coordination_runs WHERE id = ?", (run_id,)).fetchone()
+    return row
+
+
 def latest_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
     """The newest finished coordination run, or None if there is none yet."""
     row: sqlite3.Row | None = conn.execute(

@@ -122,6 +122,11 @@ def connect(path: str | Path, *, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
+def set_busy_timeout(conn: sqlite3.Connection, milliseconds: int) -> None:
+    """How long this connection waits for another writer before "database is locked"."""
+    conn.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+
+
 def _writable(db_path: Path) -> bool:
     """Writing needs the file and its folder (for the -wal and -shm files) to be writable."""
     folder = db_path.resolve().parent

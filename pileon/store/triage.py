@@ -502,6 +502,28 @@ def decisions_in_order(conn: sqlite3.Connection,
     return found
 
 
+def posts_with_id(conn: sqlite3.Connection, post_id: str,
+                  platform: str | None = None) -> list[tuple[str, str]]:
+    """(platform, id) of every stored post with this id (on one platform when it is given)."""
+    if platform:
+        rows = conn.execute("SELECT platform, id FROM posts WHERE id=? AND platform=?",
+                            (post_id, platform))
+    else:
+        rows = conn.execute("SELECT platform, id FROM posts WHERE id=?", (post_id,))
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+def batch_size(conn: sqlite3.Connection, batch: str) -> int:
+    """How many decisions a batch recorded."""
+    return int(conn.execute("SELECT COUNT(*) FROM decisions WHERE batch=?",
+                            (batch,)).fetchone()[0])
+
+
+def undone_batches(conn: sqlite3.Connection) -> set[str]:
+    """The batches an Undo has taken back."""
+    return {str(r[0]) for r in conn.execute("SELECT value FROM decisions WHERE action = 'undo'")}
+
+
 def undo_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     return conn.execute("SELECT * FROM decisions WHERE action='undo' ORDER BY id").fetchall()
 

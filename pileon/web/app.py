@@ -21,6 +21,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from pileon.store import connect
+from pileon.store.db import set_busy_timeout
 from pileon.store.triage import (
     decisions_stamp,
     folder_counts,
@@ -89,7 +90,7 @@ class WebState:
             conn = connect(self.db_path, create=False)
             # A request should not hang for the CLI's 30 s behind another writer: after a few
             # seconds the user gets the "database is busy" page, their action kept for a retry.
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            set_busy_timeout(conn, BUSY_TIMEOUT_MS)
             self._local.conn = conn
         return conn
 

@@ -44,6 +44,7 @@ from pileon.store.triage import (
     set_setting,
     support_summary,
     thread_context,
+    undone_batches,
 )
 from pileon.triage.decisions import ACTIONS
 from pileon.triage.folders import FOLDERS
@@ -292,8 +293,7 @@ _PLACING = ("move", "mark_abuse", "mark_not_abuse", "mark_supportive")
 
 def _latest_decision(conn: sqlite3.Connection, platform: str, post_id: str) -> Any:
     """The newest decision that placed this reply and is not undone, or None."""
-    undone = {r["value"] for r in conn.execute(
-        "SELECT value FROM decisions WHERE action = 'undo'")}
+    undone = undone_batches(conn)
     for d in reversed(decisions_for(conn, platform, post_id)):
         if d["action"] in _PLACING and d["batch"] not in undone:
             return d
