@@ -88,9 +88,10 @@ def export_digest(path: Path) -> str:
     its members' names and that the archive is whole (every member's CRC checks)."""
     if path.suffix == ".jsonl":
         return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
-    try:
+    try:  # the WARC inside is named after the file (archive/STEM.warc.gz)
         with zipfile.ZipFile(path) as archive:
-            found = (archive.testzip(), sorted(archive.namelist()))
+            found = (archive.testzip(),
+                     sorted(n.replace(path.stem, "OUT") for n in archive.namelist()))
     except (OSError, zipfile.BadZipFile) as exc:
         found = (type(exc).__name__, [])
     return hashlib.sha256(repr(found).encode()).hexdigest()
