@@ -1,14 +1,17 @@
-"""kill -9 at random points of `pileon ingest`, `analyze`, `triage`, `coordination`, `report`.
+"""kill -9 at random points of `pileon ingest`, `analyze`, `triage`, `coordination`, `report`,
+`export` and `run` (every stage in one command).
 
     python benchmarks/kill_bench.py                # 20 kills per stage on a 3,000-reply demo
     python benchmarks/kill_bench.py --kills 3 --size 1000
     python benchmarks/kill_bench.py --stages report-pdf --size 600   # a PDF: minutes per run
+    python benchmarks/kill_bench.py --stages run,export,export-wacz --size 600
 
 For each stage: one uninterrupted run gives the reference result and its wall time T; then, KILLS
 times, a fresh copy of the stage's input database, the stage started in its own process group and
 SIGKILLed at a random moment in [0, T), then the same command run again to the end. Each time:
 `PRAGMA integrity_check` is ok, the result equals the reference (rows compared without their
-timestamps, exactly: floats to the last bit; a report: the same files and `pileon verify` OK),
+timestamps, exactly: floats to the last bit; a report: the same files and `pileon verify` OK;
+a JSONL export: the same bytes; a WACZ: the same members and a whole archive),
 no file but the database, its -wal/-shm and the report folder is left in the folder (no
 temporary report copy) nor in the command's own TMPDIR (no PDF parts), and no process of the
 killed group is still alive, whether the whole group was killed or the pileon process alone
@@ -32,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from pileon.report.keys import KEY_ENV
@@ -70,8 +74,27 @@ RESULT_SQL = {
 
 
 RESULT_SQL["coordination-pool"] = RESULT_SQL["coordination"]
+#: `pileon run`: ingest, analyze, coordination and triage in one command, killed anywhere.
+RESULT_SQL["run"] = [sql for stage in ("ingest", "analyze", "coordination", "triage")
+                     for sql in RESULT_SQL[stage]]
 STAGES = ("ingest", "analyze", "triage", "coordination", "coordination-pool", "report",
-          "report-pdf")
+          "report-pdf", "export", "export-wacz", "run")
+#: What a stage leaves in its folder besides the database: its output.
+OUTPUTS = ("thread-report", "thread-export.jsonl", "thread-export.wacz")
+
+
+def export_digest(path: Path) -> str:
+    """A JSONL export is the same bytes run after run. A WACZ holds its creation time: compare
+    its members' names and that the archive is whole (every member's CRC checks)."""
+    if path.suffix == ".jsonl":
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else "missing"
+    try:  # the WARC inside is named after the file (archive/STEM.warc.gz)
+        with zipfile.ZipFile(path) as archive:
+            found = (archive.testzip(),
+                     sorted(n.replace(path.stem, "OUT") for n in archive.namelist()))
+    except (OSError, zipfile.BadZipFile) as exc:
+        found = (type(exc).__name__, [])
+    return hashlib.sha256(repr(found).encode()).hexdigest()
 
 
 def report_digest(folder: Path) -> str:
@@ -85,6 +108,8 @@ def report_digest(folder: Path) -> str:
 def digest(db: Path, stage: str) -> str:
     if stage.startswith("report"):
         return report_digest(db.parent / f"{db.stem}-report")
+    if stage.startswith("export"):
+        return export_digest(db.parent / f"{db.stem}-export.{'wacz' if 'wacz' in stage else 'jsonl'}")
     conn = sqlite3.connect(db)
     try:
         h = hashlib.sha256()
@@ -117,6 +142,12 @@ def command(stage: str, db: Path, files: list[Path]) -> list[str]:
     if stage in ("report", "report-pdf"):  # the PDF: printed in parallel parts
         return [*PILEON, "report", str(db), "--out", str(db.parent / f"{db.stem}-report"),
                 "--force", "-q", *(["--pdf"] if stage == "report-pdf" else [])]
+    if stage.startswith("export"):  # every post: the largest file an export writes
+        kind = "wacz" if stage == "export-wacz" else "jsonl"
+        return [*PILEON, "export", str(db), "--format", kind, "--folder", "all", "--force", "-q",
+                "--out", str(db.parent / f"{db.stem}-export.{kind}")]
+    if stage == "run":  # every stage, the classifier in two worker processes
+        return [*PILEON, "run", str(db), *map(str, files), "--workers", "2", "-q"]
     return [*PILEON, "triage", str(db)]
 
 
@@ -203,8 +234,7 @@ def kill_once(stage: str, start_db: Path, files: list[Path], at: float | None, e
     if digest(db, stage) != expect:
         problems.append("the re-run's result differs from the uninterrupted run's")
     left = sorted(p.name for p in folder.iterdir()
-                  if p.name not in ("thread.db", "thread.db-wal", "thread.db-shm",
-                                    "thread-report"))
+                  if p.name not in ("thread.db", "thread.db-wal", "thread.db-shm", *OUTPUTS))
     if left:
         problems.append(f"left behind: {left}")
     in_tmp = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*"))
@@ -239,6 +269,8 @@ def prepare(work: Path, size: int) -> tuple[Path, list[Path], dict[str, Path]]:
     shutil.copyfile(analysed, triaged)
     run(command("triage", triaged, files))
     starts["report"] = starts["report-pdf"] = triaged
+    starts["export"] = starts["export-wacz"] = triaged
+    starts["run"] = empty
     starts["coordination-pool"] = ingested
     return files_dir, files, starts
 

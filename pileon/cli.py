@@ -55,7 +55,7 @@ class PileonGroup(click.Group):
                 os.dup2(devnull, sys.stdout.fileno())
             raise click.exceptions.Exit(0) from None
         except Exception as exc:  # noqa: BLE001 (the one place every error is turned into a line)
-            raise click.ClickException(terminal_safe(explain(exc))) from None
+            raise click.ClickException(terminal_safe(explain(exc), newlines=False)) from None
 
 
 def explain(exc: BaseException) -> str:

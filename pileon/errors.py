@@ -6,6 +6,8 @@ traceback. Bad records inside a readable file are not errors: they are kept asid
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "CollectError",
     "ConfigError",
@@ -18,6 +20,16 @@ __all__ = [
     "ReportError",
     "StoreError",
 ]
+
+
+#: Everything Python's str.splitlines() breaks a line at: a file name, a CSV header or a value
+#: quoted from a hostile file may hold one, and the error must stay one line.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with each line break shown as a visible \\uXXXX escape."""
+    return _LINE_BREAKS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class PileonError(Exception):
@@ -42,7 +54,7 @@ class PileonError(Exception):
         if self.path:
             where = self.path + (f" ({self.record})" if self.record else "") + ": "
         tail = f" — {self.hint}" if self.hint else ""
-        return f"{where}{self.message}{tail}"
+        return one_line(f"{where}{self.message}{tail}")
 
 
 class InputFileError(PileonError):

@@ -66,6 +66,23 @@ def test_the_error_line_itself_is_terminal_safe(tmp_path: Path) -> None:
     assert "\x1b" not in result.output and "\x07" not in result.output
 
 
+@pytest.mark.parametrize("header", ['"a\nb",c', '"x\ry",z', '"p\u2028q",r'])
+def test_an_error_quoting_a_hostile_file_stays_one_line(
+    db_path: Path, tmp_path: Path, header: str
+) -> None:
+    """A CSV header cell holding a line break used to split the `Error:` line in two (found by
+    `make fuzz`): every line break in an error is shown as a visible escape."""
+    path = tmp_path / "in.csv"
+    path.write_text(header + "\n1,2\n", encoding="utf-8")
+    result = _run("ingest", db_path, path, "--format", "csv")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()  # the file's error, then ingest's summary
+    assert all(line.startswith("Error: ") for line in lines), lines
+    line = lines[0]
+    assert "no id column" in line
+    assert any(escape in line for escape in ("\\u000a", "\\u000d", "\\u2028")), line
+
+
 def test_terminal_safe_escapes_controls_bidi_and_surrogates_but_keeps_text() -> None:
     raw = "ok\x1b]52;c;ZXZpbA==\x07 \u202egnp.exe \x9b31m \ud800 Ünïcødé Հայերեն\tend\n"
     safe = terminal_safe(raw)

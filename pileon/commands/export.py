@@ -129,12 +129,14 @@ def _as_dict(outcome: ExportOutcome) -> dict[str, object]:
             "rows": outcome.result.rows, "unit": outcome.result.unit,
             "skipped": dict(outcome.result.skipped), "notes": list(outcome.result.notes),
             "files": [{"path": str(f.path), "sha256": f.sha256, "bytes": f.bytes}
-                      for f in outcome.files]}
+                      for f in outcome.files], "cleaned": list(outcome.cleaned)}
 
 
 def _say(outcome: ExportOutcome) -> None:
     result = outcome.result
     say = functools.partial(console.print, markup=False, soft_wrap=True)  # hashes stay whole
+    for name in outcome.cleaned:
+        say(f"removed {name}, left beside {outcome.files[0].path.parent} by an interrupted export")
     say(f"{outcome.format}: {result.rows} {result.unit} from {outcome.posts} posts"
         f" ({outcome.selection})")
     for f in outcome.files:

@@ -7,6 +7,8 @@ user said --force, and the custody log names every file written with its SHA-256
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import os
@@ -29,10 +31,13 @@ from pileon.store.export import ExportFilter, keys_for_ids
 from pileon.store.triage import latest_run
 
 __all__ = ["ExportOutcome", "WrittenFile", "choose_exporter", "make_selection", "read_ids",
-           "run_export", "sha256_file"]
+           "remove_leftovers", "run_export", "sha256_file"]
 
 
 _PART = re.compile(r"-\d+-of-\d+\.[A-Za-z0-9.]+")  # what follows the stem in a set's part
+#: An export is written in `.OUT.export-XXXXXXXX` beside OUT, and holds that folder's lock
+#: (flock) while it writes: a kill -9 releases the lock, and the next export of OUT removes it.
+_WORK_INFIX = ".export-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,7 @@ class ExportOutcome:
     posts: int
     result: ExportResult
     files: tuple[WrittenFile, ...]
+    cleaned: tuple[str, ...] = ()  # temporary folders a killed export had left beside OUT
 
 
 def choose_exporter(fmt: str) -> Exporter:
@@ -124,8 +130,10 @@ def _nothing_written(result: ExportResult, fmt: str) -> PileonError:
 def _write(exporter: Exporter, selection: ExportSelection, out: Path, force: bool,
            options: Mapping[str, Any] | None) -> tuple[ExportResult, list[WrittenFile]]:
     out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".pileon-export-", dir=out.parent))
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}{_WORK_INFIX}", dir=out.parent))
+    lock = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         result = exporter.export(selection, work / out.name, dict(options or {}))
         if not result.files:
             raise _nothing_written(result, exporter.name)
@@ -142,12 +150,39 @@ def _write(exporter: Exporter, selection: ExportSelection, out: Path, force: boo
             _drop_stale_parts(out, set(targets))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        os.close(lock)
     return result, written
+
+
+def remove_leftovers(out: Path) -> tuple[str, ...]:
+    """Remove the temporary folders a killed export of OUT left beside it (they hold the
+    selected posts' text); returns their names. One whose lock is held is an export of OUT
+    still running, and is left alone."""
+    pattern = re.compile(re.escape(f".{out.name}{_WORK_INFIX}") + r"[a-z0-9_]{8}")
+    removed = []
+    for path in sorted(out.parent.glob(f".{glob.escape(out.name)}{_WORK_INFIX}*")):
+        if not pattern.fullmatch(path.name) or path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            held = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # an export of the same file is writing it now
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(held)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return tuple(removed)
 
 
 def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, out: Path, *,
                force: bool = False, options: Mapping[str, Any] | None = None) -> ExportOutcome:
     exporter = choose_exporter(fmt)
+    cleaned = remove_leftovers(out) if out.parent.is_dir() else ()
     if out.is_dir():
         raise InputFileError("is a folder; give a file name", path=str(out))
     if out.exists() and not force:
@@ -160,7 +195,7 @@ def run_export(conn: sqlite3.Connection, selection: ExportSelection, fmt: str, o
                              path=str(exc.filename or out),
                              hint="check the --out folder and the free disk space") from exc
     _log(conn, fmt, selection, result, written)
-    return ExportOutcome(fmt, selection.name, selection.count(), result, tuple(written))
+    return ExportOutcome(fmt, selection.name, selection.count(), result, tuple(written), cleaned)
 
 
 def _drop_stale_parts(out: Path, kept: set[Path]) -> None:

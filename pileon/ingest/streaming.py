@@ -48,6 +48,11 @@ class JsonChunk:
     error: str | None = None  # set when `data` is not usable JSON; `value` is then None
 
 
+#: Python refuses to convert an integer of more than 4,300 digits (int_max_str_digits): json
+#: raises a plain ValueError, not a JSONDecodeError. No real field holds such a number.
+TOO_MANY_DIGITS = "malformed JSON: an integer of more than 4,300 digits"
+
+
 def _size(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
 
@@ -62,6 +67,8 @@ def decode_json_line(data: bytes) -> tuple[Any, str | None]:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         return None, f"malformed JSON: {exc.msg} at column {exc.colno}"
+    except ValueError:  # json's only other refusal: an integer Python will not convert
+        return None, TOO_MANY_DIGITS
     except RecursionError:
         return None, "malformed JSON: nested too deeply"
 
@@ -223,6 +230,8 @@ class _ValueStream:
                     )
                 at_line = self.line + self.buf.count("\n", self.pos, exc.pos)
                 return self._reject_tail(f"malformed JSON: {exc.msg} at line {at_line}", locator)
+            except ValueError:
+                return self._reject_tail(f"{TOO_MANY_DIGITS} at line {self.line}", locator)
             except RecursionError:
                 return self._reject_tail("malformed JSON: nested too deeply", locator)
             if end >= len(self.buf) and not self.eof:
@@ -319,6 +328,8 @@ class _Walker(_ValueStream):
                     raise JsonShapeError(f"the file ends inside a value begun at line {self.line}",
                                          truncated=True) from None
                 raise JsonShapeError(f"{exc.msg} at line {at_line}") from None
+            except ValueError:
+                raise JsonShapeError(f"{TOO_MANY_DIGITS} at line {self.line}") from None
             except RecursionError:
                 raise JsonShapeError(f"nested too deeply at line {self.line}") from None
             if end >= len(self.buf) and not self.eof:

@@ -32,7 +32,7 @@ def _load_js(path: Path, limit: int) -> tuple[str, Any]:
         raise FormatError("not an X archive file (no window.YTD.<name>.partN = ...)", path=str(path))
     try:
         return match.group(1).decode(), json.loads(data[match.end():].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:  # ValueError: an integer of 4,300+ digits
         raise FormatError(
             f"this X archive file is damaged or truncated ({exc}); nothing was stored",
             path=str(path),

@@ -159,6 +159,34 @@ def test_a_failed_export_leaves_no_file_behind(demo_db: Path, tmp_path: Path) ->
     assert list(out.parent.iterdir()) == []
 
 
+def test_a_killed_exports_temporary_folder_is_removed_by_the_next_and_said(
+        demo_db: Path, tmp_path: Path) -> None:
+    """kill -9 during an export left `.OUT.export-*` (the selected posts' text) for good (found
+    by benchmarks/kill_bench.py --stages export); one still locked is a running export."""
+    import fcntl
+    import os
+
+    out = tmp_path / "all.jsonl"
+    killed = tmp_path / ".all.jsonl.export-ab12cd_9"
+    killed.mkdir()
+    (killed / "all.jsonl").write_text('{"text": "shielded abuse"}\n', encoding="utf-8")
+    running = tmp_path / ".all.jsonl.export-zz99yy88"
+    running.mkdir()
+    other = tmp_path / ".notes.txt.export-ab12cd_9"  # another file's: not this export's to touch
+    other.mkdir()
+    held = os.open(running, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = _export(str(demo_db), "--format", "jsonl", "--folder", "all", "--out", str(out))
+    finally:
+        os.close(held)
+    assert result.exit_code == 0, result.output
+    assert f"removed {killed.name}" in result.output and "interrupted export" in result.output
+    assert not killed.exists() and running.is_dir() and other.is_dir()
+    assert sorted(p.name for p in tmp_path.glob(".*.export-*")) == sorted(
+        [running.name, other.name])  # the new export's own folder is gone too
+
+
 class _TitlesOnly:
     """A third-party exporter: one line per post, through the same hook as the built-ins."""
 

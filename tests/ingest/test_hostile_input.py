@@ -189,3 +189,25 @@ def test_a_timestamp_out_of_range_rejects_that_status_only(
     assert json.loads(result.stdout)["rejected"] == 1
     ids = {row[0] for row in _rows(db_path, "SELECT id FROM posts WHERE placeholder IS NULL")}
     assert bad_id not in ids and len(ids) == len(page["descendants"]) - 1 + len(page["ancestors"])
+
+
+@pytest.mark.parametrize("layout", ["lines", "array", "document"])
+def test_an_integer_of_5000_digits_rejects_that_record_only(
+    tmp_path: Path, db_path: Path, layout: str
+) -> None:
+    """json raises a plain ValueError (Python's 4,300-digit limit), not a JSONDecodeError: it
+    used to escape as a traceback (found by tests/fuzz/test_fuzz_real_payloads.py)."""
+    good = json.dumps({"id": "good-1", "text": "a good line"})
+    bad = '{"id": "bad-1", "text": "x", "followers": ' + "9" * 5000 + "}"
+    path = tmp_path / ("in.jsonl" if layout == "lines" else "in.json")
+    body = {"lines": f"{good}\n{bad}\n", "array": f"[{good}, {bad}]", "document": bad}[layout]
+    path.write_text(body, encoding="ascii")
+    result = _run("ingest", db_path, path, "--format", "jsonl")
+    _no_traceback(result)
+    if layout == "document":
+        assert result.exit_code != 0 or _rows(db_path, "SELECT id FROM posts") == []
+    else:
+        assert result.exit_code == 0, result.output
+        assert _rows(db_path, "SELECT id, text FROM posts") == [("good-1", "a good line")]
+        reasons = _rows(db_path, "SELECT reason FROM rejects")
+        assert any("4,300 digits" in str(r[0]) for r in reasons), reasons
