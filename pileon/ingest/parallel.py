@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 #: Below this a file is read in this process: forking would cost more than it saves.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 1024 * 1024
 #: Batches (and rows) per message: small enough to keep both processes busy and memory low.
 _GROUP_BATCHES = 200
 _GROUP_ROWS = 2000

@@ -111,7 +111,22 @@ _VERSION_INSERT = (
 )
 
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one shared encoder is ~3x faster.
-_sorted_json = json.JSONEncoder(sort_keys=True).encode
+_sorted_encoder = json.JSONEncoder(sort_keys=True).encode
+# The json module's own string escaper (C): what json.dumps writes for a str, quotes included.
+_quoted = json.encoder.encode_basestring_ascii
+
+
+def _sorted_json(metrics: dict[str, object]) -> str:
+    """`json.dumps(metrics, sort_keys=True)`, written directly when every value is an int and
+    every key plain ASCII (a post's counts: the common case), else by the json module."""
+    parts = []
+    for key in sorted(metrics):
+        value = metrics[key]
+        if (type(value) is not int or type(key) is not str or not key.isascii()
+                or not key.replace("_", "").isalnum()):
+            return _sorted_encoder(metrics)
+        parts.append(f'"{key}": {value}')
+    return "{" + ", ".join(parts) + "}"
 
 
 def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
@@ -144,8 +159,15 @@ def _labels_json(labels: tuple[tuple[str, str], ...] | None) -> str | None:
     return json.dumps([{"val": val, "by": by} for val, by in labels], ensure_ascii=False)
 
 
+def _json_or_null(value: str | None) -> str:
+    return "null" if value is None else _quoted(value)
+
+
 def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
-    state = json.dumps([post.text, post.placeholder, _iso(post.deleted_at_source)])
+    # json.dumps([text, placeholder, deleted]) (the hash store/collect.py also writes), built
+    # with the json module's own escaper: the same characters, without the encoder's set-up.
+    state = (f"[{_json_or_null(post.text)}, {_json_or_null(post.placeholder)},"
+             f" {_json_or_null(_iso(post.deleted_at_source))}]")
     content_sha = hashlib.sha256(state.encode("utf-8")).hexdigest()
     return (post.platform, post.id, content_sha, post.text, post.placeholder, raw_sha, seen)
 
