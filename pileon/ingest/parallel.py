@@ -6,8 +6,8 @@ more than a pipe's buffer and one group ahead (memory stays bounded), and what i
 exactly what the one-process path stores (tests/ingest/test_parallel_same_rows.py).
 
 The child is forked (nothing to import again, and it starts in about a millisecond), only on
-Linux-like systems, only for files large enough to gain from it, and, from Python 3.12 on (which
-warns about forking a process that runs threads), only when this process runs no other thread.
+Linux-like systems, only for files large enough to gain from it, and only from a process where
+forking is safe (`can_fork`).
 A PileonError in the child (a truncated HAR, a TikTok capture) is raised here, after everything
 read before it has been handed over, exactly as the one-process path raises it.
 """
@@ -40,9 +40,17 @@ _GROUP_ROWS = 2000
 
 
 def can_fork() -> bool:
+    """Fork only where it is safe: a system with fork, a process allowed children (not a
+    daemonic worker, e.g. a Dask worker), and no other thread but daemon helpers (a progress
+    bar's refresh thread); from Python 3.12 on (which warns), no other thread at all."""
     if not hasattr(os, "fork") or "fork" not in multiprocessing.get_all_start_methods():
         return False
-    return sys.version_info < (3, 12) or threading.active_count() == 1
+    if multiprocessing.current_process().daemon:
+        return False
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    if sys.version_info >= (3, 12):
+        return not others
+    return all(t.daemon for t in others)
 
 
 def use_parallel(path: Path, parallel: bool | None) -> bool:
