@@ -8,7 +8,8 @@ Writes a synthetic X API v2 conversation export (JSON lines of pages, and the sa
 JSON array), then measures each way of loading it in its own subprocess, so peak RSS
 (getrusage ru_maxrss) belongs to that measurement alone. The same replies are also written as
 X web captures (a HAR of TweetDetail answers, Zeeschuimer NDJSON) and as CSV rows.
-Targets: >= 20,000 posts/s, <= 200 MB peak RSS.
+Targets: >= 20,000 posts/s, <= 200 MB peak RSS (each of the two processes: pileon reads a large
+file in a forked second process while the first writes SQLite; "posts/cpu-s" counts both).
 """
 
 from __future__ import annotations
@@ -182,10 +183,13 @@ def child(which: str, source: Path, db: Path) -> None:
     started, cpu_started = time.perf_counter(), time.process_time()
     posts = (measure_pileon if which == "pileon" else measure_baseline)(source, db)
     seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started  # robust when other jobs share the cores
+    # CPU seconds of this process and of the reader process pileon forks for a large file
+    # (joined by then): robust when other jobs share the cores.
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = time.process_time() - cpu_started + kids.ru_utime + kids.ru_stime
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps({"posts": posts, "seconds": seconds, "cpu_seconds": cpu_seconds,
-                      "peak_rss_mb": peak_mb}))
+                      "peak_rss_mb": peak_mb, "reader_peak_rss_mb": kids.ru_maxrss / 1024}))
 
 
 def run_child(which: str, source: Path, db: Path) -> dict[str, float]:
@@ -234,15 +238,16 @@ def main() -> int:
         ]
     base_rate = rows[0][1]["posts"] / rows[0][1]["seconds"]
     print(f"{'measurement':44} {'posts':>8} {'seconds':>8} {'posts/s':>9} {'vs base':>8}"
-          f" {'posts/cpu-s':>11} {'peak RSS':>9}")
+          f" {'posts/cpu-s':>11} {'peak RSS':>9} {'reader RSS':>10}")
     failed = False
     for name, r in rows:
         rate = r["posts"] / r["seconds"]
         print(f"{name:44} {int(r['posts']):8d} {r['seconds']:8.2f} {rate:9,.0f}"
               f" {rate / base_rate:7.2f}x {r['posts'] / r['cpu_seconds']:11,.0f}"
-              f" {r['peak_rss_mb']:6.0f} MB")
+              f" {r['peak_rss_mb']:6.0f} MB {r.get('reader_peak_rss_mb', 0):7.0f} MB")
         if name.startswith("pileon"):
-            failed |= rate < 20_000 or r["peak_rss_mb"] > 200
+            peak = max(r["peak_rss_mb"], r.get("reader_peak_rss_mb", 0))
+            failed |= rate < 20_000 or peak > 200
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("targets: >= 20,000 posts/s, <= 200 MB peak RSS:", "FAILED" if failed else "met")
     return 1 if failed else 0

@@ -119,7 +119,15 @@ class Account:
     labels: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(self, _ACCOUNT_TEXT, _ACCOUNT_NUMBERS)
+        for value in (self.platform, self.id, self.handle, self.display_name, self.description,
+                      self.url):
+            if value is not None and type(value) is not str:
+                _check_fields(self, _ACCOUNT_TEXT, _ACCOUNT_NUMBERS)
+                return
+        for count in (self.followers_count, self.following_count, self.posts_count):
+            if count is not None and type(count) is not int:
+                _check_fields(self, _ACCOUNT_TEXT, _ACCOUNT_NUMBERS)
+                return
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +153,13 @@ class Post:
     labels: tuple[tuple[str, str], ...] | None = None
 
     def __post_init__(self) -> None:
-        _check_fields(self, _POST_TEXT, ())
+        # The check below, spelled out: a post is built per reply, so this is an ingest's hot path.
+        for value in (self.platform, self.id, self.text, self.author_id, self.uri, self.url,
+                      self.lang_reported, self.reply_to, self.quote_of, self.root_id, self.kind,
+                      self.placeholder):
+            if value is not None and type(value) is not str:
+                _check_fields(self, _POST_TEXT, ())
+                return
 
 
 _ACCOUNT_TEXT = ("platform", "id", "handle", "display_name", "description", "url")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -20,7 +19,12 @@ from urllib.parse import urlsplit
 
 from pileon.errors import FormatError, RecordError
 from pileon.ingest.pages import PageRecords, parse_time
-from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, JsonShapeError, iter_array_at
+from pileon.ingest.streaming import (
+    MAX_DOCUMENT_BYTES,
+    JsonShapeError,
+    fast_loads,
+    iter_array_at,
+)
 from pileon.ingest.xweb import parse_web_answer
 from pileon.records import RawPayload, Rejected, SourceBatch, utc_now
 
@@ -128,7 +132,7 @@ class HarSource:
             )
             found = PageRecords(source, locator)
             try:
-                answer = json.loads(body)
+                answer = fast_loads(body)
                 parse_web_answer(answer, found)
             except (ValueError, RecordError) as exc:
                 reason = exc.message if isinstance(exc, RecordError) else "response body is not JSON"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import PileonError
+from pileon.ingest.parallel import read_prepared
 from pileon.ingest.sniff import choose_source, read_head
 from pileon.plugins import sources
 from pileon.store.evidence import EvidenceWriter, IngestCounts, log_custody
@@ -31,20 +32,31 @@ def ingest_file(
     fmt: str = "auto",
     options: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    parallel: bool | None = None,
 ) -> IngestResult:
-    """Ingest one file. Re-running on the same file adds nothing; an interrupted run resumes."""
+    """Ingest one file. Re-running on the same file adds nothing; an interrupted run resumes.
+
+    `parallel`: read and parse in a second process while this one writes (None: for a file of
+    PARALLEL_MIN_BYTES or more, on a machine with two cores or more); the rows are the same.
+    """
     read_head(path)  # missing / empty / directory: one clear error before anything is written
     source = choose_source(path, sources(), fmt)
     writer = EvidenceWriter(conn, source=str(path), fmt=source.name)
+    settings = dict(options or {})
+    prepared = read_prepared(lambda: source.read(path, settings), path, parallel)
     try:
-        for batch in source.read(path, dict(options or {})):
-            writer.add(batch)
+        for batch in prepared:
+            writer.add_prepared(batch)
             if progress is not None:
-                progress(len(batch.payload.data))
+                progress(len(batch.data))
     except PileonError as exc:
         writer.flush()  # keep what was read before the fatal error; the run stays unfinished
         exc.path = exc.path or str(path)
         raise
+    finally:
+        close = getattr(prepared, "close", None)
+        if close is not None:
+            close()  # a second process still reading is stopped
     counts = writer.finish()
     source_sha256 = hashlib.sha256()
     with path.open("rb") as handle:

@@ -14,13 +14,14 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from pileon import __version__
 from pileon.records import Account, Post, Rejected, SourceBatch, sha256_hex
 from pileon.store.db import is_disk_full, to_iso, transaction
 from pileon.store.safe_text import Sanitizer, safe_text
 
-__all__ = ["IngestCounts", "EvidenceWriter", "log_custody"]
+__all__ = ["IngestCounts", "EvidenceWriter", "PreparedBatch", "log_custody", "prepare"]
 
 
 @dataclass
@@ -69,6 +70,10 @@ ON CONFLICT(platform, id) DO UPDATE SET
 WHERE excluded.seen_at >= posts.seen_at
 """
 
+#: The upsert's INSERT half alone: what it does for a key not yet stored, at half the cost (an
+#: upsert looks the key up before inserting; a plain INSERT appends).
+_POST_INSERT = _POST_UPSERT.split("ON CONFLICT", 1)[0]
+
 _ACCOUNT_UPSERT = """
 INSERT INTO accounts (platform, id, handle, display_name, created_at, followers_count,
                       following_count, posts_count, has_avatar, description, url, raw_sha256,
@@ -90,6 +95,9 @@ ON CONFLICT(platform, id) DO UPDATE SET
 WHERE excluded.seen_at >= accounts.seen_at
 """
 
+_ACCOUNT_INSERT = _ACCOUNT_UPSERT.split("ON CONFLICT", 1)[0]
+
+
 def _iso(moment: datetime | None) -> str | None:
     """`to_iso`, without the time-zone conversion in the common case of a UTC time."""
     if moment is not None and moment.tzinfo is UTC:
@@ -103,7 +111,22 @@ _VERSION_INSERT = (
 )
 
 # json.dumps(..., sort_keys=True) builds a new encoder per call; one shared encoder is ~3x faster.
-_sorted_json = json.JSONEncoder(sort_keys=True).encode
+_sorted_encoder = json.JSONEncoder(sort_keys=True).encode
+# The json module's own string escaper (C): what json.dumps writes for a str, quotes included.
+_quoted = json.encoder.encode_basestring_ascii
+
+
+def _sorted_json(metrics: dict[str, object]) -> str:
+    """`json.dumps(metrics, sort_keys=True)`, written directly when every value is an int and
+    every key plain ASCII (a post's counts: the common case), else by the json module."""
+    parts = []
+    for key in sorted(metrics):
+        value = metrics[key]
+        if (type(value) is not int or type(key) is not str or not key.isascii()
+                or not key.replace("_", "").isalnum()):
+            return _sorted_encoder(metrics)
+        parts.append(f'"{key}": {value}')
+    return "{" + ", ".join(parts) + "}"
 
 
 def _post_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
@@ -136,8 +159,15 @@ def _labels_json(labels: tuple[tuple[str, str], ...] | None) -> str | None:
     return json.dumps([{"val": val, "by": by} for val, by in labels], ensure_ascii=False)
 
 
+def _json_or_null(value: str | None) -> str:
+    return "null" if value is None else _quoted(value)
+
+
 def _version_row(post: Post, raw_sha: str, seen: str) -> tuple[object, ...]:
-    state = json.dumps([post.text, post.placeholder, _iso(post.deleted_at_source)])
+    # json.dumps([text, placeholder, deleted]) (the hash store/collect.py also writes), built
+    # with the json module's own escaper: the same characters, without the encoder's set-up.
+    state = (f"[{_json_or_null(post.text)}, {_json_or_null(post.placeholder)},"
+             f" {_json_or_null(_iso(post.deleted_at_source))}]")
     content_sha = hashlib.sha256(state.encode("utf-8")).hexdigest()
     return (post.platform, post.id, content_sha, post.text, post.placeholder, raw_sha, seen)
 
@@ -176,6 +206,46 @@ def _reject_row(rej: Rejected, now: str) -> tuple[object, ...]:
     )
 
 
+Row = tuple[object, ...]
+#: What building a batch's rows may raise (a value of a type no column takes).
+_ROW_ERRORS = (TypeError, ValueError, OverflowError)
+
+
+class PreparedBatch(NamedTuple):
+    """A SourceBatch as the rows it becomes: built once, by `prepare`, in any process (a tuple
+    of tuples pickles cheaply, so a second process can build them while this one writes)."""
+
+    sha256: str
+    payload: Row  # raw_payloads' values but the ingest run's id
+    source: str
+    locator: str | None
+    data: bytes
+    posts: list[Row]
+    accounts: list[Row]
+    versions: list[Row]
+    rejected: tuple[Rejected, ...]
+    error: str | None = None  # a row could not be built: the batch is kept aside with it
+
+
+def prepare(batch: SourceBatch) -> PreparedBatch:
+    """The rows of one batch, exactly as the writer binds them."""
+    p = batch.payload
+    seen = _iso(p.fetched_at) or to_iso(datetime.now(UTC)) or ""
+    sha = p.sha256
+    payload = (sha, p.data, len(p.data), p.source, p.locator, p.adapter, p.adapter_version, seen)
+    if not batch.posts and not batch.accounts:
+        return PreparedBatch(sha, payload, p.source, p.locator, p.data, [], [], [], batch.rejected)
+    try:
+        posts = [_post_row(x, sha, seen) for x in batch.posts]
+        accounts = [_account_row(a, sha, seen) for a in batch.accounts]
+        versions = [_version_row(x, sha, seen) for x in batch.posts]
+    except _ROW_ERRORS as exc:
+        return PreparedBatch(sha, payload, p.source, p.locator, p.data, [], [], [],
+                             batch.rejected, str(exc))
+    return PreparedBatch(sha, payload, p.source, p.locator, p.data, posts, accounts, versions,
+                         batch.rejected)
+
+
 class EvidenceWriter:
     """Writes batches from one ingest run; a commit happens every `group` batches or every
     `rows` rows (posts, accounts and rejects), whichever comes first."""
@@ -191,7 +261,7 @@ class EvidenceWriter:
         #: SHA-256 of every payload this run stored or found already stored (custody log).
         self.payloads_new: set[str] = set()
         self.payloads_seen: set[str] = set()
-        self._pending: list[SourceBatch] = []
+        self._pending: list[PreparedBatch] = []
         self._pending_rows = 0
         self._clean = Sanitizer()
         now = to_iso(datetime.now(UTC))
@@ -202,6 +272,9 @@ class EvidenceWriter:
         self.run_id = int(cur.lastrowid or 0)
 
     def add(self, batch: SourceBatch) -> None:
+        self.add_prepared(prepare(batch))
+
+    def add_prepared(self, batch: PreparedBatch) -> None:
         self._pending.append(batch)
         self._pending_rows += 1 + len(batch.posts) + len(batch.accounts) + len(batch.rejected)
         if len(self._pending) >= self.group or self._pending_rows >= self.rows:
@@ -255,7 +328,42 @@ class EvidenceWriter:
                 found[sha] = bool(unparsed)
         return found
 
-    def _write_group(self, batches: list[SourceBatch], *, cleaned: bool) -> bool:
+    def _stored_keys(self, table: str, rows: list[tuple[object, ...]]) -> set[tuple[object, object]]:
+        """The (platform, id) of `rows` (each starting with platform, id) already in `table`."""
+        by_platform: dict[object, list[object]] = {}
+        for r in rows:
+            by_platform.setdefault(r[0], []).append(r[1])
+        found: set[tuple[object, object]] = set()
+        for platform, ids in by_platform.items():
+            unique = list(dict.fromkeys(ids))
+            for start in range(0, len(unique), 500):
+                part = unique[start:start + 500]
+                marks = ",".join("?" * len(part))
+                found.update(self.conn.execute(
+                    f"SELECT platform, id FROM {table} WHERE platform = ? AND id IN ({marks})",
+                    [platform, *part],
+                ).fetchall())
+        return {tuple(k) for k in found}  # type: ignore[misc]
+
+    def _upsert(self, table: str, insert: str, upsert: str, rows: list[tuple[object, ...]]) -> None:
+        """`upsert` every row, in order, with the same result: a key neither stored nor met
+        earlier in `rows` takes the plain INSERT (run first), every other row the upsert."""
+        stored = self._stored_keys(table, rows)
+        fresh: list[tuple[object, ...]] = []
+        again: list[tuple[object, ...]] = []
+        for r in rows:
+            key = (r[0], r[1])
+            if key in stored:
+                again.append(r)
+            else:
+                stored.add(key)
+                fresh.append(r)
+        if fresh:
+            self.conn.executemany(insert, fresh)
+        if again:
+            self.conn.executemany(upsert, again)
+
+    def _write_group(self, batches: list[PreparedBatch], *, cleaned: bool) -> bool:
         """Write every batch with one statement per table. False, with nothing written, when
         SQLite refuses a record (the caller then writes batch by batch)."""
         conn = self.conn
@@ -271,28 +379,26 @@ class EvidenceWriter:
                 " rejected_at) VALUES (?,?,?,?,?,?)",
                 rejects,
             ).rowcount if rejects else 0
-            parsed = [b for b in batches if b.posts or b.accounts]
-            stored = self._stored_payloads(list({b.payload.sha256 for b in parsed}))
-            new: list[SourceBatch] = []
+            parsed = [b for b in batches if b.posts or b.accounts or b.error is not None]
+            stored = self._stored_payloads(list({b.sha256 for b in parsed}))
+            new: list[PreparedBatch] = []
             seen: list[str] = []
             taken: set[str] = set()
-            inserts: list[tuple[object, ...]] = []
-            claims: list[tuple[object, ...]] = []
+            inserts: list[Row] = []
+            claims: list[Row] = []
             for b in parsed:
-                p = b.payload
-                sha = p.sha256
+                sha = b.sha256
                 if sha in taken or stored.get(sha) is False:
                     seen.append(sha)  # stored, with everything parsed from it, earlier
                     continue
+                if b.error is not None:
+                    raise ValueError(b.error)  # a row that cannot be built: batch by batch
                 taken.add(sha)
                 new.append(b)
                 if sha in stored:  # archived on arrival by a collector, unparsed: claim it
                     claims.append((self.run_id, sha))
                 else:
-                    inserts.append(row((
-                        sha, p.data, len(p.data), p.source, p.locator, p.adapter,
-                        p.adapter_version, _iso(p.fetched_at), self.run_id,
-                    )))
+                    inserts.append(row((*b.payload, self.run_id)))
             if inserts:
                 conn.executemany(
                     "INSERT INTO raw_payloads (sha256, data, size_bytes, source, locator,"
@@ -304,21 +410,25 @@ class EvidenceWriter:
                 conn.executemany(
                     "UPDATE raw_payloads SET ingest_run_id=? WHERE sha256=?", claims
                 )
-            accounts: list[tuple[object, ...]] = []
-            posts: list[tuple[object, ...]] = []
-            versions: list[tuple[object, ...]] = []
-            # versions hold the posts' text again: not counted twice
-            again = Sanitizer().row if cleaned else _as_built
-            for b in new:
-                p = b.payload
-                seen_at = _iso(p.fetched_at) or now
-                accounts.extend(row(_account_row(a, p.sha256, seen_at)) for a in b.accounts)
-                posts.extend(row(_post_row(x, p.sha256, seen_at)) for x in b.posts)
-                versions.extend(again(_version_row(x, p.sha256, seen_at)) for x in b.posts)
+            accounts: list[Row] = []
+            posts: list[Row] = []
+            versions: list[Row] = []
+            if cleaned:
+                # versions hold the posts' text again: not counted twice
+                again = Sanitizer().row
+                for b in new:
+                    accounts.extend(row(r) for r in b.accounts)
+                    posts.extend(row(r) for r in b.posts)
+                    versions.extend(again(r) for r in b.versions)
+            else:
+                for b in new:
+                    accounts.extend(b.accounts)
+                    posts.extend(b.posts)
+                    versions.extend(b.versions)
             if accounts:
-                conn.executemany(_ACCOUNT_UPSERT, accounts)
+                self._upsert("accounts", _ACCOUNT_INSERT, _ACCOUNT_UPSERT, accounts)
             if posts:
-                conn.executemany(_POST_UPSERT, posts)
+                self._upsert("posts", _POST_INSERT, _POST_UPSERT, posts)
             if versions:
                 conn.executemany(_VERSION_INSERT, versions)
         except (sqlite3.Error, TypeError, ValueError, OverflowError) as exc:
@@ -335,19 +445,19 @@ class EvidenceWriter:
         c.rejected += rejected
         c.payloads_new += len(new)
         c.payloads_seen += len(seen)
-        self.payloads_new.update(b.payload.sha256 for b in new)
+        self.payloads_new.update(b.sha256 for b in new)
         self.payloads_seen.update(seen)
         c.posts += sum(len(b.posts) for b in new)
         c.accounts += sum(len(b.accounts) for b in new)
         return True
 
-    def _write_or_keep_aside(self, batch: SourceBatch) -> None:
+    def _write_or_keep_aside(self, batch: PreparedBatch) -> None:
         """Write one batch inside a savepoint; if SQLite refuses it, keep its bytes aside."""
         conn = self.conn
         before = (self.counts.payloads_new, self.counts.payloads_seen, self.counts.posts,
                   self.counts.accounts, self.counts.rejected)
         cleaned = (self._clean.surrogates_replaced, self._clean.integers_dropped)
-        sha = batch.payload.sha256
+        sha = batch.sha256
         known = (sha in self.payloads_new, sha in self.payloads_seen)
         conn.execute("SAVEPOINT batch")
         try:
@@ -366,8 +476,8 @@ class EvidenceWriter:
                 self.payloads_new.discard(sha)
             if not known[1]:
                 self.payloads_seen.discard(sha)
-            p = batch.payload
-            rej = Rejected(p.source, p.locator or "payload", f"cannot be stored: {exc}", p.data)
+            rej = Rejected(batch.source, batch.locator or "payload", f"cannot be stored: {exc}",
+                           batch.data)
             cur = conn.execute(
                 "INSERT OR IGNORE INTO rejects (source, locator, reason, raw, raw_sha256,"
                 " rejected_at) VALUES (?,?,?,?,?,?)",
@@ -377,7 +487,7 @@ class EvidenceWriter:
             return
         conn.execute("RELEASE batch")
 
-    def _write(self, batch: SourceBatch) -> None:
+    def _write(self, batch: PreparedBatch) -> None:
         conn = self.conn
         now = to_iso(datetime.now(UTC)) or ""
         for rej in batch.rejected:
@@ -387,41 +497,28 @@ class EvidenceWriter:
                 _reject_row(rej, now),
             )
             self.counts.rejected += cur.rowcount
-        p = batch.payload
-        if not batch.posts and not batch.accounts:
+        if not batch.posts and not batch.accounts and batch.error is None:
             return  # nothing parsed: the rejects above hold the bytes
+        sha = batch.sha256
         cur = conn.execute(
             "INSERT OR IGNORE INTO raw_payloads (sha256, data, size_bytes, source, locator,"
             " adapter, adapter_version, fetched_at, ingest_run_id) VALUES (?,?,?,?,?,?,?,?,?)",
-            self._clean.row((
-                p.sha256,
-                p.data,
-                len(p.data),
-                p.source,
-                p.locator,
-                p.adapter,
-                p.adapter_version,
-                to_iso(p.fetched_at),
-                self.run_id,
-            )),
+            self._clean.row((*batch.payload, self.run_id)),
         )
-        if cur.rowcount == 0 and not self._claim_archived(p.sha256):
+        if cur.rowcount == 0 and not self._claim_archived(sha):
             self.counts.payloads_seen += 1
-            self.payloads_seen.add(p.sha256)
+            self.payloads_seen.add(sha)
             return  # already stored, with everything parsed from it, in an earlier run
+        if batch.error is not None:
+            raise ValueError(batch.error)
         self.counts.payloads_new += 1
-        self.payloads_new.add(p.sha256)
-        seen = to_iso(p.fetched_at) or now
+        self.payloads_new.add(sha)
         clean = self._clean.row
-        conn.executemany(
-            _ACCOUNT_UPSERT, [clean(_account_row(a, p.sha256, seen)) for a in batch.accounts]
-        )
-        conn.executemany(_POST_UPSERT, [clean(_post_row(x, p.sha256, seen)) for x in batch.posts])
-        conn.executemany(
-            _VERSION_INSERT,
-            # The same text as the post's row: cleaned again, but not counted twice.
-            [Sanitizer().row(_version_row(x, p.sha256, seen)) for x in batch.posts],
-        )
+        conn.executemany(_ACCOUNT_UPSERT, [clean(r) for r in batch.accounts])
+        conn.executemany(_POST_UPSERT, [clean(r) for r in batch.posts])
+        # The same text as the post's row: cleaned again, but not counted twice.
+        again = Sanitizer().row
+        conn.executemany(_VERSION_INSERT, [again(r) for r in batch.versions])
         self.counts.posts += len(batch.posts)
         self.counts.accounts += len(batch.accounts)
 

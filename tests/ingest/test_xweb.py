@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from pileon.cli import main
 from pileon.errors import RecordError
+from pileon.ingest import parallel
 from pileon.ingest.pages import parse_time
 
 from .conftest import IngestFn
@@ -166,9 +167,19 @@ def test_har_cli_says_headers_are_not_stored_and_report_has_no_secret(
         assert secret.split("=")[-1].split()[-1].encode() not in texts
 
 
+@pytest.fixture(params=[False, True], ids=["one-process", "second-process"])
+def reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways to read a file: here, and (any size) in a forked second process."""
+    if request.param:
+        if not parallel.can_fork():
+            pytest.skip("no fork here")
+        monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    return bool(request.param)
+
+
 @pytest.mark.parametrize("case", ["other_site", "no_x_answers", "truncated", "graphql_error"])
 def test_bad_har_is_one_error_line_and_stores_nothing(
-    case: str, tmp_path: Path, db_path: Path
+    case: str, tmp_path: Path, db_path: Path, reader: bool
 ) -> None:
     if case == "other_site":
         har = _write_har(tmp_path / "a.har", [
@@ -236,7 +247,7 @@ def test_zeeschuimer_items_keyed_by_rest_id_with_capture_time(
     ("instagram.com", {"code": "C1x", "caption": {"text": "hi"}, "pk": "3301"}),
 ])
 def test_zeeschuimer_capture_of_another_platform_is_refused(
-        platform: str, item: dict[str, Any], tmp_path: Path, db_path: Path) -> None:
+        platform: str, item: dict[str, Any], tmp_path: Path, db_path: Path, reader: bool) -> None:
     CliRunner().invoke(main, ["ingest", str(db_path), str(_x_har(tmp_path))])  # stored before
     conn = sqlite3.connect(db_path)
     before = [conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
