@@ -286,6 +286,19 @@ def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int,
     return notes
 
 
+def _first_posts(keys: Sequence[str | None], created_ms: np.ndarray,
+                 reference: datetime | None) -> dict[str, datetime | None]:
+    """When each account first posted in the thread (profile signals are judged then, as
+    triage judges them at each post); the thread's start for an account without a dated post."""
+    first: dict[str, int] = {}
+    for key, ms in zip(keys, created_ms.tolist(), strict=True):
+        if key is not None and ms != NO_TIME and ms < first.get(key, ms + 1):
+            first[key] = ms
+    out: dict[str, datetime | None] = {key: reference for key in keys if key is not None}
+    out.update((key, datetime.fromtimestamp(ms / 1000, UTC)) for key, ms in first.items())
+    return out
+
+
 def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
                          params: CoordinationParams | None = None,
                          reference: datetime | None = None) -> CoordinationResult:
@@ -304,7 +317,9 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     batch = sketch.posts
     keys = batch.account_keys()
     authors = {key for key in keys if key}
-    profiles = {key: profile_signals(accounts.get(key), reference, params) for key in authors}
+    first_post = _first_posts(keys, batch.created_ms, reference)
+    profiles = {key: profile_signals(accounts.get(key), first_post.get(key), params)
+                for key in authors}
     profile = {key: profile_score(signals) for key, signals in profiles.items()}
     present = sketch.key_of[sketch.key_of >= 0]
     rows_per_key = np.bincount(present, minlength=len(sketch.key_text)).astype(np.int64)
@@ -347,7 +362,8 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     signals: list[AccountSignals] = []
     for key in sorted(authors):
         activity = AccountActivity(replies[key], in_clusters[key], in_groups[key])
-        signals.append(account_signals(key, accounts.get(key), activity, reference, params,
+        signals.append(account_signals(key, accounts.get(key), activity, first_post.get(key),
+                                       params,
                                        profile=profiles[key], component=component_of.get(key)))
     signals.sort(key=lambda s: (-s.score, s.platform, s.account_id))
 
