@@ -173,8 +173,58 @@ def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
         return ()
     order = np.argsort(ctx.batch.created_ms[dated], kind="stable")
     around = _Around(dated[order], ctx.batch.created_ms[dated[order]])
-    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around, len(windows))
-                 for i, w in enumerate(windows))
+    judged = [_judge(w, ctx, i, text, len(dated), window_ms, around, len(windows))
+              for i, w in enumerate(windows)]
+    return tuple(judged + _tails(judged, windows, around, ctx, window_ms))
+
+
+def _tails(judged: Sequence[SynchronisedGroup], windows: Sequence[np.ndarray], around: _Around,
+           ctx: _Context, window_ms: int) -> list[SynchronisedGroup]:
+    """The tail of each coordinated group: the cluster's posts in no group that were posted
+    within W of at least `min_group_size` of the group's members (each of them co-posted
+    with the group in CooRTweet's pairwise sense). A wave a little longer than W is cut by
+    the window; its first or last few posts are fewer than a group needs, but they are the
+    same wave. Each such post joins one group (the one with most members within W of it)."""
+    coordinated = [g for g in judged if g.coordinated]
+    if not coordinated:
+        return []
+    grouped = np.concatenate(windows)
+    free = ~np.isin(around.rows, grouped)
+    rows, times = around.rows[free], around.times[free]
+    if not len(rows):
+        return []
+    need = ctx.params.min_group_size
+    best = np.zeros(len(rows), dtype=np.int64)
+    owner = np.full(len(rows), -1, dtype=np.int64)
+    for k, group in enumerate(coordinated):
+        member_times = np.sort(ctx.batch.created_ms[list(group.members)])
+        near = (np.searchsorted(member_times, times + window_ms, side="right")
+                - np.searchsorted(member_times, times - window_ms, side="left"))
+        take = (near >= need) & (near > best)
+        best[take], owner[take] = near[take], k
+    tails: list[SynchronisedGroup] = []
+    keys = ctx.keys
+    for k, group in enumerate(coordinated):
+        members = rows[owner == k]
+        if not len(members):
+            continue
+        member_list = members.tolist()
+        ordinary = tuple(r for r in member_list
+                         if (score := ctx.profile.get(keys[r] or "")) is not None
+                         and ctx.known.get(keys[r] or "", 0) >= 3
+                         and score < ctx.params.ordinary_member)
+        tail_times = ctx.batch.created_ms[members]
+        why = (f"tail of group {group.index}: {len(members)} post(s) of the same text outside "
+               f"every window, each within W of at least {need} of the group's members")
+        if ordinary:
+            why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
+        tails.append(SynchronisedGroup(
+            index=len(judged) + len(tails), members=tuple(member_list),
+            accounts=len({key for r in member_list if (key := keys[r])}),
+            first_ms=int(tail_times.min()), last_ms=int(tail_times.max()),
+            profile_score=group.profile_score, coordinated=True, why=why, ordinary=ordinary,
+            text_level=group.text_level, tight=True))
+    return tails
 
 
 def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: PartitionSketch,
