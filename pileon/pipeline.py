@@ -174,6 +174,10 @@ def _coordination(conn: sqlite3.Connection, options: PipelineOptions) -> dict[st
                                 jaccard_threshold=options.jaccard_threshold,
                                 min_group_size=options.min_group,
                                 min_group_accounts=options.min_group)
+    # One account-signal config for both stages: the rules file's [account_signals].
+    from pileon.triage.rules import load_rules
+
+    params = params.with_account_signals(load_rules(options.rules_path).accounts.signals)
     batch, result = coordinate_thread(conn, params)
     run_id = save_result(conn, batch, result)
     run = latest_run(conn)

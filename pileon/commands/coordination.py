@@ -27,6 +27,7 @@ from pileon.store.coordination import (
     read_edges,
     run_by_id,
 )
+from pileon.triage.rules import load_rules
 
 __all__ = ["COMMANDS"]
 
@@ -77,9 +78,14 @@ def _when(iso: str | None) -> str:
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes for the map step (default: 2 from 150,000 posts up, else 1); "
                    "the result is the same for any number.")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Triage rules file whose [account_signals] thresholds the "
+                                 "account signals use (the same ones triage uses; default: "
+                                 "the built-in rules).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 def coordination(db: Path, window: str, threshold: float, min_group: int,
-                 max_posts: int | None, workers: int | None, as_json: bool) -> None:
+                 max_posts: int | None, workers: int | None, rules_path: Path | None,
+                 as_json: bool) -> None:
     """Find near-duplicate clusters, bursts and groups consistent with coordination in DB.
 
     A group counts when its template is specific and its posts are far tighter in time than
@@ -90,6 +96,7 @@ def coordination(db: Path, window: str, threshold: float, min_group: int,
     """
     params = CoordinationParams(window_s=parse_window(window), jaccard_threshold=threshold,
                                 min_group_size=min_group, min_group_accounts=min_group)
+    params = params.with_account_signals(load_rules(rules_path).accounts.signals)
     conn = connect(db, create=False)
     started = time.perf_counter()
     posts = count_posts(conn)

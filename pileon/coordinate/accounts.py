@@ -5,25 +5,21 @@ never False, and an unknown signal neither raises nor lowers the profile score.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from pileon.coordinate.results import AccountSignals, CoordinationParams
+from pileon.coordinate.signals import PROFILE_SIGNALS, numbered_handle
+from pileon.coordinate.signals import profile_signals as shared_signals
 from pileon.records import Account
 
 __all__ = ["BEHAVIOUR_WEIGHTS", "PROFILE_WEIGHTS", "AccountActivity", "account_signals",
            "numbered_handle", "profile_signals", "profile_score"]
 
 #: What the account looks like (from the platform's profile fields).
-PROFILE_WEIGHTS: dict[str, float] = {
-    "new_account": 2.0,
-    "no_avatar": 1.0,
-    "numbered_handle": 1.0,
-    "few_followers": 1.0,
-    "few_posts": 1.0,
-}
+PROFILE_WEIGHTS: dict[str, float] = dict(zip(PROFILE_SIGNALS, (2.0, 1.0, 1.0, 1.0, 1.0),
+                                             strict=True))
 #: What the account did in this thread. Replying often to a viral post and posting in several
 #: near-duplicate clusters (stock replies, slogans) are reported as context, weight 0: heavy
 #: organic repliers do both. Only membership of a coordinated group counts.
@@ -32,9 +28,6 @@ BEHAVIOUR_WEIGHTS: dict[str, float] = {
     "several_clusters": 0.0,
     "coordinated_group": 2.0,
 }
-
-_DIGITS_AT_END = re.compile(r"\d{4,}$")
-_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,34 +39,16 @@ class AccountActivity:
     coordinated_groups: int
 
 
-def numbered_handle(handle: str | None) -> bool | None:
-    """True for default-looking handles: the local part ends in 4+ digits or holds 6+ digits."""
-    if not handle:
-        return None
-    # "@name@instance" (Mastodon) and "name.bsky.social" (Bluesky): the first label counts.
-    local = handle.lstrip("@").split("@")[0].split(".")[0]
-    digits = len(_DIGIT.findall(local))
-    return bool(_DIGITS_AT_END.search(local)) or digits >= 6
-
-
-def profile_signals(account: Account | None, reference: datetime | None,
+def profile_signals(account: Account | None, posted_at: datetime | None,
                     params: CoordinationParams) -> dict[str, bool | None]:
-    """The profile signals of one account; all None when we have no profile at all."""
+    """The profile signals of one account (coordinate/signals.py, shared with triage), judged
+    at `posted_at` (its first dated post in the thread); all None without a profile."""
     if account is None:
         return dict.fromkeys(PROFILE_WEIGHTS)
-    new: bool | None = None
-    if account.created_at is not None and reference is not None:
-        age_days = (reference - account.created_at).total_seconds() / 86400
-        new = age_days <= params.new_account_days  # created after the post counts too
-    return {
-        "new_account": new,
-        "no_avatar": None if account.has_avatar is None else not account.has_avatar,
-        "numbered_handle": numbered_handle(account.handle),
-        "few_followers": None if account.followers_count is None
-        else account.followers_count < params.few_followers,
-        "few_posts": None if account.posts_count is None
-        else account.posts_count < params.few_posts,
-    }
+    return shared_signals(params.account_signal_config(), posted_at=posted_at,
+                          created_at=account.created_at, has_avatar=account.has_avatar,
+                          handle=account.handle, followers=account.followers_count,
+                          posts=account.posts_count)
 
 
 def profile_score(signals: Mapping[str, bool | None]) -> float | None:
@@ -87,12 +62,12 @@ def profile_score(signals: Mapping[str, bool | None]) -> float | None:
 
 
 def _reasons(account: Account | None, signals: Mapping[str, bool | None],
-             activity: AccountActivity, reference: datetime | None) -> tuple[str, ...]:
+             activity: AccountActivity, posted_at: datetime | None) -> tuple[str, ...]:
     reasons = []
-    if signals.get("new_account") and account and account.created_at and reference:
-        days = (reference - account.created_at).total_seconds() / 86400
+    if signals.get("new_account") and account and account.created_at and posted_at:
+        days = (posted_at - account.created_at).total_seconds() / 86400
         reasons.append(f"account created {abs(days):.0f} days {'before' if days >= 0 else 'after'}"
-                       " the post")
+                       " its first post here")
     if signals.get("no_avatar"):
         reasons.append("no avatar")
     if signals.get("numbered_handle") and account:
@@ -115,12 +90,13 @@ def _reasons(account: Account | None, signals: Mapping[str, bool | None],
 
 
 def account_signals(key: str, account: Account | None, activity: AccountActivity,
-                    reference: datetime | None, params: CoordinationParams, *,
+                    posted_at: datetime | None, params: CoordinationParams, *,
                     profile: Mapping[str, bool | None] | None = None,
                     component: int | None = None) -> AccountSignals:
     """All signals of one account, its score (0..1, unknowns count as not shown) and reasons.
-    `profile` passes profile signals the caller already computed."""
-    signals = dict(profile) if profile is not None else profile_signals(account, reference,
+    `posted_at` is the account's first dated post in the thread; `profile` passes profile
+    signals the caller already computed."""
+    signals = dict(profile) if profile is not None else profile_signals(account, posted_at,
                                                                          params)
     signals["many_replies"] = activity.replies >= params.many_replies
     signals["several_clusters"] = activity.clusters >= 2
@@ -135,7 +111,7 @@ def account_signals(key: str, account: Account | None, activity: AccountActivity
         signals=signals,
         score=round(score, 4),
         profile_score=profile_score(signals),
-        reasons=_reasons(account, signals, activity, reference),
+        reasons=_reasons(account, signals, activity, posted_at),
         replies=activity.replies,
         clusters=activity.clusters,
         component=component,

@@ -4,8 +4,10 @@ groups, bursts, account signals, co-action edges and the whole result of one run
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+from pileon.coordinate.signals import DEFAULT_ACCOUNT_SIGNALS, AccountSignalConfig
 
 __all__ = [
     "WINDOW_SEMANTICS",
@@ -41,9 +43,12 @@ class CoordinationParams:
     account_evidence: float = 0.5  # mean profile score that counts as account evidence
     ordinary_member: float = 0.25  # below this profile score a member of a coordinated group
     #                                is listed as "same text, same window, ordinary account"
-    new_account_days: int = 30  # "created shortly before the post"
-    few_followers: int = 10
-    few_posts: int = 20
+    # The profile signals' thresholds: defined once in coordinate/signals.py, shared with the
+    # triage rules ([account_signals]); see `account_signal_config`.
+    new_account_days: int = DEFAULT_ACCOUNT_SIGNALS.new_account_days
+    few_followers: int = DEFAULT_ACCOUNT_SIGNALS.few_followers
+    few_posts: int = DEFAULT_ACCOUNT_SIGNALS.few_posts
+    no_avatar: bool = DEFAULT_ACCOUNT_SIGNALS.no_avatar
     many_replies: int = 5  # replies to this thread by one account
     burst_baseline_min: int = 61  # centred rolling window of the burst baseline, minutes
     burst_z: float = 4.0
@@ -63,6 +68,17 @@ class CoordinationParams:
     def __post_init__(self) -> None:
         if self.num_perm % self.bands:
             raise ValueError("num_perm must be a multiple of bands")
+
+    def account_signal_config(self) -> AccountSignalConfig:
+        """The profile signals' thresholds of this run (the same type triage's rules hold)."""
+        return AccountSignalConfig(self.new_account_days, self.few_followers, self.few_posts,
+                                   self.no_avatar)
+
+    def with_account_signals(self, config: AccountSignalConfig) -> CoordinationParams:
+        """These params with `config`'s thresholds (e.g. from the triage rules file)."""
+        return replace(self, new_account_days=config.new_account_days,
+                       few_followers=config.few_followers, few_posts=config.few_posts,
+                       no_avatar=config.no_avatar)
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,8 +173,58 @@ def _groups(dated: np.ndarray, ctx: _Context, text: TextEvidence | None,
         return ()
     order = np.argsort(ctx.batch.created_ms[dated], kind="stable")
     around = _Around(dated[order], ctx.batch.created_ms[dated[order]])
-    return tuple(_judge(w, ctx, i, text, len(dated), window_ms, around, len(windows))
-                 for i, w in enumerate(windows))
+    judged = [_judge(w, ctx, i, text, len(dated), window_ms, around, len(windows))
+              for i, w in enumerate(windows)]
+    return tuple(judged + _tails(judged, windows, around, ctx, window_ms))
+
+
+def _tails(judged: Sequence[SynchronisedGroup], windows: Sequence[np.ndarray], around: _Around,
+           ctx: _Context, window_ms: int) -> list[SynchronisedGroup]:
+    """The tail of each coordinated group: the cluster's posts in no group that were posted
+    within W of at least `min_group_size` of the group's members (each of them co-posted
+    with the group in CooRTweet's pairwise sense). A wave a little longer than W is cut by
+    the window; its first or last few posts are fewer than a group needs, but they are the
+    same wave. Each such post joins one group (the one with most members within W of it)."""
+    coordinated = [g for g in judged if g.coordinated]
+    if not coordinated:
+        return []
+    grouped = np.concatenate(windows)
+    free = ~np.isin(around.rows, grouped)
+    rows, times = around.rows[free], around.times[free]
+    if not len(rows):
+        return []
+    need = ctx.params.min_group_size
+    best = np.zeros(len(rows), dtype=np.int64)
+    owner = np.full(len(rows), -1, dtype=np.int64)
+    for k, group in enumerate(coordinated):
+        member_times = np.sort(ctx.batch.created_ms[list(group.members)])
+        near = (np.searchsorted(member_times, times + window_ms, side="right")
+                - np.searchsorted(member_times, times - window_ms, side="left"))
+        take = (near >= need) & (near > best)
+        best[take], owner[take] = near[take], k
+    tails: list[SynchronisedGroup] = []
+    keys = ctx.keys
+    for k, group in enumerate(coordinated):
+        members = rows[owner == k]
+        if not len(members):
+            continue
+        member_list = members.tolist()
+        ordinary = tuple(r for r in member_list
+                         if (score := ctx.profile.get(keys[r] or "")) is not None
+                         and ctx.known.get(keys[r] or "", 0) >= 3
+                         and score < ctx.params.ordinary_member)
+        tail_times = ctx.batch.created_ms[members]
+        why = (f"tail of group {group.index}: {len(members)} post(s) of the same text outside "
+               f"every window, each within W of at least {need} of the group's members")
+        if ordinary:
+            why += f"; {len(ordinary)} member(s) from established-looking accounts not counted"
+        tails.append(SynchronisedGroup(
+            index=len(judged) + len(tails), members=tuple(member_list),
+            accounts=len({key for r in member_list if (key := keys[r])}),
+            first_ms=int(tail_times.min()), last_ms=int(tail_times.max()),
+            profile_score=group.profile_score, coordinated=True, why=why, ordinary=ordinary,
+            text_level=group.text_level, tight=True))
+    return tails
 
 
 def _cluster(cluster_id: int, found: TextCluster, ctx: _Context, sketch: PartitionSketch,
@@ -286,6 +336,19 @@ def _not_computed(batch: PostBatch, accounts: Mapping[str, Account], empty: int,
     return notes
 
 
+def _first_posts(keys: Sequence[str | None], created_ms: np.ndarray,
+                 reference: datetime | None) -> dict[str, datetime | None]:
+    """When each account first posted in the thread (profile signals are judged then, as
+    triage judges them at each post); the thread's start for an account without a dated post."""
+    first: dict[str, int] = {}
+    for key, ms in zip(keys, created_ms.tolist(), strict=True):
+        if key is not None and ms != NO_TIME and ms < first.get(key, ms + 1):
+            first[key] = ms
+    out: dict[str, datetime | None] = {key: reference for key in keys if key is not None}
+    out.update((key, datetime.fromtimestamp(ms / 1000, UTC)) for key, ms in first.items())
+    return out
+
+
 def analyse_coordination(batch: PostBatch, accounts: Mapping[str, Account],
                          params: CoordinationParams | None = None,
                          reference: datetime | None = None) -> CoordinationResult:
@@ -304,7 +367,9 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     batch = sketch.posts
     keys = batch.account_keys()
     authors = {key for key in keys if key}
-    profiles = {key: profile_signals(accounts.get(key), reference, params) for key in authors}
+    first_post = _first_posts(keys, batch.created_ms, reference)
+    profiles = {key: profile_signals(accounts.get(key), first_post.get(key), params)
+                for key in authors}
     profile = {key: profile_score(signals) for key, signals in profiles.items()}
     present = sketch.key_of[sketch.key_of >= 0]
     rows_per_key = np.bincount(present, minlength=len(sketch.key_text)).astype(np.int64)
@@ -347,7 +412,8 @@ def analyse_sketch(sketch: PartitionSketch, accounts: Mapping[str, Account],
     signals: list[AccountSignals] = []
     for key in sorted(authors):
         activity = AccountActivity(replies[key], in_clusters[key], in_groups[key])
-        signals.append(account_signals(key, accounts.get(key), activity, reference, params,
+        signals.append(account_signals(key, accounts.get(key), activity, first_post.get(key),
+                                       params,
                                        profile=profiles[key], component=component_of.get(key)))
     signals.sort(key=lambda s: (-s.score, s.platform, s.account_id))
 

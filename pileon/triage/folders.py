@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from pileon.coordinate.signals import profile_signals
 from pileon.records import ABUSIVE_LABELS, LABELS
 from pileon.triage.cues import TextCues, read_cues
 from pileon.triage.rules import Rules
@@ -68,27 +69,27 @@ class FolderChoice:
     explain: Mapping[str, Any] = field(default_factory=dict)
 
 
+#: The shared profile signals (pileon/coordinate/signals.py) a reply's facts can show.
+THROWAWAY_SIGNALS: tuple[str, ...] = ("new_account", "no_avatar", "few_followers")
+
+
 def account_signals(account: AccountFacts | None, posted_at: datetime | None,
                     rules: Rules) -> tuple[str, ...]:
-    """The Block-Party-style signals an author shows; unknown fields give no signal."""
+    """The Block-Party-style signals an author shows at this post, by the one definition the
+    coordination stage uses too; unknown fields give no signal."""
     if account is None:
         return ()
-    found = []
-    if account.created_at is not None and posted_at is not None:
-        age_days = (posted_at - account.created_at).total_seconds() / 86400
-        if age_days < rules.accounts.new_account_days:
-            found.append("new_account")
-    if rules.accounts.no_avatar and account.has_avatar is False:
-        found.append("no_avatar")
-    if account.followers_count is not None and account.followers_count < rules.accounts.few_followers:
-        found.append("few_followers")
+    shown = profile_signals(rules.accounts.signals, posted_at=posted_at,
+                            created_at=account.created_at, has_avatar=account.has_avatar,
+                            followers=account.followers_count)
+    found = [name for name in THROWAWAY_SIGNALS if shown[name]]
     if account.coordinated:
         found.append("coordinated")
     return tuple(found)
 
 
 def _is_throwaway(signals: Sequence[str], rules: Rules) -> bool:
-    counted = [s for s in signals if s in ("new_account", "no_avatar", "few_followers")]
+    counted = [s for s in signals if s in THROWAWAY_SIGNALS]
     return len(counted) >= rules.accounts.signals_needed
 
 

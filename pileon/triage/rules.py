@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pileon.coordinate.signals import AccountSignalConfig
 from pileon.errors import ConfigError
 from pileon.records import ABUSIVE_LABELS
 
@@ -23,9 +24,10 @@ __all__ = ["AccountSignalRules", "ClusterRules", "Rules", "default_rules_text", 
 
 @dataclass(frozen=True, slots=True)
 class AccountSignalRules:
-    new_account_days: int
-    few_followers: int
-    no_avatar: bool
+    """[account_signals]: the thresholds are the ONE account-signal config that triage and
+    the coordination stage share (pileon/coordinate/signals.py); the rest is triage's own."""
+
+    signals: AccountSignalConfig
     signals_needed: int
     shield_discount: float
 
@@ -71,6 +73,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, float | None, float | None]]] = {
     "account_signals": {
         "new_account_days": (int, 0, 36500),
         "few_followers": (int, 0, 10**9),
+        "few_posts": (int, 0, 10**9),
         "no_avatar": (bool, None, None),
         "signals_needed": (int, 1, 3),
         "shield_discount": (float, 0.0, 1.0),
@@ -175,9 +178,11 @@ def parse_rules(text: str, source: str) -> Rules:
         inbox_severe_floor=float(merged["inbox"]["severe_floor"]),
         shield={k: float(v) for k, v in merged["shield"].items()},
         review={k: float(v) for k, v in merged["review"].items()},
-        accounts=AccountSignalRules(int(a["new_account_days"]), int(a["few_followers"]),
-                                    bool(a["no_avatar"]), int(a["signals_needed"]),
-                                    float(a["shield_discount"])),
+        accounts=AccountSignalRules(
+            AccountSignalConfig(new_account_days=int(a["new_account_days"]),
+                                few_followers=int(a["few_followers"]),
+                                few_posts=int(a["few_posts"]), no_avatar=bool(a["no_avatar"])),
+            int(a["signals_needed"]), float(a["shield_discount"])),
         clusters=ClusterRules(int(c["min_size"]), float(c["abusive_share"]),
                               bool(c["shield_members"])),
         source=source,

@@ -272,3 +272,38 @@ def test_a_common_reply_all_day_is_a_near_duplicate_not_synchronised() -> None:
     # Windows of five copies happen by chance at this rate; none is tighter than it predicts.
     assert phrase.groups and not any(g.tight for g in phrase.groups)
     assert phrase.verdict == "near_duplicate"
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_the_tail_of_a_wave_cut_by_the_window_joins_it(seed: int) -> None:
+    # 25 near-copies over 14 minutes with W = 10: the densest window holds ~18; the few
+    # before and after it are fewer than a group needs, yet each posted within W of many of
+    # the group. They are the same wave: counted, and linked to every other member.
+    rng = random.Random(seed)
+    thread = organic_thread(rng, 2000)
+    plant_wave(thread, rng, "w", "nobody believes this story and everyone knows who paid "
+               "for it stop lying", 25, ROOT_AT + timedelta(hours=7), minutes=14, edits=1)
+    later = thread.add_account(old_account(rng, 9000))  # same text 40 min later: not the wave
+    thread.add_post("nobody believes this story and everyone knows who paid for it stop lying",
+                    later, ROOT_AT + timedelta(hours=7, minutes=54))
+    batch = PostBatch.from_posts(thread.posts)
+    result = analyse_coordination(batch, {})
+    groups = [g for c in result.clusters for g in c.groups if g.coordinated]
+    flagged = {batch.ids[r] for g in groups for r in g.coordinated_members}
+    assert flagged == thread.waves["w"]
+    accounts = sorted({f"x:w-{n}" for n in range(25)})
+    linked = {(e.source, e.target) for e in result.edges if e.co_posts}
+    assert all((a, b) in linked for i, a in enumerate(accounts) for b in accounts[i + 1:])
+    assert len(groups) >= 2  # the window did cut the wave
+
+
+def test_a_tail_shorter_than_a_group_is_its_own_coordinated_tail() -> None:
+    # The same wave: what lies outside its densest window is fewer posts than a group needs;
+    # it is kept as a tail of the group, not dropped.
+    rng = random.Random(3)
+    thread = organic_thread(rng, 2000)
+    plant_wave(thread, rng, "w", "nobody believes this story and everyone knows who paid "
+               "for it stop lying", 25, ROOT_AT + timedelta(hours=7), minutes=14, edits=1)
+    result = analyse_coordination(PostBatch.from_posts(thread.posts), {})
+    tails = [g for c in result.clusters for g in c.groups if g.why.startswith("tail of group")]
+    assert tails and all(g.coordinated and len(g.members) < 5 for g in tails)
