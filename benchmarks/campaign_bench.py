@@ -92,7 +92,15 @@ def _dask_results(root: Path, thread: str) -> tuple[dict[Any, Any], set[Any], di
     return scores, clusters, folders
 
 
-def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
+def _cpu_s() -> float:
+    import resource as r
+
+    use = r.getrusage(r.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
+def _run_dask(dbs: list[Path], root: Path, workers: int, in_flight: int | None = None
+              ) -> dict[str, Any]:
     from distributed import Client, LocalCluster
 
     from pileon.campaign.layout import Campaign
@@ -110,7 +118,9 @@ def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
                            silence_logs=logging.CRITICAL)
     client = Client(cluster)
     started = time.perf_counter()
-    report = run_campaign(campaign, client=client)
+    cpu_before = sum(client.run(_cpu_s).values())
+    report = run_campaign(campaign, client=client, in_flight=in_flight)
+    cpu = sum(client.run(_cpu_s).values()) - cpu_before
     wall = time.perf_counter() - started
 
     def peak() -> float:
@@ -122,6 +132,7 @@ def _run_dask(dbs: list[Path], root: Path, workers: int) -> dict[str, Any]:
     client.close()
     cluster.close()
     return {"workers": workers, "run_s": round(wall, 1), "add_s": round(add_s, 1),
+            "worker_cpu_s": round(cpu, 1), "in_flight": in_flight or 2 * workers,
             "failed": len(report.failed), "phases_s": report.phases,
             "task_s": report.task_seconds, "peak_worker_mb": [round(p) for p in peaks],
             "threads": [a.thread.name for a in added if a.thread]}
@@ -133,6 +144,8 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=20000, help="posts per thread")
     ap.add_argument("--days", default="3", help="day spans to try, e.g. 1,6 (partitions)")
     ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--in-flight", type=int, default=None,
+                    help="threads submitted at a time (default: 2 x workers)")
     ap.add_argument("--out", type=Path, default=REPO / "bench-out" / "campaign")
     args = ap.parse_args()
     out: dict[str, Any] = {"threads": args.threads, "posts_per_thread": args.posts, "runs": [],
@@ -159,28 +172,31 @@ def main() -> None:
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(db, copy)
             single_dbs.append(copy)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_s()
         for db in single_dbs:
             conn = connect(db, create=False)
             run_pipeline(conn, (), PipelineOptions(
                 stages=("analyze", "coordination", "triage"), workers=1))
             conn.close()
         single_s = time.perf_counter() - started
+        single_cpu = _cpu_s() - cpu
         row: dict[str, Any] = {"days": days, "ingest_s": round(ingest_s, 1),
                                "single_s": round(single_s, 1),
+                               "single_cpu_s": round(single_cpu, 1),
                                "single_peak_mb": round(_peak_mb())}
         print(f"days={days}: {args.threads * args.posts:,} posts; ingest {ingest_s:.1f} s; "
-              f"single process {single_s:.1f} s (peak {row['single_peak_mb']} MB)", flush=True)
+              f"single process {single_s:.1f} s, {single_cpu:.1f} CPU-s (peak {row['single_peak_mb']} MB)", flush=True)
         row["dask"] = []
         for workers in [int(w) for w in args.workers.split(",")]:
-            result = _run_dask(dbs, work / f"campaign-{workers}", workers)
+            result = _run_dask(dbs, work / f"campaign-{workers}", workers, args.in_flight)
             same = all(_single_results(s) == _dask_results(work / f"campaign-{workers}", t)
                        for s, t in zip(single_dbs, result.pop("threads"), strict=True))
             result["same_results"] = same
             result["ratio_to_single"] = round(result["run_s"] / single_s, 2)
             row["dask"].append(result)
             print(f"  dask {workers} worker(s): run {result['run_s']} s "
-                  f"({result['ratio_to_single']}x single), add {result['add_s']} s, "
+                  f"({result['ratio_to_single']}x single), {result['worker_cpu_s']} worker CPU-s, "
+                  f"{result['in_flight']} threads in flight, add {result['add_s']} s, "
                   f"peak per worker {result['peak_worker_mb']} MB, same results: {same}; "
                   f"phases {result['phases_s']}; worker seconds {result['task_s']}",
                   flush=True)

@@ -35,3 +35,10 @@ def db_path(tmp_path: Path) -> Path:
 def _crash_log_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unexpected error's traceback goes to a log file; in tests, never the user's own."""
     monkeypatch.setenv("PILEON_LOG_DIR", str(tmp_path_factory.getbasetemp() / "pileon-logs"))
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-lexicon cache (analyze/lexicon_cache.py) of a test run is its own, never the
+    user's ~/.cache: shared by the run's tests, so the lexicons are built once per run."""
+    monkeypatch.setenv("PILEON_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "pileon-cache"))

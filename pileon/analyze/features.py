@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from pileon.analyze.context import FEATURE_NAMES, ContextResult, apply_context
 from pileon.analyze.langid import LANGUAGES, LangGuess, detect_languages
 from pileon.analyze.lexicon import match_all
+from pileon.analyze.ngrams import WordCachedHashing
 from pileon.analyze.normalize import MENTION, Normalized, normalize, script_variants
 from pileon.records import ABUSIVE_LABELS
 
@@ -56,6 +57,8 @@ _CHARS = HashingVectorizer(analyzer="char_wb", ngram_range=(2, 5), n_features=CH
 _WORDS = HashingVectorizer(analyzer="word", ngram_range=(1, 2), n_features=WORD_FEATURES,
                            alternate_sign=False, lowercase=False, norm="l2", dtype=np.float32,
                            token_pattern=r"(?u)\b\w+\b|[\u2190-\u2bff\U0001f000-\U0001faff]")
+#: `_CHARS.transform`, each distinct word hashed once (the same matrix, see ngrams.py).
+_CHAR_HASH = WordCachedHashing(_CHARS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,7 @@ def featurize(reads: Sequence[ReadText], drop_groups: bool = False) -> sp.csr_ma
                              dtype=np.float32)
     model_texts = [mask_groups(r.model_text, " " if drop_groups else GROUP_TOKEN)
                    for r in reads]
-    chars = _CHARS.transform(model_texts)
+    chars = _CHAR_HASH.transform(model_texts)
     words = _WORDS.transform(model_texts)
     dense = sp.csr_matrix(np.asarray([_dense(r) for r in reads], dtype=np.float32).reshape(
         len(reads), len(DENSE_NAMES)))
@@ -241,7 +244,7 @@ def word_spans(read: ReadText) -> list[tuple[str, int, int]]:
 
 def word_vectors(words: Sequence[str]) -> sp.csr_matrix:
     """Each word alone, vectorized like a text: its share of a label's score, for explanations."""
-    chars = _CHARS.transform(list(words))
+    chars = _CHAR_HASH.transform(list(words))
     single = _WORDS.transform(list(words))
     dense = sp.csr_matrix((len(words), len(DENSE_NAMES)), dtype=np.float32)
     return sp.hstack([chars, single, dense], format="csr", dtype=np.float32)

@@ -145,6 +145,14 @@ def _vectorizer() -> Any:
                              alternate_sign=False)
 
 
+@cache
+def _word_hashing() -> Any:
+    """`_vectorizer().transform`, each distinct word hashed once (the same matrix)."""
+    from pileon.analyze.ngrams import WordCachedHashing
+
+    return WordCachedHashing(_vectorizer())
+
+
 def model_text(clean_lower: str, folded: str) -> str:
     """What the language model reads: the text as typed (lowercase) and its normalized form."""
     return clean_lower + " | " + folded
@@ -181,7 +189,7 @@ def _model_probs(texts: list[str]) -> list[dict[str, float]]:
 
     weights, intercept, classes = loaded
     safe = [t.encode("utf-8", "replace").decode("utf-8") for t in texts]  # lone surrogates
-    logits = np.asarray(_vectorizer().transform(safe) @ weights) + intercept
+    logits = np.asarray(_word_hashing().transform(safe) @ weights) + intercept
     exp = np.exp(logits - logits.max(axis=1, keepdims=True))
     probs = exp / exp.sum(axis=1, keepdims=True)
     return [dict(zip(classes, row.tolist(), strict=True)) for row in probs]
@@ -249,7 +257,8 @@ def _latin_decide(scores: dict[str, float], words: list[str], letters: int,
             scores[lang] += _MODEL_WEIGHT * p
     # Within the Turkic pair, x and q only appear in Azerbaijani spelling.
     if max(scores["az"], scores["tr"]) >= max(scores[k] for k in ("en", "fr", "ru", "hy")):
-        xq = sum(1 for w in words if _AZ_XQ.search(w))
+        # (the substring tests only skip the regular expression where it cannot match)
+        xq = sum(1 for w in words if ("x" in w or "q" in w) and _AZ_XQ.search(w))
         scores["az"] += 1.2 * xq
     best = max(scores, key=scores.__getitem__)
     return LangGuess(best, _confidence(scores, best, letters), "latin", best in ("ru", "hy"))

@@ -15,12 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 
+from pileon.analyze.lexicon_cache import cached, gc_paused, lexicon_key
 from pileon.analyze.normalize import (
     ONE_LETTER_WORDS,
     Normalized,
@@ -128,16 +130,23 @@ def _pattern_tokens(raw: str, fold: str) -> list[tuple[str, bool] | None]:
             out.append(None)
             continue
         stem = word.endswith("*")
-        text = normalize(word.rstrip("*")).text
-        if fold == "ru":
-            text = russian_skeleton(text)
-        elif fold == "hy":
-            text = armenian_skeleton(text)
-        pieces = [tok for tok, _, _ in tokenize(text)]
+        pieces = _word_pieces(word.rstrip("*"), fold)
         out += [(piece, stem and i == len(pieces) - 1) for i, piece in enumerate(pieces)]
         if not pieces and not stem:
             return []
     return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_pieces(word: str, fold: str) -> tuple[str, ...]:
+    """The tokens one pattern word normalizes to. `normalize` is a pure function and the group
+    templates repeat the same words over thousands of patterns, so each word is read once."""
+    text = normalize(word).text
+    if fold == "ru":
+        text = russian_skeleton(text)
+    elif fold == "hy":
+        text = armenian_skeleton(text)
+    return tuple(tok for tok, _, _ in tokenize(text))
 
 
 class _Prepared:
@@ -399,9 +408,16 @@ class Lexicon:
         self.lang = lang
         self.path = path
         self.entries = tuple(entries)
-        self._base = _Automaton(self.entries, "")
-        fold = {"ru": "ru", "hy": "hy"}.get(lang, "")
-        self._translit = _Automaton(self.entries, fold) if fold else None
+        # Built on first `match`: `match_all` reads a set of lexicons through one combined
+        # automaton, so the per-language ones are only paid for by who asks for them.
+        self._automata: tuple[_Automaton, _Automaton | None] | None = None
+
+    def _built(self) -> tuple[_Automaton, _Automaton | None]:
+        if self._automata is None:
+            fold = {"ru": "ru", "hy": "hy"}.get(self.lang, "")
+            self._automata = (_Automaton(self.entries, ""),
+                              _Automaton(self.entries, fold) if fold else None)
+        return self._automata
 
     def __repr__(self) -> str:
         return f"Lexicon({self.lang!r}, {len(self.entries)} entries)"
@@ -445,9 +461,10 @@ class Lexicon:
     def match(self, view: Normalized | _Prepared, min_severity: int = 0) -> list[Hit]:
         """Hits of this lexicon in one view (base, or the translit view of ru/hy)."""
         prepared = view if isinstance(view, _Prepared) else _Prepared(view)
+        base, translit = self._built()
         if prepared.view.view in ("ru_translit", "hy_translit"):
-            return self._translit.find(prepared, min_severity) if self._translit else []
-        return self._base.find(prepared, min_severity)
+            return translit.find(prepared, min_severity) if translit else []
+        return base.find(prepared, min_severity)
 
 
 def _parse_line(fields: list[str], lang: str, path: str, number: int) -> Entry:
@@ -529,13 +546,27 @@ def load_lexicons(directory: str | Path | None = None) -> dict[str, Lexicon]:
 
 @cache
 def default_lexicons() -> Mapping[str, Lexicon]:
-    """The bundled lexicons, loaded once per process."""
+    """The bundled lexicons, loaded once per process: from the disk cache of built lexicons
+    (lexicon_cache.py) when it holds this version of the files and code, else built (and
+    stored there) along with the combined automata `match_all` reads them through."""
     folder = resources.files("pileon.analyze").joinpath("data/lexicons")
-    return {
-        lang: Lexicon.load(lang)
-        for lang in LEXICON_LANGUAGES
-        if folder.joinpath(f"{lang}.tsv").is_file()
-    }
+
+    def build() -> tuple[dict[str, Lexicon], _Combined]:
+        lexicons = {
+            lang: Lexicon.load(lang)
+            for lang in LEXICON_LANGUAGES
+            if folder.joinpath(f"{lang}.tsv").is_file()
+        }
+        return lexicons, _build_combined(lexicons)
+
+    def valid(value: Any) -> bool:
+        return (isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], _Combined)
+                and isinstance(value[0], dict)
+                and all(isinstance(v, Lexicon) for v in value[0].values()))
+
+    lexicons, combined = cached(lexicon_key(folder), build, valid)
+    _COMBINED[id(lexicons)] = (lexicons, combined)
+    return lexicons
 
 
 @dataclass(frozen=True, slots=True)
@@ -554,14 +585,19 @@ def _combined(lexicons: Mapping[str, Lexicon]) -> _Combined:
     cached = _COMBINED.get(id(lexicons))
     if cached is not None and cached[0] is lexicons:
         return cached[1]
+    with gc_paused():
+        combined = _build_combined(lexicons)
+    _COMBINED[id(lexicons)] = (lexicons, combined)  # the mapping is kept, so its id stays its own
+    return combined
+
+
+def _build_combined(lexicons: Mapping[str, Lexicon]) -> _Combined:
     entries = [e for lexicon in lexicons.values() for e in lexicon.entries]
-    combined = _Combined(
+    return _Combined(
         _Automaton(entries, ""),
         _Automaton([e for e in entries if e.lang == "ru"], "ru"),
         _Automaton([e for e in entries if e.lang == "hy"], "hy"),
     )
-    _COMBINED[id(lexicons)] = (lexicons, combined)  # the mapping is kept, so its id stays its own
-    return combined
 
 
 def match_all(

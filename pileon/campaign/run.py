@@ -165,14 +165,57 @@ def _wait(client: Any, labelled: list[tuple[str, Any]], report: RunReport,
                 say(f"Error: partition {item['partition']}: {item['error']}")
 
 
+def _triage_last(tasks: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Triage tasks after their upstream tasks: a failure is reported once, there."""
+    return ([t for t in tasks if not t[0].startswith("folders ")]
+            + [t for t in tasks if t[0].startswith("folders ")])
+
+
+def _windowed(client: Any, threads: list[Thread], submit: Callable[[Thread], list[Any]],
+              window: int, report: RunReport, say: Callable[[str], None],
+              upstream: dict[str, list[str]]) -> None:
+    """Threads through the cluster `window` at a time, each thread's tasks collected (and
+    released) when its last task is done; one progress line per finished thread."""
+    from distributed import as_completed, wait
+
+    queue = list(threads)
+    running: dict[Any, tuple[str, list[tuple[str, Any]]]] = {}
+    done = as_completed()
+    finished = 0
+
+    def feed() -> None:
+        while queue and len(running) < window:
+            thread = queue.pop(0)
+            tasks = submit(thread)
+            if tasks:
+                running[tasks[-1][1]] = (thread.name, tasks)
+                done.add(tasks[-1][1])
+
+    feed()
+    while running:
+        last = next(done)
+        name, tasks = running.pop(last)
+        wait([f for _, f in tasks])  # its other tasks are upstream of the last one: done
+        _wait(client, _triage_last(tasks), report, False, say, upstream)
+        finished += 1
+        say(f"thread {name} done ({finished} of {len(threads)})")
+        del tasks, last  # the futures go: Dask frees their results (map sketches) on workers
+        feed()
+
+
 def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                  workers: int | None = None, backend: str = "builtin",
                  params: Any = None, rules_path: Path | None = None,
                  processes: bool = True, show_progress: bool = False,
                  say: Callable[[str], None] = lambda _m: None,
-                 client: Any = None) -> RunReport:
+                 client: Any = None, in_flight: int | None = None) -> RunReport:
     """Run (or resume) every thread's partitions — analyze, coordination, triage — then the
-    cross-target tables and the summary."""
+    cross-target tables and the summary.
+
+    At most `in_flight` threads (default: twice the workers) are submitted at a time; the next
+    thread goes in as one finishes, and a finished thread's futures are let go, so its map
+    sketches leave the workers' memory: per-worker memory is bounded by the window, not by the
+    campaign's size."""
     from pileon.campaign.summary import write_outputs
     from pileon.coordinate.results import CoordinationParams
     from pileon.triage.rules import load_rules
@@ -213,14 +256,13 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                         client.submit(export_thread, root, t.name, pure=False)) for t in todo],
               report, show_progress, say)
         lap("export")
-        tasks: list[tuple[str, Any]] = []
-        upstream: dict[str, list[str]] = {}
-        triage: list[tuple[str, Any]] = []
-        for t in threads:
+
+        def submit(t: Thread) -> list[tuple[str, Any]]:
+            """Every task of one thread (scores, sketches, its reduce, triage last), or []."""
             days = _exported(campaign, t)
             if days is None:
-                continue  # its export failed (reported above)
-            before = len(tasks)
+                return []  # its export failed (reported above)
+            tasks: list[tuple[str, Any]] = []
             for day in days:
                 if campaign.partition("scores", t.name, day).is_file():
                     report.skipped += 1
@@ -242,18 +284,25 @@ def run_campaign(campaign: Campaign, *, scheduler: str | None = None,
                 tasks.append((label, client.submit(coordinate_thread, root, t.name,
                                                    params_dict, *sketches, pure=False)))
             # Triage once the thread's scores and clusters are in (Dask waits for them).
-            mine = [(label, f) for label, f in tasks[before:]
+            mine = [(label, f) for label, f in tasks
                     if not label.startswith("coordination map ")]
             if not mine and _triaged(campaign, t, rules.sha256):
                 report.skipped += 1
-                continue
+                return tasks
             label = f"folders thread={t.name}"
             upstream[label] = [u for u, _ in mine]
-            triage.append((label, client.submit(
+            tasks.append((label, client.submit(
                 triage_thread, root, t.name, str(rules_path) if rules_path else None,
                 *(f for _, f in mine), pure=False)))
-        tasks += triage  # after their upstream tasks: a failure is reported once, there
-        _wait(client, tasks, report, show_progress, say, upstream)
+            return tasks
+
+        upstream: dict[str, list[str]] = {}
+        window = in_flight if in_flight is not None else 2 * max(1, report.workers)
+        if len(threads) <= window:
+            tasks = [task for t in threads for task in submit(t)]
+            _wait(client, _triage_last(tasks), report, show_progress, say, upstream)
+        else:
+            _windowed(client, threads, submit, window, report, say, upstream)
         lap("analyze+coordination")
     finally:
         if own:
