@@ -29,6 +29,7 @@ from pileon.analyze.features import (
     word_vectors,
 )
 from pileon.analyze.head import EmbeddingHead, head_inputs, load_head, mix
+from pileon.analyze.hostility import Hostility, hostility
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier, load_model
 from pileon.records import ABUSIVE_LABELS, LABELS
 
@@ -112,7 +113,12 @@ def _lexicon_evidence(item: Adjusted) -> Evidence:
                     item.severity, "lexicon", item.cue.matched if item.cue else None)
 
 
-def combine(read: ReadText, proba: Sequence[float] | np.ndarray) -> dict[str, float]:
+#: Score floor of hostility toward a named group (hostility.py): a clear hit, like severity 2.
+_GROUP_HOSTILITY_FLOOR = 0.8
+
+
+def combine(read: ReadText, proba: Sequence[float] | np.ndarray,
+            hostile: Hostility | None = None) -> dict[str, float]:
     """Final scores of one text from the model's probabilities and the context evidence."""
     scores = {label: float(p) for label, p in zip(LABELS, proba, strict=True)}
     items = [i for i in read.context.items if i.counts]
@@ -125,6 +131,11 @@ def combine(read: ReadText, proba: Sequence[float] | np.ndarray) -> dict[str, fl
         floor = _REJECTED_FLOOR if item.rule in _REJECTING_RULES else _RULE_FLOOR[
             min(max(item.severity, 1), 3)]
         scores[item.category] = max(scores[item.category], floor)
+    hostile = hostility(read) if hostile is None else hostile
+    if hostile.any:
+        scores["identity_attack"] = max(scores["identity_attack"], _GROUP_HOSTILITY_FLOOR)
+        if hostile.threat:
+            scores["threat"] = max(scores["threat"], _GROUP_HOSTILITY_FLOOR)
     return scores
 
 
@@ -159,20 +170,47 @@ _SUPPORT_CAP = 0.45
 _WORDLESS_MUTED = np.array([label in ABUSIVE_LABELS or label == "profanity" for label in LABELS])
 
 
-def guard_support(read: ReadText, scores: dict[str, float]) -> dict[str, float]:
-    """No `supportive` beside hate the reply does not itself reject (calibrated scores).
+def guard_support(read: ReadText, scores: dict[str, float],
+                  hostile: Hostility | None = None) -> dict[str, float]:
+    """No `supportive` beside hostility the reply does not itself reject (calibrated scores).
 
     Hate words also occur inside counter-speech ("those calling Armenians rats should be
     ashamed"), so the model learned some of them as cues of support: "I hate <group>" came out
-    supportive. Support is kept only where a context rule found the rejecting construction
-    (negation, counter-speech, reported speech, quotation).
+    supportive. Support is blocked, whatever the model says, by a hate label, by hostility
+    toward a named group (hostility.py), or by words of hatred, disgust or dehumanisation in a
+    reply with no support cue of its own (a `supportive` lexicon hit). It is kept where a
+    context rule found the rejecting construction (negation, counter-speech, reported speech,
+    quotation).
     """
-    if not any(scores[label] >= 0.5 for label in _HATE_LABELS):
-        return scores
-    if any(i.rule in _REJECTING_RULES for i in read.context.items):
-        return scores
+    hostile = hostility(read) if hostile is None else hostile
+    items = read.context.items
+    cued = any(i.category == "supportive" and i.counts for i in items)
+    # "Nobody could ever love ...": every support word of the reply is negated.
+    unsaid = not cued and any(i.rule == "negated_support" for i in items)
+    if not hostile.any:  # hostility toward a group is blocked even beside a rejection
+        if not (any(scores[label] >= 0.5 for label in _HATE_LABELS)
+                or (hostile.hostile and not cued) or unsaid):
+            return scores
+        if any(i.rule in _REJECTING_RULES for i in items):
+            return scores
     out = dict(scores)
     out["supportive"] = min(out["supportive"], _SUPPORT_CAP)
+    return out
+
+
+_NO_HOSTILITY = Hostility((), (), False, None)
+
+
+def _hostility_evidence(hostile: Hostility, labels: Sequence[str]) -> list[Evidence]:
+    """The cue words of hostility toward a named group, as evidence of the labels they gave."""
+    out = []
+    for hit in hostile.toward_group:
+        categories = ["identity_attack"]
+        if hit.category == "cue_violence" and hostile.threat:
+            categories.append("threat")
+        out += [Evidence(hit.start, hit.end, hit.matched, category, "group_hostility", 2,
+                         "lexicon", hostile.group)
+                for category in categories if category in labels]
     return out
 
 
@@ -279,7 +317,9 @@ class BuiltinClassifier:
         proba = self.raw_proba(reads)
         thresholds = self.thresholds
         scored = []
-        for read, row in zip(reads, proba, strict=True):
+        hostile = [_NO_HOSTILITY if not r.text.strip() or _foreign(r) else hostility(r)
+                   for r in reads]
+        for read, row, found in zip(reads, proba, hostile, strict=True):
             if not read.text.strip() or _foreign(read):
                 # Nothing was said, or it was said in a script outside the six languages
                 # (Arabic, Chinese, Georgian...): nothing the model or lexicons learned applies,
@@ -290,18 +330,21 @@ class BuiltinClassifier:
                     # Emoji or punctuation only: the n-gram model has no words to weigh and
                     # fired abuse on a row of smileys; the emoji lexicon (🔪, 🤡, ❤️) decides.
                     row = np.where(_WORDLESS_MUTED, 0.0, row)
-                scores = guard_support(read, calibrate(combine(read, row), thresholds))
+                scores = guard_support(read, calibrate(combine(read, row, found), thresholds),
+                                       found)
             scored.append((read, scores, decide(scores)))
-        explained = self._model_evidence(scored)
-        return [self._result(read, scores, labels, explained.get(i, []))
+        explained = self._model_evidence(scored, hostile)
+        return [self._result(read, scores, labels, explained.get(i, []), hostile[i])
                 for i, (read, scores, labels) in enumerate(scored)]
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
-                model_evidence: list[Evidence]) -> Classification:
+                model_evidence: list[Evidence], hostile: Hostility) -> Classification:
         evidence = [] if _foreign(read) else [
             _lexicon_evidence(i) for i in read.context.items if i.counts]
+        evidence += _hostility_evidence(hostile, labels)
         evidence += model_evidence
-        rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}))
+        rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}
+                             | ({"group_hostility"} if hostile.any else set())))
         return Classification(
             labels=labels, scores=scores, lang=read.lang.lang,
             lang_confidence=read.lang.confidence,
@@ -328,8 +371,8 @@ class BuiltinClassifier:
         return (1 - head.alpha) * ngram + head.alpha * per_word
 
     def _model_evidence(self, scored: Sequence[tuple[ReadText, dict[str, float],
-                                                    tuple[str, ...]]]
-                        ) -> dict[int, list[Evidence]]:
+                                                    tuple[str, ...]]],
+                        hostile: Sequence[Hostility]) -> dict[int, list[Evidence]]:
         """For labels no lexicon hit explains: the words whose n-grams pushed them up most.
         One vectorization for the whole batch."""
         wanted: list[tuple[int, str]] = []
@@ -337,6 +380,7 @@ class BuiltinClassifier:
             if _foreign(read):
                 continue
             lexicon = {a.category for a in read.context.items if a.counts}
+            lexicon |= {e.category for e in _hostility_evidence(hostile[i], labels)}
             wanted += [(i, label) for label in labels
                        if label != "neutral" and label not in lexicon]
         if not wanted:

@@ -21,6 +21,7 @@ __all__ = [
     "Adjusted",
     "ContextResult",
     "apply_context",
+    "negating_cue",
 ]
 
 #: Why an item counts the way it does (shown to the user beside the evidence).
@@ -35,6 +36,8 @@ RULES: tuple[str, ...] = (
     "profanity_in_support",  # swearing inside a supportive reply: profanity, not an insult
     "laughter_with_support",  # laughing emoji in a supportive reply: not ridicule
     "laughing_spam",  # three or more laughing emoji / a "hahaha" run and no support: ridicule
+    "negated_support",  # a support word negated ("nobody could ever love ..."): not support
+    "group_hostility",  # hatred or violence toward a named group (hostility.py, classify.py)
 )
 
 _CATEGORIES: tuple[str, ...] = tuple(label for label in LABELS if label != "neutral")
@@ -161,6 +164,16 @@ def _negating(cue: Hit, hit: Hit, words: _Words, lang: str) -> bool:
     return where == "covers"
 
 
+def negating_cue(text: str, hit: Hit, cues: Sequence[Hit], lang: str) -> Hit | None:
+    """The negation cue among `cues` that negates `hit` in `text`, if any (the same reach as for
+    a lexicon hit; a negation word inside a `cue_not_negation` idiom negates nothing)."""
+    idioms = [c for c in cues if c.category == "cue_not_negation"]
+    words = _Words(text)
+    return _first([c for c in cues if c.category == "cue_negation"],
+                  lambda c: not any(i.start <= c.start and c.end <= i.end for i in idioms)
+                  and _negating(c, hit, words, lang))
+
+
 def _near(cue: Hit, hit: Hit, words: _Words, limit: int, *, same_sentence: bool) -> bool:
     gap, where = words.gap(cue, hit, same_sentence=same_sentence)
     return where == "covers" or (where in ("before", "after") and gap <= limit)
@@ -246,6 +259,11 @@ def apply_context(text: str, hits: Sequence[Hit], lang: str = "und") -> ContextR
                 items.append(Adjusted(hit, "sexual_harassment", 3, "family_sexual", family))
             else:
                 items.append(Adjusted(hit, hit.category, hit.severity, "plain"))
+        elif hit.category == "supportive":
+            negation = negating_cue(text, hit, [c for k in ("cue_negation", "cue_not_negation")
+                                                for c in cues[k]], lang)
+            items.append(Adjusted(hit, "supportive", 0, "negated_support", negation)
+                         if negation else Adjusted(hit, hit.category, hit.severity, "plain"))
         else:
             items.append(Adjusted(hit, hit.category, hit.severity, "plain"))
 

@@ -30,6 +30,7 @@ __all__ = [
     "WORD_FEATURES",
     "ReadText",
     "featurize",
+    "group_spans",
     "read_text",
     "read_texts",
     "stopwords",
@@ -188,6 +189,13 @@ def mask_groups(model_text: str, token: str = GROUP_TOKEN) -> str:
 def names_group(read: ReadText) -> bool:
     """Whether the text names a protected group (one of the `.groups` terms)."""
     return _group_pattern().search(read.model_text) is not None
+
+
+def group_spans(read: ReadText) -> list[tuple[int, int]]:
+    """Where the text names a protected group: spans of the original text."""
+    text = read.norm.text
+    return [read.norm.original_span(m.start(), m.end())
+            for m in _group_pattern().finditer(text)]
 
 
 def featurize(reads: Sequence[ReadText], drop_groups: bool = False) -> sp.csr_matrix:

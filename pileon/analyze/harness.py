@@ -155,9 +155,18 @@ def _judge(classify: Classify, rows: Sequence[Example]) -> dict[str, Any]:
         return {"n": len(rows), "supportive_recall": round(
             sum("supportive" in results[i].labels for i in sup) / max(len(sup), 1), 4),
             "flagged_abusive": round(sum(_abusive(r) for r in results) / len(rows), 4)}
+    # Hateful text written by others, given `supportive`: the cross-writer reading of the
+    # functional suite's hateful->supportive (whose cases the team wrote beside its rules).
+    hateful = [r for r, g in zip(results, gold, strict=True) if g]
+    as_support = round(sum("supportive" in r.labels for r in hateful) / max(len(hateful), 1), 4)
+    group = [r for r, e in zip(results, rows, strict=True) if "identity_attack" in e.labels]
+    extra = {"hate_as_supportive": round(sum("supportive" in r.labels for r in group)
+                                         / len(group), 4), "n_hate": len(group)} if group else {}
     if all(gold):
-        return {"n": len(rows), "recall": round(sum(map(_abusive, results)) / len(rows), 4)}
-    return _binary(gold, [_abusive(r) for r in results])
+        return {"n": len(rows), "recall": round(sum(map(_abusive, results)) / len(rows), 4),
+                "abusive_as_supportive": as_support, **extra}
+    return {**_binary(gold, [_abusive(r) for r in results]),
+            "abusive_as_supportive": as_support, **extra}
 
 
 def _all_public(public: Path) -> dict[str, list[Example]]:

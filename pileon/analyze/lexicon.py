@@ -49,7 +49,8 @@ __all__ = [
 LEXICON_LANGUAGES: tuple[str, ...] = ("az", "tr", "ru", "en", "hy", "fr")
 CUE_KINDS: frozenset[str] = frozenset(
     {"cue_negation", "cue_counter", "cue_reported", "cue_second_person", "cue_family",
-     "cue_endorse", "cue_not_negation"}
+     "cue_endorse", "cue_not_negation", "cue_hostile", "cue_violence", "cue_intent",
+     "cue_they"}
 )
 _CATEGORIES = frozenset(label for label in LABELS if label != "neutral") | CUE_KINDS
 _HEADER = ("category", "severity", "pattern")
