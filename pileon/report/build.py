@@ -45,6 +45,7 @@ from pileon.report.manifest import (
 )
 from pileon.report.pdf import check_fonts, write_pdf
 from pileon.report.tsa import TIMESTAMPS_DIR, request_token
+from pileon.report.verify_proofs import PROOFS_FILE
 from pileon.store import connect, to_iso
 from pileon.store.evidence import log_custody
 from pileon.store.report import raw_payload
@@ -279,6 +280,15 @@ def _write_data(data: ReportData, folder: Path) -> None:
             record["abusive"] = post.abusive
             record["labelled_by"] = "user" if post.labelled_by_user else post.model
             handle.write(_encode(record) + "\n")
+    if data.proofs:
+        numbers = {p.post_id: p.number for p in (*data.posts, *data.own_posts)}
+        with (folder / PROOFS_FILE).open("w", encoding="utf-8", newline="\n") as handle:
+            for proof in data.proofs:
+                handle.write(_encode({
+                    "post_id": proof.post_id, "number": numbers.get(proof.post_id),
+                    "did": proof.did, "car": f"{RAW_DIR}/{proof.car_sha256}.bin",
+                    "did_document": f"{RAW_DIR}/{proof.did_doc_sha256}.bin",
+                    "record_cid": proof.record_cid, "fetched_at": proof.fetched_at}) + "\n")
     summary = {
         "database": data.db_name, "generated_at": data.generated_at, "zone": data.zone_name,
         "folders": list(data.folders), "triage_run": data.triage_run,
