@@ -29,7 +29,8 @@ def round_bluesky_posts(conn: sqlite3.Connection, round_id: int) -> list[str]:
     return [r[0] for r in conn.execute(
         "SELECT s.post_id FROM collect_seen s JOIN posts p ON p.platform = s.platform"
         " AND p.id = s.post_id WHERE s.round_id = ? AND s.platform = 'bluesky'"
-        " AND p.id LIKE 'at://%/app.bsky.feed.post/%' ORDER BY s.rowid", (round_id,))]
+        " AND p.placeholder IS NULL AND p.id LIKE 'at://%/app.bsky.feed.post/%'"
+        " ORDER BY s.rowid", (round_id,))]
 
 
 def proven_posts(conn: sqlite3.Connection, post_ids: Iterable[str]) -> set[str]:
