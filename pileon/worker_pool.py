@@ -41,10 +41,13 @@ def _start_worker(parent: int, initializer: Callable[..., None] | None,
 
 def worker_pool(workers: int, context: BaseContext,
                 initializer: Callable[..., None] | None = None,
-                initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
-    """A ProcessPoolExecutor of `workers` processes that go when this process goes.
+                initargs: tuple[Any, ...] = (),
+                max_tasks_per_child: int | None = None) -> ProcessPoolExecutor:
+    """A ProcessPoolExecutor of `workers` processes that go when this process goes
+    (`max_tasks_per_child`: each worker is replaced after that many tasks; spawn only).
 
     Linux sends the signal when the *thread* that started a worker ends, so call this (and
     submit) from a thread that lives as long as the pool."""
     return ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                               initargs=(os.getpid(), initializer, initargs))
+                               initargs=(os.getpid(), initializer, initargs),
+                               max_tasks_per_child=max_tasks_per_child)

@@ -10,6 +10,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pileon.collect.bluesky_proof import ProofError, check_proof, pds_endpoint
 from pileon.collect.round import CollectRound, Credential, Page, as_mention, as_quote
 from pileon.collect.urls import PostRef
 from pileon.errors import CollectError
@@ -20,11 +21,14 @@ from pileon.store.collect import (
     round_quotes,
     round_root_created_at,
 )
+from pileon.store.db import to_iso
+from pileon.store.proofs import ProofRow, proven_posts, round_bluesky_posts, save_proof
 
 __all__ = ["DEFAULT_APPVIEW", "DEFAULT_PDS", "BlueskyCollector", "cut_points"]
 
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PDS = "https://bsky.social"
+DEFAULT_PLC = "https://plc.directory"  # the DID directory: did:plc documents
 MAX_DEPTH = "1000"  # the lexicon's maximum for getPostThread depth
 PROFILES_PER_REQUEST = 25  # getProfiles takes at most 25 actors
 POSTS_PER_REQUEST = 25  # getPosts takes at most 25 URIs
@@ -68,6 +72,8 @@ class BlueskyCollector:
         login: str | None = None,
         mentions: bool = False,
         quote_threads: bool = False,
+        proofs: bool = False,
+        plc_url: str | None = None,
     ) -> None:
         self.ref = ref
         self.actor = (ref.author or "").lower() if not (ref.author or "").startswith("did:") \
@@ -78,6 +84,9 @@ class BlueskyCollector:
         self.login = login
         self.mentions = mentions
         self.quote_threads = quote_threads
+        self.proofs = proofs
+        self.plc = (plc_url or DEFAULT_PLC).rstrip("/")
+        self._did_docs: dict[str, tuple[str, bytes, str | None]] = {}  # did -> sha, doc, PDS
         self.target = f"bluesky:{self.actor}/{ref.post_id}"
         self.root = ""
         self.did = ""
@@ -111,6 +120,8 @@ class BlueskyCollector:
         if self.mentions or self.app_password is not None:
             self._search_mentions(rnd, did)
         self._profiles(rnd)
+        if self.proofs:
+            self._proofs(rnd)
 
     def _resolve(self, rnd: CollectRound) -> str:
         if self.actor.startswith("did:"):
@@ -319,6 +330,62 @@ class BlueskyCollector:
             return
         self._paged(rnd, "mentions", self._xrpc("app.bsky.feed.searchPosts", authed=True),
                     params, found_via="mentions", headers=self._auth, optional=True)
+
+    # proofs ---------------------------------------------------------------------------------
+    def _did_document(self, rnd: CollectRound, did: str) -> tuple[str, bytes, str | None] | None:
+        """The author's DID document (archived; its sha256, bytes and PDS), once per round."""
+        if did in self._did_docs:
+            return self._did_docs[did]
+        if did.startswith("did:plc:"):
+            url = f"{self.plc}/{did}"
+        elif did.startswith("did:web:"):
+            url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
+        else:
+            return None
+        page = rnd.fetch(url, purpose="did-document", accept=(400, 404, 410))
+        if not page.exchange.ok or not isinstance(page.body, Mapping):
+            rnd.note(f"no DID document for {did} (HTTP {page.status}): its posts have no proof")
+            return None
+        found = (page.raw_sha256, page.exchange.body, pds_endpoint(page.body))
+        self._did_docs[did] = found
+        return found
+
+    def _proofs(self, rnd: CollectRound) -> None:
+        """com.atproto.sync.getRecord for each post the round saw: the author's signed commit,
+        the tree path and the record (a CAR file), kept with the DID document naming the key,
+        and checked now (pileon verify checks them again, offline, in a report)."""
+        state = rnd.state("proofs")
+        if state is not None and state.done:
+            return
+        seen = round_bluesky_posts(rnd.conn, rnd.round.id)
+        done = proven_posts(rnd.conn, seen)
+        failed = 0
+        for uri in seen:
+            if uri in done:
+                continue
+            did, collection, rkey = uri.removeprefix("at://").split("/", 2)
+            doc = self._did_document(rnd, did)
+            if doc is None or doc[2] is None:
+                failed += 1
+                continue
+            page = rnd.fetch(f"{doc[2]}/xrpc/com.atproto.sync.getRecord",
+                             [("did", did), ("collection", collection), ("rkey", rkey)],
+                             purpose="proof", accept=(400, 404))
+            if not page.exchange.ok:
+                failed += 1
+                continue
+            try:
+                checked = check_proof(page.exchange.body, doc[1], uri)
+                cid, problem = checked.record_cid, None
+            except ProofError as exc:
+                cid, problem = None, str(exc)
+                failed += 1
+            save_proof(rnd.conn, ProofRow(uri, did, page.raw_sha256, doc[0], cid, problem,
+                                          to_iso(page.exchange.requested_at) or ""))
+        if failed:
+            rnd.note(f"{failed} Bluesky post(s) without a proof that checks (deleted, a PDS"
+                     f" that did not answer, or a proof that failed)")
+        rnd.save("proofs", None, done=True)
 
     # deletions ------------------------------------------------------------------------------
     def confirm_gone(self, rnd: CollectRound, post_ids: Sequence[str]) -> list[tuple[str, Page]]:

@@ -71,6 +71,8 @@ class CollectOptions:
     bsky_pds_url: str | None = None
     mentions: bool = False
     quote_threads: bool = False
+    bsky_proofs: bool = False
+    bsky_plc_url: str | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -123,6 +125,8 @@ def make_collector(ref: PostRef, options: CollectOptions, budget: CostBudget | N
             login=options.bsky_login,
             mentions=options.mentions,
             quote_threads=options.quote_threads,
+            proofs=options.bsky_proofs,
+            plc_url=options.bsky_plc_url,
         )
     if ref.platform == "mastodon":
         return MastodonCollector(

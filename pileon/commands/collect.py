@@ -67,6 +67,14 @@ def _options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--quote-threads", is_flag=True,
                      help="Bluesky: also the replies under each quote post, and quotes of"
                           " quotes (one more request per quote post that has any)."),
+        click.option("--bsky-proofs", is_flag=True,
+                     help="Bluesky: also keep each post's signed proof (com.atproto.sync."
+                          "getRecord, a CAR file) and its author's DID document, so `pileon"
+                          " verify` can check the post's CID and signature offline (two more"
+                          " requests per post, one per author)."),
+        click.option("--bsky-plc-url", metavar="URL",
+                     help="DID directory for did:plc documents (default:"
+                          " https://plc.directory)."),
         click.option("--rate", type=click.FloatRange(min=0), default=1.0, show_default=True,
                      metavar="SECONDS", help="At least this long between two requests."),
     ]
@@ -85,6 +93,8 @@ def _collect_options(kw: dict[str, Any]) -> tuple[CollectOptions, CostBudget]:
         bsky_pds_url=kw["bsky_pds_url"],
         mentions=kw["mentions"],
         quote_threads=kw["quote_threads"],
+        bsky_proofs=kw["bsky_proofs"],
+        bsky_plc_url=kw["bsky_plc_url"],
         policy=RetryPolicy(min_interval=kw["rate"]),
     )
     budget = CostBudget(kw["max_cost"], post_usd=kw["x_post_price"], user_usd=kw["x_user_price"])

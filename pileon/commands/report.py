@@ -101,6 +101,7 @@ def verify(folder: Path, expected_key: Path | None, tsa_ca: Path | None, as_json
         print_json({"ok": result.ok, "folder": str(folder), "digest": result.digest,
                     "files": result.files, "raw_payloads": result.raw_payloads,
                     "key_fingerprint": result.key_fingerprint, "timestamps": result.timestamps,
+                    "proofs": result.proofs,
                     "problems": [{"item": p.item, "what": p.what, "detail": p.detail}
                                  for p in result.problems]})
     elif result.ok:
@@ -108,7 +109,9 @@ def verify(folder: Path, expected_key: Path | None, tsa_ca: Path | None, as_json
              f" match, signature valid\ndigest {result.digest}\n"
              f"signed by {result.key_fingerprint}"
              + (f"\n{result.timestamps} timestamp token(s) valid" if result.timestamps
-                else ""))
+                else "")
+             + (f"\n{result.proofs} Bluesky post(s) match their author's signed record"
+                if result.proofs else ""))
     else:
         for problem in result.problems:
             echo(f"FAILED {problem}")  # file names and manifest values: whatever a forger wrote

@@ -45,6 +45,7 @@ from pileon.report.manifest import (
 )
 from pileon.report.pdf import check_fonts, write_pdf
 from pileon.report.tsa import TIMESTAMPS_DIR, request_token
+from pileon.report.verify_proofs import PROOFS_FILE
 from pileon.store import connect, to_iso
 from pileon.store.evidence import log_custody
 from pileon.store.report import raw_payload
@@ -58,13 +59,15 @@ PDF_FILE = "report.pdf"
 PDF_SCRATCH = "pdf-parts"  # inside the temporary folder while the PDF is printed
 POSTS_FILE = "data/posts.jsonl"
 SUMMARY_FILE = "data/report.json"
-#: A PDF is printed in parallel parts (one per core, at most this many) past this many posts.
-_MAX_PDF_PARTS = 4
+#: A PDF is printed by one process per core, at most this many.
+_MAX_PDF_WORKERS = 4
 #: What a report folder holds at its top level (anything else: not ours, left alone).
 _REPORT_NAMES = frozenset({"raw", "data", "timestamps", "index.html", "report.pdf", "manifest.json",
                            "manifest.sig", "public_key.pem", "evidence.sha256", "SHA256SUMS",
                            PDF_SCRATCH})
-_POSTS_PER_PART = 400
+#: What one PDF part may hold, in printed posts (a list row weighs a fraction of a post):
+#: WeasyPrint's memory grows with the document, about 0.5 GB per 1,000 posts.
+_PART_BUDGET = 300.0
 # One shared encoder: json.dumps with options builds a new one per call (3x slower at 100k).
 _encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 
@@ -240,14 +243,15 @@ def build_report(db_path: Path, options: ReportOptions) -> ReportResult:
 
 def _print(data: ReportData, catalog: Catalog, integrity: Integrity, folder: Path) -> None:
     """report.pdf: index.html's content with each exact copy printed as a table row under its
-    text; a long report is printed in parts, one per core."""
-    parts = min(os.cpu_count() or 1, _MAX_PDF_PARTS, max(1, len(data.posts) // _POSTS_PER_PART))
+    text; a long report is printed in small parts, one process per core at a time."""
+    workers = min(os.cpu_count() or 1, _MAX_PDF_WORKERS)
     # The parts hold the shielded text: they live inside the report's own temporary folder
     # (removed with it, or by the next run if this one is killed), never in /tmp.
     scratch = folder / PDF_SCRATCH
     scratch.mkdir()
     try:
-        write_pdf(render_parts(data, catalog, integrity, scratch, parts), folder / PDF_FILE)
+        write_pdf(render_parts(data, catalog, integrity, scratch, _PART_BUDGET),
+                  folder / PDF_FILE, workers)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -276,6 +280,15 @@ def _write_data(data: ReportData, folder: Path) -> None:
             record["abusive"] = post.abusive
             record["labelled_by"] = "user" if post.labelled_by_user else post.model
             handle.write(_encode(record) + "\n")
+    if data.proofs:
+        numbers = {p.post_id: p.number for p in (*data.posts, *data.own_posts)}
+        with (folder / PROOFS_FILE).open("w", encoding="utf-8", newline="\n") as handle:
+            for proof in data.proofs:
+                handle.write(_encode({
+                    "post_id": proof.post_id, "number": numbers.get(proof.post_id),
+                    "did": proof.did, "car": f"{RAW_DIR}/{proof.car_sha256}.bin",
+                    "did_document": f"{RAW_DIR}/{proof.did_doc_sha256}.bin",
+                    "record_cid": proof.record_cid, "fetched_at": proof.fetched_at}) + "\n")
     summary = {
         "database": data.db_name, "generated_at": data.generated_at, "zone": data.zone_name,
         "folders": list(data.folders), "triage_run": data.triage_run,

@@ -14,6 +14,7 @@ from typing import Any
 from pileon.errors import ReportError
 from pileon.records import ABUSIVE_LABELS, LABELS
 from pileon.store.db import from_iso
+from pileon.store.proofs import ProofRow, latest_proofs
 from pileon.store.report import (
     BurstRow,
     ClusterRow,
@@ -211,6 +212,7 @@ class ReportData:
     bursts: list[BurstRow] = field(default_factory=list)
     coordinated: list[ClusterRow] = field(default_factory=list)  # in full, every member
     near_duplicates: list[ClusterRow] = field(default_factory=list)  # for the appendix
+    proofs: list[ProofRow] = field(default_factory=list)  # Bluesky getRecord proofs that checked
 
 
 def post_category(folder_category: str | None, labels: Sequence[str]) -> str | None:
@@ -323,6 +325,9 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
                     if p.created_at)
     months = Counter(c[:7] for c in author_creation_dates(conn))
     models = Counter(p.model for p in posts if p.model)
+    proofs = [proof for proof in latest_proofs(conn, [
+        p.post_id for p in (*posts, *own_posts) if p.platform == "bluesky"]).values()
+        if proof.problem is None]
     return ReportData(
         db_name=db_name, generated_at=generated_at, zone_name=zone_name, folders=tuple(folders),
         triage_run=run_id, coordination_run=coord_run, analysed=bool(scores), posts=posts,
@@ -331,12 +336,15 @@ def gather(conn: sqlite3.Connection, *, db_name: str, folders: Sequence[str], zo
         cluster_sizes=all_cluster_sizes(conn, coord_run) if coord_run is not None else [],
         account_months=sorted(months.items()), models=models.most_common(),
         custody=custody_rows(conn),
-        raw_sha256s=sorted({p.raw_sha256 for p in (*posts, *own_posts)}),
+        raw_sha256s=sorted({p.raw_sha256 for p in (*posts, *own_posts)}
+                           | {h for proof in proofs for h in (proof.car_sha256,
+                                                              proof.did_doc_sha256)}),
         notices=notices, targets=targets, own_posts=own_posts,
         accounts=_accounts(posts, clusters), incident=_incident(posts),
         bursts=read_bursts(conn, coord_run) if coord_run is not None else [],
         coordinated=[c for c in clusters if c.verdict in _GROUP_VERDICTS],
-        near_duplicates=[c for c in clusters if c.verdict not in _GROUP_VERDICTS])
+        near_duplicates=[c for c in clusters if c.verdict not in _GROUP_VERDICTS],
+        proofs=sorted(proofs, key=lambda proof: numbers.get(("bluesky", proof.post_id), 0)))
 
 
 def _incident(posts: Sequence[ReportPost]) -> Incident:

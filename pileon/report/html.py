@@ -7,9 +7,10 @@ codes, so hostile markup or an RTL override in a post stays inert text in the HT
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -33,7 +34,8 @@ from pileon.report.text_html import post_text, short, utc, visible
 from pileon.store.db import from_iso
 from pileon.store.report import ClusterRow
 
-__all__ = ["Integrity", "copy_groups", "post_text", "render_html", "render_parts", "visible"]
+__all__ = ["SECTIONS", "Integrity", "Piece", "copy_groups", "pdf_pieces", "post_text", "render_html",
+           "render_parts", "visible"]
 
 @dataclass(frozen=True, slots=True)
 class Integrity:
@@ -143,10 +145,47 @@ def _selection_text(data: ReportData, t: Catalog) -> str:
     return t("selection_text", folders=folders)
 
 
+#: The report's sections in print order (report.html prints those a piece shows).
+SECTIONS = ("cover", "incident", "summary", "timeline", "clusters", "accounts", "posts", "own",
+            "method", "notice", "custody", "appendix")
+_ALL = frozenset(SECTIONS)
+
+#: Cluster members (spans), account rows, URLs and so on weigh this much against one printed
+#: post in a PDF piece: what WeasyPrint lays out for each, roughly (its memory follows it).
+_WEIGHTS = {"member": 0.03, "account": 0.12, "copy": 0.1, "url": 0.03, "near": 0.01}
+#: Members of one cluster per piece at most (a synchronised group can have thousands).
+_MEMBERS_PER_SLICE = 2000
+
+ClusterSlice = tuple[ClusterRow, Sequence[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """What one HTML file holds: whole sections and slices of the long ones."""
+
+    show: frozenset[str]
+    first: frozenset[str] = _ALL      # sliced sections whose heading and intro are printed here
+    last: frozenset[str] = _ALL       # sliced sections whose closing part is printed here
+    coordinated: Sequence[ClusterSlice] = ()
+    accounts: Sequence[Any] = ()
+    posts: Sequence[ReportPost] = ()
+    copies: Mapping[int, list[ReportPost]] = dataclasses.field(default_factory=dict)
+    own_posts: Sequence[ReportPost] = ()
+    notice_posts: Sequence[ReportPost] = ()
+    near_duplicates: Sequence[ClusterSlice] = ()
+
+
+def _whole(clusters: Sequence[ClusterRow]) -> list[ClusterSlice]:
+    return [(c, c.members, True) for c in clusters]
+
+
 def render_html(data: ReportData, t: Catalog, integrity: Integrity, target: Path) -> None:
     """Write the whole report to `target`, streamed so a 100k-post page never sits in memory."""
-    _write(data, t, integrity, target, posts=data.posts, front=True, back=True,
-           posts_heading=True, page_numbers=True)
+    piece = Piece(_ALL, coordinated=_whole(data.coordinated), accounts=data.accounts,
+                  posts=data.posts, own_posts=data.own_posts,
+                  notice_posts=[p for p in data.posts if p.abusive],
+                  near_duplicates=_whole(data.near_duplicates))
+    _write(data, t, integrity, target, piece, posts_heading=True, page_numbers=True)
 
 
 def copy_groups(posts: Sequence[ReportPost]) -> list[tuple[ReportPost, list[ReportPost]]]:
@@ -166,33 +205,110 @@ def copy_groups(posts: Sequence[ReportPost]) -> list[tuple[ReportPost, list[Repo
     return groups
 
 
+def _packed(items: Sequence[Any], weight: Callable[[Any], float], budget: float
+            ) -> list[list[Any]]:
+    """Consecutive runs of `items` whose weights add up to at most `budget` (one item at
+    least per run), in order."""
+    runs: list[list[Any]] = []
+    run: list[Any] = []
+    total = 0.0
+    for item in items:
+        w = weight(item)
+        if run and total + w > budget:
+            runs.append(run)
+            run, total = [], 0.0
+        run.append(item)
+        total += w
+    if run or not runs:
+        runs.append(run)
+    return runs
+
+
+def _sliced(clusters: Sequence[ClusterRow]) -> list[ClusterSlice]:
+    out: list[ClusterSlice] = []
+    for c in clusters:
+        members = c.members or []
+        for start in range(0, max(1, len(members)), _MEMBERS_PER_SLICE):
+            out.append((c, members[start:start + _MEMBERS_PER_SLICE], start == 0))
+    return out
+
+
+def pdf_pieces(data: ReportData, budget: float) -> list[tuple[Piece, bool]]:
+    """The report for the PDF as pieces small enough to print one by one: no piece weighs
+    more than `budget` printed posts (a long group, account table or URL list is cut into
+    several), so no WeasyPrint run holds a whole 100k-reply thread. Each piece comes with
+    whether it starts the posts section (its heading)."""
+    pieces: list[tuple[Piece, bool]] = [(Piece(frozenset({"cover", "incident", "summary",
+                                                          "timeline"})), False)]
+
+    def sliced(section: str, items: Sequence[Any], weight: Callable[[Any], float],
+               field_name: str) -> None:
+        runs = _packed(items, weight, budget)
+        for index, run in enumerate(runs):
+            piece = dataclasses.replace(
+                Piece(frozenset({section}),
+                      first=frozenset({section}) if index == 0 else frozenset(),
+                      last=frozenset({section}) if index == len(runs) - 1 else frozenset()),
+                **{field_name: run})  # type: ignore[arg-type]
+            pieces.append((piece, section == "posts" and index == 0))
+
+    sliced("clusters", _sliced(data.coordinated),
+           lambda s: 1 + _WEIGHTS["member"] * len(s[1]), "coordinated")
+    sliced("accounts", data.accounts, lambda a: _WEIGHTS["account"], "accounts")
+    groups = copy_groups(data.posts)
+    runs = _packed(groups, lambda g: 1 + _WEIGHTS["copy"] * len(g[1]), budget)
+    for index, run in enumerate(runs):
+        pieces.append((Piece(frozenset({"posts"}), posts=[g[0] for g in run],
+                             copies={g[0].number: g[1] for g in run}), index == 0))
+    sliced("own", data.own_posts, lambda p: 1.0, "own_posts")
+    pieces.append((Piece(frozenset({"method"})), False))
+    sliced("notice", [p for p in data.posts if p.abusive], lambda p: _WEIGHTS["url"],
+           "notice_posts")
+    pieces.append((Piece(frozenset({"custody"})), False))
+    sliced("appendix", _sliced(data.near_duplicates),
+           lambda s: 1 + _WEIGHTS["near"] * len(s[1]), "near_duplicates")
+    return pieces
+
+
+def _weight(piece: Piece) -> float:
+    return (sum(1 + _WEIGHTS["member"] * len(m) for _, m, _ in piece.coordinated)
+            + _WEIGHTS["account"] * len(piece.accounts)
+            + sum(1 + _WEIGHTS["copy"] * len(c) for c in piece.copies.values())
+            + len(piece.posts) - len(piece.copies) + len(piece.own_posts)
+            + _WEIGHTS["url"] * len(piece.notice_posts)
+            + sum(1 + _WEIGHTS["near"] * len(m) for _, m, _ in piece.near_duplicates))
+
+
 def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Path,
-                 parts: int) -> list[Path]:
-    """The same report cut into `parts` HTML files at post boundaries, to print in parallel.
+                 budget: float) -> list[Path]:
+    """The report cut into small HTML files (pdf_pieces), to print in parallel and join.
 
     Printed, each distinct text comes once: its later exact copies are rows of a table under
-    it (index.html keeps every post in full). The first part holds the cover up to the first
-    posts, the last one the method and the
-    custody log. A part cannot know the page count of the parts before it: its pages are
-    numbered after the parts are joined (pdf.py); every page's header names its posts
-    ("#12–#18") either way.
+    it (index.html keeps every post in full). A part cannot know the page count of the parts
+    before it: its pages are numbered after the parts are joined (pdf.py); every page's header
+    names its posts ("#12–#18") either way.
     """
-    groups = copy_groups(data.posts)
-    size = -(-len(groups) // parts) if groups else 0
-    chunks = [groups[i * size:(i + 1) * size] for i in range(parts)] if size else [[]]
+    pieces = pdf_pieces(data, budget)
+    if sum(_weight(piece) for piece, _ in pieces) <= budget:  # small: one part, as index.html
+        groups = copy_groups(data.posts)
+        whole = dataclasses.replace(
+            pieces[0][0], show=_ALL, coordinated=_sliced(data.coordinated),
+            accounts=data.accounts, posts=[g[0] for g in groups],
+            copies={g[0].number: g[1] for g in groups}, own_posts=data.own_posts,
+            notice_posts=[p for p in data.posts if p.abusive],
+            near_duplicates=_sliced(data.near_duplicates))
+        pieces = [(whole, True)]
     paths = []
-    for index, chunk in enumerate(chunks):
-        path = folder / f"part-{index:03d}.html"
-        _write(data, t, integrity, path, posts=[g[0] for g in chunk], front=index == 0,
-               back=index == len(chunks) - 1, posts_heading=index == 0,
-               page_numbers=len(chunks) == 1, copies={g[0].number: g[1] for g in chunk})
+    for index, (piece, posts_heading) in enumerate(pieces):
+        path = folder / f"part-{index:04d}.html"
+        _write(data, t, integrity, path, piece, posts_heading=posts_heading,
+               page_numbers=len(pieces) == 1)
         paths.append(path)
     return paths
 
 
-def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
-           posts: Sequence[ReportPost], front: bool, back: bool, posts_heading: bool,
-           page_numbers: bool, copies: Mapping[int, list[ReportPost]] | None = None) -> None:
+def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, piece: Piece, *,
+           posts_heading: bool, page_numbers: bool) -> None:
     css = (resources.files("pileon.report") / "templates" / "report.css").read_text("utf-8")
     template = _environment().get_template("report.html")
     numbers = {(p.platform, p.post_id): p.number for p in data.posts}
@@ -216,10 +332,13 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
     stream = template.generate(
         data=data, t=t, css=Markup(css), digest=integrity.digest,
         public_key_pem=integrity.public_key_pem.strip(), fingerprint=integrity.fingerprint,
-        tool_version=integrity.tool_version, charts=_charts(data, t) if front else [],
-        labels=LABELS, selection_text=_selection_text(data, t), posts=posts, front=front,
-        back=back, posts_heading=posts_heading, page_numbers=page_numbers,
-        copies=copies or {},
+        tool_version=integrity.tool_version,
+        charts=_charts(data, t) if "timeline" in piece.show else [],
+        labels=LABELS, selection_text=_selection_text(data, t), show=piece.show,
+        first=piece.first, last=piece.last, posts=piece.posts, coordinated=piece.coordinated,
+        accounts=piece.accounts, own_posts=piece.own_posts, notice_posts=piece.notice_posts,
+        near_duplicates=piece.near_duplicates, posts_heading=posts_heading,
+        page_numbers=page_numbers, copies=piece.copies,
         account_line=account_line, category_list=category_list, head_words=head_words,
         automated_by=automated_by, folder_name=folder_name, action_list=action_list,
         post_block=post_block_writer(t, words, head_words=head_words,
@@ -227,7 +346,7 @@ def _write(data: ReportData, t: Catalog, integrity: Integrity, target: Path, *,
                                      folder_name=folder_name, action_list=action_list,
                                      account_line=account_line),
         post_number=lambda m: numbers.get((m["platform"], m["post_id"]), ""),
-        qualities=_qualities(data.models), posts_all=data.posts,
+        qualities=_qualities(data.models),
         group_lines=lambda c: _group_lines(t, c), w=words)
     with target.open("w", encoding="utf-8", newline="\n") as handle:
         for chunk in stream:

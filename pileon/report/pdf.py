@@ -50,8 +50,9 @@ def check_fonts(langs: Iterable[str]) -> None:
                                    f" (sudo apt-get install {package})")
 
 
-def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
-    """Print the HTML part(s) to one PDF; several parts are printed in parallel, then joined."""
+def write_pdf(html_paths: Sequence[Path], pdf_path: Path, workers: int = 1) -> None:
+    """Print the HTML part(s) to one PDF; several parts are printed by `workers` processes at
+    a time (each replaced after a few parts, so no printer grows), then joined in order."""
     _load_weasyprint()
     if len(html_paths) == 1:
         _print_part(str(html_paths[0]), str(pdf_path))
@@ -61,16 +62,22 @@ def write_pdf(html_paths: Sequence[Path], pdf_path: Path) -> None:
     pdfs = [path.with_suffix(".pdf") for path in html_paths]
     # spawn, not fork: WeasyPrint and SQLite state are not shared with the workers.
     context = multiprocessing.get_context("spawn")
-    with worker_pool(len(html_paths), context) as pool:
+    with worker_pool(max(1, min(workers, len(html_paths))), context,
+                     max_tasks_per_child=_PARTS_PER_WORKER) as pool:
         for done in [pool.submit(_print_part, str(h), str(p)) for h, p in zip(html_paths, pdfs,
                                                                             strict=True)]:
             done.result()
     writer = PdfWriter()
     for part in pdfs:
         writer.append(str(part))
+        part.unlink()  # the parts hold the shielded text; the joined PDF is enough from here
     _stamp_page_numbers(writer, html_paths[0].parent)
     with pdf_path.open("wb") as handle:
         writer.write(handle)
+
+
+#: A printer process is replaced after this many parts: WeasyPrint keeps caches per process.
+_PARTS_PER_WORKER = 8
 
 
 #: The page number's place and look, as report.css puts it when WeasyPrint numbers the pages.

@@ -27,6 +27,7 @@ from pileon.report.manifest import (
     folder_files,
 )
 from pileon.report.tsa import TIMESTAMPS_DIR, verify_token
+from pileon.report.verify_proofs import check_report_proofs
 
 __all__ = ["Problem", "VerifyResult", "verify_report"]
 
@@ -34,7 +35,7 @@ __all__ = ["Problem", "VerifyResult", "verify_report"]
 @dataclass(frozen=True, slots=True)
 class Problem:
     item: str      # the file (or "manifest.json" / "signature") that failed
-    what: str      # changed | missing | added | signature | digest | key | unreadable
+    what: str      # changed | missing | added | signature | digest | key | unreadable | proof
 
     detail: str
 
@@ -51,6 +52,7 @@ class VerifyResult:
     digest: str | None
     key_fingerprint: str | None
     timestamps: int = 0
+    proofs: int = 0  # Bluesky posts whose signed record checked
 
     @property
     def ok(self) -> bool:
@@ -139,9 +141,11 @@ def verify_report(folder: Path, expected_key: Path | None = None,
         if found != digest:
             problems.append(Problem(EVIDENCE_LIST, "digest",
                                     f"SHA-256 is {found}, the report digest is {digest}"))
+    proven, failed = check_report_proofs(folder)
+    problems.extend(Problem(post, "proof", detail) for post, detail in failed)
     return VerifyResult(folder, tuple(problems), len(listed), len(raw), digest,
                         fingerprint(key) if key else None,
-                        sum(1 for p in stamps if p.endswith(".tsr")))
+                        sum(1 for p in stamps if p.endswith(".tsr")), proven)
 
 
 def _empty_dirs(folder: Path) -> list[str]:

@@ -129,7 +129,7 @@ def test_long_report_printed_in_parallel_parts_is_one_whole_pdf(
         report_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pileon.report.build as build
 
-    monkeypatch.setattr(build, "_POSTS_PER_PART", 5)  # 17 posts: printed in two parts
+    monkeypatch.setattr(build, "_PART_BUDGET", 5.0)  # 17 posts: printed in many parts
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["report", str(report_db), "--out", str(out), "--pdf"])
@@ -167,7 +167,7 @@ for n in range(2):
                     + "</body></html>", encoding="utf-8")
     parts.append(part)
 print("printing", flush=True)
-write_pdf(parts, folder / "out.pdf")
+write_pdf(parts, folder / "out.pdf", workers=2)
 """
 
 
