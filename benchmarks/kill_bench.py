@@ -140,32 +140,37 @@ def campaign_files(camp: Path) -> list[str]:
                   if p.is_file() and ".dask-scratch" not in p.parts)
 
 
-def campaign_digest(camp: Path) -> str:
-    """Every Parquet partition's rows (in any order), every campaign.sqlite table, summary.json
-    without its time, and the list of files (a `.tmp-` partition left over changes it)."""
+def campaign_parts(camp: Path) -> dict[str, str]:
+    """Every Parquet dataset's rows (in any order, by partition), every campaign.sqlite table,
+    summary.json without its time, and the list of files (a `.tmp-` partition left changes it)."""
     import pyarrow.parquet as pq
 
-    h = hashlib.sha256(repr(campaign_files(camp)).encode())
-    for path in sorted((camp / "parquet").rglob("*")):
-        if path.is_file():
-            h.update(str(path.relative_to(camp)).encode())
-            if path.suffix == ".parquet":
-                for row in sorted(map(repr, pq.read_table(path).to_pylist())):
-                    h.update(row.encode("utf-8", "surrogatepass"))
-            else:
-                h.update(path.read_bytes())
+    parts = {"files": hashlib.sha256(repr(campaign_files(camp)).encode()).hexdigest()}
+    for dataset in sorted(p for p in (camp / "parquet").iterdir() if p.is_dir()):
+        h = hashlib.sha256()
+        for path in sorted(dataset.rglob("*")):
+            if path.is_file():
+                h.update(str(path.relative_to(camp)).encode())
+                if path.suffix == ".parquet":
+                    for row in sorted(map(repr, pq.read_table(path).to_pylist())):
+                        h.update(row.encode("utf-8", "surrogatepass"))
+                else:
+                    h.update(path.read_bytes())
+        parts[f"parquet/{dataset.name}"] = h.hexdigest()
     conn = sqlite3.connect(camp / "campaign.sqlite")
     try:
         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
                                     " ORDER BY name"):
+            h = hashlib.sha256()
             for row in sorted(map(repr, conn.execute(f'SELECT * FROM "{name}"'))):
                 h.update(row.encode("utf-8", "surrogatepass"))
+            parts[f"campaign.sqlite {name}"] = h.hexdigest()
     finally:
         conn.close()
     summary: dict[str, Any] = json.loads((camp / "summary.json").read_text(encoding="utf-8"))
     summary.pop("written_at", None)
-    h.update(json.dumps(summary, sort_keys=True).encode())
-    return h.hexdigest()
+    parts["summary.json"] = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+    return parts
 
 
 def digest(db: Path, stage: str) -> str:
@@ -181,6 +186,8 @@ def differing(db: Path, stage: str, expect: dict[str, str]) -> list[str]:
 
 def digest_parts(db: Path, stage: str) -> dict[str, str]:
     """Each part of a stage's result (a query, or the whole report/export/campaign) -> hash."""
+    if stage == "campaign":
+        return campaign_parts(db)
     if stage in RESULT_SQL:
         conn = sqlite3.connect(db)
         try:
@@ -197,8 +204,6 @@ def digest_parts(db: Path, stage: str) -> dict[str, str]:
 
 
 def whole_digest(db: Path, stage: str) -> str:
-    if stage == "campaign":
-        return campaign_digest(db)
     if stage.startswith("report"):
         return report_digest(db.parent / f"{db.stem}-report")
     if stage.startswith("export"):
