@@ -169,7 +169,10 @@ def campaign_parts(camp: Path) -> dict[str, str]:
         conn.close()
     summary: dict[str, Any] = json.loads((camp / "summary.json").read_text(encoding="utf-8"))
     summary.pop("written_at", None)
-    parts["summary.json"] = hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
+    summary.pop("campaign", None)  # the folder's name, not a result
+    for key, value in summary.items():
+        parts[f"summary.json {key}"] = hashlib.sha256(
+            json.dumps(value, sort_keys=True).encode()).hexdigest()
     return parts
 
 
