@@ -3,8 +3,13 @@ with a traceback (ValueError past Python's 4,300-digit limit, RecursionError) be
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from pileon.cli import main
 from pileon.errors import ConfigError
 from pileon.triage.rules import default_rules_text, parse_rules
 
@@ -20,3 +25,21 @@ def test_rules_with_a_huge_integer_or_deep_nesting_are_one_config_error(extra: s
         parse_rules(text, "rules.toml")
     message = str(caught.value)
     assert message.startswith("rules.toml") and said in message and "\n" not in message
+
+
+@pytest.mark.parametrize("args", [["show", "{db}", "osc-1"], ["show", "{db}", "osc-1", "--json"]])
+def test_show_never_prints_a_control_sequence_from_a_post(tmp_path: Path, args: list[str]) -> None:
+    """A reply holding OSC 52 (clipboard write), a window-title sequence and a bidi override
+    used to reach the terminal raw through `pileon show`."""
+    hostile = "hi \x1b]52;c;ZXZpbA==\x07 \x1b]0;owned\x07 \u202eexe.gnp \x9b31m"
+    source = tmp_path / "replies.jsonl"
+    source.write_text(json.dumps({"id": "osc-1", "text": hostile, "author": "a-1"}) + "\n",
+                      encoding="utf-8")
+    db = tmp_path / "thread.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(db), str(source), "-q"]).exit_code == 0
+    shown = runner.invoke(main, [a.format(db=db) for a in args])
+    assert shown.exit_code == 0, shown.output
+    for raw in ("\x1b", "\x07", "\u202e", "\x9b"):
+        assert raw not in shown.output
+    assert "\\u001b]52" in shown.output or "\\u001b" in shown.output  # shown, visibly escaped
