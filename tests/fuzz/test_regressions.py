@@ -43,3 +43,35 @@ def test_show_never_prints_a_control_sequence_from_a_post(tmp_path: Path, args: 
     for raw in ("\x1b", "\x07", "\u202e", "\x9b"):
         assert raw not in shown.output
     assert "\\u001b]52" in shown.output or "\\u001b" in shown.output  # shown, visibly escaped
+
+
+def test_campaign_add_on_a_full_disk_says_so_and_leaves_no_half_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-check of issue 19's full disk on a command added since: `campaign add` said the
+    thread was "not a pileon database or damaged" and left `.NAME.db.tmp-PID`, a half copy
+    holding the thread's posts, in the campaign folder."""
+    import sqlite3
+
+    from pileon.store import campaign as store_campaign
+
+    thread = tmp_path / "thread.db"
+    fixture = Path(__file__).parent.parent / "fixtures" / "formats" / "mastodon_context.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["ingest", str(thread), str(fixture), "-q"]).exit_code == 0
+    camp = tmp_path / "camp"
+    assert runner.invoke(main, ["campaign", "init", str(camp)]).exit_code == 0
+    real_connect = sqlite3.connect
+
+    def small_disk(*args: object, **kwargs: object) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        if not kwargs.get("uri"):  # the copy, not the thread database read with mode=ro
+            conn.execute("PRAGMA max_page_count=2")  # SQLite's own SQLITE_FULL path
+        return conn
+
+    monkeypatch.setattr(store_campaign.sqlite3, "connect", small_disk)
+    result = runner.invoke(main, ["campaign", "add", str(camp), str(thread)])
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "the disk is full" in result.output and "damaged" not in result.output
+    threads = camp / "threads"
+    assert not threads.exists() or not list(threads.iterdir())  # no half copy left
