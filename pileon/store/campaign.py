@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import StoreError
-from pileon.store.db import connect, transaction
+from pileon.store.db import connect, is_disk_full, transaction
 
 __all__ = ["count_posts", "snapshot_thread_db", "thread_fingerprint", "write_sqlite_export"]
 
@@ -19,6 +19,7 @@ __all__ = ["count_posts", "snapshot_thread_db", "thread_fingerprint", "write_sql
 def snapshot_thread_db(source: Path, target: Path) -> None:
     """Copy the pileon database `source` to `target` (SQLite's online backup: consistent even
     while another pileon writes to it) and bring the copy up to this pileon's schema."""
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         try:
@@ -28,7 +29,6 @@ def snapshot_thread_db(source: Path, target: Path) -> None:
                 raise StoreError("not a pileon thread database (no posts table)",
                                  path=str(source),
                                  hint="add a pileon database, or a file `pileon ingest` reads")
-            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             tmp.unlink(missing_ok=True)
             dst = sqlite3.connect(tmp)
             try:
@@ -38,6 +38,10 @@ def snapshot_thread_db(source: Path, target: Path) -> None:
         finally:
             src.close()
     except sqlite3.DatabaseError as exc:
+        tmp.unlink(missing_ok=True)  # a half copy holds the thread's posts: never left behind
+        if is_disk_full(exc):  # the copy's disk, not the thread database, is at fault
+            raise StoreError(f"the disk is full; {source.name} was not added", path=str(target.parent),
+                             hint="free some space and run it again") from exc
         raise StoreError(f"not a pileon database or damaged ({exc})", path=str(source)) from exc
     try:
         connect(tmp).close()  # migrations of an older schema run on the copy only

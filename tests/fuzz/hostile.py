@@ -31,9 +31,16 @@ def deep(levels: int) -> Any:
     return value
 
 
+#: `paths` stops descending here: a value nested 1,200 levels deep (one of the hostile values
+#: `mutated` puts in) would otherwise exhaust Python's recursion limit in the harness itself.
+MAX_PATH_DEPTH = 60
+
+
 def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every path into a JSON value (keys and indexes)."""
+    """Every path into a JSON value (keys and indexes), at most MAX_PATH_DEPTH steps long."""
     found = [prefix]
+    if len(prefix) >= MAX_PATH_DEPTH:
+        return found
     if isinstance(value, dict):
         for key, item in value.items():
             found += paths(item, (*prefix, key))
@@ -44,13 +51,12 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 def replaced(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    """`value` with the item at `path` replaced by `new`; only the containers along the path are
+    copied (a JSON round trip of the whole value would recurse into a 1,200-level one)."""
     if not path:
         return new
-    copy = json.loads(json.dumps(value))
-    target = copy
-    for step in path[:-1]:
-        target = target[step]
-    target[path[-1]] = new
+    copy = value.copy()
+    copy[path[0]] = replaced(value[path[0]], path[1:], new)
     return copy
 
 

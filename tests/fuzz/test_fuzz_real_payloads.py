@@ -48,6 +48,9 @@ class Capture:
     name: str
     docs: tuple[Any, ...]
     write: Callable[[list[str]], bytes]  # the documents' JSON texts -> the file's bytes
+    fmt: str = ""  # the format to force, when not the CAPTURES key (jsonl-map: jsonl)
+    options: tuple[tuple[str, Any], ...] = ()  # ingest options (a --map)
+    escapes: bool = True  # JSON: a lone surrogate is an escape; in CSV it can only be bad UTF-8
 
 
 def _one(texts: list[str]) -> bytes:
@@ -130,6 +133,78 @@ def _jsonl(path: Path) -> tuple[Any, ...]:
                  if line.strip())
 
 
+#: Mastodon's own status fields, named for `pileon ingest --map` (nested keys with dots).
+MASTODON_MAP = (("map", {"id": "id", "text": "content", "author": "account.id",
+                         "author_handle": "account.acct", "author_name": "account.display_name",
+                         "author_followers": "account.followers_count",
+                         "created_at": "created_at", "reply_to": "in_reply_to_id",
+                         "lang": "language", "url": "url"}),)
+CSV_COLUMNS = ("id", "content", "account_id", "acct", "display_name", "followers_count",
+               "created_at", "in_reply_to_id", "language", "url")
+
+
+def _statuses() -> list[Any]:
+    context = _json(FIXTURES / "formats" / "mastodon_context.json")
+    return [*context.get("ancestors", []), *context.get("descendants", [])]
+
+
+def _csv_rows() -> tuple[Any, ...]:
+    """The real statuses as rows of a spreadsheet export (one dict a row)."""
+    rows = []
+    for status in _statuses():
+        account = status.get("account") or {}
+        rows.append({"id": status["id"], "content": status.get("content"),
+                     "account_id": account.get("id"), "acct": account.get("acct"),
+                     "display_name": account.get("display_name"),
+                     "followers_count": account.get("followers_count"),
+                     "created_at": status.get("created_at"),
+                     "in_reply_to_id": status.get("in_reply_to_id"),
+                     "language": status.get("language"), "url": status.get("url")})
+    return tuple(rows)
+
+
+def _csv(texts: list[str]) -> bytes:
+    """Each row (a JSON text after damage) as a CSV line; a value that is not text is written
+    as its JSON (a damaged cell), a row that is not an object as one cell."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for text in texts:
+        try:
+            row = json.loads(text)
+        except ValueError:
+            row = text
+        if not isinstance(row, dict):
+            writer.writerow([text])
+            continue
+        writer.writerow(["" if row.get(c) is None else row[c] if isinstance(row.get(c), str)
+                         else json.dumps(row[c]) for c in CSV_COLUMNS]
+                        + [json.dumps(v) for k, v in row.items() if k not in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8", "surrogatepass")
+
+
+def _archive() -> tuple[Any, ...]:
+    """X's account archive (tweets.js) of the real 2025 TweetDetail's legacy tweets."""
+    results = _tweet_results(_json(XWEB / "twscrape_TweetDetail_2025.json"))
+    return ([{"tweet": {k: v for k, v in r["legacy"].items() if k != "user_id_str"}}
+             for r in results if isinstance(r.get("legacy"), dict)],)
+
+
+def _tweets_js(texts: list[str]) -> bytes:
+    return ("window.YTD.tweets.part0 = " + texts[0]).encode()
+
+
+def _web_exporter() -> tuple[Any, ...]:
+    """twitter-web-exporter's JSON rows around the real 2025 TweetDetail results."""
+    results = _tweet_results(_json(XWEB / "twscrape_TweetDetail_2025.json"))
+    return ([{"id": r["rest_id"], "full_text": r["legacy"]["full_text"], "metadata": r,
+              "screen_name": r["core"]["user_results"]["result"]["legacy"]["screen_name"]}
+             for r in results],)
+
+
 def _captures() -> dict[str, list[Capture]]:
     formats = FIXTURES / "formats"
     return {
@@ -151,6 +226,12 @@ def _captures() -> dict[str, list[Capture]]:
                    (_json(FIXTURES / "bluesky" / "idunno_getPostThreadV2.json"),), _one)],
         "mastodon": [Capture("mastodon_context.json", (_json(formats / "mastodon_context.json"),),
                              _one)],
+        "jsonl-map": [Capture("mastodon_statuses.jsonl", tuple(_statuses()), _lines,
+                              fmt="jsonl", options=MASTODON_MAP)],
+        "csv": [Capture("mastodon_statuses.csv", _csv_rows(), _csv, escapes=False)],
+        "x-archive": [Capture("tweets.js", _archive(), _tweets_js)],
+        "x-web-exporter": [Capture("twitter-web-exporter-tweets.json", _web_exporter(), _one,
+                                   fmt="x-web")],
     }
 
 
@@ -177,7 +258,7 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[tuple[s
             path = folder / capture.name
             path.write_bytes(capture.write(_texts(capture.docs)))
             with closing(connect(folder / "thread.db")) as conn:
-                ingest_file(conn, path, fmt=fmt)
+                ingest_file(conn, path, fmt=capture.fmt or fmt, options=dict(capture.options))
             out[capture.name] = _stored(folder / "thread.db")
             assert out[capture.name], capture.name  # the real capture stores posts
     return out
@@ -261,12 +342,12 @@ def _deleted(value: Any, path: tuple[Any, ...]) -> Any:
     return copy
 
 
-def _ingest(db: Path, path: Path, fmt: str) -> str | None:
+def _ingest(db: Path, path: Path, fmt: str, options: dict[str, Any] | None = None) -> str | None:
     """Ingest; the one-line error pileon refused the file with, else None."""
     with closing(connect(db)) as conn:
         refused = None
         try:
-            ingest_file(conn, path, fmt=fmt)
+            ingest_file(conn, path, fmt=fmt, options=options)
         except PileonError as exc:
             refused = str(exc)
             assert refused and "\n" not in refused
@@ -277,7 +358,7 @@ def _ingest(db: Path, path: Path, fmt: str) -> str | None:
 
 def _check(template: Path, fmt: str, name: str, content: bytes, auto: bool,
            restore: Callable[[Path], list[Path]], expected: dict[tuple[str, str], str],
-           none_lost: bool) -> None:
+           none_lost: bool, options: dict[str, Any] | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="pileon-fuzz-real-"))
     try:
         db = folder / "thread.db"
@@ -285,14 +366,14 @@ def _check(template: Path, fmt: str, name: str, content: bytes, auto: bool,
         before = _stored(db)
         bad = folder / f"damaged-{name}"
         bad.write_bytes(content)
-        refused = _ingest(db, bad, "auto" if auto else fmt)
+        refused = _ingest(db, bad, "auto" if auto else fmt, options)
         after = _stored(db)
         assert after[("jsonl", "good-1")] == before[("jsonl", "good-1")]
         if none_lost:  # a lone surrogate in free text is replaced, never a reason to drop a post
             assert refused is None, refused
             assert set(expected) <= set(after), sorted(set(expected) - set(after))[:3]
         for real in restore(folder):
-            assert _ingest(db, real, fmt) is None
+            assert _ingest(db, real, fmt, options) is None
         restored = _stored(db)
         for key, text in expected.items():
             assert restored.get(key) == text, key
@@ -308,11 +389,15 @@ def test_a_damaged_real_capture(template: Path, expected: dict[str, dict[tuple[s
                                 fmt: str, data: st.DataObject, auto: bool) -> None:
     capture = data.draw(st.sampled_from(CAPTURES[fmt]), label="capture")
     kind, content, in_text = data.draw(damaged(capture), label="damage")
+    # A --map belongs to the format it is given with: detected, the lines are another format's
+    # (Mastodon statuses), whose stored payloads the mapped re-ingest then finds already there.
+    auto = auto and not capture.options
 
     def restore(folder: Path) -> list[Path]:
         real = folder / capture.name
         real.write_bytes(capture.write(_texts(capture.docs)))
         return [real]
 
-    _check(template, fmt, capture.name, content, auto, restore, expected[capture.name],
-           none_lost=in_text and not auto)
+    _check(template, capture.fmt or fmt, capture.name, content, auto, restore,
+           expected[capture.name], none_lost=in_text and capture.escapes and not auto,
+           options=dict(capture.options))
