@@ -292,10 +292,9 @@ def _folded_batch(texts: list[str]) -> list[str | None]:
     None = the text has a trick (or nothing left but emoji): fold it one by one."""
     n = len(texts)
     bad = np.fromiter(("\n" in t for t in texts), dtype=bool, count=n)
-    texts = [t if b else _nfkc_alone(t) for t, b in zip(texts, bad.tolist(), strict=True)]
-    bad |= np.fromiter((t is None for t in texts), dtype=bool, count=n)
-    joined = "\n".join(t if t is not None and not b else ""
-                       for t, b in zip(texts, bad.tolist(), strict=True))
+    composed = [None if b else _nfkc_alone(t) for t, b in zip(texts, bad.tolist(), strict=True)]
+    bad |= np.fromiter((t is None for t in composed), dtype=bool, count=n)
+    joined = "\n".join(t or "" for t in composed)
     codes = _codes(joined)
     line = _line_of(codes)
     tricky = ((codes >= 48) & (codes <= 57)) | (codes == 64) | (codes == 36) \
