@@ -14,6 +14,10 @@ from functools import lru_cache
 import numpy as np
 
 from pileon.analyze.normalize import (
+    _AZ_CYR_LETTERS,
+    _AZ_CYR_MULTI,
+    _AZ_CYR_MULTI_RE,
+    _AZ_CYR_TABLE,
     _DROP,
     _EXPAND,
     _EXPAND_RE,
@@ -250,17 +254,47 @@ def _line_of(codes: np.ndarray) -> np.ndarray:
     return np.cumsum(newline) - newline
 
 
+@lru_cache(maxsize=1 << 16)
+def _nfkc_char(c: str) -> str:
+    return unicodedata.normalize("NFKC", c)
+
+
+def _nfkc_alone(text: str) -> str | None:
+    """normalize's NFKC step for a text without combining marks (there it is the NFKC of each
+    character alone); None when NFKC has work to do and a combining mark is present."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    if any(unicodedata.combining(c) for c in text):
+        return None
+    return "".join(map(_nfkc_char, text))
+
+
+def _az_lines(joined: str) -> str:
+    """normalize's Azerbaijani Cyrillic reading, line by line, for the lines that hold one of
+    its own letters (lowered text: then every such line has Cyrillic)."""
+    if not _AZ_CYR_LETTERS.search(joined):
+        return joined
+    lines = joined.split("\n")
+    for i, text in enumerate(lines):
+        if _AZ_CYR_LETTERS.search(text):
+            text = text.translate(_AZ_CYR_TABLE)
+            lines[i] = _AZ_CYR_MULTI_RE.sub(lambda m: _AZ_CYR_MULTI[m.group()], text)
+    return "\n".join(lines)
+
+
 def _folded_batch(texts: list[str]) -> list[str | None]:
     """`comparable_text` of many address-stripped texts at once, for every text that has no
-    spelling trick for `normalize` to undo: no digits, @ or $ (leetspeak), letters of one
-    script only (no homoglyphs), no Azerbaijani Cyrillic, no letters spaced out or repeated
-    three times, already NFKC and one line. For those, `normalize` is case and diacritic
-    folding, and the same string operations can run over all of them joined, at C speed.
+    spelling trick for `normalize` to undo: no digits, @ or $ (leetspeak), no word with
+    letters of two scripts (no homoglyphs), no letters spaced out or repeated three times,
+    no combining mark where NFKC has work to do, and one line. For those, `normalize` is NFKC
+    (character by character), case and diacritic folding and, for Azerbaijani Cyrillic, its
+    letter table, and the same string operations can run over all of them joined, at C speed.
     None = the text has a trick (or nothing left but emoji): fold it one by one."""
     n = len(texts)
-    bad = np.fromiter((("\n" in t or not unicodedata.is_normalized("NFKC", t)) for t in texts),
-                      dtype=bool, count=n)
-    joined = "\n".join("" if b else t for t, b in zip(texts, bad.tolist(), strict=True))
+    bad = np.fromiter(("\n" in t for t in texts), dtype=bool, count=n)
+    composed = [None if b else _nfkc_alone(t) for t, b in zip(texts, bad.tolist(), strict=True)]
+    bad |= np.fromiter((t is None for t in composed), dtype=bool, count=n)
+    joined = "\n".join(t or "" for t in composed)
     codes = _codes(joined)
     line = _line_of(codes)
     tricky = ((codes >= 48) & (codes <= 57)) | (codes == 64) | (codes == 36) \
@@ -270,18 +304,22 @@ def _folded_batch(texts: list[str]) -> list[str | None]:
     lowered = _mapped(_mapped(joined, "fold").lower(), "fold")
     lowered = _DROP.sub("", lowered)
     lowered = _EXPAND_RE.sub(lambda m: _EXPAND[m.group()], lowered)
+    lowered = _az_lines(lowered)
     codes = _codes(lowered)
     line = _line_of(codes)
     latin = (codes >= 97) & (codes <= 122)
     cyrillic = (codes >= 0x400) & (codes <= 0x4FF)
     armenian = (codes >= 0x531) & (codes <= 0x58F)
-    scripts = sum((np.bincount(line[m], minlength=n) > 0).astype(np.int64)
-                  for m in (latin, cyrillic, armenian))
-    bad |= scripts >= 2  # a word may mix scripts: homoglyphs
-    az = np.isin(codes, np.array([ord(c) for c in "әҹһјөүғҝ"], dtype=np.uint32))
-    bad[line[az]] = True  # read as Azerbaijani Cyrillic
-    letter = _flags(codes, "letter", _LETTER_RE)
     word = _flags(codes, "word", _WORD_RE)
+    # A word (a run of word characters) with letters of two scripts: homoglyphs, which
+    # normalize rewrites. Words of one script each are left as they are, whatever the mix.
+    script = np.where(latin, 1, np.where(cyrillic, 2, np.where(armenian, 3, 0)))
+    script[~word] = 0
+    word_no = np.cumsum(np.concatenate(([True], ~word[:-1])) & word) if len(codes) else codes
+    at = np.flatnonzero(script)
+    mixed = (word_no[at][1:] == word_no[at][:-1]) & (script[at][1:] != script[at][:-1])
+    bad[line[at[1:][mixed]]] = True
+    letter = _flags(codes, "letter", _LETTER_RE)
     sep = np.isin(codes, np.array(sorted(_SEPARATOR_CODES), dtype=np.uint32))
     m = len(codes)
     if m >= 3:  # a letter repeated three times or more (normalize squeezes it)

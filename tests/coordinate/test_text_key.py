@@ -128,8 +128,11 @@ def test_texts_folded_together_fold_as_one_by_one(texts: list[str]) -> None:
 
 def test_the_batch_pass_takes_ordinary_multilingual_replies() -> None:
     texts = ["Sən çox cəsursan, təşəkkür edirəm!! 🙏", "Хватит врать, все это знают 🤡",
-             "շնորհակալություն ձեզ", "Très bien dit, merci ❤️", "Çok doğru #haklısın"]
+             "շնորհակալություն ձեզ", "Très bien dit, merci ❤️", "Çok doğru #haklısın",
+             # Azerbaijani Cyrillic, words of two scripts side by side (a hashtag in another
+             # script), and NFKC work without combining marks (Armenian "և", a ligature)
+             "Сән чох ҹəсурсан", "tak i est #правда", "Ճշմարտությունը և դու", "ﬁne Ａ"]
     assert all(t is not None for t in _folded_batch(texts))
     assert comparable_texts(texts) == [comparable_text(t) for t in texts]
     # ... and sends spelling tricks to `normalize` one by one
-    assert _folded_batch(["g r a n t", "xa1n", "hеllo", "sooooo", "Сән чох"]) == [None] * 5
+    assert _folded_batch(["g r a n t", "xa1n", "hеllo", "sooooo", "ﬁ\u0301ne"]) == [None] * 5
