@@ -16,15 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from itertools import product
+from re import _constants as _sre  # type: ignore[attr-defined]  # the parser of re itself
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 
 import ahocorasick
-
-try:  # Python 3.11+
-    from re import _constants as _sre  # type: ignore[attr-defined]
-    from re import _parser as _sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants as _sre  # type: ignore[no-redef]
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 __all__ = ["Alternation", "literal_prefixes"]
 
