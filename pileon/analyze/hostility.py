@@ -101,6 +101,12 @@ def _misspellings(lang: str) -> _Table:
     return found
 
 
+@cache
+def _longest_before(lang: str) -> int:
+    """The most words before the misspelled one in a form of the language (speed only)."""
+    return max((len(before) for before, _ in _misspellings(lang)), default=0)
+
+
 def fuzzy_cues(read: ReadText) -> list[Hit]:
     """Cues of the text's language whose last word is misspelled by one swap or one dropped
     letter ("I haet", "shuold"), or two cue words written together ("ihate"); spans in the
@@ -109,7 +115,7 @@ def fuzzy_cues(read: ReadText) -> list[Hit]:
     if not table:
         return []
     tokens = tokenize(read.norm.text)
-    longest = max((len(before) for before, _ in table), default=0)
+    longest = _longest_before(read.lang.lang)
     out = []
     for k, (token, _, end) in enumerate(tokens):
         if len(token) < _FUZZY_MIN - 1 or not token.isalpha():

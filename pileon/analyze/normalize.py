@@ -240,11 +240,29 @@ def _script_of(ch: str) -> str | None:
 
 
 _SCRIPT_ORDER = ("latin", "cyrillic", "armenian")
+_SCRIPT_NAMES = {"l": "latin", "c": "cyrillic", "a": "armenian"}
+
+
+class _ScriptCodes(dict[int, "str | None"]):
+    """str.translate table: a character of a script -> its code ("l", "c", "a"), any other
+    character -> deleted. Filled as characters are met (a word's scripts counted in C)."""
+
+    def __missing__(self, key: int) -> str | None:
+        script = _script_of(chr(key))
+        value = None if script is None else script[0]
+        if len(self) < 100_000:
+            self[key] = value
+        return value
+
+
+_SCRIPT_CODES = _ScriptCodes()
 
 
 def _leet_positions(word: str) -> set[int]:
     """Indices of digits/symbols that stand for letters: inside a word, or a clear start/end."""
     out: set[int] = set()
+    if _LEET_CHAR.search(word) is None:
+        return out
     n = len(word)
     i = 0
     while i < n:
@@ -285,13 +303,15 @@ def _mixed_words(t: _Text) -> None:
     for m in _WORD_WITH_LEET.finditer(text):
         if m.group()[0] == "@":
             continue  # a mention: the handle is a name, not a disguised word
-        counts: dict[str, int] = {}
-        for ch in m.group():
-            s = _script_of(ch)
-            if s:
-                counts[s] = counts.get(s, 0) + 1
-        if counts:
-            found.append((m, counts))
+        codes = m.group().translate(_SCRIPT_CODES)  # one letter per char of a script
+        if not codes:
+            continue
+        if codes.count(codes[0]) == len(codes):
+            counts = {_SCRIPT_NAMES[codes[0]]: len(codes)}
+        else:
+            counts = {name: n for code, name in _SCRIPT_NAMES.items()
+                      if (n := codes.count(code))}
+        found.append((m, counts))
     # The text's script is voted by the words that have a clear majority of their own: a
     # rewrite keeps each such word's majority, so a second pass votes, and decides, the same.
     votes = dict.fromkeys(_SCRIPT_ORDER, 0)

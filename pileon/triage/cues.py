@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 
 from pileon.analyze.normalize import normalize
+from pileon.triage.alternation import Alternation
 
 __all__ = ["TextCues", "read_cues"]
 
@@ -48,15 +49,16 @@ def _load(name: str) -> dict[str, object]:
     return tomllib.loads(text)
 
 
-def _joined(data: dict[str, object], section: str) -> re.Pattern[str]:
+def _joined(data: dict[str, object], section: str) -> Alternation:
+    """The section's patterns as one alternation (the same matches as joining them with `|`,
+    searched only where their literal prefixes occur: triage/alternation.py)."""
     table = data[section]
     assert isinstance(table, dict)
-    parts = [p for patterns in table.values() for p in patterns]
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+    return Alternation([p for patterns in table.values() for p in patterns])
 
 
 @lru_cache(maxsize=1)
-def _patterns() -> dict[str, re.Pattern[str]]:
+def _patterns() -> dict[str, Alternation]:
     support, accusation, contempt = (_load("support_cues.toml"), _load("accusation_cues.toml"),
                                      _load("contempt.toml"))
     return {"support": _joined(support, "support"), "mockery": _joined(support, "mockery"),
@@ -71,8 +73,10 @@ def _found(match: re.Match[str] | None) -> str | None:
     return None if match is None else (match.group(0).strip(" @.,!?") or match.group(0))
 
 
+@lru_cache(maxsize=20_000)
 def read_cues(text: str, lang: str | None = None) -> TextCues:
-    """Every cue of `text`, normalized once (any language's patterns apply)."""
+    """Every cue of `text`, normalized once (any language's patterns apply). Remembered for
+    the last 20,000 texts: copies of one text (a wave, its consensus reading) are read once."""
     p = _patterns()
     folded = normalize(text, lang).text
     accusation = reported = None

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from pileon.coordinate.signals import profile_signals
@@ -226,13 +227,29 @@ def _abuse_trace(abuse: Mapping[str, float], rules: Rules) -> tuple[str, float] 
     return label, floor
 
 
+class _KeyChars(dict[int, "str | None"]):
+    """str.translate table of copy_key: combining marks deleted, letters and digits kept, any
+    other character a space. Filled as characters are met."""
+
+    def __missing__(self, key: int) -> str | None:
+        ch = chr(key)
+        value = None if unicodedata.combining(ch) else ch if ch.isalnum() else " "
+        if len(self) < 100_000:
+            self[key] = value
+        return value
+
+
+_KEY_CHARS = _KeyChars()
+
+
+@lru_cache(maxsize=50_000)
 def copy_key(text: str) -> str:
     """The text with mentions, links, case, accents and punctuation taken out: two replies
-    with the same key are copies of one text."""
+    with the same key are copies of one text. (Remembered: triage asks for each post's key
+    more than once, and copies share theirs.)"""
     stripped = _MENTION_OR_URL.sub(" ", text)
     folded = unicodedata.normalize("NFKD", stripped.casefold())
-    words = "".join(ch if ch.isalnum() else " " for ch in folded
-                    if not unicodedata.combining(ch)).split()
+    words = folded.translate(_KEY_CHARS).split()
     if words:
         return " ".join(words)
     return "".join(stripped.split())  # emoji-only replies: their emoji are the text
