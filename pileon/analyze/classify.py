@@ -127,7 +127,12 @@ def combine(read: ReadText, proba: Sequence[float] | np.ndarray,
     if rejecting and not own_abuse:
         for label in ABUSIVE_LABELS:
             scores[label] *= _REJECTED_DAMPING
+    aimed = any(c.category == "cue_second_person" for c in read.context.cues)
     for item in items:
+        if item.rule == "negated" and not aimed:
+            # A negated insult aimed at no one ("no im not weezy bitch") takes the abuse back
+            # but says nothing supportive; "you are not a traitor" does.
+            continue
         floor = _REJECTED_FLOOR if item.rule in _REJECTING_RULES else _RULE_FLOOR[
             min(max(item.severity, 1), 3)]
         scores[item.category] = max(scores[item.category], floor)

@@ -27,7 +27,8 @@ import numpy as np
 from pileon.analyze.classify import combine
 from pileon.analyze.embed import StaticEmbedder
 from pileon.analyze.features import ReadText, featurize, read_texts
-from pileon.analyze.head import EmbeddingHead, head_inputs, mix
+from pileon.analyze.encoder import VectorCache
+from pileon.analyze.head import EmbeddingHead, head_inputs, lang_onehot, mix
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
 from pileon.records import ABUSIVE_LABELS, LABELS
 
@@ -64,6 +65,14 @@ HEAD_C = 1.0
 HEAD_ALPHA = 0.5
 #: The mixture weights tried when the n-gram model's out-of-fold predictions are at hand.
 HEAD_ALPHAS = (0.0, 0.15, 0.25, 0.35, 0.5)
+#: The e5 head (second stage): regularisation and its weight where it runs.
+E5_HEAD_C = 1.0
+E5_ALPHA = 0.5
+#: Rows the e5 head is fitted on (`e5_subset`): team rows, public rows, per public source.
+E5_TEAM_CAP = 20000
+E5_PUBLIC_CAP = 20000
+_E5_SOURCE_CAP = 1000
+_E5_SOURCE_CAPS = {"offenseval2020_tr": 3000, "lingda_tr_offensive": 600}
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +311,71 @@ def train_head(team: list[Example], public: list[Example], embedder: StaticEmbed
         np.concatenate([w_team, w_public]), np.vstack([known_team, known_public]))
     head.thresholds_ = thresholds
     return head
+
+
+def e5_subset(team: list[Example], public: list[Example], seed: int = 13,
+              team_cap: int | None = None, public_cap: int | None = None
+              ) -> tuple[list[Example], list[Example]]:
+    """The rows the e5 head is fitted on: a seeded shuffle of the team rows and the public
+    sample taken in turn from each source (so every prefix is a fair sample), each cut to its
+    cap. Embedding runs at tens of texts per second on two cores, so the caps bound `make
+    model`'s time; the cut is deterministic from the seed."""
+    rows = team[:]
+    random.Random(seed).shuffle(rows)
+    by_source: dict[str, list[Example]] = {}
+    for e in public:
+        by_source.setdefault(e.source, []).append(e)
+    lists = [by_source[s][:_E5_SOURCE_CAPS.get(s, _E5_SOURCE_CAP)] for s in sorted(by_source)]
+    mixed = [part[i] for i in range(max(map(len, lists), default=0)) for part in lists
+             if i < len(part)]
+    team_cap = E5_TEAM_CAP if team_cap is None else team_cap
+    public_cap = E5_PUBLIC_CAP if public_cap is None else public_cap
+    return rows[:team_cap], mixed[:public_cap]
+
+
+def e5_inputs(reads: list[ReadText], vectors: np.ndarray) -> np.ndarray:
+    """The e5 head's input rows: the encoder's vector of the text, then its language."""
+    return np.hstack([vectors, lang_onehot(reads)])
+
+
+def train_e5_head(team: list[Example], public: list[Example], cache: VectorCache,
+                  seed: int = 13, C: float = E5_HEAD_C, log: bool = True,
+                  folds: int | None = None) -> tuple[EmbeddingHead, np.ndarray]:
+    """Fit the second stage's head on FROZEN multilingual-e5-small vectors of every training
+    text (embedded once, kept in `cache`). Per-label thresholds are chosen on out-of-fold team
+    predictions (the n-gram model's seeded folds, public rows always in the fit), then it is
+    refit on all. Returns (head, out-of-fold team probabilities)."""
+    def say(msg: str) -> None:
+        if log:
+            print(msg, file=sys.stderr, flush=True)
+
+    k = folds or THRESHOLD_FOLDS
+    texts = [e.text for e in team + public]
+    say(f"e5 head: {len(texts)} texts, {len(cache.missing(texts))} to embed")
+    vectors = cache.fill(texts, say=say)
+    X = e5_inputs(read_texts(texts), vectors)
+    X_team, X_public = X[:len(team)], X[len(team):]
+    Y_team, known_team, w_team = _matrices(team)
+    Y_public, known_public, w_public = _matrices(public)
+    fold = np.asarray(_folds(team, k, seed))
+    proba = np.zeros((len(team), len(LABELS)))
+    for f in range(k):
+        inside = fold != f
+        head = EmbeddingHead(C=C, alpha=1.0, random_state=seed).fit(
+            np.vstack([X_team[inside], X_public]), np.vstack([Y_team[inside], Y_public]),
+            np.concatenate([w_team[inside], w_public]),
+            np.vstack([known_team[inside], known_public]))
+        proba[~inside] = head.predict_proba(X_team[~inside])
+    thresholds = np.array([_best_threshold(proba[:, j], Y_team[:, j],
+                                           _RECALL_BETA.get(label, 1.0), top=0.95)
+                           for j, label in enumerate(LABELS)])
+    say("e5 head thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
+                                                                              strict=True)))
+    head = EmbeddingHead(C=C, alpha=E5_ALPHA, random_state=seed).fit(
+        X, np.vstack([Y_team, Y_public]), np.concatenate([w_team, w_public]),
+        np.vstack([known_team, known_public]))
+    head.thresholds_ = thresholds
+    return head, proba
 
 
 def train_langid(team: list[Example], public: list[Example], out: Path, seed: int = 13,
