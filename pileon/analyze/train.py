@@ -26,13 +26,13 @@ import numpy as np
 
 from pileon.analyze.classify import combine
 from pileon.analyze.embed import StaticEmbedder
-from pileon.analyze.features import ReadText, featurize, read_texts
 from pileon.analyze.encoder import VectorCache
+from pileon.analyze.features import ReadText, featurize, read_texts
 from pileon.analyze.head import EmbeddingHead, head_inputs, lang_onehot, mix
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
 from pileon.records import ABUSIVE_LABELS, LABELS
 
-__all__ = ["Example", "load_examples", "main", "train", "train_head"]
+__all__ = ["Example", "e5_subset", "load_examples", "main", "train", "train_e5_head", "train_head"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEAM = _REPO / "training" / "team"
