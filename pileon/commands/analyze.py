@@ -78,17 +78,31 @@ def analyze(db: Path, backend: str, workers: int | None, force: bool, quiet: boo
             result = analyze_db(conn, backend, workers, force, progress)
     finally:
         conn.close()
-    summary = {"run_id": result.run_id, "backend": result.backend,
+    summary: dict[str, Any] = {"run_id": result.run_id, "backend": result.backend,
                "model_version": result.model_version, "analysed": result.analysed,
                "scored_in_run": result.total, "seconds": round(result.seconds, 2)}
     if as_json:
+        note = _second_stage(backend)
+        if note:
+            summary["second_stage"] = note
         print_json(summary)
     elif not quiet:
         rate = result.analysed / result.seconds if result.seconds > 0 else 0.0
         console.print(f"labelled {result.analysed} posts with {result.backend} "
                       f"{result.model_version} in {result.seconds:.1f}s ({rate:,.0f} posts/s)"
                       + ("" if result.analysed else " — nothing new to label"))
+        note = _second_stage(backend)
+        if note:
+            console.print(note)
         console.print(f"next: pileon triage {db}")
+
+
+def _second_stage(backend: str) -> str | None:
+    """What the builtin classifier's e5 second stage did (None for other backends)."""
+    from pileon.analyze.run import get_classifier
+
+    describe = getattr(get_classifier(backend), "second_stage", None)
+    return str(describe()) if callable(describe) else None
 
 
 def _print_report(report: dict[str, Any]) -> None:
