@@ -125,16 +125,20 @@ def test_missing_font_leaves_no_half_written_folder(report_db: Path, tmp_path: P
     assert not out.parent.exists() or list(out.parent.iterdir()) == []
 
 
+@pytest.mark.parametrize("printer", ["chromium", "weasyprint"])
 def test_long_report_printed_in_parallel_parts_is_one_whole_pdf(
-        report_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        report_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, printer: str) -> None:
     import pileon.report.build as build
 
     monkeypatch.setattr(build, "_PART_BUDGET", 5.0)  # 17 posts: printed in many parts
     monkeypatch.setattr(build, "_CHROMIUM_PART_BUDGET", 5.0)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
+    # WeasyPrint is the fallback when no Chromium is installed; "none" stands for that here.
+    monkeypatch.setenv("PILEON_CHROMIUM", "" if printer == "chromium" else "none")
     out = tmp_path / "report"
     result = CliRunner().invoke(main, ["report", str(report_db), "--out", str(out), "--pdf"])
     assert result.exit_code == 0, result.output
+    assert f"report.pdf printed with {printer}" in result.output
     text = pdftotext(out / "report.pdf")
     # Cover first, every post once and in order, method and custody last.
     assert text.index("Content warning") < text.index("#1 ·") < text.index("#17 ·") \
