@@ -4,7 +4,9 @@
     python benchmarks/report_bench.py --db thread.db --truth thread-demo-files/truth.jsonl
 
 Every measurement runs in its own subprocess, so its peak RSS (getrusage ru_maxrss, of the
-process or of its largest PDF worker) and its CPU time (workers included) are its own:
+process or of its largest PDF worker; "tree": the highest sum over the process and all its
+descendants, Chromium's included, sampled every 0.2 s) and its CPU time (workers included)
+are its own:
   text baseline   the same selected rows gathered from the store and written as plain text lines
   html all        `pileon report` HTML of every reply of the thread (all four folders)
   html shielded   `pileon report` HTML of the default selection (the shielded folder)
@@ -46,6 +48,58 @@ def _rss_mb() -> float:
                for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
 
 
+class _TreeRss:
+    """Samples the summed RSS of this process and all its descendants (the PDF printers:
+    Playwright's driver, Chromium and its renderers, or WeasyPrint workers) every 0.2 s and
+    keeps the highest sum: what the machine had to hold at once. Shared pages are counted
+    once per process, so this overstates; it never understates a sampled moment."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(pid) for pid in _tree(os.getpid())))
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [root], [root]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _cpu_s() -> float:
     """CPU seconds of this process and of the workers it waited for."""
     return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
@@ -83,6 +137,19 @@ def _pdf_copy(db: Path, target: Path) -> int:
 # --- one measurement (runs in a child process) ------------------------------------------------
 
 def measure(what: str, db: Path, out: Path) -> dict[str, Any]:
+    started = time.perf_counter()
+    cpu_started = _cpu_s()
+    with _TreeRss() as tree:
+        posts = _run(what, db, out)
+    seconds = time.perf_counter() - started
+    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.is_dir() \
+        else out.stat().st_size
+    return {"what": what, "posts": posts, "seconds": round(seconds, 2),
+            "cpu_s": round(_cpu_s() - cpu_started, 2), "rss_mb": round(_rss_mb()),
+            "tree_rss_mb": round(tree.peak_kb / 1024), "output_mb": round(size / 1e6, 1)}
+
+
+def _run(what: str, db: Path, out: Path) -> int:
     from datetime import UTC
 
     from pileon.report.build import ReportOptions, build_report
@@ -90,8 +157,6 @@ def measure(what: str, db: Path, out: Path) -> dict[str, Any]:
     from pileon.store import connect
 
     all_folders = ("shielded", "review", "inbox", "support")
-    started = time.perf_counter()
-    cpu_started = _cpu_s()
     posts = 0
     if what in ("text baseline", "pdf baseline"):
         conn = connect(db, create=False)
@@ -116,12 +181,9 @@ def measure(what: str, db: Path, out: Path) -> dict[str, Any]:
         result = build_report(db, ReportOptions(out=out, folders=folders,
                                                 pdf=what.startswith("pdf"), zone="UTC"))
         posts = result.posts
-    seconds = time.perf_counter() - started
-    size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) if out.is_dir() \
-        else out.stat().st_size
-    return {"what": what, "posts": posts, "seconds": round(seconds, 2),
-            "cpu_s": round(_cpu_s() - cpu_started, 2), "rss_mb": round(_rss_mb()),
-            "output_mb": round(size / 1e6, 1)}
+        if result.pdf_engine:
+            print(f"pdf printed with {result.pdf_engine}", file=sys.stderr)
+    return posts
 
 
 def _child(what: str, db: Path, out: Path) -> dict[str, Any]:
@@ -176,10 +238,10 @@ def main(argv: list[str]) -> int:
         shutil.rmtree(work, ignore_errors=True)
     load = os.getloadavg()
     print(f"{'measurement':<16}{'posts':>8}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}"
-          f"{'output MB':>11}")
+          f"{'tree MB':>9}{'output MB':>11}")
     for r in rows:
         print(f"{r['what']:<16}{r['posts']:>8}{r['seconds']:>9}{r['cpu_s']:>8}{r['rss_mb']:>13}"
-              f"{r['output_mb']:>11}")
+              f"{r['tree_rss_mb']:>9}{r['output_mb']:>11}")
     by = {r["what"]: r for r in rows}
     print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on"
           f" {os.cpu_count()} cores (wall time stretches under load; CPU time does not)")
@@ -189,7 +251,12 @@ def main(argv: list[str]) -> int:
     print(f"pdf 2000 / pdf baseline: {by['pdf 2000']['cpu_s'] / by['pdf baseline']['cpu_s']:.1f}x"
           f" CPU (target <= 60 s: {by['pdf 2000']['seconds']} s wall,"
           f" {by['pdf 2000']['cpu_s']} s CPU)")
-    print(f"peak RSS, worst: {max(r['rss_mb'] for r in rows)} MB (target <= 1024 MB)")
+    if "pdf abusive" in by:
+        print(f"pdf abusive: {by['pdf abusive']['seconds']} s wall,"
+              f" {by['pdf abusive']['cpu_s']} s CPU (target <= 120 s)")
+    print(f"peak RSS, worst: {max(r['rss_mb'] for r in rows)} MB of one process,"
+          f" {max(r['tree_rss_mb'] for r in rows)} MB summed over a measurement's processes"
+          f" (target <= 1024 MB)")
     return 0
 
 

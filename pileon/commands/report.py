@@ -37,7 +37,7 @@ def _folders(ctx: click.Context, param: click.Parameter, value: str | None) -> t
               show_default=True, help="Language of the report's own text (posts stay as written).")
 @click.option("--include", callback=_folders, metavar="FOLDERS",
               help="More folders beside shielded, comma separated: review,inbox,support.")
-@click.option("--pdf", is_flag=True, help="Also write report.pdf (WeasyPrint).")
+@click.option("--pdf", is_flag=True, help="Also write report.pdf (headless Chromium, else WeasyPrint).")
 @click.option("--force", is_flag=True, help="Replace an existing report folder, whole.")
 @click.option("--tz", "zone", metavar="ZONE",
               help="Time zone for local times, e.g. Europe/Paris [default: this machine's].")
@@ -59,7 +59,8 @@ def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, 
     if as_json:
         print_json({"out": str(result.out), "digest": result.digest, "posts": result.posts,
                     "raw_payloads": result.raw_payloads, "files": result.files,
-                    "pdf": result.pdf, "key_fingerprint": result.key_fingerprint,
+                    "pdf": result.pdf, "pdf_engine": result.pdf_engine,
+                    "key_fingerprint": result.key_fingerprint,
                     "key_path": str(result.key_path), "key_created": result.key_created,
                     "notices": list(result.notices), "cleaned": list(result.cleaned), "seconds": round(result.seconds, 2)})
         return
@@ -78,6 +79,8 @@ def report(db: Path, out: Path, lang: str, include: tuple[str, ...], pdf: bool, 
                       " mark posts as evidence.")
     console.print(f"report written to {result.out}/ in {result.seconds:.1f} s: {result.posts}"
                   f" posts, {result.raw_payloads} raw payloads, {result.files} files")
+    if result.pdf_engine:
+        console.print(f"report.pdf printed with {result.pdf_engine}")
     console.print(f"digest {result.digest}")
     console.print(f"signed by {result.key_fingerprint}")
 

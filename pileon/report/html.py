@@ -280,13 +280,14 @@ def _weight(piece: Piece) -> float:
 
 
 def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Path,
-                 budget: float) -> list[Path]:
+                 budget: float, numbered: bool = True) -> list[Path]:
     """The report cut into small HTML files (pdf_pieces), to print in parallel and join.
 
     Printed, each distinct text comes once: its later exact copies are rows of a table under
     it (index.html keeps every post in full). A part cannot know the page count of the parts
     before it: its pages are numbered after the parts are joined (pdf.py); every page's header
-    names its posts ("#12–#18") either way.
+    names its posts ("#12–#18") either way. `numbered`: a one-part report numbers its own
+    pages (WeasyPrint); Chromium's parts never do (pdf.py stamps them).
     """
     pieces = pdf_pieces(data, budget)
     if sum(_weight(piece) for piece, _ in pieces) <= budget:  # small: one part, as index.html
@@ -302,7 +303,7 @@ def render_parts(data: ReportData, t: Catalog, integrity: Integrity, folder: Pat
     for index, (piece, posts_heading) in enumerate(pieces):
         path = folder / f"part-{index:04d}.html"
         _write(data, t, integrity, path, piece, posts_heading=posts_heading,
-               page_numbers=len(pieces) == 1)
+               page_numbers=numbered and len(pieces) == 1)
         paths.append(path)
     return paths
 

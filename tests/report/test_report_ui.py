@@ -187,3 +187,54 @@ def test_a_trusted_helper_cannot_file_reports(marked_db: Path) -> None:
                        ).status_code == 403
     assert "Only the author files reports" in client.get("/report").text
     assert PLATFORM == "bluesky"
+
+
+def test_filing_on_bluesky_from_the_ui_dry_run_then_explicit_send(
+        tmp_path: Path, server: ReplayServer) -> None:
+    """The Bluesky fixture thread, its abusive post marked as evidence, reported from the UI
+    to a loopback PDS: the dry run sends nothing, the send opens a session with the app
+    password (kept nowhere) and files com.atproto.moderation.createReport by strong ref."""
+    from collect import payloads as p
+    from filing_db import bluesky_thread
+
+    db = bluesky_thread(tmp_path / "bsky.db")
+    app_password = "abcd-efgh-ijkl-mnop"
+    server.route("/xrpc/com.atproto.server.createSession", Reply.json({
+        "accessJwt": "eyJ.ui.access", "refreshJwt": "eyJ.ui.refresh",
+        "handle": "nargiz.example.com", "did": p.BSKY_DID}))
+    server.route("/xrpc/com.atproto.moderation.createReport", Reply.json({
+        "id": 777, "reasonType": "com.atproto.moderation.defs#reasonHarassment",
+        "subject": {}, "reportedBy": p.BSKY_DID, "createdAt": "2026-12-08T01:00:00.000Z"}))
+    client = Client(db).login()
+    form = {"platform": "bluesky", "what": "evidence", "pds": server.base_url,
+            "handle": "nargiz.example.com", "comment": "Targeted <i>harassment</i>"}
+    preview = client.post("/report/file/preview", form)
+    assert preview.status_code == 200 and "Dry run: nothing was sent" in preview.text
+    assert server.requests == []
+    assert "Targeted &lt;i&gt;harassment&lt;/i&gt;" in preview.text
+    assert p.KIRILL_POST in preview.text.replace("&#34;", '"')
+    digest = _digest(preview.text)
+    unconfirmed = client.post("/report/file/send", {**form, "digest": digest,
+                                                    "secret": app_password})
+    assert "Tick the box" in unconfirmed.text and server.requests == []
+    sent = client.post("/report/file/send", {**form, "digest": digest, "confirm": "yes",
+                                             "secret": app_password})
+    assert sent.status_code == 200 and "1 report filed" in sent.text and "777" in sent.text
+    session, report = server.requests
+    assert session.path == "/xrpc/com.atproto.server.createSession"
+    assert json.loads(session.body) == {"identifier": "nargiz.example.com",
+                                        "password": app_password}
+    assert report.path == "/xrpc/com.atproto.moderation.createReport"
+    assert report.headers["authorization"] == "Bearer eyJ.ui.access"
+    body = json.loads(report.body)
+    assert body["subject"]["$type"] == "com.atproto.repo.strongRef"
+    assert body["subject"]["uri"] == p.KIRILL_POST and body["subject"]["cid"]
+    assert body["reason"].startswith("Targeted <i>harassment</i>")
+    assert app_password not in sent.text and app_password not in preview.text
+    for path in db.parent.glob(db.name + "*"):
+        assert app_password.encode() not in path.read_bytes()
+    conn = sqlite3.connect(db)
+    [(details,)] = conn.execute("SELECT details_json FROM custody_log WHERE action = 'report_to'")
+    conn.close()
+    assert json.loads(details)["report_id"] == "777"
+    assert "left out: already reported" in client.post("/report/file/preview", form).text
