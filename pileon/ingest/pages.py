@@ -209,13 +209,23 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
     )
 
 
+#: A count is a signed 64-bit integer (what SQLite stores); anything longer is not a count.
+_INT64 = 2**63
+_MAX_DIGITS = 19
+
+
 def as_int(value: Any) -> int | None:
+    """A count given as a JSON integer or a digit string; None for anything else, including
+    values past 64 bits (a 5,000-digit string is refused before `int()` sees it)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+        return value if -_INT64 <= value < _INT64 else None
+    if isinstance(value, str):
+        digits = value.strip()
+        if 0 < len(digits) <= _MAX_DIGITS and digits.isascii() and digits.isdigit():
+            number = int(digits)
+            return number if number < _INT64 else None
     return None
 
 

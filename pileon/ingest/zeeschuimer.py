@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import FormatError, RecordError
-from pileon.ingest.pages import PageRecords, parse_time
+from pileon.ingest.pages import ITEM_ERRORS, PageRecords, parse_time, shape_reason
 from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
 from pileon.ingest.xweb import parse_web_answer
 from pileon.records import RawPayload, Rejected, SourceBatch, utc_now
@@ -54,14 +54,15 @@ class ZeeschuimerSource:
                 # The first item decides: a TikTok or Instagram capture is refused before writing.
                 if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
                     raise FormatError(
-                        f"a Zeeschuimer capture of {platform}, not of X; nothing was stored",
+                        f"a Zeeschuimer capture of {platform[:80]!r}, not of X; nothing was"
+                        " stored",
                         path=source,
                         hint="pileon reads Zeeschuimer's X (twitter.com / x.com) captures",
                     )
                 checked = True
             try:
                 fetched = parse_time(meta.get("timestamp_collected"), "timestamp_collected")
-            except RecordError:
+            except ITEM_ERRORS:
                 fetched = None
             payload = RawPayload(
                 data=chunk.data, source=source, adapter=self.name, adapter_version=self.version,
@@ -74,12 +75,16 @@ class ZeeschuimerSource:
             found = PageRecords(source, chunk.locator)
             try:
                 if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
-                    raise RecordError(f"an item from {platform}, not X")
+                    raise RecordError(f"an item from {platform[:80]!r}, not X")
                 if item is None:
                     raise RecordError("item has no 'data'")
                 parse_web_answer(item, found)
-            except RecordError as exc:
-                reject = Rejected(source, chunk.locator, exc.message, chunk.data)
+            except (*ITEM_ERRORS, RecursionError) as exc:
+                # Any failure of one item is that line kept aside, never a crash of the file.
+                reason = (exc.message if isinstance(exc, RecordError)
+                          else "nested too deeply" if isinstance(exc, RecursionError)
+                          else shape_reason(exc))
+                reject = Rejected(source, chunk.locator, reason, chunk.data)
                 yield SourceBatch(payload, rejected=(reject,))
                 continue
             yield SourceBatch(
