@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import RecordError
-from pileon.ingest.pages import ITEM_ERRORS, PageRecords, as_int, parse_time, read_json_pages
+from pileon.ingest.pages import (
+    INT64_LIMIT,
+    ITEM_ERRORS,
+    PageRecords,
+    as_int,
+    parse_time,
+    read_json_pages,
+)
 from pileon.ingest.x import has_custom_avatar
 from pileon.records import Account, Post, SourceBatch
 
@@ -75,22 +82,25 @@ def _obj(value: Any) -> Mapping[str, Any]:
 
 def parse_user(user: Any) -> Account | None:
     """A `User` result of either layout; None for a user X would not give (UserUnavailable)."""
-    if not isinstance(user, dict) or user.get("__typename") not in (None, "User"):
+    if not isinstance(user, dict):
         return None
-    user_id = _text(user.get("rest_id")) or _text(user.get("id_str"))
+    get = user.get
+    if get("__typename") not in (None, "User"):
+        return None
+    user_id = _text(get("rest_id")) or _text(get("id_str"))
     if user_id is None or not user_id.isdigit():
         return None
-    legacy = _obj(user.get("legacy"))
-    core = _obj(user.get("core"))
-    counts = _obj(user.get("relationship_counts"))
-    tweets = _obj(user.get("tweet_counts"))
-    avatar = _text(_obj(user.get("avatar")).get("image_url")) or _text(
+    legacy = _obj(get("legacy"))
+    core = _obj(get("core"))
+    counts = _obj(get("relationship_counts"))
+    tweets = _obj(get("tweet_counts"))
+    avatar = _text(_obj(get("avatar")).get("image_url")) or _text(
         legacy.get("profile_image_url_https"))
     has_avatar = has_custom_avatar(avatar)
     if has_avatar is None and isinstance(legacy.get("default_profile_image"), bool):
         has_avatar = not legacy["default_profile_image"]
     handle = _text(core.get("screen_name")) or _text(legacy.get("screen_name"))
-    bio = _obj(user.get("profile_bio"))
+    bio = _obj(get("profile_bio"))
     return Account(
         platform=PLATFORM,
         id=user_id,
@@ -146,14 +156,16 @@ def parse_tweet_result(
         account = None
     if account is not None:
         found.add_account(account)
-    quoted_where = where + " (quoted)"
     quoted_result = _obj(result.get("quoted_status_result")).get("result")
-    try:
-        quoted = parse_tweet_result(quoted_result, found, quoted_where,
-                                    _text(legacy.get("quoted_status_id_str")) if legacy else None)
-    except ITEM_ERRORS as exc:  # a broken quoted tweet is kept aside, not the quoting one
-        found.reject_error(quoted_where, exc, quoted_result)
-        quoted = None
+    quoted = None
+    if isinstance(quoted_result, dict):  # (anything else reads as no quoted tweet)
+        quoted_where = where + " (quoted)"
+        try:
+            quoted = parse_tweet_result(
+                quoted_result, found, quoted_where,
+                _text(legacy.get("quoted_status_id_str")) if legacy else None)
+        except ITEM_ERRORS as exc:  # a broken quoted tweet is kept aside, not the quoting one
+            found.reject_error(quoted_where, exc, quoted_result)
     if legacy is None:
         # The 2026-05 layout may leave `legacy` null for a post X would not show in full.
         note = _note_text(result)
@@ -178,6 +190,8 @@ def parse_tweet_result(
 
 
 def _note_text(result: Mapping[str, Any]) -> str | None:
+    if result.get("note_tweet") is None:
+        return None  # most posts: not a long one
     note = _obj(_obj(_obj(result.get("note_tweet")).get("note_tweet_results")).get("result"))
     return _text(note.get("text"))
 
@@ -216,7 +230,7 @@ def _legacy_post(
     author_id = (account.id if account else None) or _text(legacy.get("user_id_str"))
     handle = account.handle if account else None
     metrics = {ours: v for theirs, ours in _METRICS.items()
-               if type(v := legacy.get(theirs)) is int and as_int(v) is not None}
+               if type(v := legacy.get(theirs)) is int and -INT64_LIMIT <= v < INT64_LIMIT}
     views = as_int(_obj(result.get("views")).get("count"))
     if views is not None:
         metrics["impression_count"] = views

@@ -50,11 +50,12 @@ class ZeeschuimerSource:
             value = chunk.value
             meta, item = _meta(value) if isinstance(value, dict) else ({}, None)
             platform = str(meta.get("source_platform") or "")
+            shown = " ".join(platform[:80].split())  # for a message: one short line
             if not checked and chunk.error is None:
                 # The first item decides: a TikTok or Instagram capture is refused before writing.
-                if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
+                if platform and not platform.endswith(_X_PLATFORMS):
                     raise FormatError(
-                        f"a Zeeschuimer capture of {platform[:80]!r}, not of X; nothing was"
+                        f"a Zeeschuimer capture of {shown}, not of X; nothing was"
                         " stored",
                         path=source,
                         hint="pileon reads Zeeschuimer's X (twitter.com / x.com) captures",
@@ -74,8 +75,8 @@ class ZeeschuimerSource:
                 continue
             found = PageRecords(source, chunk.locator)
             try:
-                if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
-                    raise RecordError(f"an item from {platform[:80]!r}, not X")
+                if platform and not platform.endswith(_X_PLATFORMS):
+                    raise RecordError(f"an item from {shown}, not X")
                 if item is None:
                     raise RecordError("item has no 'data'")
                 parse_web_answer(item, found)
