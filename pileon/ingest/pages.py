@@ -219,14 +219,14 @@ _MAX_DIGITS = 19
 
 
 def as_int(value: Any) -> int | None:
-    """A count given as a JSON integer or a digit string; None for anything else, including
-    values past 64 bits (a 5,000-digit string is refused before `int()` sees it)."""
+    """A count given as a JSON integer or a digit string; None for anything else, including a
+    digit string past 64 bits (a 5,000-digit string is refused before `int()` sees it)."""
     if type(value) is int:  # the common case first (bool is not `type` int)
-        return value if -_INT64 <= value < _INT64 else None
+        return value  # one past 64 bits is stored as unknown, and counted, by the writer
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if -_INT64 <= value < _INT64 else None
+        return value
     if isinstance(value, str):
         digits = value.strip()
         if 0 < len(digits) <= _MAX_DIGITS and digits.isascii() and digits.isdigit():

@@ -16,7 +16,6 @@ from typing import Any
 
 from pileon.errors import RecordError
 from pileon.ingest.pages import (
-    INT64_LIMIT,
     ITEM_ERRORS,
     PageRecords,
     as_int,
@@ -230,7 +229,7 @@ def _legacy_post(
     author_id = (account.id if account else None) or _text(legacy.get("user_id_str"))
     handle = account.handle if account else None
     metrics = {ours: v for theirs, ours in _METRICS.items()
-               if type(v := legacy.get(theirs)) is int and -INT64_LIMIT <= v < INT64_LIMIT}
+               if type(v := legacy.get(theirs)) is int}
     views = as_int(_obj(result.get("views")).get("count"))
     if views is not None:
         metrics["impression_count"] = views

@@ -39,7 +39,7 @@ def _zeeschuimer(path: Path, results: list[Any]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("value", ["9" * 5000, "9" * 20, 2**64, -(2**63) - 1, " ", "١٢٣", True])
+@pytest.mark.parametrize("value", ["9" * 5000, "9" * 20, "9223372036854775808", " ", "١٢٣", True])
 def test_as_int_refuses_what_is_not_a_64_bit_count(value: Any) -> None:
     assert as_int(value) is None  # before: "9" * 5000 raised ValueError (the 4,300-digit limit)
 
