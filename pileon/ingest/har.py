@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pileon.errors import FormatError, RecordError
-from pileon.ingest.pages import PageRecords, parse_time
+from pileon.ingest.pages import ITEM_ERRORS, PageRecords, parse_time, shape_reason
 from pileon.ingest.streaming import (
     MAX_DOCUMENT_BYTES,
     JsonShapeError,
@@ -111,12 +111,16 @@ class HarSource:
             url = request.get("url") if isinstance(request, dict) else None
             if not isinstance(url, str) or not isinstance(response, dict):
                 continue
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
+            try:
+                parts = urlsplit(url)
+                host = (parts.hostname or "").lower()
+            except ValueError:  # not a URL (a forged or damaged entry): not an x.com answer
+                continue
             hosts[host] = hosts.get(host, 0) + 1
             if not _is_x_host(host) or not _X_PATH.search(parts.path):
                 continue
-            body = _body(response.get("content") or {})
+            content = response.get("content")
+            body = _body(content if isinstance(content, dict) else {})
             status = response.get("status")
             locator = f"entry {i}: HTTP {status} {url}"
             if body is None:
@@ -124,26 +128,13 @@ class HarSource:
             x_answers += 1
             try:
                 fetched = parse_time(entry.get("startedDateTime"), "startedDateTime") or utc_now()
-            except RecordError:
+            except ITEM_ERRORS:
                 fetched = utc_now()
             payload = RawPayload(
                 data=body, source=source, adapter=self.name, adapter_version=self.version,
                 fetched_at=fetched, locator=locator,
             )
-            found = PageRecords(source, locator)
-            try:
-                answer = fast_loads(body)
-                parse_web_answer(answer, found)
-            except (ValueError, RecordError) as exc:
-                reason = exc.message if isinstance(exc, RecordError) else "response body is not JSON"
-                batch = SourceBatch(payload, rejected=(Rejected(source, locator, reason, body),))
-            else:
-                batch = SourceBatch(
-                    payload,
-                    posts=tuple(found.posts.values()),
-                    accounts=tuple(found.accounts.values()),
-                    rejected=tuple(found.rejected),
-                )
+            batch = self._answer(payload, source, locator, body)
             if streaming:
                 yield batch
             elif batch.posts:
@@ -168,3 +159,27 @@ class HarSource:
                 f"a HAR whose {x_answers} x.com answers hold no posts ({first}); nothing was stored",
                 path=str(path),
             )
+
+    @staticmethod
+    def _answer(payload: RawPayload, source: str, locator: str, body: bytes) -> SourceBatch:
+        """One x.com answer's batch; any failure of it is the answer kept aside, not a crash."""
+        found = PageRecords(source, locator)
+        try:
+            answer = fast_loads(body)
+        except (ValueError, RecursionError):
+            reason = "response body is not JSON"
+        else:
+            try:
+                parse_web_answer(answer, found)
+            except (*ITEM_ERRORS, RecursionError) as exc:
+                reason = (exc.message if isinstance(exc, RecordError)
+                          else "nested too deeply" if isinstance(exc, RecursionError)
+                          else shape_reason(exc))
+            else:
+                return SourceBatch(
+                    payload,
+                    posts=tuple(found.posts.values()),
+                    accounts=tuple(found.accounts.values()),
+                    rejected=tuple(found.rejected),
+                )
+        return SourceBatch(payload, rejected=(Rejected(source, locator, reason, body),))

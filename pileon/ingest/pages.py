@@ -22,6 +22,7 @@ from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
 from pileon.records import Account, Post, RawPayload, Rejected, SourceBatch, utc_now
 
 __all__ = [
+    "INT64_LIMIT",
     "ITEM_ERRORS",
     "PageParser",
     "PageRecords",
@@ -183,14 +184,16 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
         except OverflowError:  # an int too large for a float
             raise RecordError(f"{field} {value!r} is not a usable time") from None
     if isinstance(value, str):
-        try:  # the common case first: API timestamps are ISO 8601, "Z" included (Python 3.11)
+        # X's web and archive dates ("Tue Oct 10 ..."), without strptime's cost; ISO 8601 cannot
+        # start with a letter, so trying them first changes no result.
+        quick = _x_date(value) if value[:1].isalpha() else None
+        if quick is not None:
+            return quick
+        try:  # the common case: API timestamps are ISO 8601, "Z" included (Python 3.11)
             moment = datetime.fromisoformat(value)
             return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             pass
-        quick = _x_date(value)  # X's web and archive dates, without strptime's cost
-        if quick is not None:
-            return quick
         text = value.strip()
         if text.replace(".", "", 1).isdigit():
             return _from_number(float(text), value, field)
@@ -209,13 +212,26 @@ def parse_time(value: Any, field: str = "created_at") -> datetime | None:
     )
 
 
+#: A count is a signed 64-bit integer (what SQLite stores); anything longer is not a count.
+INT64_LIMIT = 2**63
+_INT64 = INT64_LIMIT
+_MAX_DIGITS = 19
+
+
 def as_int(value: Any) -> int | None:
+    """A count given as a JSON integer or a digit string; None for anything else, including a
+    digit string past 64 bits (a 5,000-digit string is refused before `int()` sees it)."""
+    if type(value) is int:  # the common case first (bool is not `type` int)
+        return value  # one past 64 bits is stored as unknown, and counted, by the writer
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if 0 < len(digits) <= _MAX_DIGITS and digits.isascii() and digits.isdigit():
+            number = int(digits)
+            return number if number < _INT64 else None
     return None
 
 

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import RecordError
-from pileon.ingest.pages import ITEM_ERRORS, PageRecords, as_int, parse_time, read_json_pages
+from pileon.ingest.pages import (
+    ITEM_ERRORS,
+    PageRecords,
+    as_int,
+    parse_time,
+    read_json_pages,
+)
 from pileon.ingest.x import has_custom_avatar
 from pileon.records import Account, Post, SourceBatch
 
@@ -64,23 +70,36 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+_EMPTY: Mapping[str, Any] = {}
+
+
+def _obj(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a JSON object, else an empty one: a field X gives as an object but a
+    file gives as a number, list or boolean counts as absent, never as a crash."""
+    return value if isinstance(value, dict) else _EMPTY
+
+
 def parse_user(user: Any) -> Account | None:
     """A `User` result of either layout; None for a user X would not give (UserUnavailable)."""
-    if not isinstance(user, dict) or user.get("__typename") not in (None, "User"):
+    if not isinstance(user, dict):
         return None
-    user_id = _text(user.get("rest_id")) or _text(user.get("id_str"))
+    get = user.get
+    if get("__typename") not in (None, "User"):
+        return None
+    user_id = _text(get("rest_id")) or _text(get("id_str"))
     if user_id is None or not user_id.isdigit():
         return None
-    legacy: Mapping[str, Any] = user["legacy"] if isinstance(user.get("legacy"), dict) else {}
-    core: Mapping[str, Any] = user["core"] if isinstance(user.get("core"), dict) else {}
-    counts = user.get("relationship_counts") or {}
-    tweets = user.get("tweet_counts") or {}
-    avatar = (user.get("avatar") or {}).get("image_url") or legacy.get("profile_image_url_https")
+    legacy = _obj(get("legacy"))
+    core = _obj(get("core"))
+    counts = _obj(get("relationship_counts"))
+    tweets = _obj(get("tweet_counts"))
+    avatar = _text(_obj(get("avatar")).get("image_url")) or _text(
+        legacy.get("profile_image_url_https"))
     has_avatar = has_custom_avatar(avatar)
     if has_avatar is None and isinstance(legacy.get("default_profile_image"), bool):
         has_avatar = not legacy["default_profile_image"]
     handle = _text(core.get("screen_name")) or _text(legacy.get("screen_name"))
-    bio = user.get("profile_bio") or {}
+    bio = _obj(get("profile_bio"))
     return Account(
         platform=PLATFORM,
         id=user_id,
@@ -120,7 +139,7 @@ def parse_tweet_result(
         kind_name is None and not result.get("rest_id") and not result.get("legacy")
     ):
         if fallback_id:
-            tombstone = str(((result.get("tombstone") or {}).get("text") or {}).get("text") or "")
+            tombstone = str(_obj(_obj(result.get("tombstone")).get("text")).get("text") or "")
             gone = "deleted" in tombstone.lower() or result.get("reason") == "Deleted"
             found.add_post(_placeholder(fallback_id, "not_found" if gone else "unavailable"))
         return fallback_id
@@ -128,18 +147,24 @@ def parse_tweet_result(
     tweet_id = _text(result.get("rest_id")) or (legacy and _text(legacy.get("id_str"))) or None
     if tweet_id is None:
         raise RecordError("tweet result has no 'rest_id'")
-    user = ((result.get("core") or {}).get("user_results") or {}).get("result")
-    account = parse_user(user)
+    user = _obj(_obj(result.get("core")).get("user_results")).get("result")
+    try:
+        account = parse_user(user)
+    except ITEM_ERRORS as exc:  # the author's object is kept aside; the post is still read
+        found.reject_error(where + ".core.user_results", exc, user)
+        account = None
     if account is not None:
         found.add_account(account)
-    quoted = parse_tweet_result(
-        result.get("quoted_status_result", {}).get("result")
-        if isinstance(result.get("quoted_status_result"), dict)
-        else None,
-        found,
-        where + " (quoted)",
-        legacy.get("quoted_status_id_str") if legacy else None,
-    )
+    quoted_result = _obj(result.get("quoted_status_result")).get("result")
+    quoted = None
+    if isinstance(quoted_result, dict):  # (anything else reads as no quoted tweet)
+        quoted_where = where + " (quoted)"
+        try:
+            quoted = parse_tweet_result(
+                quoted_result, found, quoted_where,
+                _text(legacy.get("quoted_status_id_str")) if legacy else None)
+        except ITEM_ERRORS as exc:  # a broken quoted tweet is kept aside, not the quoting one
+            found.reject_error(quoted_where, exc, quoted_result)
     if legacy is None:
         # The 2026-05 layout may leave `legacy` null for a post X would not show in full.
         note = _note_text(result)
@@ -164,8 +189,10 @@ def parse_tweet_result(
 
 
 def _note_text(result: Mapping[str, Any]) -> str | None:
-    note = ((result.get("note_tweet") or {}).get("note_tweet_results") or {}).get("result") or {}
-    return _text(note.get("text")) if isinstance(note, dict) else None
+    if result.get("note_tweet") is None:
+        return None  # most posts: not a long one
+    note = _obj(_obj(_obj(result.get("note_tweet")).get("note_tweet_results")).get("result"))
+    return _text(note.get("text"))
 
 
 def _legacy_post(
@@ -184,7 +211,11 @@ def _legacy_post(
     reposted = None
     inner = legacy.get("retweeted_status_result")
     if isinstance(inner, dict):
-        reposted = parse_tweet_result(inner.get("result"), found, where + " (reposted)")
+        try:
+            reposted = parse_tweet_result(inner.get("result"), found, where + " (reposted)")
+        except ITEM_ERRORS as exc:  # the reposted tweet is kept aside; the repost still counts
+            found.reject_error(where + " (reposted)", exc, inner.get("result"))
+            reposted = None
     reply_to = _text(legacy.get("in_reply_to_status_id_str"))
     quoted = quoted or _text(legacy.get("quoted_status_id_str"))
     if reposted:
@@ -197,8 +228,9 @@ def _legacy_post(
         kind = "root"
     author_id = (account.id if account else None) or _text(legacy.get("user_id_str"))
     handle = account.handle if account else None
-    metrics = {ours: v for theirs, ours in _METRICS.items() if type(v := legacy.get(theirs)) is int}
-    views = as_int((result.get("views") or {}).get("count"))
+    metrics = {ours: v for theirs, ours in _METRICS.items()
+               if type(v := legacy.get(theirs)) is int}
+    views = as_int(_obj(result.get("views")).get("count"))
     if views is not None:
         metrics["impression_count"] = views
     conversation = _text(legacy.get("conversation_id_str"))
@@ -218,7 +250,9 @@ def _legacy_post(
     )
 
 
-def _legacy_user(user_id: str, user: Mapping[str, Any]) -> Account | None:
+def _legacy_user(user_id: str, user: Any) -> Account | None:
+    if not isinstance(user, dict):
+        return None
     return parse_user({**user, "rest_id": user.get("id_str") or user_id, "legacy": user})
 
 
@@ -234,7 +268,11 @@ def _walk(value: Any, found: PageRecords, path: str, entry_id: str | None) -> No
                 except ITEM_ERRORS as exc:
                     found.reject_error(path + "." + key, exc, inner["result"])
             elif key == "user_results" and isinstance(inner, dict):
-                account = parse_user(inner.get("result"))
+                try:
+                    account = parse_user(inner.get("result"))
+                except ITEM_ERRORS as exc:
+                    found.reject_error(path + "." + key, exc, inner.get("result"))
+                    continue
                 if account is not None:
                     found.add_account(account)
             elif isinstance(inner, dict | list):
@@ -268,7 +306,10 @@ def parse_web_answer(answer: Any, found: PageRecords) -> None:
                 tid = str(tweet.get("id_str") or tweet_id)
                 found.add_post(_legacy_post(tid, tweet, None, {}, account, None, found, "tweet"))
         return
-    if answer.get("__typename") in _TWEET_TYPES or ("rest_id" in answer and "legacy" in answer):
+    typename = answer.get("__typename")
+    if (isinstance(typename, str) and typename in _TWEET_TYPES) or (
+        "rest_id" in answer and "legacy" in answer
+    ):
         parse_tweet_result(answer, found, "tweet")  # one bare tweet result (Zeeschuimer's items)
         return
     before = len(found.posts) + len(found.rejected)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pileon.errors import FormatError, RecordError
-from pileon.ingest.pages import PageRecords, parse_time
+from pileon.ingest.pages import ITEM_ERRORS, PageRecords, parse_time, shape_reason
 from pileon.ingest.streaming import MAX_DOCUMENT_BYTES, iter_json_chunks
 from pileon.ingest.xweb import parse_web_answer
 from pileon.records import RawPayload, Rejected, SourceBatch, utc_now
@@ -50,18 +50,20 @@ class ZeeschuimerSource:
             value = chunk.value
             meta, item = _meta(value) if isinstance(value, dict) else ({}, None)
             platform = str(meta.get("source_platform") or "")
+            shown = " ".join(platform[:80].split())  # for a message: one short line
             if not checked and chunk.error is None:
                 # The first item decides: a TikTok or Instagram capture is refused before writing.
-                if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
+                if platform and not platform.endswith(_X_PLATFORMS):
                     raise FormatError(
-                        f"a Zeeschuimer capture of {platform}, not of X; nothing was stored",
+                        f"a Zeeschuimer capture of {shown}, not of X; nothing was"
+                        " stored",
                         path=source,
                         hint="pileon reads Zeeschuimer's X (twitter.com / x.com) captures",
                     )
                 checked = True
             try:
                 fetched = parse_time(meta.get("timestamp_collected"), "timestamp_collected")
-            except RecordError:
+            except ITEM_ERRORS:
                 fetched = None
             payload = RawPayload(
                 data=chunk.data, source=source, adapter=self.name, adapter_version=self.version,
@@ -73,13 +75,17 @@ class ZeeschuimerSource:
                 continue
             found = PageRecords(source, chunk.locator)
             try:
-                if platform and not any(platform.endswith(p) for p in _X_PLATFORMS):
-                    raise RecordError(f"an item from {platform}, not X")
+                if platform and not platform.endswith(_X_PLATFORMS):
+                    raise RecordError(f"an item from {shown}, not X")
                 if item is None:
                     raise RecordError("item has no 'data'")
                 parse_web_answer(item, found)
-            except RecordError as exc:
-                reject = Rejected(source, chunk.locator, exc.message, chunk.data)
+            except (*ITEM_ERRORS, RecursionError) as exc:
+                # Any failure of one item is that line kept aside, never a crash of the file.
+                reason = (exc.message if isinstance(exc, RecordError)
+                          else "nested too deeply" if isinstance(exc, RecursionError)
+                          else shape_reason(exc))
+                reject = Rejected(source, chunk.locator, reason, chunk.data)
                 yield SourceBatch(payload, rejected=(reject,))
                 continue
             yield SourceBatch(
